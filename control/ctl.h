@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * egwctl subcommands. Each takes the arguments after its own name
+ * (argv[0] is the subcommand name) and returns the process exit status:
+ * 0 success, 1 the operation found a problem (bad policy, broken log),
+ * 2 usage or environment error.
+ */
+#ifndef EGW_CTL_H
+#define EGW_CTL_H
+
+int ctl_policy_main(int argc, char **argv);  /* check, compile */
+int ctl_logs_main(int argc, char **argv);    /* query, verify */
+
+#endif

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* egwctl: the operator's tool. Dispatches to control/ctl_*.c. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+
+struct ctl_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct ctl_cmd cmds[] = {
+	{ "policy", ctl_policy_main, "policy check FILE | policy compile --target nft FILE" },
+	{ "logs", ctl_logs_main, "logs query [filters] | logs verify [--since T]" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: egwctl COMMAND [ARGS]\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(out, "  egwctl %s\n", cmds[i].help);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "egwctl: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * HTTP/1.x request Host extraction from the first bytes of a TCP stream.
+ * Bounds-checked; thread-safe; no allocation.
+ */
+#ifndef EGW_HTTP_HOST_H
+#define EGW_HTTP_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum egw_http_host_result {
+	EGW_HOST_FOUND = 1,      /* host (lower case, port stripped) in out */
+	EGW_HOST_ABSENT = 0,     /* complete header block without Host */
+	EGW_HOST_NOT_HTTP = -1,  /* does not start with an HTTP/1.x request line */
+	EGW_HOST_INCOMPLETE = -2,/* headers continue past len */
+	EGW_HOST_MALFORMED = -3,
+};
+
+/* out must hold cap >= 256 bytes. */
+int egw_http_host(const uint8_t *data, size_t len, char *out, size_t cap);
+
+#endif

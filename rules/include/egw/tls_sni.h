@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TLS ClientHello server_name extraction from the first bytes of a TCP
+ * stream (the TLS record(s) carrying the ClientHello). Bounds-checked on
+ * every byte; thread-safe; no allocation.
+ */
+#ifndef EGW_TLS_SNI_H
+#define EGW_TLS_SNI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum egw_tls_sni_result {
+	EGW_SNI_FOUND = 1,     /* name written to out (lower case, NUL-terminated) */
+	EGW_SNI_ABSENT = 0,    /* a complete ClientHello without server_name */
+	EGW_SNI_NOT_TLS = -1,  /* not a TLS handshake record / not a ClientHello */
+	EGW_SNI_INCOMPLETE = -2, /* ClientHello continues past len */
+	EGW_SNI_MALFORMED = -3,  /* lengths inconsistent, bad name */
+};
+
+/* out must hold cap >= 256 bytes. */
+int egw_tls_sni(const uint8_t *data, size_t len, char *out, size_t cap);
+
+#endif
