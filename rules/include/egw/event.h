@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Behaviour-log events: one struct for every event the fast path or the
+ * control plane emits (interfaces.md, "Events"). Fixed size and free of
+ * pointers, so that the fast path can fill one in place and stream batches
+ * of them over a unix socket to egw-controld, which encodes them as EVE JSON
+ * lines (egw_event_to_json) and writes the log.
+ *
+ * Strings are NUL-terminated and truncated to their field; names are copied
+ * in (not indexes into a policy) because the policy may be reloaded between
+ * the moment an event is made and the moment it is written.
+ */
+#ifndef EGW_EVENT_H
+#define EGW_EVENT_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+enum egw_event_type {
+	EGW_EV_FLOW = 0,
+	EGW_EV_DNS,
+	EGW_EV_TLS,
+	EGW_EV_HTTP,
+	EGW_EV_DROP,
+	EGW_EV_ALERT,
+	EGW_EV_AUDIT,
+	EGW_EV__COUNT
+};
+
+/* egw.action */
+enum egw_event_action {
+	EGW_EA_ALLOWED = 0,
+	EGW_EA_BLOCKED,
+	EGW_EA_REDIRECTED,
+	EGW_EA_PUNTED,
+	EGW_EA__COUNT
+};
+
+struct egw_event {
+	uint8_t type;          /* enum egw_event_type */
+	uint8_t action;        /* enum egw_event_action */
+	uint8_t family;        /* AF_INET, AF_INET6, or 0 (no addresses: audit) */
+	uint8_t proto;         /* IP protocol number (6, 17, 1, 58), 0 unknown */
+	uint16_t src_port, dest_port; /* host order */
+	uint8_t src_ip[16], dest_ip[16];
+	uint8_t src_mac[6];
+	uint8_t has_mac;
+	uint8_t pad0;
+	uint64_t ts_us;        /* Unix time, microseconds (UTC) */
+	uint64_t flow_id;      /* 0 when none */
+	char unit[48];         /* "" when the source is in no unit */
+	char user[48];
+	char switch_port[32];
+	char location[64];
+	char reason[48];       /* "unregistered", "category:commercial-mail", ... */
+	char rule[96];         /* policy location "file:line" */
+	union {
+		struct {
+			uint64_t pkts_toserver, pkts_toclient;
+			uint64_t bytes_toserver, bytes_toclient;
+			uint64_t start_us, end_us;
+			char state[16];   /* "new", "established", "closed" */
+			char reason[16];  /* "timeout", "tcp-close", "evicted",
+					     "shutdown", "reload" */
+		} flow;
+		struct {
+			uint16_t id, rrtype;
+			int16_t rcode;     /* -1: none (a query we passed on) */
+			char rrname[256];
+		} dns;
+		struct {
+			char sni[256];
+		} tls;
+		struct {
+			char hostname[256];
+		} http;
+		struct {
+			char signature[128]; /* what was flagged, human readable */
+			char detail[128];
+		} alert;
+		struct {
+			char who[64];      /* "uid 0 (root)" */
+			char what[128];    /* "reload /etc/egw/egw.cfg" */
+			char result[64];   /* "ok", "refused: ..." */
+		} audit;
+	} u;
+};
+
+/*
+ * Encode as an EVE JSON object (new reference; NULL on ENOMEM): timestamp
+ * (ISO 8601, microseconds, +00:00), event_type, flow_id, src_ip, src_port,
+ * dest_ip, dest_port, proto ("TCP", "UDP", "ICMP", "IPv6-ICMP"), the egw
+ * object, and the type's own object (flow, dns, tls, http, alert, audit).
+ * Thread-safe.
+ */
+json_t *egw_event_to_json(const struct egw_event *ev);
+const char *egw_event_type_name(enum egw_event_type t);   /* "flow", ... */
+const char *egw_event_action_name(enum egw_event_action a); /* "allowed", ... */
+
+#endif
