@@ -27,8 +27,9 @@
 /* ---- a set of byte strings, upper-cased on insertion ---- */
 
 struct skey {
-	char *s;
+	char *s;           /* upper case: the key */
 	size_t len;
+	char *shown;       /* as first seen in the database, same length */
 };
 
 struct strset {
@@ -66,8 +67,10 @@ static int strset_grow(struct strset *set)
 	return 0;
 }
 
-/* Adds s (already upper case) unless present. 0 or -1 (ENOMEM). */
-static int strset_add(struct strset *set, const char *s, size_t len)
+/* Adds s (already upper case; as the database writes it: shown) unless
+ * present. 0 or -1 (ENOMEM). */
+static int strset_add(struct strset *set, const char *s, const char *shown,
+		      size_t len)
 {
 	if ((set->n + 1) * 2 > set->nslots && strset_grow(set) < 0)
 		return -1;
@@ -86,12 +89,14 @@ static int strset_add(struct strset *set, const char *s, size_t len)
 		set->keys = keys;
 		set->cap = cap;
 	}
-	char *copy = malloc(len + 1);
+	char *copy = malloc(2 * (len + 1));
 	if (!copy)
 		return -1;
 	memcpy(copy, s, len);
 	copy[len] = '\0';
-	set->keys[set->n] = (struct skey){ copy, len };
+	memcpy(copy + len + 1, shown, len);
+	copy[2 * len + 1] = '\0';
+	set->keys[set->n] = (struct skey){ copy, len, copy + len + 1 };
 	set->slots[j] = (uint32_t)(++set->n);
 	return 0;
 }
@@ -214,8 +219,8 @@ static int field(struct ctx *c, const MMDB_entry_s *entry,
 		c->corrupt = true;
 		return -1;
 	}
-	if (!d.has_data || d.type != MMDB_DATA_TYPE_UTF8_STRING)
-		return 0;
+	if (!d.has_data || d.type != MMDB_DATA_TYPE_UTF8_STRING || !d.data_size)
+		return 0; /* no string, or an empty one ("state1": "") */
 	*s = d.utf8_string;
 	*len = d.data_size;
 	return 1;
@@ -253,21 +258,24 @@ static int decode(struct ctx *c, const MMDB_entry_s *entry, struct rec *out)
 	if (!hc)
 		return 0;
 
-	/* Remember what the database has, upper case, for error messages. */
+	/* Remember what the database has, for error messages: keys upper
+	 * case, shown as written. */
 	size_t keylen = clen + (hr ? 1 + rlen : 0);
-	char *key = malloc(keylen + 1);
+	char *key = malloc(2 * keylen + 2);
 	if (!key)
 		goto oom;
-	for (size_t i = 0; i < clen; i++)
-		key[i] = ascii_upper(cs[i]);
-	if (strset_add(&c->countries, key, clen) < 0)
-		goto oom_key;
+	char *shown = key + keylen + 1;
+	memcpy(shown, cs, clen);
 	if (hr) {
-		key[clen] = '\0';
-		for (size_t i = 0; i < rlen; i++)
-			key[clen + 1 + i] = ascii_upper(rs[i]);
-		if (strset_add(&c->pairs, key, keylen) < 0)
-			goto oom_key;
+		shown[clen] = '\0';
+		memcpy(shown + clen + 1, rs, rlen);
+	}
+	for (size_t i = 0; i < keylen; i++)
+		key[i] = ascii_upper(shown[i]);
+	if (strset_add(&c->countries, key, shown, clen) < 0 ||
+	    (hr && strset_add(&c->pairs, key, shown, keylen) < 0)) {
+		free(key);
+		goto oom;
 	}
 	free(key);
 
@@ -283,8 +291,6 @@ static int decode(struct ctx *c, const MMDB_entry_s *entry, struct rec *out)
 	}
 	return 0;
 
-oom_key:
-	free(key);
 oom:
 	c->oom = true;
 	return -1;
@@ -413,8 +419,9 @@ static void report_class(struct ctx *c, const struct egw_geo_class *k,
 			const struct skey *p = &c->pairs.keys[i];
 			if (p->len > clen && memcmp(p->s, k->country, clen) == 0 &&
 			    p->s[clen] == '\0')
-				regions[nr++] = (struct skey){ p->s + clen + 1,
-							       p->len - clen - 1 };
+				regions[nr++] = (struct skey){
+					p->s + clen + 1, p->len - clen - 1,
+					p->shown + clen + 1 };
 		}
 		if (nr == 0) {
 			fprintf(f, " (no record of %s has a string at \"%s\"; "
@@ -425,7 +432,7 @@ static void report_class(struct ctx *c, const struct egw_geo_class *k,
 			for (size_t i = 0; i < nr && i < LIST_MAX; i++) {
 				if (i)
 					fputs(", ", f);
-				put_value(f, regions[i].s, regions[i].len);
+				put_value(f, regions[i].shown, regions[i].len);
 			}
 			if (nr > LIST_MAX)
 				fprintf(f, ", ... %zu in all", nr);

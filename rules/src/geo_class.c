@@ -3,13 +3,16 @@
  * Geo class syntax (see egw/geo.h and docs/extensions.md):
  *   [!]CC[-REGION]
  * CC is a two-letter country code; REGION is what the database's region
- * field holds ("GD", "22", "Guangdong", "Inner Mongolia"): 1..63 bytes, no
- * control characters, no leading or trailing space, written with its spaces
- * as they are. ASCII letters are folded to upper case.
+ * field holds ("GD", "22", "Guangdong", "Inner Mongolia"): 1 to
+ * EGW_GEO_REGION_MAX (127) bytes, no control characters, no leading or
+ * trailing space, inner spaces written as they are. ASCII letters are
+ * folded to upper case.
  */
 #include <egw/geo.h>
 
 #include <string.h>
+
+_Static_assert(EGW_GEO_REGION_MAX == 127, "update the message below");
 
 static char ascii_upper(char c)
 {
@@ -58,7 +61,7 @@ int egw_geo_class_parse(const char *s, struct egw_geo_class *out, bool *negate,
 			return -1;
 		}
 		if (n > EGW_GEO_REGION_MAX) {
-			*why = "region is longer than 63 bytes";
+			*why = "region is longer than 127 bytes";
 			return -1;
 		}
 		if (r[0] == ' ' || r[n - 1] == ' ') {

@@ -57,7 +57,9 @@ struct egw_gateway {
  * non-overlapping, merged prefix lists of every network the database maps
  * to it. Negation ("!CN") lives in struct egw_geo_ref.
  */
-#define EGW_GEO_REGION_MAX 63 /* bytes of a region ("GD", "Inner Mongolia") */
+/* Bytes of a region ("GD", "Inner Mongolia"); real databases carry English
+ * names of up to 65 bytes. */
+#define EGW_GEO_REGION_MAX 127
 struct egw_geo_class {
 	/* "CN" or "CN-GD" as written, upper case (ASCII letters only: bytes
 	 * >= 0x80 are kept as written) */
