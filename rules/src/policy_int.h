@@ -41,6 +41,7 @@ struct pctx {
 	size_t cap_geo;
 	/* per unit: where each of its prefixes was written (policy_units.c) */
 	struct egw_loc **unit_prefix_locs;
+	bool *unit_prefixes_bad;   /* some prefix of the unit did not parse */
 };
 
 /* Intern a file name; never NULL (falls back to c->file on ENOMEM). */
@@ -87,6 +88,9 @@ int read_enum(struct pctx *c, const config_setting_t *g, const char *key,
 int read_prefixes(struct pctx *c, const config_setting_t *g, const char *key,
 		  const char *where, bool hosts_only, bool empty_ok,
 		  struct egw_prefix_list *out, struct egw_loc **locs);
+/* "line 12" when first is in the file of here, else "file:12"; into buf. */
+const char *loc_ref(const struct egw_loc *first, const struct egw_loc *here,
+		    char *buf, size_t cap);
 /* Writes "a, b, c" of names into buf. */
 char *join_names(const char *const *names, char *buf, size_t cap);
 /* Writes "\"a\", \"b\"" of the names of n structs at base (each stride

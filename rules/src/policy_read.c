@@ -30,6 +30,17 @@ struct egw_loc loc_default(const struct pctx *c)
 	return l;
 }
 
+const char *loc_ref(const struct egw_loc *first, const struct egw_loc *here,
+		    char *buf, size_t cap)
+{
+	if (first->file == here->file || (first->file && here->file &&
+					  !strcmp(first->file, here->file)))
+		snprintf(buf, cap, "line %u", first->line);
+	else
+		snprintf(buf, cap, "%s:%u", first->file ? first->file : "?", first->line);
+	return buf;
+}
+
 void perr_at(struct pctx *c, const struct egw_loc *l, const char *fmt, ...)
 {
 	va_list ap;
@@ -353,6 +364,13 @@ void list_names(char *buf, size_t cap, size_t n, const void *base,
 		const char *name = *(char *const *)((const char *)base + i * stride);
 		if (!name)
 			continue;
+		bool dup = false;
+		for (size_t j = 0; j < i && !dup; j++) {
+			const char *o = *(char *const *)((const char *)base + j * stride);
+			dup = o && !strcmp(o, name);
+		}
+		if (dup)
+			continue;
 		int w = snprintf(buf + used, cap - used, "%s\"%s\"", used ? ", " : "", name);
 		if (w < 0 || (size_t)w >= cap - used) {
 			if (cap > 4)
@@ -389,9 +407,11 @@ char *element_name(struct pctx *c, const config_setting_t *e,
 		const char *other = *(char *const *)base;
 		if (other && !strcmp(other, v)) {
 			const struct egw_loc *l = (const struct egw_loc *)(base + loc_off);
-			perr(c, ns, "duplicate %s name \"%s\" (first defined at %s:%u)", kind,
-			     v, l->file, l->line);
-			return NULL;
+			struct egw_loc here = loc_of(c, ns);
+			char at[256];
+			perr(c, ns, "duplicate %s name \"%s\" (first defined at %s)", kind,
+			     v, loc_ref(l, &here, at, sizeof(at)));
+			break;
 		}
 	}
 	return pctx_strdup(c, v);

@@ -56,7 +56,7 @@ static void parse_terminal(struct pctx *c, const config_setting_t *e,
 			     where, v);
 		else
 			ip_ok = true;
-		if (ip_ok && u->prefixes.n && !in_unit(u, &t->ip)) {
+		if (ip_ok && !c->unit_prefixes_bad[ui] && !in_unit(u, &t->ip)) {
 			char list[256] = "", buf[EGW_PREFIX_STRLEN];
 			size_t n = 0;
 			for (size_t i = 0; i < u->prefixes.n && n < sizeof(list); i++) {
@@ -98,6 +98,7 @@ static void parse_unit(struct pctx *c, const config_setting_t *e, char *where,
 
 	int r = read_prefixes(c, e, "prefixes", where, false, false, &u->prefixes,
 			      &c->unit_prefix_locs[ui]);
+	c->unit_prefixes_bad[ui] = r <= 0;
 	if (r == 0)
 		perr(c, e, "%s: prefixes missing (the unit's inside address ranges)", where);
 	read_prefixes(c, e, "public_addresses", where, false, true,
@@ -155,7 +156,8 @@ void parse_units(struct pctx *c, const config_setting_t *s)
 	}
 	p->units = pctx_alloc(c, (size_t)n, sizeof(*p->units));
 	c->unit_prefix_locs = pctx_alloc(c, (size_t)n, sizeof(*c->unit_prefix_locs));
-	if (!p->units || !c->unit_prefix_locs)
+	c->unit_prefixes_bad = pctx_alloc(c, (size_t)n, sizeof(*c->unit_prefixes_bad));
+	if (!p->units || !c->unit_prefix_locs || !c->unit_prefixes_bad)
 		return;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
@@ -169,6 +171,16 @@ void parse_units(struct pctx *c, const config_setting_t *s)
 }
 
 /* ---- checks across units ---- */
+
+static const char *unit_label(const struct egw_policy *p, uint32_t u, char *buf,
+			      size_t cap)
+{
+	if (p->units[u].name)
+		snprintf(buf, cap, "units[\"%s\"]", p->units[u].name);
+	else
+		snprintf(buf, cap, "units[%u]", u);
+	return buf;
+}
 
 struct pfx_ref {
 	const struct egw_prefix *pfx;
@@ -218,19 +230,18 @@ static void check_prefix_dups(struct pctx *c)
 			f = i;
 			continue;
 		}
-		char buf[EGW_PREFIX_STRLEN];
+		char buf[EGW_PREFIX_STRLEN], at[256], label[96];
 		egw_prefix_format(v[i].pfx, buf, sizeof(buf));
-		const struct egw_unit *first = &p->units[v[f].unit];
+		loc_ref(v[f].loc, v[i].loc, at, sizeof(at));
+		unit_label(p, v[i].unit, label, sizeof(label));
 		if (v[f].unit == v[i].unit)
-			perr_at(c, v[i].loc, "units[\"%s\"].prefixes: %s listed twice (first at %s:%u)",
-				first->name ? first->name : "?", buf, v[f].loc->file,
-				v[f].loc->line);
+			perr_at(c, v[i].loc, "%s.prefixes: %s listed twice (first at %s)",
+				label, buf, at);
 		else
 			perr_at(c, v[i].loc,
-				"units[\"%s\"].prefixes: %s is already unit \"%s\"'s (%s:%u); "
-				"a prefix belongs to one unit",
-				p->units[v[i].unit].name ? p->units[v[i].unit].name : "?", buf,
-				first->name ? first->name : "?", v[f].loc->file, v[f].loc->line);
+				"%s.prefixes: %s is already unit \"%s\"'s (%s); "
+				"a prefix belongs to one unit", label, buf,
+				p->units[v[f].unit].name ? p->units[v[f].unit].name : "?", at);
 	}
 	free(v);
 }
@@ -289,20 +300,22 @@ static void check_terminals(struct pctx *c)
 			v[k].t = t;
 			v[k].seq = k;
 			k++;
-			if (!in_unit(un, &t->ip))
+			if (c->unit_prefixes_bad[u] || !in_unit(un, &t->ip))
 				continue; /* reported at parse */
 			uint32_t owner = (uint32_t)u;
 			const struct egw_prefix *best = lpm(p, &t->ip, &owner);
 			if (best && owner != u) {
-				char ip[EGW_PREFIX_STRLEN], pf[EGW_PREFIX_STRLEN];
+				char ip[EGW_PREFIX_STRLEN], pf[EGW_PREFIX_STRLEN], at[256],
+					label[96];
 				egw_addr_format(&t->ip, ip, sizeof(ip));
 				egw_prefix_format(best, pf, sizeof(pf));
 				const struct egw_unit *o = &p->units[owner];
 				perr_at(c, &t->loc,
-					"units[\"%s\"]: terminal %s falls in unit \"%s\"'s prefix %s "
-					"by longest-prefix match (unit at %s:%u); register it there",
-					un->name ? un->name : "?", ip, o->name ? o->name : "?", pf,
-					o->loc.file, o->loc.line);
+					"%s: terminal %s falls in unit \"%s\"'s prefix %s by "
+					"longest-prefix match (unit at %s); register it there",
+					unit_label(p, (uint32_t)u, label, sizeof(label)), ip,
+					o->name ? o->name : "?", pf,
+					loc_ref(&o->loc, &t->loc, at, sizeof(at)));
 			}
 		}
 	}
@@ -312,10 +325,10 @@ static void check_terminals(struct pctx *c)
 			f = i;
 			continue;
 		}
-		char ip[EGW_PREFIX_STRLEN];
+		char ip[EGW_PREFIX_STRLEN], at[256];
 		egw_addr_format(&v[i].t->ip, ip, sizeof(ip));
-		perr_at(c, &v[i].t->loc, "terminal %s registered twice (first at %s:%u)", ip,
-			v[f].t->loc.file, v[f].t->loc.line);
+		perr_at(c, &v[i].t->loc, "terminal %s registered twice (first at %s)", ip,
+			loc_ref(&v[f].t->loc, &v[i].t->loc, at, sizeof(at)));
 	}
 	free(v);
 }
