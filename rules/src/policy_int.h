@@ -120,7 +120,6 @@ void parse_profiles(struct pctx *c, const config_setting_t *s);
 void parse_units(struct pctx *c, const config_setting_t *s);
 void parse_dns(struct pctx *c, const config_setting_t *s);
 void check_units(struct pctx *c);
-void check_domains(struct pctx *c);
 
 /* policy_geo.c: geo classes used by rules and dns.resolver_regions. */
 /* Parse the geo class setting s into *ref; 0 or -1 (reported). */

@@ -99,7 +99,6 @@ static void load_root(struct pctx *c, const config_setting_t *root)
 			       "the policy needs a units list with at least one unit"));
 	parse_dns(c, section(c, root, "dns", false, NULL));
 	check_units(c);
-	check_domains(c);
 	geo_finish(c);
 	c->p->doh_category = egw_policy_find_category(c->p, "doh");
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <egw/domain_set.h>
+
 #include "policy_int.h"
 
 static const char *const category_keys[] = { "name", "domains", "addresses", NULL };
@@ -45,6 +47,11 @@ static void parse_domains(struct pctx *c, const config_setting_t *e,
 		for (char *q = low; *q; q++)
 			if (*q >= 'A' && *q <= 'Z')
 				*q = (char)(*q - 'A' + 'a');
+		const char *why = "not a domain name";
+		if (egw_domain_check(low, &why) < 0) {
+			perr(c, d, "%s: \"%s\": %s", w, v, why);
+			continue;
+		}
 		cat->domain_locs[cat->n_domains] = loc_of(c, d);
 		cat->domains[cat->n_domains++] = low;
 	}
@@ -81,14 +88,6 @@ void parse_categories(struct pctx *c, const config_setting_t *s)
 			     where);
 		p->n_categories++;
 	}
-}
-
-void check_domains(struct pctx *c)
-{
-	/* TODO(parser): validate every category domain with egw_domain_check()
-	 * (rules/src/domain_check.c, developer "match") once branch match has
-	 * it; until then domains are taken as written (lower-cased). */
-	(void)c;
 }
 
 /* ---- ports ---- */
