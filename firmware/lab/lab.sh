@@ -323,7 +323,8 @@ default_gw_cmds() {
 	case $b in /*) ;; *) b=$TOP/$b ;; esac
 	local dp=$b/dataplane/egw-dataplane cd=$b/control/egw-controld
 	[ -x "$dp" ] || die "dataplane mode: $dp not built (give --build DIR or --gw-cmd CMD)"
-	GW_CMDS+=("exec '$dp' -l 0 --no-huge -m 512 --no-pci --in-memory --file-prefix=$PREFIX -- --config '$CONFIG'")
+	local eal=${EGW_LAB_EAL:-"-l 0 --no-huge -m 512 --no-pci --in-memory --file-prefix=$PREFIX"}
+	GW_CMDS+=("exec '$dp' $eal -- --config '$CONFIG'")
 	if [ -x "$cd" ]; then
 		GW_CMDS+=("exec '$cd' --config '$CONFIG'")
 	fi
@@ -334,7 +335,8 @@ start_gw_cmds() {
 	for c in "${GW_CMDS[@]}"; do
 		i=$((i + 1))
 		echo "$c" >>"$(state)/gw-cmds"
-		start_in gw "gw$i" bash -c "$c" >/dev/null
+		start_in gw "gw$i" env "EGW_LAB_PREFIX=$PREFIX" "EGW_LAB_STATE=$(state)" \
+			"EGW_LAB_MODE=$MODE" bash -c "$c" >/dev/null
 		sleep 0.5
 	done
 	[ "$WAIT" = 1 ] || return 0
@@ -453,9 +455,9 @@ cmd_spoof() {
 cmd_demo() {
 	local b=${BUILD:-build/release}
 	case $b in /*) ;; *) b=$TOP/$b ;; esac
-	if [ "${#GW_CMDS[@]}" -gt 0 ]; then
-		MODE=${MODE_SET:-dataplane}
-	elif [ -x "$b/dataplane/egw-dataplane" ]; then
+	if [ -n "$MODE_SET" ]; then
+		MODE=$MODE_SET
+	elif [ "${#GW_CMDS[@]}" -gt 0 ] || [ -x "$b/dataplane/egw-dataplane" ]; then
 		MODE=dataplane
 	else
 		MODE=bridge

@@ -182,7 +182,7 @@ sc_tls() {
 	else
 		o="error:$rc"
 	fi
-	[ -n "${detail:-}" ] || detail=$(grep -m1 -i 'error\|errno' <<<"$out" | head -c 120 || true)
+	[ -n "${detail:-}" ] || detail=$(grep -o -m1 -i 'connection [a-z ]*\|errno=[0-9]*\|alert [a-z ]*' <<<"$out" | head -n1 || true)
 	sc_result "$h openssl $dst:$port SNI:$sni" "$e" "$o" "$detail"
 }
 
