@@ -14,6 +14,7 @@ struct ctl_cmd {
 static const struct ctl_cmd cmds[] = {
 	{ "policy", ctl_policy_main, "policy check FILE | policy compile --target nft FILE" },
 	{ "logs", ctl_logs_main, "logs query [filters] | logs verify [--since T]" },
+	{ "report", ctl_report_main, "report daily [--date D] [--json]" },
 };
 
 static void usage(FILE *out)
