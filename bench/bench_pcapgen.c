@@ -11,7 +11,9 @@
  * MAC 02:00:<ip bytes>; IPv6 terminals are 2001:db8:<unit>::<k>.
  *
  * The output is a classic pcap (Ethernet), which net_pcap replays with
- * infinite_rx=1. Deterministic for a given --seed.
+ * infinite_rx=1, or with --format trafgen a netsniff-ng trafgen packet
+ * config (one { bytes } block per packet) for the kernel-mode load.
+ * Deterministic for a given --seed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,6 +33,7 @@ struct opts {
 	double v6_share;
 	double new_flow_ratio;
 	unsigned long seed;
+	int trafgen;      /* write a trafgen packet config instead of a pcap */
 };
 
 static uint64_t rng_state;
@@ -130,8 +133,8 @@ static size_t build(uint8_t *buf, size_t len, const struct flow *f, unsigned lon
 	uint8_t src[16];
 	memset(buf, 0, len);
 	size_t l3 = 14;
-	/* Ethernet: dst = upstream router, src = the terminal's MAC */
-	uint8_t rtr[6] = { 0x02, 0x00, 0x0a, 0x01, 0x00, 0x01 };
+	/* Ethernet: dst = the next hop (02:00:00:00:00:01), src = the terminal's MAC */
+	uint8_t rtr[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 }; /* not a terminal MAC */
 	memcpy(buf, rtr, 6);
 	buf[6] = 0x02; buf[7] = 0x00;
 	uint8_t v4[4];
@@ -223,7 +226,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: bench_pcapgen --out FILE [--flows N] [--packets N] [--terminals N]\n"
-		"       [--size 64|imix] [--dns-share F] [--v6-share F] [--new-flow-ratio F] [--seed N]\n");
+		"       [--size 64|imix] [--dns-share F] [--v6-share F] [--new-flow-ratio F] [--seed N]\n"
+		"       [--format pcap|trafgen]\n");
 }
 
 static int parse_ulong(const char *s, unsigned long *v)
@@ -255,6 +259,7 @@ int main(int argc, char **argv)
 		{ "v6-share", required_argument, 0, '6' },
 		{ "new-flow-ratio", required_argument, 0, 'n' },
 		{ "seed", required_argument, 0, 'S' },
+		{ "format", required_argument, 0, 'F' },
 		{ 0, 0, 0, 0 } };
 	int c, bad = 0;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -273,6 +278,12 @@ int main(int argc, char **argv)
 		case '6': bad |= parse_frac(optarg, &o.v6_share); break;
 		case 'n': bad |= parse_frac(optarg, &o.new_flow_ratio); break;
 		case 'S': bad |= parse_ulong(optarg, &o.seed); break;
+		case 'F':
+			if (!strcmp(optarg, "trafgen"))
+				o.trafgen = 1;
+			else if (strcmp(optarg, "pcap"))
+				bad = 1;
+			break;
 		default: bad = 1;
 		}
 	}
@@ -297,7 +308,8 @@ int main(int argc, char **argv)
 	}
 	/* pcap global header: magic, v2.4, snaplen 65535, LINKTYPE_ETHERNET */
 	uint32_t gh[6] = { 0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1 };
-	fwrite(gh, sizeof(gh), 1, out);
+	if (!o.trafgen)
+		fwrite(gh, sizeof(gh), 1, out);
 	uint8_t buf[1600];
 	unsigned long newflows = 0;
 	for (unsigned long i = 0; i < o.packets; i++) {
@@ -308,6 +320,13 @@ int main(int argc, char **argv)
 			newflows++;
 		}
 		size_t len = build(buf, o.imix ? imix_size() : 60, f, i);
+		if (o.trafgen) {
+			fputs("{", out);
+			for (size_t b = 0; b < len; b++)
+				fprintf(out, "%s0x%02x", b ? "," : " ", buf[b]);
+			fputs(" }\n", out);
+			continue;
+		}
 		uint32_t ph[4] = { (uint32_t)(i / 1000000), (uint32_t)(i % 1000000),
 				   (uint32_t)len, (uint32_t)len };
 		fwrite(ph, sizeof(ph), 1, out);
