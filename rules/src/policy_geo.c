@@ -134,7 +134,7 @@ int read_geo_refs(struct pctx *c, const config_setting_t *g, const char *key,
 	const config_setting_t *s = config_setting_get_member(g, key);
 	if (!s)
 		return 0;
-	char w[200];
+	char w[256];
 	snprintf(w, sizeof(w), "%s.%s", where, key);
 	if (!expect_seq(c, s, w, "an array of geo classes ([ \"CN\", \"!US\" ])"))
 		return -1;

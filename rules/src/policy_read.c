@@ -312,7 +312,7 @@ int read_prefixes(struct pctx *c, const config_setting_t *g, const char *key,
 		*locs = NULL;
 	if (!s)
 		return 0;
-	char w[160];
+	char w[256];
 	snprintf(w, sizeof(w), "%s.%s", where, key);
 	if (!expect_seq(c, s, w, hosts_only ? "an array of IP addresses"
 					 : "an array of IP addresses or CIDR prefixes"))

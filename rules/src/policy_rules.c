@@ -19,7 +19,7 @@ static void parse_domains(struct pctx *c, const config_setting_t *e,
 	const config_setting_t *s = config_setting_get_member(e, "domains");
 	if (!s)
 		return;
-	char w[200];
+	char w[256];
 	snprintf(w, sizeof(w), "%s.domains", where);
 	if (!expect_seq(c, s, w, "an array of domain names"))
 		return;
@@ -68,7 +68,7 @@ void parse_categories(struct pctx *c, const config_setting_t *s)
 		return;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		char where[120];
+		char where[128];
 		snprintf(where, sizeof(where), "categories[%d]", i);
 		if (!expect_group(c, e, where))
 			continue;
@@ -231,7 +231,7 @@ static void parse_rule(struct pctx *c, const config_setting_t *e, const char *wh
 
 	const config_setting_t *ps = config_setting_get_member(e, "port");
 	if (ps) {
-		char w[200];
+		char w[256];
 		snprintf(w, sizeof(w), "%s.port", where);
 		parse_ports(c, ps, w, r);
 		if (r->proto == EGW_PROTO_ICMP)
@@ -257,7 +257,7 @@ void parse_profiles(struct pctx *c, const config_setting_t *s)
 		return;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		char where[120];
+		char where[128];
 		snprintf(where, sizeof(where), "profiles[%d]", i);
 		if (!expect_group(c, e, where))
 			continue;
@@ -288,7 +288,7 @@ void parse_profiles(struct pctx *c, const config_setting_t *s)
 			continue;
 		for (int j = 0; j < nr; j++) {
 			const config_setting_t *re = config_setting_get_elem(rs, (unsigned)j);
-			char rw[200];
+			char rw[192];
 			snprintf(rw, sizeof(rw), "%s.rules[%d]", where, j);
 			if (!expect_group(c, re, rw))
 				continue;
