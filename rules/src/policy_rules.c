@@ -57,6 +57,16 @@ static void parse_domains(struct pctx *c, const config_setting_t *e,
 	}
 }
 
+/* Elements of an array or list setting; 1 for anything else present. */
+static int seq_len(const config_setting_t *s)
+{
+	if (!s)
+		return 0;
+	if (config_setting_is_array(s) || config_setting_is_list(s))
+		return config_setting_length(s);
+	return 1;
+}
+
 void parse_categories(struct pctx *c, const config_setting_t *s)
 {
 	struct egw_policy *p = c->p;
@@ -82,8 +92,8 @@ void parse_categories(struct pctx *c, const config_setting_t *s)
 		check_keys(c, e, where, category_keys);
 		parse_domains(c, e, where, cat);
 		read_prefixes(c, e, "addresses", where, false, true, &cat->addresses, NULL);
-		if (!config_setting_get_member(e, "domains") &&
-		    !config_setting_get_member(e, "addresses"))
+		if (seq_len(config_setting_get_member(e, "domains")) +
+		    seq_len(config_setting_get_member(e, "addresses")) == 0)
 			perr(c, e, "%s: a category needs domains or addresses (or both)",
 			     where);
 		p->n_categories++;
