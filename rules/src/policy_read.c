@@ -4,7 +4,6 @@
  * type, the range or the allowed values, and reports what it expected at the
  * setting's own file:line.
  */
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

@@ -4,7 +4,6 @@
  * lists). A rule's matches are all optional; its action is not.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <egw/domain_set.h>
