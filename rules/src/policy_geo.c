@@ -168,6 +168,7 @@ void geo_finish(struct pctx *c)
 			"(geo.database, a MaxMind .mmdb file)", g->code);
 		return;
 	}
-	egw_geo_compile(p->geo.database, p->geo.country_field, p->geo.region_field,
-			p->geo_classes, p->n_geo_classes, &p->geo.loc, c->diag);
+	if (egw_geo_compile(p->geo.database, p->geo.country_field, p->geo.region_field,
+			    p->geo_classes, p->n_geo_classes, &p->geo.loc, c->diag) < 0)
+		c->errors++;
 }
