@@ -162,6 +162,8 @@ void geo_finish(struct pctx *c)
 	if (p->n_geo_classes == 0)
 		return;
 	if (!p->geo.database) {
+		if (p->geo.loc.line)
+			return; /* a geo section without a usable database: reported */
 		const struct egw_geo_class *g = &p->geo_classes[0];
 		perr_at(c, &g->loc,
 			"geo class \"%s\" needs a geo section with a database "
