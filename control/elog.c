@@ -339,7 +339,7 @@ static bool ready(struct elog *l, int64_t t)
 size_t elog_write(struct elog *l, json_t *const *events, size_t n)
 {
 	size_t ok = 0;
-	bool can = ready(l, now_us(l));
+	bool can = ready(l, now_us(l)), retried = false;
 
 	for (size_t i = 0; i < n; i++) {
 		json_t *ev = events[i];
@@ -348,6 +348,11 @@ size_t elog_write(struct elog *l, json_t *const *events, size_t n)
 		    (json_is_string(type) && !strncmp(json_string_value(type), "egw_", 4))) {
 			l->st.rejected++;
 			continue;
+		}
+		if (can && l->len - l->off >= l->backlog_max && !retried) {
+			/* the backlog is full: the disk may have room again */
+			retried = true;
+			flush_buf(l);
 		}
 		if (!can || l->len - l->off >= l->backlog_max) {
 			lose(l, 1);
@@ -369,8 +374,7 @@ size_t elog_write(struct elog *l, json_t *const *events, size_t n)
 		ok++;
 		if (l->st.backlog >= ELOG_BATCH_LINES ||
 		    l->len - l->off >= ELOG_BATCH_BYTES) {
-			if (flush_buf(l) < 0 && l->len - l->off >= l->backlog_max)
-				can = false;
+			flush_buf(l);
 		}
 	}
 	return ok;
