@@ -269,7 +269,7 @@ static void archive_and_expire(struct elog *l)
 			if (elog_name_parse(de->d_name, &day, &kind) < 0 ||
 			    kind != ELOG_F_PLAIN || day == l->day)
 				continue;
-			if (elog_archive_day(l->dir, day, l->compress, l->zlevel, err,
+			if (elog_archive_day(l->dir, day, l->compress, l->zlevel, l->mac, err,
 					     sizeof(err)) < 0)
 				l->st.archive_errors++;
 		}

@@ -34,7 +34,7 @@ for round in 1 2 3; do
     rm -rf "$work/log"
     "$tool" stream "$work/log" > "$work/out" &
     pid=$!
-    for _ in $(seq 100); do
+    for _ in $(seq 300); do
         [ "$(grep -c '^flushed' "$work/out" || true)" -ge $((round * 20)) ] && break
         sleep 0.05
     done

@@ -175,8 +175,8 @@ static int syslog_copy(char **argv)
 		json_t *ev = event((uint64_t)i, (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 		elog_write(l, &ev, 1);
 		json_decref(ev);
-		if (cfg.syslog_proto == 1 && i % 50 == 49)
-			usleep(1000); /* UDP: let the receiver keep up */
+		if (cfg.syslog_proto == 1 && i % 10 == 9)
+			usleep(5000); /* UDP: let the receiver keep up */
 	}
 	elog_get_stats(l, &st);
 	printf("syslog sent=%" PRIu64 " dropped=%" PRIu64 "\n", st.syslog_sent,
