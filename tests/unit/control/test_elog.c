@@ -537,6 +537,7 @@ START_TEST(writer_expires_at_rotation)
 		json_t *ev = event((unsigned)d);
 		elog_write(l, &ev, 1);
 		json_decref(ev);
+		elog_sync(l);
 		/* day 0 stays until it is 61 days old */
 		snprintf(path, sizeof(path), "%s/%s.zst", dir, name1);
 		if (d >= 1)
