@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -641,6 +642,13 @@ struct elog *elog_open(const struct elog_cfg *cfg, char *err, size_t errlen)
 	if (l->head_fd < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	/* one writer per directory: two would fork the chain */
+	if (flock(l->head_fd, LOCK_EX | LOCK_NB) < 0) {
+		rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		snprintf(err, errlen, "%s: %s", l->dir, rc == -EBUSY ?
+			 "another writer is using this log directory" : strerror(errno));
 		goto fail;
 	}
 	rc = resume(l, elog_day_of_us(now_us(l)), err, errlen);

@@ -553,6 +553,28 @@ START_TEST(writer_expires_at_rotation)
 }
 END_TEST
 
+START_TEST(one_writer_per_directory)
+{
+	char *dir = mkdir_tmp();
+	struct elog_cfg cfg = { .dir = dir, .clock = sim_clock };
+	char err[256];
+	struct elog *a, *b;
+
+	sim_now = D0 * DAY_US;
+	a = elog_open(&cfg, err, sizeof(err));
+	ck_assert_ptr_nonnull(a);
+	b = elog_open(&cfg, err, sizeof(err));
+	ck_assert_ptr_null(b);
+	ck_assert_ptr_nonnull(strstr(err, "another writer"));
+	ck_assert_int_eq(elog_close(a), 0);
+	b = elog_open(&cfg, err, sizeof(err));
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(elog_close(b), 0);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(rejects_bad_events)
 {
 	char *dir = mkdir_tmp();
@@ -629,6 +651,7 @@ int main(void)
 	tcase_add_test(tc, verify_changed_summary);
 	tcase_add_test(tc, retention_exact_boundaries);
 	tcase_add_test(tc, writer_expires_at_rotation);
+	tcase_add_test(tc, one_writer_per_directory);
 	tcase_add_test(tc, rejects_bad_events);
 	tcase_add_test(tc, line_format_and_times);
 	suite_add_tcase(s, tc);
