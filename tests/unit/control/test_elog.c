@@ -394,6 +394,21 @@ START_TEST(verify_deleted_files_within_retention)
 }
 END_TEST
 
+START_TEST(verify_all_files_deleted)
+{
+	char *dir = tamper_dir(), path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name1);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s", dir, name2);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s", dir, name3);
+	unlink(path);
+	expect_error(dir, name3, 0, "missing: the checkpoint names it");
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(verify_deleted_oldest_file_and_expiry)
 {
 	char *dir = tamper_dir(), path[512];
@@ -646,6 +661,7 @@ int main(void)
 	tcase_add_test(tc, verify_truncated_newest_file);
 	tcase_add_test(tc, verify_deleted_files_within_retention);
 	tcase_add_test(tc, verify_deleted_oldest_file_and_expiry);
+	tcase_add_test(tc, verify_all_files_deleted);
 	tcase_add_test(tc, torn_last_line_reported_then_repaired);
 	tcase_add_test(tc, verify_truncated_compressed_file);
 	tcase_add_test(tc, verify_changed_summary);
