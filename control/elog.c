@@ -104,6 +104,21 @@ static int reserve(struct elog *l, size_t more)
 	return 0;
 }
 
+/* Decimal digits of v at out (no NUL); returns their number (<= 20). */
+static size_t format_u64(char *out, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
 /* Serialise ev, chain it and queue it. 0, -EINVAL (bad event), -ENOMEM. */
 static int queue_line(struct elog *l, json_t *ev)
 {
@@ -120,12 +135,19 @@ static int queue_line(struct elog *l, json_t *ev)
 	if (n < 3 || n > ELOG_MAX_LINE - 128 || p[0] != '{' || p[n - 1] != '}')
 		return -EINVAL;
 	n--; /* drop the closing brace */
-	n += (size_t)snprintf(p + n, LINE_ROOM - n, ELOG_SEQ_PREFIX "%llu",
-			      (unsigned long long)(l->seq + 1));
+	/* the fixed suffix (elog_format.h), without printf: it is per line */
+	memcpy(p + n, ELOG_SEQ_PREFIX, sizeof(ELOG_SEQ_PREFIX) - 1);
+	n += sizeof(ELOG_SEQ_PREFIX) - 1;
+	n += format_u64(p + n, l->seq + 1);
 	if (elog_mac_chain(l->mac, l->chain, p, n, chain) < 0)
 		return -EIO;
+	memcpy(p + n, ELOG_CHAIN_PREFIX, sizeof(ELOG_CHAIN_PREFIX) - 1);
+	n += sizeof(ELOG_CHAIN_PREFIX) - 1;
 	elog_hex(chain, ELOG_CHAIN_LEN, hex);
-	n += (size_t)snprintf(p + n, LINE_ROOM - n, ELOG_CHAIN_PREFIX "%s\"}\n", hex);
+	memcpy(p + n, hex, ELOG_HEX_LEN);
+	n += ELOG_HEX_LEN;
+	memcpy(p + n, "\"}\n", 3);
+	n += 3;
 	if (l->syslog) {
 		int64_t t = now_us(l);
 		elog_syslog_send(l->syslog, p, n - 1, t, t);
