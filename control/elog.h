@@ -21,7 +21,8 @@
  * are counted (stats.failed) and, when writing resumes, an egw_gap line
  * records how many were lost and when. Nothing already written is touched.
  *
- * Thread safety: a struct elog belongs to one thread at a time.
+ * Thread safety: a struct elog belongs to one thread at a time (its own
+ * archiving thread works only on closed days' files).
  * Errors: constructors return NULL and set errno (and a message in err);
  * other functions return 0 or -errno.
  */
@@ -33,6 +34,8 @@
 #include <stdint.h>
 
 #include <jansson.h>
+
+#include <egw/policy.h>
 
 #define ELOG_BATCH_LINES 256
 #define ELOG_BATCH_BYTES 65536
@@ -51,6 +54,10 @@ struct elog_cfg {
 	int64_t (*clock)(void *arg);
 	void *clock_arg;
 	size_t backlog_max;        /* bytes; 0: ELOG_DEFAULT_BACKLOG */
+	/* RFC 5424 copy of every line (elog_syslog.h): 0 none, 1 UDP, 2 TCP */
+	int syslog_proto;
+	const char *syslog_host;
+	uint16_t syslog_port;
 };
 
 struct elog_stats {
@@ -64,9 +71,15 @@ struct elog_stats {
 	uint64_t archive_errors;/* closed days not yet compressed/summarised */
 	uint64_t expired;       /* files deleted by retention */
 	int last_errno;         /* of the last failed write, 0 if none */
+	uint64_t syslog_sent;   /* lines handed to the syslog socket */
+	uint64_t syslog_dropped;/* lines the syslog copy could not take */
 };
 
 struct elog;
+
+/* Fill cfg from the policy's log section (directory, retention, compress,
+ * syslog); the other fields are zeroed (defaults). cfg points into p. */
+void elog_cfg_from_policy(struct elog_cfg *cfg, const struct egw_log_cfg *p);
 
 struct elog *elog_open(const struct elog_cfg *cfg, char *err, size_t errlen);
 /*
@@ -81,6 +94,12 @@ int elog_flush(struct elog *l);
 /* Call every ELOG_TICK_MS: rotates at UTC midnight, flushes. 0 or -errno. */
 int elog_tick(struct elog *l);
 void elog_get_stats(const struct elog *l, struct elog_stats *st);
+/*
+ * Closed days are summarised, compressed and expired by a background thread
+ * started at open and at each rotation (so that compressing a large day
+ * never stalls writing). Wait for it to finish (elog_close does too).
+ */
+void elog_sync(struct elog *l);
 /* Flush, write the checkpoint and free. The day's file stays open for
  * appending at the next elog_open(). 0, or -errno when data was lost. */
 int elog_close(struct elog *l);

@@ -5,9 +5,11 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
+#include "elog_query.h"
 #include "elog_reader.h"
 #include "elog_verify.h"
 
@@ -317,6 +319,39 @@ out:
 	json_decref(j);
 }
 
+/* A closed day's summary must be the writer's (MAC) and describe the file
+ * as it is (lines, last chain): queries skip days on its word. */
+static void check_summary(const struct elog_verify_opts *o, elog_report_fn report,
+			  struct elog_mac *mac, int64_t day, const struct elog_vfile *v,
+			  struct elog_verify_result *res)
+{
+	char name[ELOG_NAME_MAX], path[4200], hex[ELOG_HEX_LEN + 1], want[ELOG_HEX_LEN + 1];
+	const char *why = NULL;
+	json_t *s;
+
+	elog_name_format(day, ELOG_F_SUMMARY, name, sizeof(name));
+	snprintf(path, sizeof(path), "%s/%s", o->dir, name);
+	if (access(path, F_OK) != 0)
+		return;
+	s = json_load_file(path, 0, NULL);
+	elog_hex(v->last_chain, ELOG_CHAIN_LEN, hex);
+	if (!json_is_object(s))
+		why = "not a JSON object";
+	else if (!json_is_string(json_object_get(s, "mac")) ||
+		 elog_summary_mac(mac, s, want) < 0 ||
+		 strcmp(want, json_string_value(json_object_get(s, "mac"))))
+		why = "changed or forged (MAC mismatch): queries may skip this day wrongly";
+	else if (!v->read_error &&
+		 ((uint64_t)json_integer_value(json_object_get(s, "lines")) != v->lines ||
+		  strcmp(json_string_value(json_object_get(s, "chain")) ?: "", hex)))
+		why = "does not describe the day's file (lines or last chain differ)";
+	if (why) {
+		report(o->arg, ELOG_ERROR, name, 0, why);
+		res->errors++;
+	}
+	json_decref(s);
+}
+
 int elog_verify(const struct elog_verify_opts *o, struct elog_verify_result *res)
 {
 	uint8_t key[ELOG_KEY_LEN], prev_chain[ELOG_CHAIN_LEN];
@@ -467,11 +502,12 @@ int elog_verify(const struct elog_verify_opts *o, struct elog_verify_result *res
 				res->errors++;
 			}
 		}
+		check_summary(o, report, mac, d->day, &v, res);
 		prev_day = d->day;
 		prev_sealed = v.sealed && !v.read_error;
 		memcpy(prev_chain, v.last_chain, ELOG_CHAIN_LEN);
 	}
-	if (n && head.valid && head.day > days[n - 1].day) {
+	if (head.valid && (n == 0 || head.day > days[n - 1].day)) {
 		elog_name_format(head.day, ELOG_F_PLAIN, name, sizeof(name));
 		report(o->arg, ELOG_ERROR, name, 0, "missing: the checkpoint names it");
 		res->errors++;

@@ -4,9 +4,14 @@
  *   elog_tool gen DIR FIRST_DAY DAYS PER_DAY [zstd|none] [RETENTION]
  *       PER_DAY events a day over DAYS simulated days (clock set by the tool),
  *       rotating at each UTC midnight; events are numbered by flow_id.
+ *       ELOG_TOOL_LAG_US: events carry a timestamp that much older.
  *   elog_tool stream DIR
  *       real clock, events without end; after every flush prints
  *       "flushed N" (N events handed to the kernel). For kill -9 tests.
+ *   elog_tool append DIR N
+ *       real clock, N events numbered from 0, then a clean close.
+ *   elog_tool syslog DIR udp|tcp PORT N
+ *       N events with an RFC 5424 copy to 127.0.0.1:PORT; prints the counts.
  *   elog_tool diskfull DIR FILLER
  *       writes, fills the file system with FILLER, keeps writing, prints
  *       the counters, deletes FILLER, writes again; see logs_diskfull.
@@ -77,6 +82,9 @@ static int gen(int argc, char **argv)
 		cfg.compress = strcmp(argv[6], "none") != 0;
 	if (argc > 7)
 		cfg.retention_days = (unsigned)atoi(argv[7]);
+	/* events stamped this long before they are written (fast-path batches) */
+	const char *lagenv = getenv("ELOG_TOOL_LAG_US");
+	int64_t lag = lagenv ? atoll(lagenv) : 0;
 	sim_now = first * 86400LL * 1000000;
 	struct elog *l = elog_open(&cfg, err, sizeof(err));
 	if (!l) {
@@ -87,7 +95,7 @@ static int gen(int argc, char **argv)
 		for (int i = 0; i < per; i++) {
 			sim_now = (first + d) * 86400LL * 1000000 +
 				  (int64_t)i * (86400LL * 1000000 / per);
-			json_t *ev = event(n++, sim_now);
+			json_t *ev = event(n++, sim_now - lag);
 			if (elog_write(l, &ev, 1) != 1) {
 				fprintf(stderr, "event %" PRIu64 " not accepted\n", n - 1);
 				return 1;
@@ -127,6 +135,57 @@ static int stream(char **argv)
 			}
 		}
 	}
+}
+
+static int append(char **argv)
+{
+	struct elog_cfg cfg = { .dir = argv[2], .compress = true };
+	char err[512];
+	int n = atoi(argv[3]);
+	struct elog *l = elog_open(&cfg, err, sizeof(err));
+
+	if (!l) {
+		fprintf(stderr, "elog_open: %s\n", err);
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		json_t *ev = event((uint64_t)i, (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+		elog_write(l, &ev, 1);
+		json_decref(ev);
+	}
+	stats(l, "end");
+	return elog_close(l) ? 1 : 0;
+}
+
+static int syslog_copy(char **argv)
+{
+	struct elog_cfg cfg = { .dir = argv[2], .syslog_host = "127.0.0.1",
+				.syslog_port = (uint16_t)atoi(argv[4]),
+				.syslog_proto = strcmp(argv[3], "tcp") ? 1 : 2 };
+	char err[512];
+	int n = atoi(argv[5]);
+	struct elog *l = elog_open(&cfg, err, sizeof(err));
+	struct elog_stats st;
+
+	if (!l) {
+		fprintf(stderr, "elog_open: %s\n", err);
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		json_t *ev = event((uint64_t)i, (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+		elog_write(l, &ev, 1);
+		json_decref(ev);
+		if (cfg.syslog_proto == 1 && i % 10 == 9)
+			usleep(5000); /* UDP: let the receiver keep up */
+	}
+	elog_get_stats(l, &st);
+	printf("syslog sent=%" PRIu64 " dropped=%" PRIu64 "\n", st.syslog_sent,
+	       st.syslog_dropped);
+	return elog_close(l) ? 1 : 0;
 }
 
 static int diskfull(char **argv)
@@ -192,9 +251,13 @@ int main(int argc, char **argv)
 		return gen(argc, argv);
 	if (argc == 3 && !strcmp(argv[1], "stream"))
 		return stream(argv);
+	if (argc == 6 && !strcmp(argv[1], "syslog"))
+		return syslog_copy(argv);
+	if (argc == 4 && !strcmp(argv[1], "append"))
+		return append(argv);
 	if (argc == 4 && !strcmp(argv[1], "diskfull"))
 		return diskfull(argv);
 	fprintf(stderr, "usage: elog_tool gen DIR FIRST_DAY DAYS PER_DAY [zstd|none] [RETENTION]\n"
-		"       elog_tool stream DIR\n       elog_tool diskfull DIR FILLER\n");
+		"       elog_tool stream DIR\n       elog_tool append DIR N\n       elog_tool diskfull DIR FILLER\n");
 	return 2;
 }
