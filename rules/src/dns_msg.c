@@ -38,13 +38,7 @@ static bool qname_byte_ok(uint8_t c)
 
 int egw_dns_decode_query(const uint8_t *msg, size_t len, struct egw_dns_query *q)
 {
-	memset(q, 0, offsetof(struct egw_dns_query, qname));
-	q->qname[0] = '\0';
-	q->qname_len = 0;
-	q->labels = 0;
-	q->max_label = 0;
-	q->entropy_bits = 0;
-	q->question_end = 0;
+	memset(q, 0, sizeof(*q));
 	if (len < HDR_LEN)
 		return EGW_DNS_TRUNCATED;
 	q->id = get16(msg);
