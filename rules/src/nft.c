@@ -315,12 +315,14 @@ static void forward_chain(struct nft_ctx *c)
 	chain_comment(c, "the exit: runs before iptables mangle (-150), where the NFQUEUE rule of mark mode sits");
 	snprintf(m, sizeof(m), "ct mark 0x%08x", c->m_block);
 	rule(c, m, "drop", NULL, "flow blocked by the control plane");
-	rule(c, "ip daddr @flagged_v4", "drop", NULL, "destination flagged by the control plane");
-	rule(c, "ip6 daddr @flagged_v6", "drop", NULL, "destination flagged by the control plane");
 	rule(c, "ct state invalid", "drop", NULL, "not part of a valid flow");
 	rule(c, "ct state related", "accept", NULL, "policy.md 4: ICMP errors etc. of allowed flows");
 	rule(c, "ct state established ct direction reply", "accept", NULL,
 	     "policy.md 4: replies of allowed flows");
+	/* after the replies (most packets): a flow to a flagged address dies
+	 * with its original direction */
+	rule(c, "ip daddr @flagged_v4", "drop", NULL, "destination flagged by the control plane");
+	rule(c, "ip6 daddr @flagged_v6", "drop", NULL, "destination flagged by the control plane");
 	snprintf(m, sizeof(m), "ct state established ct mark != 0x%08x", c->m_pending);
 	rule(c, m, "accept", NULL, "later packets of allowed flows");
 	rule(c, "ct state established", c->punt, NULL,

@@ -315,7 +315,8 @@ START_TEST(forward_order_and_state)
 	fx_init();
 	const char *t = compile();
 	BEFORE(t, "ct mark 0x00e90003 counter drop", "ct state established ct direction reply counter accept");
-	BEFORE(t, "ip daddr @flagged_v4 counter drop", "ct state established ct direction reply");
+	BEFORE(t, "ct state established ct direction reply", "ip daddr @flagged_v4 counter drop");
+	BEFORE(t, "ip daddr @flagged_v4 counter drop", "ct state established ct mark != 0x00e90004 counter accept");
 	HAS(t, "ip6 daddr @flagged_v6 counter drop");
 	HAS(t, "ct state invalid counter drop");
 	HAS(t, "ct state established ct mark != 0x00e90004 counter accept");
