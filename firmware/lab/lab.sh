@@ -3,7 +3,7 @@
 # and a small "internet", all in network namespaces (no NIC, nothing routed in
 # the root namespace, no packet leaves the machine). See firmware/lab/README.md.
 #
-# Usage: lab.sh COMMAND [options]
+# Usage: lab.sh COMMAND [options]   (options anywhere before exec's HOST)
 #   up                 build the lab (refuses if the prefix is in use)
 #   down               stop what lab.sh started, delete the namespaces
 #   status             namespaces, mode and processes of a lab
@@ -13,7 +13,9 @@
 #                      egw-dataplane, else bridge), run the scenario checks,
 #                      print the table, wait for Ctrl-C (or --once), down
 # Options:
-#   --prefix P         namespace prefix (default egwlab; names are P-HOST)
+#   --prefix P         namespace prefix (default $EGW_LAB_PREFIX, else egwlab;
+#                      namespaces are P-HOST, HOST one of sw gw rtr net fin1
+#                      fin2 health rogue)
 #   --mode M           bridge (default) | dataplane | kernel
 #   --build DIR        build directory holding dataplane/egw-dataplane
 #                      (default $EGW_BUILD, else build/release)
@@ -25,7 +27,8 @@
 #                      starting the gateway commands
 #   --once             demo: print the table and tear down at once
 # Environment: EGW_LAB_WAIT (seconds to wait for forwarding, default 60),
-#   EGW_LAB_RUN (state directory root, default /run/egw-lab).
+#   EGW_LAB_RUN (state directory root, default /run/egw-lab), EGW_LAB_EAL
+#   (EAL options of the default egw-dataplane command).
 set -euo pipefail
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

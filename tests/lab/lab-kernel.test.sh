@@ -20,6 +20,7 @@ src=${2:-$(cd "$(dirname "$0")/../.." && pwd)}
 lab=$src/firmware/lab/lab.sh
 prefix=egwt-lab-k$$
 fails=0
+fake=
 
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }
@@ -28,6 +29,7 @@ cleanup() {
 	for p in "$prefix" "$prefix-d" "$prefix-f" "$prefix-m"; do
 		bash "$lab" down --prefix "$p" >/dev/null 2>&1 || true
 	done
+	[ -z "$fake" ] || rm -rf "$fake"
 }
 trap cleanup EXIT
 
@@ -153,6 +155,36 @@ rows=$(sc_rows | grep -c .)
 grep -q "scenarios (bridge): $rows passed, 0 failed" <<<"$demo" || fail "demo did not print the passing bridge table"
 nothing_left "$prefix-m"
 ok "demo --once"
+
+# --- 7. demo with a "built" dataplane: the default command line ------------
+# A stand-in egw-dataplane (bridges the raw ports, records its arguments):
+# demo must pick dataplane mode, start it with EAL options and
+# "-- --config firmware/egw.cfg", and judge with the policy's expectations,
+# which a bridge cannot meet (the rogue gets through).
+fake=$(mktemp -d)
+mkdir -p "$fake/dataplane"
+cat >"$fake/dataplane/egw-dataplane" <<'STANDIN'
+#!/usr/bin/env bash
+echo "$*" >"$(dirname "$0")/../args"
+ip link add br9 type bridge && ip link set egw-in master br9 &&
+	ip link set egw-out master br9 && ip link set br9 up || exit 1
+exec sleep 600
+STANDIN
+chmod +x "$fake/dataplane/egw-dataplane"
+demo=$(SC_TIMEOUT=1 bash "$lab" demo --once --prefix "$prefix-m" "$fake" 2>&1)
+rc=$?
+[ "$rc" != 0 ] || fail "demo passed the policy table with a dataplane that enforces nothing"
+grep -q '(dataplane mode' <<<"$demo" || fail "demo did not pick dataplane mode: $(head -n 3 <<<"$demo")"
+grep -Eq '^FAIL  rogue ping 198.51.100.80 +expected blocked +observed ok' <<<"$demo" ||
+	fail "demo table does not show the unenforced rogue"
+grep -Eq '^PASS  fin1 ping 198.51.100.80 +expected ok +observed ok' <<<"$demo" ||
+	fail "demo table does not show fin1 passing"
+args=$(cat "$fake/args" 2>/dev/null)
+grep -q -- "--no-huge .*--file-prefix=$prefix-m -- --config $(realpath "$src/firmware/egw.cfg")\$" <<<"$args" ||
+	fail "default egw-dataplane command line: '$args'"
+nothing_left "$prefix-m"
+rm -rf "$fake"
+ok "demo in dataplane mode with the default command"
 
 echo "lab-kernel: $fails failure(s)"
 [ "$fails" = 0 ]
