@@ -476,6 +476,8 @@ cmd_demo() {
 	[ "$MODE" = bridge ] && set=bridge
 	echo
 	echo "egw lab ($MODE mode, prefix $PREFIX): expected = $set expectations"
+	echo "(ok: allowed, answered by the server asked; blocked/reset/refused: stopped;"
+	echo " redirected: the approved resolver answered; nxdomain: the gateway's answer)"
 	local rc=0
 	sc_suite "$set" || rc=$?
 	echo
