@@ -165,6 +165,7 @@ make_cert() {
 }
 
 dnsmasq_args() {  # dnsmasq_args ADDR WHOAMI EXAMPLE_CN_A
+	# shellcheck disable=SC2054 # commas belong to dnsmasq options
 	local a=(--keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts
 		--no-poll --bind-interfaces "--listen-address=$1" --port=53
 		--user=nobody --group=nogroup --pid-file= --cache-size=0
@@ -379,10 +380,12 @@ cmd_up() {
 	mkdir -p "$(state)"
 	echo "$MODE" >"$(state)/mode"
 	trap 'rc=$?; if [ $rc -ne 0 ]; then say "up failed; cleaning up"; cmd_down >/dev/null 2>&1 || true; fi' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 	build_topology
 	start_servers
 	[ "${#GW_CMDS[@]}" -eq 0 ] || start_gw_cmds
-	trap - EXIT
+	trap - EXIT INT TERM
 	say "up: prefix $PREFIX, mode $MODE, state $(state)"
 }
 

@@ -21,6 +21,8 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }
 cleanup() { bash "$lab" down --prefix "$prefix" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 [ "$(id -u)" = 0 ] || { echo "lab-bridge: needs root"; exit 1; }
 

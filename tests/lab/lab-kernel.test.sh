@@ -32,6 +32,8 @@ cleanup() {
 	[ -z "$fake" ] || rm -rf "$fake"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 [ "$(id -u)" = 0 ] || { echo "lab-kernel: needs root"; exit 1; }
 
@@ -53,6 +55,7 @@ nothing_left() {
 }
 
 # --- 1. kernel mode and the hook -------------------------------------------
+# shellcheck disable=SC2016 # expanded by the hook, in the gateway namespace
 hook='ip -o addr show dev egw-in > "$EGW_LAB_STATE/hook.out"; echo "$EGW_LAB_MODE $EGW_LAB_PREFIX" >> "$EGW_LAB_STATE/hook.out"; exec sleep 600'
 if ! bash "$lab" up --prefix "$prefix" --mode kernel --gw-cmd "$hook"; then
 	echo "FAIL: lab.sh up --mode kernel"
@@ -120,6 +123,7 @@ x gw nft delete table inet egwlabtest || fail "could not remove the stand-in rul
 
 pids=$(awk '{print $1}' "$SC_STATE/pids")
 bash "$lab" down --prefix "$prefix" || fail "down (kernel mode)"
+# shellcheck disable=SC2086 # one argument per PID
 nothing_left "$prefix" $pids
 ok "kernel mode down"
 
@@ -132,6 +136,7 @@ if bash "$lab" up --prefix "$prefix-d" --mode dataplane --gw-cmd "$fwd"; then
 		fail "dataplane mode: egw-in has an address"
 	pids=$(awk '{print $1}' "$SC_STATE/pids")
 	bash "$lab" down --prefix "$prefix-d" || fail "down (dataplane mode)"
+	# shellcheck disable=SC2086
 	nothing_left "$prefix-d" $pids
 	ok "dataplane mode waits for forwarding"
 else

@@ -146,7 +146,7 @@ sc_ping() {
 
 # sc_http HOST DST [NAME] EXPECT: HTTP GET (Host: NAME, connecting to DST).
 sc_http() {
-	local h=$1 dst=$2 name= e
+	local h=$1 dst=$2 name='' e
 	if [ $# -ge 4 ]; then name=$3; e=$4; else e=$3; fi
 	sc_web_fetch "$h" http "$dst" "$name"
 	sc_result "$h http $dst${name:+ Host:$name}" "$e" "$SC_OBS" "$SC_DETAIL"
@@ -154,7 +154,7 @@ sc_http() {
 
 # sc_https HOST DST [SNI] EXPECT: HTTPS GET with SNI (and Host) NAME.
 sc_https() {
-	local h=$1 dst=$2 name= e
+	local h=$1 dst=$2 name='' e
 	if [ $# -ge 4 ]; then name=$3; e=$4; else e=$3; fi
 	sc_web_fetch "$h" https "$dst" "$name"
 	sc_result "$h https $dst${name:+ SNI:$name}" "$e" "$SC_OBS" "$SC_DETAIL"
@@ -210,14 +210,14 @@ sc_dig() {
 		vals=$(awk -v t="$type" '$1 !~ /^;/ && $4 == t { $1=$2=$3=$4=""; sub(/^ +/, ""); gsub(/"/, ""); print }' <<<"$out" |
 			sort | paste -sd, -)
 		if [ -n "$vals" ]; then SC_OBS="=$vals"; else SC_OBS=nodata; fi ;;
-	*) SC_OBS=$(tr 'A-Z' 'a-z' <<<"$status") ;;
+	*) SC_OBS=$(tr '[:upper:]' '[:lower:]' <<<"$status") ;;
 	esac
 }
 
 # sc_dns HOST RESOLVER [tcp] EXPECT: asks RESOLVER who it is (TXT whoami.lab).
 # ok = RESOLVER itself answered; redirected = the approved resolver answered.
 sc_dns() {
-	local h=$1 r=$2 tcp= e
+	local h=$1 r=$2 tcp='' e
 	if [ $# -ge 4 ]; then tcp=$3; e=$4; else e=$3; fi
 	sc_dig "$h" "$r" whoami.lab TXT "$tcp"
 	local o=$SC_OBS
@@ -239,7 +239,7 @@ sc_dns() {
 
 # sc_dns_name HOST RESOLVER NAME TYPE [tcp] EXPECT: the answer to NAME/TYPE.
 sc_dns_name() {
-	local h=$1 r=$2 name=$3 type=$4 tcp= e
+	local h=$1 r=$2 name=$3 type=$4 tcp='' e
 	if [ $# -ge 6 ]; then tcp=$5; e=$6; else e=$5; fi
 	sc_dig "$h" "$r" "$name" "$type" "$tcp"
 	sc_result "$h dns${tcp:+/$tcp} @$r $name $type" "$e" "$SC_OBS" "$SC_DETAIL"
@@ -250,16 +250,16 @@ sc_dns_name() {
 # a reply is still seen).
 sc_probe() {
 	local h=$1 src=$2 dst=$3 e=$4
-	local token="tok-$$-$RANDOM$RANDOM" i o=blocked
-	local bind=
+	local token="tok-$$-$RANDOM$RANDOM" o=blocked
+	local bind=""
 	[ -n "$src" ] && bind=",bind=$src"
 	local addr=$dst
 	case $dst in *:*) addr="[$dst]" ;; esac
-	for i in 1 2 3; do
+	for _ in 1 2 3; do
 		echo "$token" | sc_x "$h" socat -u - "UDP-SENDTO:$addr:9999$bind" 2>/dev/null || true
 		sleep 0.2
 	done
-	for i in $(seq 1 $((SC_TIMEOUT * 5))); do
+	for _ in $(seq 1 $((SC_TIMEOUT * 5))); do
 		if grep -q " $token\$" "$SC_STATE/srv.log" 2>/dev/null; then
 			o=ok
 			break
