@@ -141,9 +141,11 @@ offloads_off() {  # offloads_off HOST IF [rx]
 	[ "$off" = off ] || die "offloads still on for $2 in $(ns "$1")"
 }
 
-ns_sysctls() {  # every namespace: no DAD, no RAs
+ns_sysctls() {  # every namespace: no DAD, no RAs, no forwarding (new
+	# namespaces may inherit the root's; only rtr and the kernel-mode gw route)
 	nx "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
-		net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 >/dev/null
+		net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 \
+		net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0 >/dev/null
 	nx "$1" ip link set lo up
 }
 
@@ -208,7 +210,7 @@ start_servers() {
 		if [ -s "$d/srv.ready" ]; then
 			local ok=1
 			for r in "${RESOLVERS[@]}"; do
-				nx net dig +time=1 +tries=1 +short "@$r" whoami.lab TXT 2>/dev/null | grep -q . || ok=0
+				[ -n "$(nx net dig +time=1 +tries=1 +short "@$r" whoami.lab TXT 2>/dev/null)" ] || ok=0
 			done
 			[ "$ok" = 1 ] && return 0
 		fi
@@ -327,7 +329,7 @@ default_gw_cmds() {
 	case $b in /*) ;; *) b=$TOP/$b ;; esac
 	local dp=$b/dataplane/egw-dataplane cd=$b/control/egw-controld
 	[ -x "$dp" ] || die "dataplane mode: $dp not built (give --build DIR or --gw-cmd CMD)"
-	local eal=${EGW_LAB_EAL:-"-l 0 --no-huge -m 512 --no-pci --in-memory --file-prefix=$PREFIX"}
+	local eal=${EGW_LAB_EAL:-"-l 0,1 --no-huge -m 512 --no-pci --no-shconf --file-prefix=$PREFIX"}
 	GW_CMDS+=("exec '$dp' $eal -- --config '$CONFIG'")
 	if [ -x "$cd" ]; then
 		GW_CMDS+=("exec '$cd' --config '$CONFIG'")

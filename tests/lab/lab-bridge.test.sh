@@ -54,9 +54,9 @@ for ifc in egw-in egw-out; do
 done
 declare -A macs=([fin1]=02:00:0a:01:00:0a [fin2]=02:00:0a:01:00:0b [health]=02:00:0a:02:00:14)
 for h in "${!macs[@]}"; do
-	x "$h" ip link show eth0 | grep -q "link/ether ${macs[$h]} " || fail "$h has not MAC ${macs[$h]}"
+	grep -q "link/ether ${macs[$h]} " <<<"$(x "$h" ip link show eth0)" || fail "$h has not MAC ${macs[$h]}"
 done
-x fin1 ip -6 addr show dev eth0 | grep -q '2001:db8:1::10/48' || fail "fin1 has no 2001:db8:1::10"
+grep -q '2001:db8:1::10/48' <<<"$(x fin1 ip -6 addr show dev eth0)" || fail "fin1 has no 2001:db8:1::10"
 grep -q 'inet 10.1.0.10/16' <<<"$(bash "$lab" exec --prefix "$prefix" fin1 ip -o -4 addr show dev eth0)" ||
 	fail "lab.sh exec does not run in fin1's namespace"
 ok "topology checked"

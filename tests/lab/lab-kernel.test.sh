@@ -75,7 +75,7 @@ if [ -n "$hook_pid" ] && [ -d "/proc/$hook_pid" ]; then
 else
 	fail "the hook process is not running"
 fi
-x fin1 ip route show default | grep -q 'via 10.1.0.1' || fail "fin1's default route is not 10.1.0.1"
+grep -q 'via 10.1.0.1' <<<"$(x fin1 ip route show default)" || fail "fin1's default route is not 10.1.0.1"
 ok "kernel mode topology and hook"
 
 # --- 2. routed, nothing enforced --------------------------------------------
@@ -132,7 +132,7 @@ fwd='sleep 2; ip link add br9 type bridge; ip link set egw-in master br9; ip lin
 if bash "$lab" up --prefix "$prefix-d" --mode dataplane --gw-cmd "$fwd"; then
 	sc_init "$prefix-d" || fail "no state for $prefix-d"
 	sc_suite bridge fin1-ping fin1-https fin1-v6-http dns-foreign health-us || fail "scenarios through the stand-in dataplane"
-	ip netns exec "$prefix-d-gw" ip -o addr show dev egw-in | grep -q 'inet ' &&
+	grep -q 'inet ' <<<"$(ip netns exec "$prefix-d-gw" ip -o addr show dev egw-in)" &&
 		fail "dataplane mode: egw-in has an address"
 	pids=$(awk '{print $1}' "$SC_STATE/pids")
 	bash "$lab" down --prefix "$prefix-d" || fail "down (dataplane mode)"

@@ -16,6 +16,7 @@
 #   redirected  (DNS) the approved resolver 198.51.100.53 answered instead
 #   nxdomain    (DNS) the answer was NXDOMAIN
 #   =V[,V...]   (DNS) the answer records were exactly these values
+#   short:N     (bulk) only N bytes arrived
 #   answer      (DNS) any non-empty answer
 # Anything else observed is printed as is (e.g. "other:web 203.0.113.80" when
 # a different server answered, "refused" for a DNS REFUSED).
@@ -160,6 +161,32 @@ sc_https() {
 	sc_result "$h https $dst${name:+ SNI:$name}" "$e" "$SC_OBS" "$SC_DETAIL"
 }
 
+# sc_bulk HOST SCHEME DST BYTES EXPECT: downloads BYTES bytes (GET /bytes/N)
+# over http or https; ok when all arrived (TCP segmentation, retransmits and
+# offloads through the gateway are sound).
+sc_bulk() {
+	local h=$1 scheme=$2 dst=$3 n=$4 e=$5
+	local out rc=0 err o
+	err=$(mktemp)
+	out=$(sc_x "$h" curl -sS -k --connect-timeout "$SC_TIMEOUT" -m $((SC_TIMEOUT + 20)) \
+		-o /dev/null -w '%{size_download} %{speed_download}' \
+		"$scheme://$(sc_url_host "$dst")/bytes/$n" 2>"$err") || rc=$?
+	local msg
+	msg=$(head -c 200 "$err" | tr '\n' ' ')
+	rm -f "$err"
+	local got=${out%% *} speed=${out#* }
+	if [ "$rc" = 0 ] && [ "$got" = "$n" ]; then
+		o=ok
+		msg="$n bytes at $((${speed%.*} / 1024)) KiB/s"
+	elif [ "$rc" = 0 ]; then
+		o="short:$got"
+	else
+		o=$(sc_curl_failure "$rc" "$msg")
+		[ "$o" = timeout ] && [ "${got:-0}" != 0 ] && o="short:$got"
+	fi
+	sc_result "$h $scheme $dst $n bytes" "$e" "$o" "$msg"
+}
+
 # sc_tls HOST DST PORT SNI EXPECT: a bare TLS handshake with openssl s_client
 # (the DoT probe on 853; "openssl from terminals" on 443).
 sc_tls() {
@@ -295,6 +322,8 @@ fin1-openssl     ok               ok              sc_tls fin1 192.0.2.80 443 www
 fin1-v6-ping     ok               ok              sc_ping fin1 2001:db8:ff::80
 fin1-v6-http     ok               ok              sc_http fin1 2001:db8:ff::80 web6.example.com
 fin1-v6-https    ok               ok              sc_https fin1 2001:db8:ff::80 web6.example.com
+fin1-bulk        ok               ok              sc_bulk fin1 https 198.51.100.80 2000000
+fin1-v6-bulk     ok               ok              sc_bulk fin1 http 2001:db8:ff::80 2000000
 rogue-ping       ok               blocked         sc_ping rogue 198.51.100.80
 rogue-http       ok               blocked         sc_http rogue 198.51.100.80
 spoof-udp        ok               blocked         sc_spoof 198.51.100.80
