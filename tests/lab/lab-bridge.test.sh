@@ -84,6 +84,12 @@ while read -r id eb ep check; do
 	done
 done < <(sc_rows)
 
+SC_OVERRIDE="fin1-ping=blocked" sc_suite bridge fin1-ping dns-foreign &&
+	fail "SC_OVERRIDE did not change an expectation"
+SC_OVERRIDE="dns-foreign=ok rogue-ping=ok" sc_suite policy dns-foreign rogue-ping ||
+	fail "SC_OVERRIDE of two policy expectations"
+sc_suite policy fin1-ping dns-foreign && fail "policy expectations met in bridge mode"
+
 # --- 4. the checks observe blocking ----------------------------------------
 echo "--- stand-in enforcement in the gateway namespace (nft bridge rules)"
 x gw nft -f - <<'EOF' || fail "could not load the stand-in rules"
