@@ -307,6 +307,13 @@ START_TEST(nested_unit_prefixes_longest_wins)
 	F.u0_pfx[1] = pfx("::/0");
 	t = compile();
 	HAS(t, "elements = { ::/0 : goto profile_0 }");
+	/* IPv6: a /64 of health inside finance's ::/0 */
+	struct egw_prefix v6[2] = { pfx("10.2.0.0/16"), pfx("2001:db8:1:2::/64") };
+	F.units[1].prefixes = (struct egw_prefix_list){ v6, 2 };
+	t = compile();
+	HAS(t, "elements = { ::-2001:db8:1:1:ffff:ffff:ffff:ffff : goto profile_0, "
+	       "2001:db8:1:2::/64 : goto profile_1, "
+	       "2001:db8:1:3::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff : goto profile_0 }");
 }
 END_TEST
 
