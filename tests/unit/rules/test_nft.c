@@ -601,7 +601,7 @@ START_TEST(bad_options_rejected)
 {
 	fx_init();
 	struct egw_nft_opts o;
-	const char *bad_tables[] = { "", "1egw", "egw;flush ruleset", "e g w", "egw\"", NULL };
+	const char *bad_tables[] = { "", "1egw", "egw;flush ruleset", "e g w", "egw\"" };
 	for (size_t i = 0; i < sizeof(bad_tables) / sizeof(bad_tables[0]); i++) {
 		egw_nft_opts_default(&o);
 		o.table = bad_tables[i];
@@ -621,8 +621,15 @@ START_TEST(bad_options_rejected)
 	o.queue_count = 2;
 	ck_assert_ptr_null(egw_nft_compile(&F.p, &o));
 	egw_nft_opts_default(&o);
-	o.punt_mark = 0;
+	o.punt_mark = 0xfffffffd;
 	ck_assert_ptr_null(egw_nft_compile(&F.p, &o));
+	/* zeroed options are the defaults */
+	struct egw_nft_opts zero;
+	memset(&zero, 0, sizeof(zero));
+	const char *t = compile_with(&zero);
+	HAS(t, "delete table inet egw\n");
+	HAS(t, "counter queue num 0 comment");
+	HAS(t, "ct mark != 0x00e90004 counter accept");
 	/* a policy whose indices point nowhere */
 	egw_nft_opts_default(&o);
 	F.units[1].profile = 7;
