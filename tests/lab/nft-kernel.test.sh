@@ -23,6 +23,7 @@ id=$$
 GW=egwt-nft-gw-$id NET=egwt-nft-net-$id T1=egwt-nft-t1-$id T2=egwt-nft-t2-$id RG=egwt-nft-rg-$id
 tmp=$(mktemp -d)
 pids=()
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
@@ -211,7 +212,7 @@ fi
 # a destination the control plane flags: dropped, also for a running flow
 x "$T1" ping -i 0.2 -c 40 -W 1 203.0.113.80 > "$tmp/ping.txt" 2>&1 &
 pinger=$!
-pids+=($pinger)
+pids+=("$pinger")
 sleep 1
 x "$GW" nft add element inet egw flagged_v4 '{ 203.0.113.80 timeout 1m }'
 wait "$pinger" || true

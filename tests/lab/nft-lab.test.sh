@@ -35,7 +35,7 @@ if ! bash "$lab" up --prefix "$prefix" --mode kernel --build "$build" \
 	exit 1
 fi
 
-# shellcheck source=scenarios.sh
+# shellcheck source=tests/lab/scenarios.sh
 source "$src/tests/lab/scenarios.sh"
 sc_init "$prefix"
 names=""
