@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "geo_internal.h"
 
@@ -517,6 +518,14 @@ int egw_geo_compile(const char *db_path, const char *country_field,
 	c.cpath = (const char *const *)cpath;
 	c.rpath = (const char *const *)rpath;
 
+	/* Clearer words than mmap's for two common mistakes. */
+	struct stat st;
+	if (stat(db_path, &st) == 0 && (S_ISDIR(st.st_mode) || st.st_size == 0)) {
+		db_error(diag, dbloc, db_path, S_ISDIR(st.st_mode) ?
+			 "is a directory, not a MaxMind DB file" :
+			 "is empty, not a MaxMind DB file");
+		goto out;
+	}
 	int err = MMDB_open(db_path, MMDB_MODE_MMAP, &db);
 	if (err != MMDB_SUCCESS) {
 		int e = errno;

@@ -554,6 +554,8 @@ START_TEST(broken_databases)
 {
 	expect_db_error(MMDB_DIR "no-such.mmdb", "cannot open: No such file or directory");
 	expect_db_error(MMDB_DIR "README.md", "not a MaxMind DB file");
+	expect_db_error(EGW_FIXTURES_DIR "/mmdb", "is a directory, not a MaxMind DB file");
+	expect_db_error("/dev/null", "is empty, not a MaxMind DB file");
 	expect_db_error(MMDB_DIR "GeoIP2-City-Test-Invalid-Node-Count.mmdb",
 			"not a MaxMind DB file, or a corrupt one");
 	expect_db_error(MMDB_DIR "MaxMind-DB-test-broken-search-tree-24.mmdb",
