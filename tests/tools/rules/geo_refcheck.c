@@ -13,7 +13,8 @@
  * contract those are the IPv4 tree and its aliases, reported as IPv4 only.
  * With EGW_GEO_LIST set in the environment, every compiled prefix is
  * printed too ("CLASS PREFIX", one a line).
- * Exit 0 when all agree and every class was hit; 1 otherwise.
+ * Exit 0 when all agree, every class was hit and every list is sorted,
+ * disjoint and merged; 1 otherwise.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -97,6 +98,29 @@ static bool v4_alias(const uint8_t *a)
 	       (a[0] == 0x20 && a[1] == 0x02);
 }
 
+/* Sorted, disjoint, no two siblings left unmerged; else prints why. */
+static bool normal(const char *code, const struct egw_prefix_list *l)
+{
+	for (size_t i = 1; i < l->n; i++) {
+		const struct egw_prefix *q = &l->v[i - 1], *p = &l->v[i];
+		char b[EGW_PREFIX_STRLEN], c[EGW_PREFIX_STRLEN];
+		bool sib = false;
+		if (q->len == p->len && p->len > 0) {
+			struct egw_prefix parent = *q;
+			parent.len--;
+			sib = egw_prefix_within(p, &parent);
+		}
+		if (egw_prefix_cmp(q, p) >= 0 || egw_prefix_overlaps(q, p) || sib) {
+			fprintf(stderr, "%s: %s then %s: %s\n", code,
+				egw_prefix_format(q, b, sizeof(b)),
+				egw_prefix_format(p, c, sizeof(c)),
+				sib ? "siblings not merged" : "not sorted and disjoint");
+			return false;
+		}
+	}
+	return true;
+}
+
 /* a += delta (delta -1 or +1) over nbytes, wrapping. */
 static void add_one(uint8_t *a, size_t nbytes, int delta)
 {
@@ -155,6 +179,11 @@ int main(int argc, char **argv)
 		for (size_t j = 0; j < k[i].v6.n; j++)
 			printf("%s %s\n", k[i].code, egw_prefix_format(&k[i].v6.v[j], b, sizeof(b)));
 	}
+
+	int ret = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!normal(k[i].code, &k[i].v4) || !normal(k[i].code, &k[i].v6))
+			ret = 1;
 
 	MMDB_s db;
 	if (MMDB_open(dbpath, MMDB_MODE_MMAP, &db) != MMDB_SUCCESS) {
@@ -245,7 +274,8 @@ int main(int argc, char **argv)
 	printf("%ld samples (%ld found in the database, %ld IPv6 in the IPv4 "
 	       "tree or its aliases skipped), %ld disagreements\n",
 	       samples, found, skipped, bad);
-	int ret = bad ? 1 : 0;
+	if (bad)
+		ret = 1;
 	for (size_t i = 0; i < n; i++) {
 		printf("  %-20s %ld samples inside\n", k[i].code, hits[i]);
 		if (hits[i] == 0) {
