@@ -6,8 +6,9 @@
  * tables built from these lists.
  *
  * IPv4 networks are taken from the IPv4 subtree (::/96 of an IPv6 database);
- * the IPv4-mapped (::ffff:0:0/96) and 6to4 (2002::/16) aliases that point
- * into it are not reported again as IPv6 networks.
+ * the aliases that point into it (MaxMind writes IPv4-mapped ::ffff:0:0/96,
+ * Teredo 2001::/32 and 6to4 2002::/16; any record that leads to the IPv4
+ * start node counts) are not reported again as IPv6 networks.
  *
  * Thread safety: reentrant; no global state.
  */

@@ -9,8 +9,9 @@
  * through the same field paths. A third of the samples are uniform, a third
  * inside a compiled prefix, a third on a prefix's edges (first - 1, first,
  * last, last + 1), so every class is hit and every boundary is tried.
- * IPv6 samples in ::/96, ::ffff:0:0/96 and 2002::/16 are skipped: by
- * contract those are the IPv4 tree and its aliases, reported as IPv4 only.
+ * IPv6 samples in ::/96, ::ffff:0:0/96, 2001::/32 and 2002::/16 are
+ * skipped: those are the IPv4 tree and the aliases MaxMind writes for it,
+ * reported as IPv4 only.
  * With EGW_GEO_LIST set in the environment, every compiled prefix is
  * printed too ("CLASS PREFIX", one a line).
  * Exit 0 when all agree, every class was hit and every list is sorted,
@@ -95,7 +96,8 @@ static bool v4_alias(const uint8_t *a)
 	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	static const uint8_t zero[12] = { 0 };
 	return memcmp(a, zero, 12) == 0 || memcmp(a, mapped, 12) == 0 ||
-	       (a[0] == 0x20 && a[1] == 0x02);
+	       (a[0] == 0x20 && a[1] == 0x02) ||
+	       (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0 && a[3] == 0);
 }
 
 /* Sorted, disjoint, no two siblings left unmerged; else prints why. */
