@@ -531,13 +531,12 @@ int egw_geo_compile(const char *db_path, const char *country_field,
 		int e = errno;
 		if (err == MMDB_FILE_OPEN_ERROR || err == MMDB_IO_ERROR)
 			snprintf(buf, sizeof(buf), "cannot open: %s", strerror(e));
-		else if (err == MMDB_INVALID_METADATA_ERROR ||
-			 err == MMDB_UNKNOWN_DATABASE_FORMAT_ERROR)
+		else if (err == MMDB_OUT_OF_MEMORY_ERROR)
+			snprintf(buf, sizeof(buf), "out of memory");
+		else /* bad metadata, unknown format, bad data or tree */
 			snprintf(buf, sizeof(buf),
 				 "not a MaxMind DB file, or a corrupt one (%s)",
 				 MMDB_strerror(err));
-		else
-			snprintf(buf, sizeof(buf), "cannot open: %s", MMDB_strerror(err));
 		db_error(diag, dbloc, db_path, buf);
 		goto out;
 	}
