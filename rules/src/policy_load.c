@@ -6,8 +6,6 @@
  * compiled policy only when no error was found. See egw/policy.h.
  */
 #include <errno.h>
-#include <libgen.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
