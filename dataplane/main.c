@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * egw-dataplane [EAL options] -- --config FILE
- *               [--replay PCAP [--replay-out FILE] [--stats FILE]]
+ * egw-dataplane [EAL options] -- --config FILE [--events FILE] [--stats FILE]
+ * egw-dataplane [EAL options] -- --config FILE --replay PCAP
+ *               [--replay-out FILE] [--stats FILE]
  *
  * The fast path: ports from the policy's gateway section, or, with
  * --replay, a capture run offline through the same worker code, its events
- * written as EVE JSON lines (stdout or --replay-out). Replay without EAL
+ * written as EVE JSON lines (stdout or --replay-out). --events: port mode
+ * also writes its events to FILE; --stats: the counters as JSON at exit.
+ * Replay without EAL
  * options gets a small EAL of its own (no hugepages, no devices).
  * Exit status: 0, 1 on a bad start or a failed run (one line on stderr).
  */
@@ -26,12 +29,12 @@
 #include "dp_tables.h"
 
 struct opts {
-	const char *config, *replay, *replay_out, *stats;
+	const char *config, *replay, *replay_out, *stats, *events;
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: egw-dataplane [EAL options] -- --config FILE\n"
+	fprintf(f, "usage: egw-dataplane [EAL options] -- --config FILE [--events FILE] [--stats FILE]\n"
 		   "       egw-dataplane [EAL options] -- --config FILE --replay PCAP"
 		   " [--replay-out FILE] [--stats FILE]\n");
 }
@@ -43,6 +46,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "replay", required_argument, NULL, 'r' },
 		{ "replay-out", required_argument, NULL, 'o' },
 		{ "stats", required_argument, NULL, 's' },
+		{ "events", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -55,6 +59,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'r': o->replay = optarg; break;
 		case 'o': o->replay_out = optarg; break;
 		case 's': o->stats = optarg; break;
+		case 'e': o->events = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}
@@ -67,8 +72,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "egw-dataplane: --config FILE is required\n");
 		return -1;
 	}
-	if ((o->replay_out || o->stats) && !o->replay) {
-		fprintf(stderr, "egw-dataplane: --replay-out and --stats need --replay\n");
+	if (o->replay_out && !o->replay) {
+		fprintf(stderr, "egw-dataplane: --replay-out needs --replay\n");
 		return -1;
 	}
 	return 0;
@@ -137,7 +142,8 @@ int main(int argc, char **argv)
 		struct dp_replay_opts ro = { .pcap = o.replay, .out = out, .stats = o.stats };
 		ret = dp_replay_run(t, &ro) ? 1 : 0;
 	} else {
-		ret = dp_port_main(pol, t) ? 1 : 0;
+		struct dp_port_opts po = { .events = o.events, .stats = o.stats };
+		ret = dp_port_main(pol, t, &po) ? 1 : 0;
 	}
 out:
 	if (out && out != stdout && fclose(out) && ret == 0) {
