@@ -79,7 +79,7 @@ static enum dp_disp disposition(struct dp_worker *w, const struct dp_tables *t,
 	case DP_ACT_ALLOW:
 		return DP_DISP_FORWARD;
 	case DP_ACT_PUNT:
-		if (w->ctl_up) {
+		if (__atomic_load_n(&w->ctl_up, __ATOMIC_RELAXED)) {
 			w->st.punts++;
 			return DP_DISP_PUNT;
 		}

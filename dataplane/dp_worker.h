@@ -38,7 +38,7 @@ struct dp_stats {
 
 struct dp_worker {
 	alignas(64) unsigned id;
-	bool ctl_up;                 /* a control plane takes punts */
+	bool ctl_up;                 /* a control plane takes punts (atomic) */
 	struct dp_flow_table ft;
 	struct dp_event_buf ev;
 	struct dp_stats st;
