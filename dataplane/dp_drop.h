@@ -37,6 +37,7 @@
 	X(DNS_RESOLVER, "dns-resolver") \
 	X(DOT, "dot") \
 	X(DOH, "doh") \
+	X(DNS_NAME, "dns-name") \
 	X(PROFILE, "profile") \
 	/* state (dp_worker) */ \
 	X(NO_FLOW, "outside-no-flow") \

@@ -121,6 +121,16 @@ with tempfile.TemporaryDirectory(prefix="egwt-dataplane-replay-") as tmp:
           "approved DNS and DoT leave, foreign DNS leaves redirected, the rest not "
           f"(got {st['ports']['outside']['tx_packets']})")
     check(st["verdicts"]["redirect"] == 3, "three redirected flows")
+    # Answered NXDOMAIN by the gateway, back to the terminal, nothing leaves.
+    one(ev, "the Firefox canary", event_type="dns", dns__rrname="use-application-dns.net",
+        egw__action="blocked", egw__reason="doh", egw__rule="egw.cfg:61", dns__rcode="NXDOMAIN")
+    one(ev, "a denied category's name", event_type="dns", dns__rrname="mail.qq.com",
+        egw__action="blocked", egw__reason="category:commercial-mail", egw__rule="egw.cfg:79",
+        dns__rcode="NXDOMAIN")
+    one(ev, "a denied name asked of a foreign resolver", event_type="dns", dns__rrname="gmail.com",
+        dest_ip="203.0.113.53", egw__reason="category:commercial-mail", dns__rcode="NXDOMAIN")
+    check(st["dns_answers"] == 3 and st["ports"]["inside"]["tx_packets"] == 3,
+          "three NXDOMAIN answers sent back inside")
 
     # --- VLAN / QinQ
     ev, st = replay(tmp, "vlan")

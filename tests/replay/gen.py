@@ -103,6 +103,14 @@ def dns(d):
     c.add(inside(ZW, IP(src="10.1.0.10", dst="203.0.113.53") / TCP(sport=50020, dport=853, flags="S")))
     c.add(inside(ZW, IP(src="10.1.0.10", dst="198.51.100.53") / TCP(sport=50021, dport=853, flags="S")))
     c.add(inside(ZW, IP(src="10.1.0.10", dst="203.0.113.111") / TCP(sport=50022, dport=443, flags="S")))
+    # Names the gateway answers NXDOMAIN itself: the canary, a denied category
+    # (to the approved resolver and to a foreign one).
+    c.add(inside(ZW, IP(src="10.1.0.10", dst="198.51.100.53") / UDP(sport=50030, dport=53)
+                 / dns_query("use-application-dns.net")))
+    c.add(inside(ZW, IP(src="10.1.0.10", dst="198.51.100.53") / UDP(sport=50031, dport=53)
+                 / dns_query("mail.qq.com")))
+    c.add(inside(ZW, IP(src="10.1.0.10", dst="203.0.113.53") / UDP(sport=50032, dport=53)
+                 / dns_query("gmail.com")))
     c.write(f"{d}/dns.pcap")
 
 
