@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include <string.h>
+
 #include <rte_mbuf.h>
 
 #include "dp_burst.h"
@@ -24,6 +26,17 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 						  from_outside, now_us);
 		if (len < m->data_len)
 			rte_pktmbuf_trim(m, (uint16_t)(m->data_len - len));
+		if (w->extra_len) {
+			/* A second frame (the RST to the server): to the other port. */
+			struct rte_mbuf *x = rte_pktmbuf_alloc(m->pool);
+			char *p = x ? rte_pktmbuf_append(x, (uint16_t)w->extra_len) : NULL;
+			if (p) {
+				memcpy(p, w->extra, w->extra_len);
+				fwd[(*nfwd)++] = x;
+			} else if (x) {
+				rte_pktmbuf_free(x);
+			}
+		}
 		if (d == DP_DISP_FORWARD)
 			fwd[(*nfwd)++] = m;
 		else if (d == DP_DISP_PUNT)

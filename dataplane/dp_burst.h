@@ -4,7 +4,8 @@
  * goes through dp_worker_packet; forwarded ones are appended to fwd[],
  * punted ones to punt[], the gateway's answers (sent back out the port
  * they came in on) to reply[], dropped ones freed. Used by the port loop and
- * by replay alike. Each array must hold n entries.
+ * by replay alike. reply and punt must hold n entries, fwd 2n (a reset
+ * connection adds the RST to the server).
  */
 #ifndef DP_BURST_H
 #define DP_BURST_H

@@ -239,7 +239,7 @@ static void push_events(struct wctx *c)
 static int worker_main(void *arg)
 {
 	struct wctx *c = arg;
-	struct rte_mbuf *rx[BURST], *fwd[BURST], *punt[BURST], *reply[BURST];
+	struct rte_mbuf *rx[BURST], *fwd[2 * BURST], *punt[BURST], *reply[BURST];
 	uint16_t nf, np, nr;
 	uint64_t last_tick = 0;
 

@@ -100,7 +100,7 @@ int dp_replay_run(const struct dp_tables *t, const struct dp_replay_opts *o)
 		} else {
 			memcpy(rte_pktmbuf_append(m, (uint16_t)h->caplen), data, h->caplen);
 		}
-		struct rte_mbuf *fwd[1], *punt[1], *reply[1];
+		struct rte_mbuf *fwd[2], *punt[1], *reply[1];
 		uint16_t nf, np, nr;
 		dp_burst(&w, t, &m, 1, outside, now, fwd, &nf, punt, &np, reply, &nr);
 		unsigned to = outside ? DP_PORT_INSIDE : DP_PORT_OUTSIDE;

@@ -6,12 +6,15 @@
 
 #include <egw/dns_msg.h>
 #include <egw/domain_set.h>
+#include <egw/http_host.h>
+#include <egw/tls_sni.h>
 #include <egw/ipc.h>
 
 #include "dp_dnsreply.h"
 #include "dp_nat.h"
 #include "dp_parse.h"
 #include "dp_policy.h"
+#include "dp_tcpreset.h"
 #include "dp_worker.h"
 
 int dp_worker_init(struct dp_worker *w, unsigned id, uint32_t flows, uint32_t events)
@@ -316,6 +319,56 @@ static int dns_query(struct dp_worker *w, const struct dp_tables *t, const struc
 	return DP_DISP_DROP;
 }
 
+/*
+ * The first client payload of an allowed TCP flow: a TLS ClientHello SNI or
+ * an HTTP Host (one tls/http event), and the names' verdict. Returns -1 to
+ * go on, or DP_DISP_REPLY with the frame turned into the RST to the client
+ * and w->extra holding the RST to the server.
+ */
+static int tcp_name(struct dp_worker *w, const struct dp_tables *t, struct dp_flow *f,
+		    uint8_t *frame, const struct dp_pkt *p, uint32_t *len, uint64_t now_us)
+{
+	char name[256];
+	const uint8_t *data = frame + p->payload_off;
+	enum egw_event_type type = EGW_EV_TLS;
+
+	f->inspected = 1;
+	if (egw_tls_sni(data, p->payload_len, name, sizeof(name)) != EGW_SNI_FOUND) {
+		if (egw_http_host(data, p->payload_len, name, sizeof(name)) != EGW_HOST_FOUND)
+			return -1;
+		type = EGW_EV_HTTP;
+	}
+	struct dp_verdict nv = f->verdict;
+	name_decide(t, f->verdict.unit, name, strlen(name), &nv);
+	if (nv.action == DP_ACT_PUNT)
+		nv.action = DP_ACT_ALLOW;   /* the flow was allowed: punt is for names in DNS */
+	struct egw_event *ev = dp_event_next(&w->ev);
+	if (ev) {
+		struct dp_flow tmp = *f;
+		if (nv.action != DP_ACT_ALLOW)
+			tmp.verdict = nv;
+		dp_event_fill(ev, type, &tmp, t->pol, now_us, NULL);
+		if (type == EGW_EV_TLS)
+			snprintf(ev->u.tls.sni, sizeof(ev->u.tls.sni), "%s", name);
+		else
+			snprintf(ev->u.http.hostname, sizeof(ev->u.http.hostname), "%s", name);
+	}
+	if (nv.action == DP_ACT_ALLOW)
+		return -1;
+	nv.drop = DP_DROP_SNI_HOST;
+	f->verdict = nv;   /* the rest of the connection is dropped */
+	w->st.drops[DP_DROP_SNI_HOST]++;
+	w->extra_len = dp_tcp_reset(frame, p, false, w->extra, sizeof(w->extra));
+	uint8_t rst[128];
+	uint32_t n = dp_tcp_reset(frame, p, true, rst, sizeof(rst));
+	if (!n || n > *len)
+		return DP_DISP_DROP;
+	memcpy(frame, rst, n);
+	*len = n;
+	w->st.resets++;
+	return DP_DISP_REPLY;
+}
+
 static bool is_dns_query(const struct dp_pkt *p, bool from_outside)
 {
 	return !from_outside && p->dport == 53 && p->l4_known && !p->is_frag && p->payload_len;
@@ -326,6 +379,8 @@ enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
 			      uint64_t now_us)
 {
 	uint32_t len = *lenp;
+
+	w->extra_len = 0;
 	struct dp_pkt p;
 	struct dp_flow_key k;
 	unsigned port = from_outside ? DP_PORT_OUTSIDE : DP_PORT_INSIDE;
@@ -427,6 +482,13 @@ enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
 	f->pkts[from_outside]++;
 	f->bytes[from_outside] += len;
 	tcp_track(f, &p, from_outside);
+	if (!from_outside && p.proto == 6 && p.payload_len && !p.is_frag && !f->inspected &&
+	    f->verdict.action == DP_ACT_ALLOW && p.dport != 53) {
+		dp_flow_touch(&w->ft, f, now_us);
+		int d = tcp_name(w, t, f, frame, &p, lenp, now_us);
+		if (d >= 0)
+			return (enum dp_disp)d;
+	}
 	if (is_dns_query(&p, from_outside) && f->verdict.action == DP_ACT_ALLOW) {
 		dp_flow_touch(&w->ft, f, now_us);
 		int d = dns_query(w, t, f, frame, &p, lenp, now_us);

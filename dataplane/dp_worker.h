@@ -14,6 +14,10 @@
  * in a category the unit's profile denies (a rule with a category and no
  * other match) is answered NXDOMAIN by the gateway (UDP; over TCP it is
  * dropped); a category rule with punt sends the query to the control plane.
+ * The first client payload of an allowed TCP flow is looked at for a TLS
+ * ClientHello SNI or an HTTP Host: a name the same rules deny resets the
+ * connection both ways (the frame becomes the RST to the client, w->extra
+ * the RST to the server) and drops the flow from then on.
  *
  * Thread safety: a worker's state is its own; the tables are read-only and
  * passed per call (the caller holds them across an RCU read section).
@@ -46,7 +50,7 @@ struct dp_stats {
 	uint64_t tx_pkts[DP_PORT__COUNT], tx_bytes[DP_PORT__COUNT];
 	uint64_t drops[DP_DROP__COUNT];
 	uint64_t verdicts[4];        /* new flows by enum dp_action */
-	uint64_t non_ip, fragments, punts, fail_open, dns_answers;
+	uint64_t non_ip, fragments, punts, fail_open, dns_answers, resets;
 };
 
 struct dp_worker {
@@ -56,6 +60,10 @@ struct dp_worker {
 	struct dp_event_buf ev;
 	struct dp_stats st;
 	uint64_t last_tick_us;
+	/* A second frame the last packet produced (the RST to the server when
+	 * a connection is reset), to go out the other port; 0: none. */
+	uint32_t extra_len;
+	uint8_t extra[128];
 };
 
 /* 0 or -errno. */

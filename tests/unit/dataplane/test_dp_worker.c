@@ -361,6 +361,88 @@ START_TEST(blocked_names_are_answered_nxdomain)
 }
 END_TEST
 
+/* A TCP segment with payload from the finance terminal. */
+static void tcp_data4(struct fb *f, const char *dst, uint16_t sport, uint16_t dport,
+		      uint32_t seq, uint32_t ack, const char *data)
+{
+	size_t n = strlen(data);
+	fb_eth(f, ZW_MAC, 0x0800, 0);
+	fb_ipv4(f, "10.1.0.10", dst, 6, 20 + (uint32_t)n, 0, 0, 0);
+	uint8_t *t = f->b + f->len;
+	fb_tcp(f, sport, dport, DP_TCP_ACK | 0x08);
+	t[4] = (uint8_t)(seq >> 24); t[5] = (uint8_t)(seq >> 16); t[6] = (uint8_t)(seq >> 8); t[7] = (uint8_t)seq;
+	t[8] = (uint8_t)(ack >> 24); t[9] = (uint8_t)(ack >> 16); t[10] = (uint8_t)(ack >> 8); t[11] = (uint8_t)ack;
+	memcpy(f->b + f->len, data, n);
+	f->len += (uint32_t)n;
+	set_l4_csum(f);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+START_TEST(denied_http_host_resets_both_ways)
+{
+	struct dp_worker w;
+	struct fb f;
+	struct dp_pkt p;
+	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
+	struct dp_tables *t = build(fixture_policy());
+
+	fb_tcp4(&f, ZW_MAC, "10.1.0.10", "198.51.100.80", 41000, 80, DP_TCP_SYN);
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
+	w.ev.n = 0;
+	tcp_data4(&f, "198.51.100.80", 41000, 80, 1000, 5000,
+		  "GET /inbox HTTP/1.1\r\nHost: mail.qq.com\r\nAccept: */*\r\n\r\n");
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_REPLY);
+	/* The frame is now the RST to the client, as if from the server. */
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
+	ck_assert_int_eq(p.tcp_flags & DP_TCP_RST, DP_TCP_RST);
+	ck_assert_int_eq(p.src[0], 198);
+	ck_assert_int_eq(p.sport, 80);
+	ck_assert_int_eq(p.dport, 41000);
+	ck_assert_uint_eq(rd32(f.b + p.l4_off + 4), 5000);
+	ck_assert_uint_eq(p.payload_len, 0);
+	ck_assert_uint_eq(l4_csum(&f), 0);
+	ck_assert_uint_eq(dp_nat_csum(f.b + p.l3_off, 20, 0), 0);
+	/* ... and w->extra the RST to the server, as if from the client. */
+	ck_assert_uint_gt(w.extra_len, 0);
+	struct fb x;
+	memcpy(x.b, w.extra, w.extra_len);
+	x.len = w.extra_len;
+	ck_assert_int_eq(dp_parse(x.b, x.len, &p), DP_DROP_NONE);
+	ck_assert_int_eq(p.tcp_flags & DP_TCP_RST, DP_TCP_RST);
+	ck_assert_int_eq(p.dst[0], 198);
+	ck_assert_int_eq(p.dport, 80);
+	ck_assert_uint_eq(rd32(x.b + p.l4_off + 4), 1000);
+	ck_assert_uint_eq(l4_csum(&x), 0);
+	/* One http event, blocked, at the category rule. */
+	ck_assert_uint_eq(w.ev.n, 1);
+	ck_assert_int_eq(w.ev.v[0].type, EGW_EV_HTTP);
+	ck_assert_str_eq(w.ev.v[0].u.http.hostname, "mail.qq.com");
+	ck_assert_str_eq(w.ev.v[0].reason, "category:commercial-mail");
+	ck_assert_str_eq(w.ev.v[0].rule, "example.cfg:79");
+	/* The rest of the connection is dropped. */
+	tcp_data4(&f, "198.51.100.80", 41000, 80, 1050, 5000, "more");
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_DROP);
+	ck_assert_uint_eq(w.st.resets, 1);
+
+	/* An allowed host: forwarded, logged. */
+	fb_tcp4(&f, ZW_MAC, "10.1.0.10", "198.51.100.80", 41001, 80, DP_TCP_SYN);
+	dp_worker_packet(&w, t, f.b, &f.len, false, S);
+	w.ev.n = 0;
+	tcp_data4(&f, "198.51.100.80", 41001, 80, 1, 1, "GET / HTTP/1.1\r\nHost: www.example.org\r\n\r\n");
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
+	ck_assert_uint_eq(w.extra_len, 0);
+	ck_assert_uint_eq(w.ev.n, 1);
+	ck_assert_int_eq(w.ev.v[0].action, EGW_EA_ALLOWED);
+	ck_assert_str_eq(w.ev.v[0].u.http.hostname, "www.example.org");
+	dp_tables_free(t);
+	dp_worker_fini(&w);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -373,6 +455,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, dns_redirect_rewrites_both_ways_with_valid_checksums);
 	tcase_add_test(tc, dns_redirect_ipv6);
 	tcase_add_test(tc, blocked_names_are_answered_nxdomain);
+	tcase_add_test(tc, denied_http_host_resets_both_ways);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);
