@@ -162,12 +162,15 @@ void geo_finish(struct pctx *c)
 	if (p->n_geo_classes == 0)
 		return;
 	if (!p->geo.database) {
+		if (p->geo.loc.line)
+			return; /* a geo section without a usable database: reported */
 		const struct egw_geo_class *g = &p->geo_classes[0];
 		perr_at(c, &g->loc,
 			"geo class \"%s\" needs a geo section with a database "
 			"(geo.database, a MaxMind .mmdb file)", g->code);
 		return;
 	}
-	egw_geo_compile(p->geo.database, p->geo.country_field, p->geo.region_field,
-			p->geo_classes, p->n_geo_classes, &p->geo.loc, c->diag);
+	if (egw_geo_compile(p->geo.database, p->geo.country_field, p->geo.region_field,
+			    p->geo_classes, p->n_geo_classes, &p->geo.loc, c->diag) < 0)
+		c->errors++;
 }

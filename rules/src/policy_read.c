@@ -16,7 +16,7 @@
 /* libconfig names an @include'd file as the directive wrote it, relative to
  * the include directory (the policy's); show it as a path relative to where
  * the caller named the policy, like the policy itself. */
-static const char *source_file(struct pctx *c, const char *f)
+const char *display_file(struct pctx *c, const char *f)
 {
 	if (!f || !strcmp(f, c->file) || f[0] == '/')
 		return pctx_intern(c, f);
@@ -34,7 +34,7 @@ struct egw_loc loc_of(struct pctx *c, const config_setting_t *s)
 {
 	struct egw_loc l = { c->file, 0 };
 	if (s) {
-		l.file = source_file(c, config_setting_source_file(s));
+		l.file = display_file(c, config_setting_source_file(s));
 		l.line = config_setting_source_line(s);
 	}
 	return l;
@@ -60,6 +60,7 @@ const char *loc_ref(const struct egw_loc *first, const struct egw_loc *here,
 void perr_at(struct pctx *c, const struct egw_loc *l, const char *fmt, ...)
 {
 	va_list ap;
+	c->errors++;
 	va_start(ap, fmt);
 	egw_diag_verror(c->diag, l->file ? l->file : c->file, l->line, fmt, ap);
 	va_end(ap);
@@ -69,6 +70,7 @@ void perr(struct pctx *c, const config_setting_t *s, const char *fmt, ...)
 {
 	struct egw_loc l = loc_of(c, s);
 	va_list ap;
+	c->errors++;
 	va_start(ap, fmt);
 	egw_diag_verror(c->diag, l.file, l.line, fmt, ap);
 	va_end(ap);
