@@ -89,6 +89,14 @@ grep -q '"src_ip": "10.1.0.10"' "$tmp/sub.out" ||
 /usr/bin/python3 "$src/tests/lab/ipc_client.py" stats "$sock" >"$tmp/stats.now" ||
     fail "STATS_REQUEST over the socket failed"
 grep -q '"non_ip"' "$tmp/stats.now" || fail "stats reply has no counters"
+/usr/bin/python3 "$src/tests/lab/ipc_client.py" flows "$sock" 198.51.100.80 >"$tmp/flows.now" ||
+    fail "flows request over the socket failed"
+/usr/bin/python3 - "$tmp/flows.now" <<'PY' || { cat "$tmp/flows.now" >&2; fail "live flow not listed"; }
+import json, sys
+fl = json.load(open(sys.argv[1]))["flows"]
+sys.exit(0 if any(f["src_ip"] == "10.1.0.10" and f["verdict"] == "allow" and f["rule"] == "egw.cfg:81"
+                  and f["user"] == "zhang.wei" and f["pkts_toclient"] >= 3 for f in fl) else 1)
+PY
 
 # 2. An unregistered address in the unit does not.
 ip -n "$term" addr flush dev t0
