@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #include "dp_parse.h"
 #include "dp_port.h"
 #include "dp_stats.h"
+#include "dp_telemetry.h"
 #include "dp_worker.h"
 
 #define BURST 32
@@ -472,8 +474,21 @@ static json_t *stats_json(struct run *r)
 	return j;
 }
 
+/* One flows snapshot at a time (socket and telemetry threads). */
+static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* Live flows of every worker, filtered (egwctl flows). */
+static json_t *flows_json_locked(struct run *r, const json_t *req);
+
 static json_t *flows_json(struct run *r, const json_t *req)
+{
+	pthread_mutex_lock(&snap_lock);
+	json_t *j = flows_json_locked(r, req);
+	pthread_mutex_unlock(&snap_lock);
+	return j;
+}
+
+static json_t *flows_json_locked(struct run *r, const json_t *req)
 {
 	const char *unit = json_string_value(json_object_get(req, "unit"));
 	const char *ips = json_string_value(json_object_get(req, "ip"));
@@ -513,6 +528,16 @@ static json_t *on_stats(void *arg, const json_t *req)
 	if (what && strcmp(what, "stats"))
 		return json_pack("{ss}", "error", "\"what\" is \"stats\" or \"flows\"");
 	return stats_json(arg);
+}
+
+static json_t *tel_stats(void *arg)
+{
+	return stats_json(arg);
+}
+
+static json_t *tel_flows(void *arg)
+{
+	return flows_json(arg, NULL);
 }
 
 static void on_subscriber(void *arg, bool up)
@@ -611,6 +636,9 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 		}
 		started++;
 	}
+	struct dp_telemetry_src tel = { .arg = &r, .stats = tel_stats, .flows = tel_flows };
+	if (started == nw && dp_telemetry_set(&tel))
+		fprintf(stderr, "egw-dataplane: telemetry commands not registered (continuing)\n");
 	if (started == nw) {
 		fprintf(stderr, "egw-dataplane: forwarding %s <-> %s (punt %s), %u worker(s), "
 			"fail_mode %s, socket %s\n", g->inside, g->outside, g->punt, nw,
@@ -640,6 +668,7 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 					*msg ? ": " : "", msg);
 		}
 	}
+	dp_telemetry_set(NULL);
 	rte_eal_mp_wait_lcore();
 	drain_events(&r);
 	flush_ipc(&r);

@@ -59,8 +59,7 @@ sed -e 's|"net_af_packet0,iface=egw-in"|"net_af_packet0,iface=in,framecnt=4096"|
     "$src/firmware/egw.cfg" > "$tmp/egw.cfg"
 grep -q 'iface=in,framecnt' "$tmp/egw.cfg" || fail "could not rewrite the policy's ports"
 
-eal=(--no-huge -m 512 --no-pci --no-shconf -l 0-1 --log-level=error --no-telemetry
-     --file-prefix "$p")
+eal=(--no-huge -m 512 --no-pci --no-shconf -l 0-1 --log-level=error --file-prefix "$p")
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 sock=$tmp/dp.sock
 ip netns exec "$gw" "$bin" "${eal[@]}" -- --config "$tmp/egw.cfg" --socket "$sock" \
@@ -96,6 +95,23 @@ import json, sys
 fl = json.load(open(sys.argv[1]))["flows"]
 sys.exit(0 if any(f["src_ip"] == "10.1.0.10" and f["verdict"] == "allow" and f["rule"] == "egw.cfg:81"
                   and f["user"] == "zhang.wei" and f["pkts_toclient"] >= 3 for f in fl) else 1)
+PY
+# DPDK telemetry: /egw/stats and /egw/flows.
+/usr/bin/python3 - "/var/run/dpdk/$p/dpdk_telemetry.v2" <<'PY' || fail "telemetry /egw/stats or /egw/flows wrong"
+import json, socket, sys
+def ask(cmd):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sys.argv[1])
+    s.recv(16384)
+    s.send(cmd.encode())
+    return json.loads(s.recv(65536))[cmd]
+st = ask("/egw/stats")
+fl = ask("/egw/flows")
+ok = st["non_ip"] >= 2 and st["ports_outside_tx_packets"] >= 3 and st["drops_outside_no_flow"] >= 0 and \
+     any("10.1.0.10" in line and "egw.cfg:81" in line for line in fl)
+if not ok:
+    print(st, fl, file=sys.stderr)
+sys.exit(0 if ok else 1)
 PY
 
 # 2. An unregistered address in the unit does not.
