@@ -7,9 +7,10 @@
 # one stays; a denying one takes effect on live traffic). Then bad starts:
 # the socket in use, a missing port and a punt tap name already taken each
 # exit non-zero with one clear line.
-# Args: build dir, source dir. Runs as root; touches only egwt-dataplane-*.
+# Args: build dir, source dir [, workers (default 1)]. Runs as root; touches
+# only egwt-dataplane-*.
 set -euo pipefail
-build=$(cd "$1" && pwd) src=$(cd "$2" && pwd)
+build=$(cd "$1" && pwd) src=$(cd "$2" && pwd) workers=${3:-1}
 bin=$build/dataplane/egw-dataplane
 p=egwt-dataplane-$$
 gw=$p-gw term=$p-term srv=$p-srv
@@ -56,10 +57,17 @@ sed -e 's|"net_af_packet0,iface=egw-in"|"net_af_packet0,iface=in,framecnt=4096"|
     -e 's|"net_af_packet1,iface=egw-out"|"net_af_packet1,iface=out,framecnt=4096"|' \
     -e 's|"net_tap0,iface=egw-punt"|"net_tap0,iface=punt0"|' \
     -e "s|\"lab/geo-lab.mmdb\"|\"$src/firmware/lab/geo-lab.mmdb\"|" \
+    -e "s|workers = 1;|workers = $workers;|" \
     "$src/firmware/egw.cfg" > "$tmp/egw.cfg"
+if [ "$workers" -gt 1 ]; then
+    # One queue pair per worker on each af_packet port (kernel fanout).
+    sed -i "s|framecnt=4096\"|framecnt=4096,qpairs=$workers\"|g" "$tmp/egw.cfg"
+fi
 grep -q 'iface=in,framecnt' "$tmp/egw.cfg" || fail "could not rewrite the policy's ports"
 
-eal=(--no-huge -m 512 --no-pci --no-shconf -l 0-1 --log-level=error --file-prefix "$p")
+# workers + 1 lcores, floating over the CPUs there are.
+eal=(--no-huge -m 512 --no-pci --no-shconf --lcores "(0-$workers)@(0-$(( $(nproc) - 1 )))"
+     --log-level=error --file-prefix "$p")
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 sock=$tmp/dp.sock
 ip netns exec "$gw" "$bin" "${eal[@]}" -- --config "$tmp/egw.cfg" --socket "$sock" \
