@@ -148,7 +148,8 @@ static int output(const struct egw_policy *p, struct acc *a, int64_t since, int6
 	json_t *arr = json_array(), *doc;
 	char f[40], l[40], sw[200], t1[40], t2[40];
 
-	qsort(a->v, a->n, sizeof(*a->v), cmp_src);
+	if (a->n)
+		qsort(a->v, a->n, sizeof(*a->v), cmp_src);
 	if (!json) {
 		ts_text(since, since != INT64_MIN, t1, sizeof(t1));
 		ts_text(until, until != INT64_MAX, t2, sizeof(t2));
@@ -165,7 +166,7 @@ static int output(const struct egw_policy *p, struct acc *a, int64_t since, int6
 		int u = s->has_addr ? ctl_unit_of(p, &s->addr) : -1;
 		const struct egw_terminal *t = mac_owner(p, s->mac);
 		char tip[EGW_PREFIX_STRLEN];
-		bool ts = s->first != INT64_MAX;
+		bool ts = s->first != INT64_MAX && s->last != INT64_MIN;
 		json_t *owner = json_null();
 
 		if (t) {

@@ -300,9 +300,14 @@ static const char *check_suspect(json_t *m)
 		    !json_is_integer(json_object_get(v, "count")) ||
 		    json_integer_value(json_object_get(v, "count")) < 1)
 			return "holds an entry without reason, ip, mac and count";
-		if ((f && (!json_is_string(f) || elog_ts_parse(json_string_value(f), &us) < 0)) ||
-		    (l && (!json_is_string(l) || elog_ts_parse(json_string_value(l), &us) < 0)))
+		int64_t lu;
+		if (!f != !l)
+			return "holds an entry with only one of first and last";
+		if (f && (!json_is_string(f) || elog_ts_parse(json_string_value(f), &us) < 0 ||
+			  !json_is_string(l) || elog_ts_parse(json_string_value(l), &lu) < 0))
 			return "holds an entry whose first or last is not a timestamp";
+		if (f && us > lu)
+			return "holds an entry whose first is after its last";
 	}
 	return NULL;
 }
