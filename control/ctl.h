@@ -10,6 +10,6 @@
 
 int ctl_policy_main(int argc, char **argv);  /* check, compile */
 int ctl_logs_main(int argc, char **argv);    /* query, verify */
-int ctl_report_main(int argc, char **argv);  /* daily, registry, terminals */
+int ctl_report_main(int argc, char **argv);  /* daily */
 
 #endif
