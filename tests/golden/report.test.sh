@@ -115,16 +115,20 @@ z=$work/log/eve-2026-01-06.json.zst
 cp "$z" "$work/keepz"; head -c 40 "$work/keepz" > "$z"
 rm "$work/log/eve-2026-01-06.summary.json"
 set +e; r registry --date 2026-01-10 >/dev/null 2>"$work/err"; rc=$?; set -e
-[ $rc = 1 ] && grep -q 'eve-2026-01-06.json.zst: ' "$work/err" ||
+if [ $rc != 1 ] || ! grep -q 'eve-2026-01-06.json.zst: ' "$work/err"; then
     fail "damaged day file: exit $rc, $(cat "$work/err")"
+fi
 
 # usage errors
 for a in "--days 0" "--days x" "--date 2026-1-1" "--bogus"; do
-    set +e; r registry $a >/dev/null 2>&1; rc=$?; set -e
+    read -ra args <<<"$a"
+    set +e; r registry "${args[@]}" >/dev/null 2>&1; rc=$?; set -e
     [ $rc = 2 ] || fail "registry $a: exit $rc, want 2"
 done
 set +e; r terminals --since whenever >/dev/null 2>&1; rc=$?; set -e
 [ $rc = 2 ] || fail "terminals --since whenever: exit $rc"
 set +e; "$ctl" report registry --config "$work/none.cfg" >/dev/null 2>"$work/err"; rc=$?; set -e
-[ $rc = 1 ] && grep -q 'none.cfg' "$work/err" || fail "missing policy: exit $rc, $(cat "$work/err")"
+if [ $rc != 1 ] || ! grep -q 'none.cfg' "$work/err"; then
+    fail "missing policy: exit $rc, $(cat "$work/err")"
+fi
 echo "report: ok"
