@@ -28,6 +28,13 @@ static const char policy[] =
 
 static char dir[64], cfg[128], sum[160];
 
+static void cleanup(void)
+{
+	unlink(sum);
+	unlink(cfg);
+	rmdir(dir);
+}
+
 static int setup(void)
 {
 	FILE *f;
@@ -35,6 +42,7 @@ static int setup(void)
 	snprintf(dir, sizeof(dir), "/tmp/egwt-report-fuzz.XXXXXX");
 	if (!mkdtemp(dir))
 		return -1;
+	atexit(cleanup);
 	snprintf(cfg, sizeof(cfg), "%s/egw.cfg", dir);
 	snprintf(sum, sizeof(sum), "%s/eve-2026-01-09.summary.json", dir);
 	if (!(f = fopen(cfg, "w")))
