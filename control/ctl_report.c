@@ -3,6 +3,8 @@
  * egwctl report daily [--date D] [--top N] [--json] [--dir D | --config F]
  * A day's statistics from its summary (no decompression); for the day still
  * being written (no summary yet) the file is read once.
+ * egwctl report registry|terminals: control/ctl_report_registry.c and
+ * control/ctl_report_terminals.c.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -14,13 +16,20 @@
 
 #include "ctl.h"
 #include "ctl_logdir.h"
+#include "ctl_report.h"
 #include "elog_format.h"
 #include "elog_query.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: egwctl report daily [--date YYYY-MM-DD] [--top N] [--json]\n"
-		"                          [--dir DIR | --config FILE]\n");
+		"                          [--dir DIR | --config FILE]\n"
+		"       egwctl report registry [--days N] [--date YYYY-MM-DD] [--json]\n"
+		"                          [--dir DIR] [--config FILE]\n"
+		"       egwctl report terminals [--since T] [--until T] [--json]\n"
+		"                          [--dir DIR] [--config FILE]\n"
+		"registry, terminals: the policy is --config FILE (default %s)\n",
+		CTL_DEFAULT_CONFIG);
 }
 
 struct kv {
@@ -137,6 +146,10 @@ int ctl_report_main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "daily"))
 		return daily(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "registry"))
+		return ctl_report_registry(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "terminals"))
+		return ctl_report_terminals(argc - 1, argv + 1);
 	usage(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
 	return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : 2;
 }

@@ -56,6 +56,18 @@ bool elog_summary_may_match(json_t *sum, const struct elog_filter *f);
 /* Load <dir>/eve-DAY.summary.json; NULL when absent, unreadable or not a
  * version-1 summary with all its maps (queries then read the day's file). */
 json_t *elog_summary_load(const char *dir, int64_t day);
+/*
+ * Load <dir>/eve-DAY.summary.json strictly (egwctl report): 1 and *out when
+ * it is a well-formed version-1 summary of that day (maps of counts, and
+ * "source"/"suspect" well-formed when present); 0 when there is none; -1
+ * with "PATH[:LINE]: what is wrong" in err when it is unreadable or damaged.
+ * Needs no key (the MAC is elog_verify's business).
+ */
+int elog_summary_read(const char *dir, int64_t day, json_t **out, char *err, size_t errlen);
+/* True when sum has the members added after the first summaries
+ * ("source", "suspect"); an older summary lacks them and the day's file
+ * must be read for what they hold. */
+bool elog_summary_is_current(json_t *sum);
 
 /*
  * Archive the sealed plain file of day in dir: write its summary (with a

@@ -18,6 +18,10 @@
 
 static const char *const maps[] = { "event_type", "action", "unit", "user", "ip",
 				    "domain", "blocked_domain", "reason" };
+/* Added later (summaries written before lack them; see elog_summary_read):
+ * "source" counts events by "SRC_IP SRC_MAC" ("SRC_IP" without a MAC);
+ * "suspect" describes the sources of unregistered/spoof events. */
+static const char *const new_maps[] = { "source", "suspect" };
 
 json_t *elog_summary_new(int64_t day)
 {
@@ -29,7 +33,26 @@ json_t *elog_summary_new(int64_t day)
 		      "events", 0, "lines", 0, "incomplete");
 	for (size_t i = 0; s && i < sizeof(maps) / sizeof(maps[0]); i++)
 		json_object_set_new(s, maps[i], json_object());
+	for (size_t i = 0; s && i < sizeof(new_maps) / sizeof(new_maps[0]); i++)
+		json_object_set_new(s, new_maps[i], json_object());
 	return s;
+}
+
+/* Record that map hit MAP_CAP. true when key may be added to m. */
+static bool room(json_t *sum, json_t *m, const char *map)
+{
+	if (json_object_size(m) >= MAP_CAP) {
+		json_t *inc = json_object_get(sum, "incomplete");
+		bool seen = false;
+		size_t i;
+		json_t *x;
+		json_array_foreach(inc, i, x)
+			seen |= !strcmp(json_string_value(x), map);
+		if (!seen)
+			json_array_append_new(inc, json_string(map));
+		return false;
+	}
+	return true;
 }
 
 static void bump(json_t *sum, const char *map, const char *key)
@@ -43,18 +66,44 @@ static void bump(json_t *sum, const char *map, const char *key)
 		json_integer_set(v, json_integer_value(v) + 1);
 		return;
 	}
-	if (json_object_size(m) >= MAP_CAP) {
-		json_t *inc = json_object_get(sum, "incomplete");
-		bool seen = false;
-		size_t i;
-		json_t *x;
-		json_array_foreach(inc, i, x)
-			seen |= !strcmp(json_string_value(x), map);
-		if (!seen)
-			json_array_append_new(inc, json_string(map));
+	if (room(sum, m, map))
+		json_object_set_new(m, key, json_integer(1));
+}
+
+/* Unregistered and spoofing sources: count, first and last timestamp. */
+static void suspect(json_t *sum, json_t *ev, const char *reason, const char *src,
+		    const char *mac)
+{
+	json_t *m = json_object_get(sum, "suspect"), *e;
+	const char *ts = elog_event_str(ev, NULL, "timestamp");
+	char key[160], t[40];
+	int64_t us = 0;
+	bool has_ts = ts && elog_ts_parse(ts, &us) == 0;
+
+	if (!m)
 		return;
+	snprintf(key, sizeof(key), "%s %s %s", reason, src, mac ? mac : "-");
+	if (has_ts)
+		elog_ts_format(us, t, sizeof(t));
+	e = json_object_get(m, key);
+	if (!e) {
+		if (!room(sum, m, "suspect"))
+			return;
+		e = json_pack("{s:s, s:s, s:s, s:I}", "reason", reason, "ip", src,
+			      "mac", mac ? mac : "", "count", (json_int_t)0);
+		if (!e || json_object_set_new(m, key, e) < 0)
+			return;
 	}
-	json_object_set_new(m, key, json_integer(1));
+	json_t *n = json_object_get(e, "count");
+	json_integer_set(n, json_integer_value(n) + 1);
+	if (!has_ts)
+		return;
+	json_t *f = json_object_get(e, "first"), *l = json_object_get(e, "last");
+	int64_t fu, lu;
+	if (!f || elog_ts_parse(json_string_value(f), &fu) < 0 || us < fu)
+		json_object_set_new(e, "first", json_string(t));
+	if (!l || elog_ts_parse(json_string_value(l), &lu) < 0 || us > lu)
+		json_object_set_new(e, "last", json_string(t));
 }
 
 void elog_summary_add(json_t *sum, json_t *ev)
@@ -72,6 +121,21 @@ void elog_summary_add(json_t *sum, json_t *ev)
 	bump(sum, "reason", elog_event_str(ev, "egw", "reason"));
 	bump(sum, "ip", elog_event_str(ev, NULL, "src_ip"));
 	bump(sum, "ip", elog_event_str(ev, NULL, "dest_ip"));
+	const char *src = elog_event_str(ev, NULL, "src_ip");
+	const char *mac = elog_event_str(ev, "egw", "src_mac");
+	const char *reason = elog_event_str(ev, "egw", "reason");
+	if (src && *src && strlen(src) < 64) {
+		char key[128];
+		if (mac && (!*mac || strlen(mac) >= 32))
+			mac = NULL;
+		if (mac)
+			snprintf(key, sizeof(key), "%s %s", src, mac);
+		else
+			snprintf(key, sizeof(key), "%s", src);
+		bump(sum, "source", key);
+		if (reason && (!strcmp(reason, "unregistered") || !strcmp(reason, "spoof")))
+			suspect(sum, ev, reason, src, mac);
+	}
 	if (dom) {
 		size_t i;
 		for (i = 0; dom[i] && i < sizeof(low) - 1; i++)
@@ -204,6 +268,121 @@ json_t *elog_summary_load(const char *dir, int64_t day)
 bad:
 	json_decref(s);
 	return NULL;
+}
+
+/* A map of counts: an object whose values are non-negative integers. */
+static const char *check_counts(json_t *m)
+{
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(m))
+		return "is not an object";
+	json_object_foreach(m, k, v)
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			return "holds a value that is not a count";
+	return NULL;
+}
+
+static const char *check_suspect(json_t *m)
+{
+	const char *k;
+	json_t *v;
+	int64_t us;
+
+	if (!json_is_object(m))
+		return "is not an object";
+	json_object_foreach(m, k, v) {
+		json_t *f = json_object_get(v, "first"), *l = json_object_get(v, "last");
+		if (!json_is_object(v) || !json_is_string(json_object_get(v, "reason")) ||
+		    !json_is_string(json_object_get(v, "ip")) ||
+		    !json_is_string(json_object_get(v, "mac")) ||
+		    !json_is_integer(json_object_get(v, "count")) ||
+		    json_integer_value(json_object_get(v, "count")) < 1)
+			return "holds an entry without reason, ip, mac and count";
+		int64_t lu;
+		if (!f != !l)
+			return "holds an entry with only one of first and last";
+		if (f && (!json_is_string(f) || elog_ts_parse(json_string_value(f), &us) < 0 ||
+			  !json_is_string(l) || elog_ts_parse(json_string_value(l), &lu) < 0))
+			return "holds an entry whose first or last is not a timestamp";
+		if (f && us > lu)
+			return "holds an entry whose first is after its last";
+	}
+	return NULL;
+}
+
+int elog_summary_read(const char *dir, int64_t day, json_t **out, char *err, size_t errlen)
+{
+	char name[ELOG_NAME_MAX], path[4096], want[16], what[128];
+	const char *why = NULL;
+	json_error_t je;
+	json_t *s, *x;
+	size_t i;
+
+	*out = NULL;
+	elog_name_format(day, ELOG_F_SUMMARY, name, sizeof(name));
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (access(path, F_OK) != 0 && errno == ENOENT)
+		return 0;
+	s = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (!s) {
+		if (je.line > 0)
+			snprintf(err, errlen, "%s:%d: not a summary: %s", path, je.line, je.text);
+		else
+			snprintf(err, errlen, "%s: %s", path, je.text);
+		return -1;
+	}
+	elog_day_format(day, want, sizeof(want));
+	if (!json_is_object(s)) {
+		why = "not a JSON object";
+	} else if (!json_is_integer(json_object_get(s, "version")) ||
+		   json_integer_value(json_object_get(s, "version")) != 1) {
+		why = "not a version-1 summary";
+	} else if (!json_is_string(json_object_get(s, "day")) ||
+		   strcmp(json_string_value(json_object_get(s, "day")), want)) {
+		snprintf(what, sizeof(what), "\"day\" is not %s", want);
+		why = what;
+	} else if (!json_is_integer(json_object_get(s, "events")) ||
+		   json_integer_value(json_object_get(s, "events")) < 0) {
+		why = "\"events\" is not a count";
+	} else if (!json_is_array(json_object_get(s, "incomplete"))) {
+		why = "\"incomplete\" is not a list";
+	} else {
+		json_array_foreach(json_object_get(s, "incomplete"), i, x)
+			if (!json_is_string(x))
+				why = "\"incomplete\" holds a value that is not a name";
+		for (i = 0; !why && i < sizeof(maps) / sizeof(maps[0]) + 1; i++) {
+			const char *map = i < sizeof(maps) / sizeof(maps[0]) ? maps[i] : "source";
+			x = json_object_get(s, map);
+			if (!x && i == sizeof(maps) / sizeof(maps[0]))
+				break; /* written before "source" existed */
+			if ((why = check_counts(x))) {
+				snprintf(what, sizeof(what), "\"%s\" %s", map, why);
+				why = what;
+			}
+		}
+		x = json_object_get(s, "suspect");
+		if (!why && x && (why = check_suspect(x))) {
+			snprintf(what, sizeof(what), "\"suspect\" %s", why);
+			why = what;
+		}
+	}
+	if (why) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		json_decref(s);
+		return -1;
+	}
+	*out = s;
+	return 1;
+}
+
+bool elog_summary_is_current(json_t *sum)
+{
+	for (size_t i = 0; i < sizeof(new_maps) / sizeof(new_maps[0]); i++)
+		if (!json_is_object(json_object_get(sum, new_maps[i])))
+			return false;
+	return true;
 }
 
 static int compress_file(const char *src, const char *dst, int level, char *err,

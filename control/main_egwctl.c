@@ -15,6 +15,9 @@ static const struct ctl_cmd cmds[] = {
 	{ "policy", ctl_policy_main, "policy check FILE | policy compile --target nft FILE" },
 	{ "logs", ctl_logs_main, "logs query [filters] | logs verify [--since T]" },
 	{ "report", ctl_report_main, "report daily [--date D] [--json]" },
+	/* a second help line for report (dispatch takes the first entry) */
+	{ "report", ctl_report_main, "report registry [--days N] [--date D] [--json] | "
+	  "report terminals [--since T] [--until T] [--json]" },
 };
 
 static void usage(FILE *out)

@@ -295,6 +295,15 @@ static int dns_query(struct dp_worker *w, const struct dp_tables *t, const struc
 		return -1;
 	struct dp_verdict nv = f->verdict;
 	name_decide(t, f->verdict.unit, q.qname, q.qname_len, &nv);
+	const struct egw_dns_suspicious *sus = &t->pol->dns.suspicious;
+	if (nv.action == DP_ACT_ALLOW &&
+	    (q.qname_len > sus->max_qname || q.max_label > sus->max_label ||
+	     q.entropy_bits > sus->min_entropy_bits)) {
+		/* Tunnelling signs: the control plane looks closer. */
+		nv.action = DP_ACT_PUNT;
+		nv.reason = DP_R_TUNNEL;
+		nv.loc = &sus->loc;
+	}
 	struct egw_event *ev = dp_event_next(&w->ev);
 	if (ev) {
 		struct dp_flow tmp = *f;

@@ -13,7 +13,10 @@
  * the Firefox canary (block_doh), a doh-category name (block_doh) or a name
  * in a category the unit's profile denies (a rule with a category and no
  * other match) is answered NXDOMAIN by the gateway (UDP; over TCP it is
- * dropped); a category rule with punt sends the query to the control plane.
+ * dropped); a category rule with punt sends the query to the control plane,
+ * and so does a query showing tunnelling signs (dns.suspicious: a longer
+ * name or label, or a higher entropy per character, than allowed; the
+ * queries-per-second limit is the control plane's).
  * The first client payload of an allowed TCP flow is looked at for a TLS
  * ClientHello SNI or an HTTP Host: a name the same rules deny resets the
  * connection both ways (the frame becomes the RST to the client, w->extra

@@ -477,6 +477,35 @@ START_TEST(punted_frame_returns_with_its_macs_and_ttl)
 }
 END_TEST
 
+START_TEST(dns_tunnelling_signs_are_punted)
+{
+	struct dp_worker w;
+	struct fb f;
+	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
+	struct dp_tables *t = build(fixture_policy());
+	w.ctl_up = true;
+	/* A 60-byte label (max_label 52). */
+	dns_query4(&f, ZW_MAC, "10.1.0.10", "198.51.100.53",
+		   "aaaaaaaaaabbbbbbbbbbccccccccccddddddddddeeeeeeeeeeffffffffff.t.example");
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_PUNT);
+	/* High entropy per character. */
+	dns_query4(&f, ZW_MAC, "10.1.0.10", "198.51.100.53",
+		   "q8z3k1x7v9m2n4b6.j5h0g8f2d4s6a1p3.l7o9i2u4y6t8r0e1w.t.example");
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_PUNT);
+	int alerts = 0;
+	for (uint32_t e = 0; e < w.ev.n; e++)
+		if (w.ev.v[e].type == EGW_EV_DNS && !strcmp(w.ev.v[e].reason, "tunnel-suspect") &&
+		    w.ev.v[e].action == EGW_EA_PUNTED && !strcmp(w.ev.v[e].rule, "example.cfg:62"))
+			alerts++;
+	ck_assert_int_eq(alerts, 2);
+	/* An ordinary name is not. */
+	dns_query4(&f, ZW_MAC, "10.1.0.10", "198.51.100.53", "www.example.org");
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
+	dp_tables_free(t);
+	dp_worker_fini(&w);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -491,6 +520,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, blocked_names_are_answered_nxdomain);
 	tcase_add_test(tc, denied_http_host_resets_both_ways);
 	tcase_add_test(tc, punted_frame_returns_with_its_macs_and_ttl);
+	tcase_add_test(tc, dns_tunnelling_signs_are_punted);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);

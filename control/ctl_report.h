@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What egwctl report's subcommands share (control/ctl_report*.c): the days
+ * of a log directory, a day's summary with the fallbacks the reports need,
+ * and the policy they read. Errors are returned as one message naming the
+ * file (the caller prints it). Single-threaded, like egwctl.
+ */
+#ifndef EGW_CTL_REPORT_H
+#define EGW_CTL_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include <egw/policy.h>
+
+/* Days (ascending, unique) for which dir holds a log file or a summary;
+ * malloc'ed, *n may be 0. NULL with a message in err on error. */
+int64_t *ctl_report_days(const char *dir, size_t *n, char *err, size_t errlen);
+
+/*
+ * A day's summary (new reference in *out): the summary file when it is
+ * current (elog_summary_is_current); otherwise (none yet: the open day; or
+ * one written before "source"/"suspect" existed) the day's log file read
+ * whole. 1 with *out; 0 when the day has no log file (nothing to report);
+ * -1 with a message in err: a damaged summary or log file, naming it.
+ */
+int ctl_day_summary(const char *dir, int64_t day, json_t **out, char *err, size_t errlen);
+
+/* The day's log file read, counting only events whose timestamp lies in
+ * [since_us, until_us) (an event without a timestamp counts only when the
+ * range is open at both ends). Same returns as ctl_day_summary. */
+int ctl_day_read(const char *dir, int64_t day, int64_t since_us, int64_t until_us,
+		 json_t **out, char *err, size_t errlen);
+
+/*
+ * The policy the reports read (config, default /etc/egw/egw.cfg) and the log
+ * directory (dir_opt, or the policy's log.directory) into dir. NULL after
+ * printing the policy's errors on stderr.
+ */
+struct egw_policy *ctl_report_policy(const char *config, const char *dir_opt, char *dir,
+				     size_t cap);
+
+/* The unit (index) whose prefixes hold addr by longest match, or -1. */
+int ctl_unit_of(const struct egw_policy *p, const struct egw_prefix *addr);
+
+int ctl_report_registry(int argc, char **argv);
+int ctl_report_terminals(int argc, char **argv);
+
+#endif
