@@ -1,22 +1,31 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Behaviour-log writer throughput on one core: events per second through
- * elog_write (serialise, HMAC chain, write(2)), with no loss.
+ * Behaviour-log writer throughput on one core, the full path: struct
+ * egw_event in (egw_event_to_json), elog_write (jansson serialisation,
+ * HMAC chain, batched write(2)), the line on disk out, no loss allowed.
  *   bench_log [EVENTS [DIR]]   (default 1000000 events, a fresh temp dir)
- * The events are built once beforehand (building JSON is the caller's cost);
- * prints events/s, MB/s and the counters; fails if any event was lost.
+ * Prints events/s of wall time and per CPU second (getrusage, user+system)
+ * for the encoding alone, jansson's serialisation alone and the full path;
+ * fails if any event was lost. For a repeatable figure run
+ * it under callgrind with --toggle-collect=run_full (instructions/event =
+ * Ir / EVENTS): see bench/RESULTS.md.
  */
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
+
+#include <egw/event.h>
 
 #include "elog.h"
 #include "elog_format.h"
 
 #define DISTINCT 1024
+#define BATCH 64
 
 /* CPU time of this process (user + system): what one core spends, which a
  * loaded machine distorts less than the wall clock. */
@@ -35,48 +44,130 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Events as the fast path makes them: mostly TLS and DNS, some flows. */
+static void make_events(struct egw_event *evs)
+{
+	for (int i = 0; i < DISTINCT; i++) {
+		struct egw_event *ev = &evs[i];
+		memset(ev, 0, sizeof(*ev));
+		ev->type = i % 4 == 3 ? EGW_EV_FLOW : i % 2 ? EGW_EV_DNS : EGW_EV_TLS;
+		ev->action = i % 7 ? EGW_EA_ALLOWED : EGW_EA_BLOCKED;
+		ev->family = AF_INET;
+		ev->proto = ev->type == EGW_EV_DNS ? 17 : 6;
+		ev->src_port = (uint16_t)(40000 + i);
+		ev->dest_port = ev->type == EGW_EV_DNS ? 53 : 443;
+		uint8_t src[4] = { 10, 1, (uint8_t)(i / 250), (uint8_t)(10 + i % 250) };
+		uint8_t dst[4] = { 198, 51, 100, (uint8_t)(i % 200) };
+		memcpy(ev->src_ip, src, 4);
+		memcpy(ev->dest_ip, dst, 4);
+		uint8_t mac[6] = { 2, 0, 10, 1, (uint8_t)(i / 250), (uint8_t)i };
+		memcpy(ev->src_mac, mac, 6);
+		ev->has_mac = 1;
+		ev->ts_us = 1795753200000000ULL + (uint64_t)i * 1013;
+		ev->flow_id = (uint64_t)i * 7919 + 1;
+		snprintf(ev->unit, sizeof(ev->unit), "%s", i % 3 ? "finance" : "税务局");
+		snprintf(ev->user, sizeof(ev->user), "user%d", i % 97);
+		snprintf(ev->switch_port, sizeof(ev->switch_port), "sw1/0/%d", i % 48);
+		snprintf(ev->location, sizeof(ev->location), "Building A %dF", i % 9);
+		snprintf(ev->reason, sizeof(ev->reason), "%s",
+			 ev->action == EGW_EA_BLOCKED ? "category:gambling" : "profile-default");
+		snprintf(ev->rule, sizeof(ev->rule), "egw.cfg:%d", 80 + i % 40);
+		switch (ev->type) {
+		case EGW_EV_TLS:
+			snprintf(ev->u.tls.sni, sizeof(ev->u.tls.sni), "www%d.example.cn", i);
+			break;
+		case EGW_EV_DNS:
+			ev->u.dns.id = (uint16_t)(i * 31);
+			ev->u.dns.rrtype = i % 5 ? 1 : 28;
+			ev->u.dns.rcode = i % 11 ? 0 : 3;
+			snprintf(ev->u.dns.rrname, sizeof(ev->u.dns.rrname),
+				 "img%d.cdn.example.com", i);
+			break;
+		default:
+			ev->u.flow.pkts_toserver = (uint64_t)i * 3;
+			ev->u.flow.pkts_toclient = (uint64_t)i * 5;
+			ev->u.flow.bytes_toserver = (uint64_t)i * 1400;
+			ev->u.flow.bytes_toclient = (uint64_t)i * 52000;
+			ev->u.flow.start_us = ev->ts_us - 30000000;
+			ev->u.flow.end_us = ev->ts_us;
+			snprintf(ev->u.flow.state, sizeof(ev->u.flow.state), "closed");
+			snprintf(ev->u.flow.reason, sizeof(ev->u.flow.reason), "tcp-close");
+			break;
+		}
+	}
+}
+
+/* The full path, events from structs: kept out of line so that callgrind
+ * can count it alone (--toggle-collect=run_full). Returns events lost. */
+__attribute__((noinline)) uint64_t run_full(struct elog *l, const struct egw_event *evs,
+					    uint64_t total);
+__attribute__((noinline)) uint64_t run_full(struct elog *l, const struct egw_event *evs,
+					    uint64_t total)
+{
+	uint64_t lost = 0;
+
+	for (uint64_t n = 0; n < total; n += BATCH) {
+		json_t *j[BATCH];
+		size_t k = total - n < BATCH ? (size_t)(total - n) : BATCH;
+		for (size_t i = 0; i < k; i++)
+			j[i] = egw_event_to_json(&evs[(n + i) % DISTINCT]);
+		lost += k - elog_write(l, j, k);
+		for (size_t i = 0; i < k; i++)
+			json_decref(j[i]);
+		if (n % 4096 == 0)
+			elog_tick(l);
+	}
+	if (elog_flush(l))
+		lost++;
+	return lost;
+}
+
+static void report(const char *what, uint64_t n, double wall, double cpu, const char *extra)
+{
+	printf("bench_log: %-28s %8.0f events/s wall, %8.0f events per CPU second%s\n",
+	       what, n / wall, n / cpu, extra);
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t total = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
-	char tmpl[] = "/tmp/egw-bench-log-XXXXXX", err[512], cmd[600];
+	char tmpl[] = "/tmp/egw-bench-log-XXXXXX", err[512], cmd[600], extra[160];
 	const char *dir = argc > 2 ? argv[2] : mkdtemp(tmpl);
 	struct elog_cfg cfg = { .dir = dir, .compress = true };
-	json_t *ev[DISTINCT];
+	static struct egw_event evs[DISTINCT];
 	struct elog_stats st;
 	struct elog *l;
-	double t0, t1, c0, c1;
+	uint64_t lost;
+	double t0, c0;
 
 	if (!dir) {
 		perror("mkdtemp");
 		return 1;
 	}
-	for (int i = 0; i < DISTINCT; i++) {
-		char ts[40], src[32];
-		elog_ts_format(1764201600000000LL + i * 1000, ts, sizeof(ts));
-		snprintf(src, sizeof(src), "10.1.%d.%d", i / 250, 10 + i % 250);
-		ev[i] = json_pack("{s:s, s:s, s:I, s:s, s:i, s:s, s:i, s:s, "
-				  "s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}, s:{s:s}}",
-			"timestamp", ts, "event_type", "tls", "flow_id", (json_int_t)i * 7919,
-			"src_ip", src, "src_port", 40000 + i, "dest_ip", "198.51.100.80",
-			"dest_port", 443, "proto", "TCP",
-			"egw", "unit", "finance", "user", "zhang.wei", "src_mac", "02:00:0a:01:00:0a",
-			"switch_port", "sw1/0/3", "location", "Building A 3F", "action", "allowed",
-			"reason", "profile-default", "rule", "egw.cfg:86",
-			"tls", "sni", "www.example.cn");
-	}
-	/* the serialisation alone (jansson), the floor of the writer's cost */
+	make_events(evs);
+	/* the parts alone, for where the time goes: encoding (struct -> json_t,
+	 * freed again) and jansson's serialisation of trees built beforehand,
+	 * which no writer that serialises with jansson can beat */
 	{
 		static char buf[65536];
+		static json_t *trees[DISTINCT];
 		size_t sink = 0;
 		uint64_t m = total < 200000 ? total : 200000;
 		t0 = now_s();
 		c0 = cpu_s();
 		for (uint64_t n = 0; n < m; n++)
-			sink += json_dumpb(ev[n % DISTINCT], buf, sizeof(buf), JSON_COMPACT);
-		t1 = now_s();
-		c1 = cpu_s();
-		printf("bench_log: json_dumpb alone: %.0f events/s wall, %.0f events per CPU "
-		       "second (%zu bytes)\n", m / (t1 - t0), m / (c1 - c0), sink / m);
+			json_decref(egw_event_to_json(&evs[n % DISTINCT]));
+		report("egw_event_to_json alone:", m, now_s() - t0, cpu_s() - c0, "");
+		for (int i = 0; i < DISTINCT; i++)
+			trees[i] = egw_event_to_json(&evs[i]);
+		t0 = now_s();
+		c0 = cpu_s();
+		for (uint64_t n = 0; n < m; n++)
+			sink += json_dumpb(trees[n % DISTINCT], buf, sizeof(buf), JSON_COMPACT);
+		snprintf(extra, sizeof(extra), " (%zu bytes)", sink / m);
+		report("json_dumpb alone:", m, now_s() - t0, cpu_s() - c0, extra);
+		for (int i = 0; i < DISTINCT; i++)
+			json_decref(trees[i]);
 	}
 	l = elog_open(&cfg, err, sizeof(err));
 	if (!l) {
@@ -85,29 +176,19 @@ int main(int argc, char **argv)
 	}
 	t0 = now_s();
 	c0 = cpu_s();
-	for (uint64_t n = 0; n < total; n += 64) {
-		size_t k = total - n < 64 ? (size_t)(total - n) : 64;
-		elog_write(l, &ev[n % DISTINCT], k);
-		if (n % 4096 == 0)
-			elog_tick(l);
-	}
-	elog_flush(l);
-	t1 = now_s();
-	c1 = cpu_s();
+	lost = run_full(l, evs, total);
+	double wall = now_s() - t0, cpu = cpu_s() - c0;
 	elog_get_stats(l, &st);
-	elog_close(l);
-	printf("bench_log: writer: %" PRIu64 " events in %.3f s wall, %.3f s CPU: "
-	       "%.0f events/s wall, %.0f events per CPU second, %.1f MB/s, "
-	       "%.0f bytes/line; written=%" PRIu64 " failed=%" PRIu64 "\n",
-	       total, t1 - t0, c1 - c0, total / (t1 - t0), total / (c1 - c0),
-	       st.bytes / (t1 - t0) / 1e6,
-	       (double)st.bytes / (double)st.written, st.written, st.failed);
-	for (int i = 0; i < DISTINCT; i++)
-		json_decref(ev[i]);
+	if (elog_close(l))
+		lost++;
+	snprintf(extra, sizeof(extra), "; %.1f MB/s, %.0f bytes/line, written=%" PRIu64
+		 " failed=%" PRIu64, st.bytes / wall / 1e6,
+		 (double)st.bytes / (double)st.written, st.written, st.failed);
+	report("full path (struct -> disk):", total, wall, cpu, extra);
 	if (argc <= 2) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 		if (system(cmd) != 0)
 			return 1;
 	}
-	return st.failed || st.written < total ? 1 : 0;
+	return lost || st.failed || st.written < total ? 1 : 0;
 }

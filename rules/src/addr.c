@@ -158,7 +158,19 @@ int egw_mac_parse(const char *s, uint8_t mac[6])
 
 char *egw_mac_format(const uint8_t mac[6], char *buf, size_t cap)
 {
-	snprintf(buf, cap, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
-		 mac[3], mac[4], mac[5]);
+	static const char hex[] = "0123456789abcdef";
+	char t[18];
+
+	/* one per logged event: without printf */
+	for (int i = 0; i < 6; i++) {
+		t[3 * i] = hex[mac[i] >> 4];
+		t[3 * i + 1] = hex[mac[i] & 15];
+		t[3 * i + 2] = i < 5 ? ':' : '\0';
+	}
+	if (cap) {
+		size_t n = cap - 1 < 17 ? cap - 1 : 17;
+		memcpy(buf, t, n);
+		buf[n] = '\0';
+	}
 	return buf;
 }

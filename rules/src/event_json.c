@@ -102,7 +102,8 @@ static json_t *str_field(const char *f, size_t cap)
 			i++;
 		}
 	}
-	return json_stringn(buf, (size_t)(o - buf));
+	/* valid UTF-8 by construction: no need for jansson to check it again */
+	return json_stringn_nocheck(buf, (size_t)(o - buf));
 }
 
 #define FIELD(x) (x), sizeof(x)
@@ -111,9 +112,10 @@ struct enc {
 	bool err;
 };
 
+/* Keys are this file's own ASCII literals (or type names): no UTF-8 check. */
 static void put(struct enc *e, json_t *obj, const char *key, json_t *v)
 {
-	if (!obj || json_object_set_new(obj, key, v) != 0)
+	if (!obj || json_object_set_new_nocheck(obj, key, v) != 0)
 		e->err = true;
 }
 
@@ -130,18 +132,50 @@ static json_t *uint_json(uint64_t v)
 	return json_integer(v > (uint64_t)INT64_MAX ? (json_int_t)INT64_MAX : (json_int_t)v);
 }
 
+/* Two decimal digits of v (< 100) at o. */
+static char *two(char *o, unsigned v)
+{
+	o[0] = (char)('0' + v / 10);
+	o[1] = (char)('0' + v % 10);
+	return o + 2;
+}
+
 /* Suricata's form: 2026-11-27T04:20:00.123456+0000 */
 static json_t *timestamp(uint64_t us)
 {
 	time_t sec = (time_t)(us / 1000000);
+	unsigned frac = (unsigned)(us % 1000000);
 	struct tm tm;
-	if (!gmtime_r(&sec, &tm))
-		return json_string("1970-01-01T00:00:00.000000+0000");
 	char buf[64];
-	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06u+0000",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, (unsigned)(us % 1000000));
-	return json_string(buf);
+
+	if (!gmtime_r(&sec, &tm))
+		return json_string_nocheck("1970-01-01T00:00:00.000000+0000");
+	if (tm.tm_year + 1900 > 9999) {
+		snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06u+0000",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+			 tm.tm_min, tm.tm_sec, frac);
+		return json_string_nocheck(buf);
+	}
+	/* the same text without printf (one per event, and flows have three) */
+	char *o = buf;
+	o = two(o, (unsigned)(tm.tm_year + 1900) / 100);
+	o = two(o, (unsigned)(tm.tm_year + 1900) % 100);
+	*o++ = '-';
+	o = two(o, (unsigned)tm.tm_mon + 1);
+	*o++ = '-';
+	o = two(o, (unsigned)tm.tm_mday);
+	*o++ = 'T';
+	o = two(o, (unsigned)tm.tm_hour);
+	*o++ = ':';
+	o = two(o, (unsigned)tm.tm_min);
+	*o++ = ':';
+	o = two(o, (unsigned)tm.tm_sec);
+	*o++ = '.';
+	o = two(o, frac / 10000);
+	o = two(o, frac / 100 % 100);
+	o = two(o, frac % 100);
+	memcpy(o, "+0000", 5);
+	return json_stringn_nocheck(buf, (size_t)(o + 5 - buf));
 }
 
 static const char *proto_name(uint8_t p)
@@ -155,26 +189,54 @@ static const char *proto_name(uint8_t p)
 	}
 }
 
+/* Dotted decimal, as inet_ntop writes it, at o (>= 16 bytes); returns the length. */
+static size_t ipv4_format(const uint8_t a[4], char *o)
+{
+	char *p = o;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = a[i];
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+		*p++ = i < 3 ? '.' : '\0';
+	}
+	return (size_t)(p - 1 - o);
+}
+
+/* An address of family af (AF_INET or AF_INET6) as a JSON string, or NULL. */
+static json_t *addr_json(int af, const uint8_t *addr)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (af == AF_INET)
+		return json_stringn_nocheck(a, ipv4_format(addr, a));
+	if (inet_ntop(af, addr, a, sizeof(a)))
+		return json_string_nocheck(a);
+	return NULL;
+}
+
 static void addresses(struct enc *e, json_t *o, const struct egw_event *ev)
 {
 	int af = ev->family == AF_INET ? AF_INET : ev->family == AF_INET6 ? AF_INET6 : 0;
 	bool ports = ev->proto == 6 || ev->proto == 17;
-	char a[INET6_ADDRSTRLEN];
-	if (af && inet_ntop(af, ev->src_ip, a, sizeof(a)))
-		put(e, o, "src_ip", json_string(a));
+	if (af)
+		put(e, o, "src_ip", addr_json(af, ev->src_ip));
 	if (ports)
 		put(e, o, "src_port", json_integer(ev->src_port));
-	if (af && inet_ntop(af, ev->dest_ip, a, sizeof(a)))
-		put(e, o, "dest_ip", json_string(a));
+	if (af)
+		put(e, o, "dest_ip", addr_json(af, ev->dest_ip));
 	if (ports)
 		put(e, o, "dest_port", json_integer(ev->dest_port));
 	const char *pn = proto_name(ev->proto);
 	if (pn) {
-		put(e, o, "proto", json_string(pn));
+		put(e, o, "proto", json_string_nocheck(pn));
 	} else if (ev->proto) {
 		char num[8];
 		snprintf(num, sizeof(num), "%u", ev->proto);
-		put(e, o, "proto", json_string(num));
+		put(e, o, "proto", json_string_nocheck(num));
 	}
 }
 
@@ -185,11 +247,11 @@ static json_t *egw_object(struct enc *e, const struct egw_event *ev)
 	put_str(e, g, "user", FIELD(ev->user));
 	if (ev->has_mac) {
 		char mac[18];
-		put(e, g, "src_mac", json_string(egw_mac_format(ev->src_mac, mac, sizeof(mac))));
+		put(e, g, "src_mac", json_string_nocheck(egw_mac_format(ev->src_mac, mac, sizeof(mac))));
 	}
 	put_str(e, g, "switch_port", FIELD(ev->switch_port));
 	put_str(e, g, "location", FIELD(ev->location));
-	put(e, g, "action", json_string(egw_event_action_name(ev->action)));
+	put(e, g, "action", json_string_nocheck(egw_event_action_name(ev->action)));
 	put_str(e, g, "reason", FIELD(ev->reason));
 	put_str(e, g, "rule", FIELD(ev->rule));
 	return g;
@@ -214,21 +276,21 @@ static json_t *type_object(struct enc *e, const struct egw_event *ev)
 	case EGW_EV_DNS: {
 		char num[16];
 		const char *tn = egw_dns_type_name(ev->u.dns.rrtype);
-		put(e, t, "type", json_string("query"));
+		put(e, t, "type", json_string_nocheck("query"));
 		put(e, t, "id", json_integer(ev->u.dns.id));
 		put(e, t, "rrname", str_field(FIELD(ev->u.dns.rrname)));
 		if (!tn) {
 			snprintf(num, sizeof(num), "TYPE%u", ev->u.dns.rrtype);
 			tn = num;
 		}
-		put(e, t, "rrtype", json_string(tn));
+		put(e, t, "rrtype", json_string_nocheck(tn));
 		if (ev->u.dns.rcode >= 0) {
 			const char *rn = egw_dns_rcode_name(ev->u.dns.rcode);
 			if (!rn) {
 				snprintf(num, sizeof(num), "RCODE%d", ev->u.dns.rcode);
 				rn = num;
 			}
-			put(e, t, "rcode", json_string(rn));
+			put(e, t, "rcode", json_string_nocheck(rn));
 		}
 		break;
 	}
@@ -239,7 +301,7 @@ static json_t *type_object(struct enc *e, const struct egw_event *ev)
 		put(e, t, "hostname", str_field(FIELD(ev->u.http.hostname)));
 		break;
 	case EGW_EV_ALERT:
-		put(e, t, "action", json_string(egw_event_action_name(ev->action)));
+		put(e, t, "action", json_string_nocheck(egw_event_action_name(ev->action)));
 		put(e, t, "signature", str_field(FIELD(ev->u.alert.signature)));
 		put_str(e, t, "category", FIELD(ev->reason));
 		put_str(e, t, "detail", FIELD(ev->u.alert.detail));
@@ -263,7 +325,7 @@ json_t *egw_event_to_json(const struct egw_event *ev)
 	if (!o)
 		return NULL;
 	put(&e, o, "timestamp", timestamp(ev->ts_us));
-	put(&e, o, "event_type", json_string(egw_event_type_name(ev->type)));
+	put(&e, o, "event_type", json_string_nocheck(egw_event_type_name(ev->type)));
 	if (ev->flow_id)
 		/* as Suricata: a non-negative int64 (the top bit dropped) */
 		put(&e, o, "flow_id", json_integer((json_int_t)(ev->flow_id & INT64_MAX)));

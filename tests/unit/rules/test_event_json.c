@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
+#include <egw/addr.h>
 #include <egw/event.h>
 
 /* 2026-11-27T04:20:00Z */
@@ -314,6 +316,43 @@ START_TEST(garbage_strings_stay_valid_json)
 }
 END_TEST
 
+/* The encoder formats addresses, MACs and times itself (they are in every
+ * event): each must read exactly as inet_ntop and printf write them. */
+START_TEST(formatting_matches_the_reference)
+{
+	struct egw_event ev = { 0 };
+	char want[64];
+	ev.type = EGW_EV_DROP;
+	ev.family = AF_INET;
+	ev.has_mac = 1;
+	for (unsigned v = 0; v < 256; v++) {
+		uint8_t a[4] = { (uint8_t)v, (uint8_t)(255 - v), (uint8_t)(v * 7), (uint8_t)(v / 3) };
+		memcpy(ev.src_ip, a, 4);
+		memset(ev.src_mac, (int)v, 6);
+		ev.src_mac[5] = (uint8_t)(255 - v);
+		/* seconds, fractions and dates over a wide range, years past 9999 too */
+		ev.ts_us = (uint64_t)v * 1000003ULL * 1000003ULL * 1009ULL + v * 7919ULL;
+		json_t *o = roundtrip(&ev, NULL);
+		ck_assert_ptr_nonnull(inet_ntop(AF_INET, a, want, sizeof(want)));
+		ck_assert_str_eq(str(o, "src_ip"), want);
+		snprintf(want, sizeof(want), "%02x:%02x:%02x:%02x:%02x:%02x", v, v, v, v, v, 255 - v);
+		ck_assert_str_eq(str(o, "egw.src_mac"), want);
+		time_t sec = (time_t)(ev.ts_us / 1000000);
+		struct tm tm;
+		ck_assert_ptr_nonnull(gmtime_r(&sec, &tm));
+		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%06u+0000",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, (unsigned)(ev.ts_us % 1000000));
+		ck_assert_str_eq(str(o, "timestamp"), want);
+		json_decref(o);
+	}
+	char mac[18];
+	uint8_t m[6] = { 0xde, 0xad, 0xbe, 0xef, 0x00, 0x01 };
+	ck_assert_str_eq(egw_mac_format(m, mac, sizeof(mac)), "de:ad:be:ef:00:01");
+	ck_assert_str_eq(egw_mac_format(m, mac, 6), "de:ad"); /* truncated like snprintf */
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("event_json");
@@ -323,6 +362,7 @@ int main(void)
 	tcase_add_test(tc, audit_event_without_addresses);
 	tcase_add_test(tc, other_types_and_protocols);
 	tcase_add_test(tc, garbage_strings_stay_valid_json);
+	tcase_add_test(tc, formatting_matches_the_reference);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
