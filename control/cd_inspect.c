@@ -33,6 +33,8 @@ struct flow {
 	uint16_t sport, dport;
 	uint8_t src[16], dst[16];
 	uint64_t last_us;
+	const struct egw_loc *loc;  /* of the decision; in the policy */
+	char reason[32];
 };
 
 struct cd_inspect {
@@ -478,6 +480,8 @@ static void decide_flow(struct ctx *c, struct flow *f, const char *name,
 	c->d->reset = !allow && c->k->proto == IPPROTO_TCP;
 	f->state = FS_FINAL;
 	f->verdict = (uint8_t)c->d->verdict;
+	f->loc = loc;
+	copy_str(f->reason, sizeof(f->reason), reason);
 	if (!name && !allow)
 		type = EGW_EV_DROP;
 	ev = new_event(c->d, c->k, c->p, c->unit, c->t, c->now, type,
@@ -551,6 +555,8 @@ void cd_inspect_packet(struct cd_inspect *in, const uint8_t *data, size_t len,
 				goto out;
 			f->state = FS_FINAL;
 			f->verdict = CD_DROP;
+			f->loc = &p->terminals.unregistered_loc;
+			copy_str(f->reason, sizeof(f->reason), "unregistered");
 			new_event(d, c.k, p, c.unit, c.t, now_us, EGW_EV_DROP,
 				  EGW_EA_BLOCKED, "unregistered",
 				  &p->terminals.unregistered_loc);
@@ -599,4 +605,28 @@ out:
 		in->st.accepted++;
 	else
 		in->st.dropped++;
+}
+
+void cd_inspect_foreach_flow(const struct cd_inspect *in, uint64_t now_us,
+			     cd_flow_fn fn, void *arg)
+{
+	for (size_t i = 0; i < FLOW_SLOTS; i++) {
+		const struct flow *f = &in->flows[i];
+		struct cd_flow_info fi;
+
+		if (f->state == FS_FREE || now_us - f->last_us > FLOW_IDLE_US)
+			continue;
+		fi.family = f->family;
+		fi.proto = f->proto;
+		memcpy(fi.src, f->src, 16);
+		memcpy(fi.dst, f->dst, 16);
+		fi.sport = f->sport;
+		fi.dport = f->dport;
+		fi.decided = f->state == FS_FINAL;
+		fi.verdict = f->state == FS_FINAL ? (enum cd_verdict)f->verdict : CD_ACCEPT;
+		fi.last_us = f->last_us;
+		fi.loc = f->loc;
+		fi.reason = f->reason;
+		fn(arg, &fi);
+	}
 }

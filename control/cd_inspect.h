@@ -68,4 +68,20 @@ void cd_inspect_get_stats(const struct cd_inspect *in, struct cd_inspect_stats *
 /* true when addr is an approved resolver (dns.resolvers). */
 bool cd_inspect_is_resolver(const struct cd_inspect *in, int family, const uint8_t *addr);
 
+
+
+/* Flows in the cache (not idle-expired at now_us), for egwctl flows. */
+struct cd_flow_info {
+	uint8_t family, proto;
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport;
+	bool decided;
+	enum cd_verdict verdict;
+	uint64_t last_us;
+	const struct egw_loc *loc;  /* NULL while undecided */
+	const char *reason;
+};
+typedef void (*cd_flow_fn)(void *arg, const struct cd_flow_info *f);
+void cd_inspect_foreach_flow(const struct cd_inspect *in, uint64_t now_us,
+			     cd_flow_fn fn, void *arg);
 #endif
