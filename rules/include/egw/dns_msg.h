@@ -34,7 +34,8 @@ enum egw_dns_err {
 	EGW_DNS_NOT_QUERY = -2,  /* QR set, or opcode not QUERY */
 	EGW_DNS_NO_QUESTION = -3,/* qdcount != 1 */
 	EGW_DNS_BAD_NAME = -4,   /* compression pointer, label > 63, name > 255,
-				    bad label type */
+				    bad label type, a byte in a label that is
+				    not printable ASCII, or '.', '\\', ' ' */
 };
 
 /* Decode a query message (UDP payload, or a TCP message after its 2-byte
@@ -46,13 +47,17 @@ const char *egw_dns_strerror(int err);
 double egw_dns_entropy(const char *s, size_t len);
 
 /* Write into out a response to the query msg[0..len) with rcode (3 =
- * NXDOMAIN): header with QR, RA, RD copied, the question echoed, no
- * records. Returns its length, or -1 when cap is too small or msg is not a
- * decodable query. */
+ * NXDOMAIN; 0..15): header with the query's id, QR and RA set, RD and the
+ * opcode copied, the question echoed byte for byte (its case kept), no
+ * records (an EDNS OPT record in the query is not echoed). Returns its
+ * length, or -1 when cap is too small, rcode > 15 or msg is not a decodable
+ * query; nothing is written past cap. out may be msg itself (in place). */
 int egw_dns_build_response(const uint8_t *msg, size_t len, unsigned rcode,
 			   uint8_t *out, size_t cap);
 
 /* "A", "AAAA", "TXT", ... or NULL; for logs. */
 const char *egw_dns_type_name(uint16_t qtype);
+/* "NOERROR", "SERVFAIL", "NXDOMAIN", ... (0..10) or NULL; for logs. */
+const char *egw_dns_rcode_name(int rcode);
 
 #endif

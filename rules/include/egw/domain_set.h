@@ -29,8 +29,12 @@ int egw_domain_set_freeze(struct egw_domain_set *s);
 size_t egw_domain_set_match(const struct egw_domain_set *s, const char *name,
 			    size_t len, uint32_t *out, size_t max);
 
-/* Validate a domain as written in a policy: labels of [a-z0-9-_] 1..63,
- * total <= 253, not starting/ending with '-'. 0 or -1 with why. */
+/* Validate a domain as written in a policy: labels of [a-z0-9-_] 1..63
+ * (letters in either case), total <= 253 (one trailing dot ignored), not
+ * starting/ending with '-'; a last label of only digits (an IP address) and
+ * "*." wildcards are refused. 0, or -1 with why (plain English naming the bad
+ * label; a constant or a thread-local buffer valid until this thread's next
+ * call). why may be NULL. Thread-safe. */
 int egw_domain_check(const char *domain, const char **why);
 
 #endif

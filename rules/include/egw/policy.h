@@ -57,10 +57,15 @@ struct egw_gateway {
  * non-overlapping, merged prefix lists of every network the database maps
  * to it. Negation ("!CN") lives in struct egw_geo_ref.
  */
+/* Bytes of a region ("GD", "Inner Mongolia"); real databases carry English
+ * names of up to 65 bytes. */
+#define EGW_GEO_REGION_MAX 127
 struct egw_geo_class {
-	char code[16];      /* "CN" or "CN-GD" as written (upper case) */
+	/* "CN" or "CN-GD" as written, upper case (ASCII letters only: bytes
+	 * >= 0x80 are kept as written) */
+	char code[3 + EGW_GEO_REGION_MAX + 1];
 	char country[3];    /* "CN" */
-	char region[12];    /* "GD", or "" for a whole country */
+	char region[EGW_GEO_REGION_MAX + 1]; /* "GD", or "" for a whole country */
 	struct egw_prefix_list v4, v6;
 	struct egw_loc loc; /* first use in the policy */
 };

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * DNS query decoding and the gateway's own answers: see egw/dns_msg.h.
+ * Wire format: RFC 1035 section 4.
+ */
+#include <egw/dns_msg.h>
+
+#include <math.h>
+#include <string.h>
+
+#include "name_check.h"
+
+#define HDR_LEN 12
+#define QR 0x8000u
+#define OPCODE_MASK 0x7800u
+#define RD 0x0100u
+#define RA 0x0080u
+#define NAME_WIRE_MAX 255 /* RFC 1035 2.3.4: octets, length bytes included */
+
+static inline uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* A byte that may appear in a label of a name we decode: printable ASCII
+ * other than the dot (it would change the presentation form's labels), the
+ * backslash and the space. */
+static bool qname_byte_ok(uint8_t c)
+{
+	return c > 0x20 && c < 0x7f && c != '.' && c != '\\';
+}
+
+int egw_dns_decode_query(const uint8_t *msg, size_t len, struct egw_dns_query *q)
+{
+	memset(q, 0, offsetof(struct egw_dns_query, qname));
+	q->qname[0] = '\0';
+	q->qname_len = 0;
+	q->labels = 0;
+	q->max_label = 0;
+	q->entropy_bits = 0;
+	q->question_end = 0;
+	if (len < HDR_LEN)
+		return EGW_DNS_TRUNCATED;
+	q->id = get16(msg);
+	q->flags = get16(msg + 2);
+	q->qdcount = get16(msg + 4);
+	if ((q->flags & QR) || (q->flags & OPCODE_MASK))
+		return EGW_DNS_NOT_QUERY;
+	if (q->qdcount != 1)
+		return EGW_DNS_NO_QUESTION;
+	size_t off = HDR_LEN, out = 0;
+	for (;;) {
+		if (off >= len)
+			return EGW_DNS_TRUNCATED;
+		uint8_t l = msg[off];
+		if (l & 0xc0)
+			return EGW_DNS_BAD_NAME; /* pointer (0xc0), 0x40, 0x80 */
+		if (off - HDR_LEN + 1 + l > NAME_WIRE_MAX)
+			return EGW_DNS_BAD_NAME;
+		off++;
+		if (l == 0)
+			break;
+		if (l > len - off)
+			return EGW_DNS_TRUNCATED;
+		if (out)
+			q->qname[out++] = '.';
+		for (unsigned i = 0; i < l; i++) {
+			uint8_t c = msg[off + i];
+			if (!qname_byte_ok(c))
+				return EGW_DNS_BAD_NAME;
+			q->qname[out++] = egw_lower((char)c);
+		}
+		off += l;
+		q->labels++;
+		if (l > q->max_label)
+			q->max_label = l;
+	}
+	if (len - off < 4)
+		return EGW_DNS_TRUNCATED;
+	q->qtype = get16(msg + off);
+	q->qclass = get16(msg + off + 2);
+	q->question_end = off + 4;
+	q->qname[out] = '\0';
+	q->qname_len = out;
+	q->entropy_bits = egw_dns_entropy(q->qname, out);
+	return EGW_DNS_OK;
+}
+
+const char *egw_dns_strerror(int err)
+{
+	switch (err) {
+	case EGW_DNS_OK:
+		return "ok";
+	case EGW_DNS_TRUNCATED:
+		return "message ends inside its header or question";
+	case EGW_DNS_NOT_QUERY:
+		return "not a standard query (QR set or opcode not QUERY)";
+	case EGW_DNS_NO_QUESTION:
+		return "question count is not 1";
+	case EGW_DNS_BAD_NAME:
+		return "bad question name (compression pointer, reserved label "
+		       "type, name over 255 bytes, or a byte not allowed in a name)";
+	default:
+		return "unknown DNS decoding error";
+	}
+}
+
+double egw_dns_entropy(const char *s, size_t len)
+{
+	unsigned count[256] = { 0 };
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '.')
+			continue;
+		count[(unsigned char)s[i]]++;
+		n++;
+	}
+	if (n == 0)
+		return 0.0;
+	double h = 0.0;
+	for (unsigned c = 0; c < 256; c++) {
+		if (!count[c])
+			continue;
+		double p = (double)count[c] / (double)n;
+		h -= p * log2(p);
+	}
+	return h;
+}
+
+int egw_dns_build_response(const uint8_t *msg, size_t len, unsigned rcode,
+			   uint8_t *out, size_t cap)
+{
+	struct egw_dns_query q;
+	if (rcode > 15 || egw_dns_decode_query(msg, len, &q) != EGW_DNS_OK)
+		return -1;
+	if (q.question_end > cap)
+		return -1;
+	/* the question as sent (its case too: 0x20 randomisation), nothing
+	 * after it (no EDNS OPT record: we do not speak EDNS) */
+	memmove(out + HDR_LEN, msg + HDR_LEN, q.question_end - HDR_LEN);
+	put16(out, q.id);
+	put16(out + 2, (uint16_t)(QR | (q.flags & (OPCODE_MASK | RD)) | RA | rcode));
+	put16(out + 4, 1);
+	put16(out + 6, 0);
+	put16(out + 8, 0);
+	put16(out + 10, 0);
+	return (int)q.question_end;
+}
+
+const char *egw_dns_type_name(uint16_t qtype)
+{
+	switch (qtype) {
+	case 1: return "A";
+	case 2: return "NS";
+	case 5: return "CNAME";
+	case 6: return "SOA";
+	case 10: return "NULL";
+	case 12: return "PTR";
+	case 13: return "HINFO";
+	case 15: return "MX";
+	case 16: return "TXT";
+	case 28: return "AAAA";
+	case 33: return "SRV";
+	case 35: return "NAPTR";
+	case 39: return "DNAME";
+	case 41: return "OPT";
+	case 43: return "DS";
+	case 44: return "SSHFP";
+	case 46: return "RRSIG";
+	case 47: return "NSEC";
+	case 48: return "DNSKEY";
+	case 50: return "NSEC3";
+	case 52: return "TLSA";
+	case 64: return "SVCB";
+	case 65: return "HTTPS";
+	case 99: return "SPF";
+	case 251: return "IXFR";
+	case 252: return "AXFR";
+	case 255: return "ANY";
+	case 256: return "URI";
+	case 257: return "CAA";
+	default: return NULL;
+	}
+}
+
+const char *egw_dns_rcode_name(int rcode)
+{
+	static const char *const names[] = {
+		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
+		"REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH",
+		"NOTZONE",
+	};
+	if (rcode < 0 || rcode >= (int)(sizeof(names) / sizeof(names[0])))
+		return NULL;
+	return names[rcode];
+}
