@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Line reader for behaviour-log files, plain or zstd-compressed, streaming
+ * (a day's file is never loaded whole). Lines are at most ELOG_MAX_LINE bytes.
+ * Thread safety: one reader per thread. Ownership: the reader owns the FILE
+ * it was given; a returned line stays valid until the next call.
+ */
+#ifndef EGW_ELOG_READER_H
+#define EGW_ELOG_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct elog_reader;
+
+/* NULL with errno on failure. */
+struct elog_reader *elog_reader_open(const char *path, bool zstd);
+struct elog_reader *elog_reader_from_file(FILE *f, bool zstd);
+/*
+ * Next line (without its newline): 1 and *line, *len, *complete (false:
+ * the file ends without a newline, a torn last line); 0 at the end; -1 on
+ * an error (too long a line, unreadable or truncated compressed data) with
+ * *why. After -1 the reader returns -1 again.
+ */
+int elog_reader_next(struct elog_reader *r, const char **line, size_t *len,
+		     bool *complete, const char **why);
+void elog_reader_close(struct elog_reader *r);
+
+#endif
