@@ -88,14 +88,26 @@ struct egw_event {
 };
 
 /*
- * Encode as an EVE JSON object (new reference; NULL on ENOMEM): timestamp
- * (ISO 8601, microseconds, +00:00), event_type, flow_id, src_ip, src_port,
- * dest_ip, dest_port, proto ("TCP", "UDP", "ICMP", "IPv6-ICMP"), the egw
- * object, and the type's own object (flow, dns, tls, http, alert, audit).
- * Thread-safe.
+ * Encode as an EVE JSON object (new reference; NULL on ENOMEM), keys in this
+ * order: timestamp (Suricata's form, "2026-11-27T04:20:00.123456+0000"),
+ * event_type, flow_id (omitted when 0; written as a non-negative int64, the
+ * top bit dropped), src_ip, src_port, dest_ip, dest_port (addresses omitted
+ * when family is not AF_INET/AF_INET6, ports only for TCP and UDP), proto
+ * ("TCP", "UDP", "ICMP", "IPv6-ICMP", else the number as a string; omitted
+ * when 0), the egw object { unit, user, src_mac, switch_port, location,
+ * action, reason, rule } (empty strings omitted, src_mac only with has_mac),
+ * and the type's own object: flow { pkts_toserver, pkts_toclient,
+ * bytes_toserver, bytes_toclient, start, end, state, reason }, dns { type:
+ * "query", id, rrname, rrtype ("A", or "TYPE65280"), rcode ("NXDOMAIN",
+ * only when rcode >= 0) }, tls { sni }, http { hostname }, alert { action,
+ * signature, category (= egw.reason), detail }, audit { who, what, result };
+ * drop has none. Strings are read up to their field's size (no NUL needed)
+ * and bytes that are not valid UTF-8 are written as the text "\xNN", so the
+ * output is valid JSON whatever the struct holds. Thread-safe.
  */
 json_t *egw_event_to_json(const struct egw_event *ev);
-const char *egw_event_type_name(enum egw_event_type t);   /* "flow", ... */
-const char *egw_event_action_name(enum egw_event_action a); /* "allowed", ... */
+/* "flow", ... / "allowed", ...; "unknown" when out of range (never NULL). */
+const char *egw_event_type_name(enum egw_event_type t);
+const char *egw_event_action_name(enum egw_event_action a);
 
 #endif

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Behaviour-log events as Suricata EVE JSON: see egw/event.h.
+ *
+ * An event may carry bytes straight from packets (a DNS name, an SNI, a Host)
+ * or arrive over a socket from another process, so nothing in it is trusted:
+ * strings are read only up to their field's size (a missing NUL is fine),
+ * and every byte that is not part of valid UTF-8 (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF) is written as the four
+ * characters "\xNN", so the output is always valid JSON and keeps the
+ * evidence. Enumerations out of range become "unknown".
+ */
+#include <egw/event.h>
+
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <egw/addr.h>
+#include <egw/dns_msg.h>
+
+static const char *const type_names[EGW_EV__COUNT] = {
+	[EGW_EV_FLOW] = "flow",   [EGW_EV_DNS] = "dns",     [EGW_EV_TLS] = "tls",
+	[EGW_EV_HTTP] = "http",   [EGW_EV_DROP] = "drop",   [EGW_EV_ALERT] = "alert",
+	[EGW_EV_AUDIT] = "audit",
+};
+
+static const char *const action_names[EGW_EA__COUNT] = {
+	[EGW_EA_ALLOWED] = "allowed", [EGW_EA_BLOCKED] = "blocked",
+	[EGW_EA_REDIRECTED] = "redirected", [EGW_EA_PUNTED] = "punted",
+};
+
+const char *egw_event_type_name(enum egw_event_type t)
+{
+	return (unsigned)t < EGW_EV__COUNT ? type_names[t] : "unknown";
+}
+
+const char *egw_event_action_name(enum egw_event_action a)
+{
+	return (unsigned)a < EGW_EA__COUNT ? action_names[a] : "unknown";
+}
+
+/* Length of a valid UTF-8 sequence at s[0..n), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	if (c < 0x80)
+		return 1;
+	size_t len;
+	unsigned char lo = 0x80, hi = 0xbf;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0;  /* overlong */
+		else if (c == 0xed)
+			hi = 0x9f;  /* surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90;  /* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f;  /* above U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/* A JSON string of field f[0..cap) (up to its first NUL), invalid bytes as
+ * "\xNN". NULL on ENOMEM. */
+static json_t *str_field(const char *f, size_t cap)
+{
+	const unsigned char *s = (const unsigned char *)f;
+	size_t n = strnlen(f, cap);
+	char buf[4 * 256 + 1];
+	char *o = buf;
+	if (n > 256)
+		n = 256;
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_seq(s + i, n - i);
+		if (k) {
+			memcpy(o, s + i, k);
+			o += k;
+			i += k;
+		} else {
+			static const char hex[] = "0123456789abcdef";
+			*o++ = '\\';
+			*o++ = 'x';
+			*o++ = hex[s[i] >> 4];
+			*o++ = hex[s[i] & 15];
+			i++;
+		}
+	}
+	return json_stringn(buf, (size_t)(o - buf));
+}
+
+#define FIELD(x) (x), sizeof(x)
+
+struct enc {
+	bool err;
+};
+
+static void put(struct enc *e, json_t *obj, const char *key, json_t *v)
+{
+	if (!obj || json_object_set_new(obj, key, v) != 0)
+		e->err = true;
+}
+
+/* Only when the field is not empty. */
+static void put_str(struct enc *e, json_t *obj, const char *key, const char *f, size_t cap)
+{
+	if (cap && f[0])
+		put(e, obj, key, str_field(f, cap));
+}
+
+/* Counters: JSON integers are signed 64-bit here; saturate. */
+static json_t *uint_json(uint64_t v)
+{
+	return json_integer(v > (uint64_t)INT64_MAX ? (json_int_t)INT64_MAX : (json_int_t)v);
+}
+
+/* Suricata's form: 2026-11-27T04:20:00.123456+0000 */
+static json_t *timestamp(uint64_t us)
+{
+	time_t sec = (time_t)(us / 1000000);
+	struct tm tm;
+	if (!gmtime_r(&sec, &tm))
+		return json_string("1970-01-01T00:00:00.000000+0000");
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06u+0000",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, (unsigned)(us % 1000000));
+	return json_string(buf);
+}
+
+static const char *proto_name(uint8_t p)
+{
+	switch (p) {
+	case 6: return "TCP";
+	case 17: return "UDP";
+	case 1: return "ICMP";
+	case 58: return "IPv6-ICMP";
+	default: return NULL;
+	}
+}
+
+static void addresses(struct enc *e, json_t *o, const struct egw_event *ev)
+{
+	int af = ev->family == AF_INET ? AF_INET : ev->family == AF_INET6 ? AF_INET6 : 0;
+	bool ports = ev->proto == 6 || ev->proto == 17;
+	char a[INET6_ADDRSTRLEN];
+	if (af && inet_ntop(af, ev->src_ip, a, sizeof(a)))
+		put(e, o, "src_ip", json_string(a));
+	if (ports)
+		put(e, o, "src_port", json_integer(ev->src_port));
+	if (af && inet_ntop(af, ev->dest_ip, a, sizeof(a)))
+		put(e, o, "dest_ip", json_string(a));
+	if (ports)
+		put(e, o, "dest_port", json_integer(ev->dest_port));
+	const char *pn = proto_name(ev->proto);
+	if (pn) {
+		put(e, o, "proto", json_string(pn));
+	} else if (ev->proto) {
+		char num[8];
+		snprintf(num, sizeof(num), "%u", ev->proto);
+		put(e, o, "proto", json_string(num));
+	}
+}
+
+static json_t *egw_object(struct enc *e, const struct egw_event *ev)
+{
+	json_t *g = json_object();
+	put_str(e, g, "unit", FIELD(ev->unit));
+	put_str(e, g, "user", FIELD(ev->user));
+	if (ev->has_mac) {
+		char mac[18];
+		put(e, g, "src_mac", json_string(egw_mac_format(ev->src_mac, mac, sizeof(mac))));
+	}
+	put_str(e, g, "switch_port", FIELD(ev->switch_port));
+	put_str(e, g, "location", FIELD(ev->location));
+	put(e, g, "action", json_string(egw_event_action_name(ev->action)));
+	put_str(e, g, "reason", FIELD(ev->reason));
+	put_str(e, g, "rule", FIELD(ev->rule));
+	return g;
+}
+
+static json_t *type_object(struct enc *e, const struct egw_event *ev)
+{
+	json_t *t = json_object();
+	switch (ev->type) {
+	case EGW_EV_FLOW:
+		put(e, t, "pkts_toserver", uint_json(ev->u.flow.pkts_toserver));
+		put(e, t, "pkts_toclient", uint_json(ev->u.flow.pkts_toclient));
+		put(e, t, "bytes_toserver", uint_json(ev->u.flow.bytes_toserver));
+		put(e, t, "bytes_toclient", uint_json(ev->u.flow.bytes_toclient));
+		if (ev->u.flow.start_us)
+			put(e, t, "start", timestamp(ev->u.flow.start_us));
+		if (ev->u.flow.end_us)
+			put(e, t, "end", timestamp(ev->u.flow.end_us));
+		put_str(e, t, "state", FIELD(ev->u.flow.state));
+		put_str(e, t, "reason", FIELD(ev->u.flow.reason));
+		break;
+	case EGW_EV_DNS: {
+		char num[16];
+		const char *tn = egw_dns_type_name(ev->u.dns.rrtype);
+		put(e, t, "type", json_string("query"));
+		put(e, t, "id", json_integer(ev->u.dns.id));
+		put(e, t, "rrname", str_field(FIELD(ev->u.dns.rrname)));
+		if (!tn) {
+			snprintf(num, sizeof(num), "TYPE%u", ev->u.dns.rrtype);
+			tn = num;
+		}
+		put(e, t, "rrtype", json_string(tn));
+		if (ev->u.dns.rcode >= 0) {
+			const char *rn = egw_dns_rcode_name(ev->u.dns.rcode);
+			if (!rn) {
+				snprintf(num, sizeof(num), "RCODE%d", ev->u.dns.rcode);
+				rn = num;
+			}
+			put(e, t, "rcode", json_string(rn));
+		}
+		break;
+	}
+	case EGW_EV_TLS:
+		put(e, t, "sni", str_field(FIELD(ev->u.tls.sni)));
+		break;
+	case EGW_EV_HTTP:
+		put(e, t, "hostname", str_field(FIELD(ev->u.http.hostname)));
+		break;
+	case EGW_EV_ALERT:
+		put(e, t, "action", json_string(egw_event_action_name(ev->action)));
+		put(e, t, "signature", str_field(FIELD(ev->u.alert.signature)));
+		put_str(e, t, "category", FIELD(ev->reason));
+		put_str(e, t, "detail", FIELD(ev->u.alert.detail));
+		break;
+	case EGW_EV_AUDIT:
+		put(e, t, "who", str_field(FIELD(ev->u.audit.who)));
+		put(e, t, "what", str_field(FIELD(ev->u.audit.what)));
+		put(e, t, "result", str_field(FIELD(ev->u.audit.result)));
+		break;
+	default: /* drop, or a type we do not know: no object of its own */
+		json_decref(t);
+		return NULL;
+	}
+	return t;
+}
+
+json_t *egw_event_to_json(const struct egw_event *ev)
+{
+	struct enc e = { false };
+	json_t *o = json_object();
+	if (!o)
+		return NULL;
+	put(&e, o, "timestamp", timestamp(ev->ts_us));
+	put(&e, o, "event_type", json_string(egw_event_type_name(ev->type)));
+	if (ev->flow_id)
+		/* as Suricata: a non-negative int64 (the top bit dropped) */
+		put(&e, o, "flow_id", json_integer((json_int_t)(ev->flow_id & INT64_MAX)));
+	addresses(&e, o, ev);
+	put(&e, o, "egw", egw_object(&e, ev));
+	if (ev->type < EGW_EV__COUNT && ev->type != EGW_EV_DROP)
+		put(&e, o, egw_event_type_name(ev->type), type_object(&e, ev));
+	if (e.err) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
