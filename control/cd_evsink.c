@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "cd_evsink.h"
+#include "elog.h"
 
 struct cd_evsink {
 	struct cd_evsink_ops ops;
@@ -58,7 +59,60 @@ static void jsonl_close(void *ctx)
 	free(j);
 }
 
-static const struct cd_evsink_ops jsonl_ops = { jsonl_emit, jsonl_flush, jsonl_close };
+static const struct cd_evsink_ops jsonl_ops = { jsonl_emit, jsonl_flush, jsonl_close, NULL };
+
+static int elog_emit(void *ctx, const struct egw_event *ev)
+{
+	json_t *o = egw_event_to_json(ev);
+	size_t n;
+
+	if (!o)
+		return -ENOMEM;
+	n = elog_write(ctx, &o, 1);
+	json_decref(o);
+	return n == 1 ? 0 : -EIO;
+}
+
+static int elog_flush_op(void *ctx)
+{
+	return elog_flush(ctx);
+}
+
+static void elog_close_op(void *ctx)
+{
+	elog_close(ctx);
+}
+
+static int elog_tick_op(void *ctx)
+{
+	return elog_tick(ctx);
+}
+
+static const struct cd_evsink_ops elog_ops = { elog_emit, elog_flush_op, elog_close_op,
+					       elog_tick_op };
+
+struct cd_evsink *cd_evsink_open_elog(const char *directory, unsigned retention_days,
+				      bool compress, char *err, size_t errlen)
+{
+	struct elog_cfg cfg = { .dir = directory, .retention_days = retention_days,
+				.compress = compress };
+	struct elog *l = elog_open(&cfg, err, errlen);
+	struct cd_evsink *s;
+
+	if (!l)
+		return NULL;
+	s = cd_evsink_open_ops(&elog_ops, l);
+	if (!s) {
+		elog_close(l);
+		snprintf(err, errlen, "out of memory");
+	}
+	return s;
+}
+
+int cd_evsink_tick(struct cd_evsink *s)
+{
+	return s->ops.tick ? s->ops.tick(s->ctx) : 0;
+}
 
 struct cd_evsink *cd_evsink_open_jsonl(const char *directory)
 {

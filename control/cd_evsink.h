@@ -12,6 +12,8 @@
 #ifndef CD_EVSINK_H
 #define CD_EVSINK_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <egw/event.h>
@@ -20,11 +22,20 @@ struct cd_evsink_ops {
 	int (*emit)(void *ctx, const struct egw_event *ev);
 	int (*flush)(void *ctx);
 	void (*close)(void *ctx);
+	int (*tick)(void *ctx);    /* may be NULL */
 };
 
 struct cd_evsink;
 
-/* The JSON-lines sink in directory (created if missing). NULL with errno. */
+/* The behaviour log (control/elog.h): hash-chained EVE lines, daily
+ * rotation, retention. The daemon must call cd_evsink_tick every
+ * ELOG_TICK_MS. NULL with errno and err set. */
+struct cd_evsink *cd_evsink_open_elog(const char *directory, unsigned retention_days,
+				      bool compress, char *err, size_t errlen);
+/* Call periodically (rotation, flush); a no-op for sinks without tick. */
+int cd_evsink_tick(struct cd_evsink *s);
+/* The JSON-lines sink in directory (created if missing). NULL with errno.
+ * Plain lines without the hash chain: for tools and tests. */
 struct cd_evsink *cd_evsink_open_jsonl(const char *directory);
 /* Any other writer. ctx is owned by the sink (closed by ops->close). */
 struct cd_evsink *cd_evsink_open_ops(const struct cd_evsink_ops *ops, void *ctx);

@@ -191,6 +191,33 @@ fail:
 	return -1;
 }
 
+/* iptables-nft leaves table <family> security with its empty base chains:
+ * remove it when no rule is left in it (an empty table does nothing). */
+static void drop_empty_xt_table(const char *family)
+{
+	char cmd[64], *out = NULL, *line, *save = NULL;
+	bool rules = false;
+
+	snprintf(cmd, sizeof(cmd), "list table %s " XT_TABLE "\n", family);
+	if (cd_nft_query(cmd, &out, NULL) < 0 || !out) {
+		free(out);
+		return;
+	}
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		while (*line == '\t' || *line == ' ')
+			line++;
+		if (!*line || *line == '#' || *line == '}' || !strncmp(line, "table ", 6) ||
+		    !strncmp(line, "chain ", 6) || !strncmp(line, "type ", 5))
+			continue;
+		rules = true;
+	}
+	free(out);
+	if (!rules) {
+		snprintf(cmd, sizeof(cmd), "delete table %s " XT_TABLE "\n", family);
+		cd_nft_run(cmd, false, NULL);
+	}
+}
+
 int cd_queue_rule_remove(const struct cd_queue_rule_cfg *c)
 {
 	const char *b4 = cd_spawn_find(iptables_paths);
@@ -204,10 +231,14 @@ int cd_queue_rule_remove(const struct cd_queue_rule_cfg *c)
 		if (cd_nft_run(buf, false, NULL) < 0)
 			rc = -1;
 	}
-	if (b4)
+	if (b4) {
 		xt_remove(b4);
-	if (b6)
+		drop_empty_xt_table("ip");
+	}
+	if (b6) {
 		xt_remove(b6);
+		drop_empty_xt_table("ip6");
+	}
 	return rc;
 }
 

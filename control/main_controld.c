@@ -29,6 +29,7 @@
 #include "cd_nft_sets.h"
 #include "cd_priv.h"
 #include "cd_queue_rule.h"
+#include "elog.h"
 
 #define PROG "egw-controld"
 
@@ -513,10 +514,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
-	d->ev = cd_evsink_open_jsonl(d->pol->log.directory);
+	d->ev = cd_evsink_open_elog(d->pol->log.directory, d->pol->log.retention_days,
+				    d->pol->log.compress == EGW_COMPRESS_ZSTD, err, sizeof(err));
 	if (!d->ev) {
-		fprintf(stderr, PROG ": log directory %s: %s\n", d->pol->log.directory,
-			strerror(errno));
+		fprintf(stderr, PROG ": behaviour log %s: %s\n", d->pol->log.directory, err);
 		goto out;
 	}
 	d->nfq_cfg.fail_open = d->pol->gateway.fail_mode == EGW_FAIL_OPEN;
@@ -594,7 +595,7 @@ int main(int argc, char **argv)
 		nm = cd_mgmt_fds(d->mgmt, fds + nq, 2 + CD_MGMT_MAX_CLIENTS);
 		for (size_t i = 0; i < nm; i++)
 			pf[n++] = (struct pollfd){ .fd = fds[nq + i], .events = POLLIN };
-		if (poll(pf, n, 1000) < 0 && errno != EINTR) {
+		if (poll(pf, n, ELOG_TICK_MS) < 0 && errno != EINTR) {
 			fprintf(stderr, PROG ": poll: %s\n", strerror(errno));
 			break;
 		}
@@ -624,7 +625,7 @@ int main(int argc, char **argv)
 			}
 			free(e);
 		}
-		cd_evsink_flush(d->ev);
+		cd_evsink_tick(d->ev);
 	}
 	fprintf(stderr, PROG ": stopping, removing rules\n");
 	rc = 0;
