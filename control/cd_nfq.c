@@ -114,7 +114,7 @@ static int bind_queue(struct cd_nfq *q, struct qsock *s, char *err, size_t errle
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
 	rc = send_ack(s, nlh);
 	if (rc < 0) {
-		if (rc == -EBUSY)
+		if (rc == -EBUSY || rc == -EPERM)
 			snprintf(err, errlen,
 				 "nfqueue %u is bound by another process", s->num);
 		else

@@ -112,13 +112,15 @@ POL
 # cd_start CONFIG [ARGS...]: run egw-controld in the gateway; sets cd_pid.
 cd_start() {
 	local cfg=$1; shift
+	local before
+	before=$(grep -c 'egw-controld: running' "$tmp/controld.log" 2>/dev/null)
 	ip netns exec "$G" "$build/control/egw-controld" --config "$cfg" \
 		--run-dir "$tmp/run" "$@" >>"$tmp/controld.log" 2>&1 &
 	cd_pid=$!
 	cd_pids+=($cd_pid)
 	local i
 	for i in $(seq 100); do
-		grep -q 'egw-controld: running' "$tmp/controld.log" && return 0
+		[ "$(grep -c 'egw-controld: running' "$tmp/controld.log")" -gt "${before:-0}" ] && return 0
 		kill -0 "$cd_pid" 2>/dev/null || break
 		sleep 0.1
 	done
