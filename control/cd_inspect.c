@@ -479,6 +479,7 @@ static void decide_flow(struct ctx *c, struct flow *f, const char *name,
 	c->d->verdict = allow ? CD_ACCEPT : CD_DROP;
 	c->d->reset = !allow && c->k->proto == IPPROTO_TCP;
 	f->state = FS_FINAL;
+	c->d->final = true;
 	f->verdict = (uint8_t)c->d->verdict;
 	f->loc = loc;
 	copy_str(f->reason, sizeof(f->reason), reason);
@@ -550,6 +551,7 @@ void cd_inspect_packet(struct cd_inspect *in, const uint8_t *data, size_t len,
 	if (c.unit < 0 || (p->terminals.binding == EGW_BINDING_STRICT && !c.t)) {
 		if (p->terminals.unregistered == EGW_UNREG_DROP) {
 			d->verdict = CD_DROP;
+			d->final = true;
 			f = flow_get(in, c.k, now_us);
 			if (f->state == FS_FINAL)
 				goto out;
@@ -584,6 +586,7 @@ void cd_inspect_packet(struct cd_inspect *in, const uint8_t *data, size_t len,
 	f = flow_get(in, c.k, now_us);
 	if (f->state == FS_FINAL) {
 		d->verdict = f->verdict;
+		d->final = true;
 		d->reset = d->verdict == CD_DROP && c.k->proto == IPPROTO_TCP;
 		goto out;
 	}

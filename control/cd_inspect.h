@@ -36,6 +36,8 @@
 
 struct cd_decision {
 	enum cd_verdict verdict;
+	bool final;              /* the flow is decided (not a lone DNS query,
+				    not a handshake waiting for its name) */
 	bool nxdomain;           /* answer the DNS query with NXDOMAIN */
 	bool reset;              /* TCP: reset the connection */
 	bool flag_dst;           /* put the destination in flagged_v4/v6 */

@@ -166,7 +166,7 @@ struct cd_nfq *cd_nfq_open(const struct cd_nfq_cfg *cfg, char *err, size_t errle
 		goto err_nomem;
 	q->cfg = *cfg;
 	q->rx = malloc(RXBUF);
-	q->txcap = (size_t)BURST * 64;
+	q->txcap = (size_t)BURST * 96;
 	q->tx = malloc(q->txcap);
 	if (!q->rx || !q->tx)
 		goto err_nomem;
@@ -225,6 +225,7 @@ int cd_nfq_set_fail_open(struct cd_nfq *q, bool fail_open)
 struct burst {
 	uint32_t id[BURST];
 	uint8_t verdict[BURST];
+	uint32_t mark[BURST];
 	size_t n;
 	cd_nfq_cb cb;
 	void *arg;
@@ -239,6 +240,7 @@ static int on_packet(const struct nlmsghdr *nlh, void *data)
 	struct nfqnl_msg_packet_hdr *ph;
 	struct cd_nfq_pkt p = { 0 };
 	enum cd_verdict v;
+	uint32_t mark = 0;
 
 	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR])
 		return MNL_CB_OK; /* not a packet (stray ack): ignore */
@@ -263,7 +265,7 @@ static int on_packet(const struct nlmsghdr *nlh, void *data)
 		p.gso = (ntohl(mnl_attr_get_u32(attr[NFQA_SKB_INFO])) & NFQA_SKB_GSO) != 0;
 
 	b->q->st.packets++;
-	v = b->cb(b->arg, &p);
+	v = b->cb(b->arg, &p, &mark);
 	if (v == CD_ACCEPT)
 		b->q->st.accepted++;
 	else
@@ -271,6 +273,7 @@ static int on_packet(const struct nlmsghdr *nlh, void *data)
 	if (b->n < BURST) {
 		b->id[b->n] = p.id;
 		b->verdict[b->n] = (uint8_t)v;
+		b->mark[b->n] = mark;
 		b->n++;
 	}
 	return MNL_CB_OK;
@@ -282,12 +285,15 @@ static int send_verdicts(struct cd_nfq *q, struct qsock *s, const struct burst *
 	size_t off = 0;
 
 	for (size_t i = 0; i < b->n; i++) {
-		if (i + 1 < b->n && b->verdict[i + 1] == b->verdict[i])
+		if (i + 1 < b->n && b->verdict[i + 1] == b->verdict[i] &&
+		    b->mark[i + 1] == b->mark[i])
 			continue;
 		struct nlmsghdr *nlh = nfq_nlmsg_put((char *)q->tx + off,
 						     NFQNL_MSG_VERDICT_BATCH, s->num);
 		nfq_nlmsg_verdict_put(nlh, (int)b->id[i],
 				      b->verdict[i] == CD_ACCEPT ? NF_ACCEPT : NF_DROP);
+		if (b->mark[i])
+			nfq_nlmsg_verdict_put_mark(nlh, b->mark[i]);
 		off += NLMSG_ALIGN(nlh->nlmsg_len);
 	}
 	if (off == 0)

@@ -8,8 +8,8 @@
  * F_FAIL_OPEN when fail_open (a full queue then accepts instead of dropping;
  * when the daemon is gone the punt rule's "bypass" does the same).
  *
- * Verdicts are sent once per receive buffer: runs of equal verdicts become
- * one NFQNL_MSG_VERDICT_BATCH each, all in one sendmsg.
+ * Verdicts are sent once per burst: runs of equal verdicts (and marks)
+ * become one NFQNL_MSG_VERDICT_BATCH each, all in one send.
  *
  * Thread safety: one thread owns a struct cd_nfq. Errors: constructors return
  * NULL with a one-line reason in err; others return 0 or -errno.
@@ -48,8 +48,10 @@ struct cd_nfq_pkt {
 
 enum cd_verdict { CD_DROP = 0, CD_ACCEPT = 1 };
 
-/* Returns the verdict for pkt. */
-typedef enum cd_verdict (*cd_nfq_cb)(void *arg, const struct cd_nfq_pkt *pkt);
+/* Returns the verdict for pkt; may set *mark (starts 0 = leave the packet
+ * mark alone) to a new packet mark sent with the verdict. */
+typedef enum cd_verdict (*cd_nfq_cb)(void *arg, const struct cd_nfq_pkt *pkt,
+				     uint32_t *mark);
 
 struct cd_nfq_stats {
 	uint64_t packets;       /* received by us */

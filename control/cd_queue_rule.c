@@ -11,7 +11,7 @@
 #include "cd_queue_rule.h"
 #include "cd_spawn.h"
 
-#define XT_TABLE "security"
+#define XT_TABLE "mangle"
 #define XT_CHAIN "EGW_PUNT"
 
 static const char *const iptables_paths[] = {
@@ -106,7 +106,7 @@ int cd_queue_rule_nft_text(const struct cd_queue_rule_cfg *c, char *buf, size_t 
 	r |= put(buf, cap, &off, "\tset flagged_v4 { type ipv4_addr; flags timeout; }\n");
 	r |= put(buf, cap, &off, "\tset flagged_v6 { type ipv6_addr; flags timeout; }\n");
 	r |= put(buf, cap, &off,
-		 "\tchain forward {\n\t\ttype filter hook forward priority -10; policy accept;\n");
+		 "\tchain forward {\n\t\ttype filter hook forward priority -155; policy accept;\n");
 	r |= put(buf, cap, &off, "\t\tiifname \"%s\" ip daddr @flagged_v4 counter drop comment \"flagged by egw-controld\"\n", c->iifname);
 	r |= put(buf, cap, &off, "\t\tiifname \"%s\" ip6 daddr @flagged_v6 counter drop comment \"flagged by egw-controld\"\n", c->iifname);
 	if (c->native)

@@ -5,13 +5,15 @@
  * Two ways, detected at start (cd_queue_detect_native):
  *  - native: an nft "queue num N[-M] [bypass]" statement (CONFIG_NFT_QUEUE);
  *  - mark: nft sets the punt mark, and an iptables-nft / ip6tables-nft rule
- *    (chain EGW_PUNT in table security, jumped to from FORWARD, which runs at
- *    priority 150, after every egw chain) queues packets with that mark:
+ *    (chain EGW_PUNT in table mangle, jumped to from FORWARD, which runs at
+ *    priority -150: after the kernel-mode ruleset's forward chain at -160,
+ *    before its verdict chain at 10, see rules/include/egw/nft.h) queues
+ *    packets with that mark:
  *    "-m mark --mark M -j NFQUEUE --queue-num N [--queue-balance N:M]
  *    [--queue-bypass]". iptables-nft runs via posix_spawn with a fixed argv.
  *
  * Dataplane mode (kernel_mode false): table inet <table> (default
- * "egw_punt") has a forward chain at priority -10 that, for packets coming
+ * "egw_punt") has a forward chain at priority -155 that, for packets coming
  * in on iifname (the tap "egw-punt"), drops those to a flagged destination
  * (sets flagged_v4/flagged_v6, timeout entries added by cd_nft_sets) and
  * punts the rest. Assumption (the dataplane's call, see docs/controld.md):

@@ -109,7 +109,7 @@ static void count_reason(struct daemon *d, const char *reason)
 			    json_integer(v ? json_integer_value(v) + 1 : 1));
 }
 
-static enum cd_verdict on_packet(void *arg, const struct cd_nfq_pkt *pkt)
+static enum cd_verdict on_packet(void *arg, const struct cd_nfq_pkt *pkt, uint32_t *mark)
 {
 	struct daemon *d = arg;
 	struct cd_decision dec;
@@ -127,7 +127,7 @@ static enum cd_verdict on_packet(void *arg, const struct cd_nfq_pkt *pkt)
 			rc = cd_inject_nxdomain(d->inj, &dec.pkt);
 			if (rc == 0)
 				d->nxdomain_sent++;
-		} else if (dec.reset) {
+		} else if (dec.reset && !d->kernel_mode) { /* kernel mode: the ruleset resets */
 			rc = cd_inject_rst(d->inj, &dec.pkt);
 			if (rc == 0)
 				d->rst_sent++;
@@ -137,6 +137,16 @@ static enum cd_verdict on_packet(void *arg, const struct cd_nfq_pkt *pkt)
 	}
 	if (dec.flag_dst && d->sets)
 		cd_nft_sets_add(d->sets, dec.pkt.family, dec.pkt.dst);
+	if (d->kernel_mode && dec.final) {
+		/* the ruleset copies the mark to the flow's ct mark: allowed
+		 * flows leave inspection, blocked ones are reset/dropped there */
+		if (dec.verdict == CD_ACCEPT) {
+			*mark = EGW_NFT_MARK_OK(d->nft_opts.punt_mark);
+		} else {
+			*mark = EGW_NFT_MARK_BLOCK(d->nft_opts.punt_mark);
+			return CD_ACCEPT;
+		}
+	}
 	return dec.verdict;
 }
 
