@@ -5,7 +5,7 @@
 # (198.51.100.53: dnsmasq answering every name with 198.51.100.80;
 # 198.51.100.80: HTTP; 198.51.100.99: a second, unapproved DNS server).
 # Usage: cd_setup PREFIX  (defines C G S = namespace names; tmp = work dir)
-set -uo pipefail
+set -u   # no pipefail: "cmd | grep -q" would fail on SIGPIPE
 
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
@@ -39,6 +39,7 @@ cd_setup() {
 	done
 	ip link add c0 netns "$C" type veth peer name g0 netns "$G" || return 1
 	ip link add s0 netns "$S" type veth peer name g1 netns "$G" || return 1
+	ip -n "$C" link set c0 address 02:00:0a:01:00:0a   # the registered MAC
 	ip -n "$C" addr add 10.1.0.10/16 dev c0
 	ip -n "$C" link set c0 up
 	ip -n "$C" route add default via 10.1.0.1
@@ -136,9 +137,9 @@ cd_stop() {
 
 # rules_left: prints what egw-controld may have left in the gateway.
 rules_left() {
-	ip netns exec "$G" nft list tables 2>/dev/null | grep -E 'egw|security' || true
-	ip netns exec "$G" iptables-nft -t security -S 2>/dev/null | grep EGW_PUNT || true
-	ip netns exec "$G" ip6tables-nft -t security -S 2>/dev/null | grep EGW_PUNT || true
+	ip netns exec "$G" nft list tables 2>/dev/null | grep -E "egw|mangle" || true
+	ip netns exec "$G" iptables-nft -t mangle -S 2>/dev/null | grep EGW_PUNT || true
+	ip netns exec "$G" ip6tables-nft -t mangle -S 2>/dev/null | grep EGW_PUNT || true
 }
 
 dig_c() { ip netns exec "$C" dig +tries=1 +time=2 "$@"; }
