@@ -181,17 +181,23 @@ struct cd_mgmt *cd_mgmt_open(const char *run_dir, const struct cd_mgmt_ops *ops,
 		snprintf(err, errlen, "%s: %s", run_dir, strerror(errno));
 		goto fail;
 	}
-	snprintf(m->path[0], sizeof(m->path[0]), "%s/controld.sock", run_dir);
-	snprintf(m->path[1], sizeof(m->path[1]), "%s/controld-ro.sock", run_dir);
-	m->lfd[0] = listen_at(m->path[0], "egw", err, errlen);
-	if (m->lfd[0] < 0) {
-		m->path[0][0] = '\0'; /* not ours: do not unlink */
-		goto fail;
-	}
-	m->lfd[1] = listen_at(m->path[1], "egw-audit", err, errlen);
-	if (m->lfd[1] < 0) {
-		m->path[1][0] = '\0';
-		goto fail;
+	{
+		static const char *const name[2] = { "controld.sock", "controld-ro.sock" };
+		static const char *const group[2] = { "egw", "egw-audit" };
+		char path[sizeof(m->path[0]) + 64];
+
+		for (int i = 0; i < 2; i++) {
+			if (snprintf(path, sizeof(path), "%s/%s", run_dir, name[i]) >=
+			    (int)sizeof(m->path[i])) {
+				snprintf(err, errlen, "%s: run directory path too long", run_dir);
+				goto fail;
+			}
+			m->lfd[i] = listen_at(path, group[i], err, errlen);
+			if (m->lfd[i] < 0)
+				goto fail;
+			/* ours from here on: unlinked at close */
+			memcpy(m->path[i], path, strlen(path) + 1);
+		}
 	}
 	return m;
 fail:
