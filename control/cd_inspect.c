@@ -282,9 +282,14 @@ static void loc_str(const struct egw_loc *loc, char *buf, size_t cap)
 	egw_loc_format(loc, false, buf, cap);
 }
 
+/* Copy, truncating to the field (event fields are fixed size). */
 static void copy_str(char *dst, size_t cap, const char *src)
 {
-	snprintf(dst, cap, "%s", src ? src : "");
+	size_t n = src ? strnlen(src, cap - 1) : 0;
+
+	if (n)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
 }
 
 static struct egw_event *new_event(struct cd_decision *d, const struct cd_pkt *k,
