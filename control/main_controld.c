@@ -20,6 +20,7 @@
 #include <egw/nft.h>
 #include <egw/policy.h>
 
+#include "cd_dpipc.h"
 #include "cd_evsink.h"
 #include "cd_inject.h"
 #include "cd_inspect.h"
@@ -57,6 +58,10 @@ struct daemon {
 	struct cd_inject *inj;
 	struct cd_nft_sets *sets;
 	struct cd_mgmt *mgmt;
+	struct cd_dpipc *dp;       /* the fast path; NULL in kernel mode */
+	const char *dp_path;
+	uint64_t generation;
+	bool dp_prepared;
 
 	uint64_t start_us;
 	uint64_t nxdomain_sent, rst_sent, inject_errors, flag_errors;
@@ -137,6 +142,26 @@ static enum cd_verdict on_packet(void *arg, const struct cd_nfq_pkt *pkt, uint32
 	}
 	if (dec.flag_dst && d->sets)
 		cd_nft_sets_add(d->sets, dec.pkt.family, dec.pkt.dst);
+	if (d->dp && dec.final && dec.n_events) {
+		/* the flow's first decision: install it in the fast path */
+		struct egw_ipc_flow_verdict v;
+		const struct egw_event *ev = &dec.ev[dec.n_events - 1];
+		memset(&v, 0, sizeof(v));
+		v.family = dec.pkt.family;
+		v.proto = dec.pkt.proto;
+		v.verdict = dec.verdict == CD_ACCEPT ? EGW_IPC_V_ALLOW :
+			    dec.reset ? EGW_IPC_V_RESET : EGW_IPC_V_DROP;
+		v.src_port = dec.pkt.sport;
+		v.dst_port = dec.pkt.dport;
+		memcpy(v.src_ip, dec.pkt.src, 16);
+		memcpy(v.dst_ip, dec.pkt.dst, 16);
+		memcpy(v.reason, ev->reason, sizeof(v.reason));
+		memcpy(v.rule, ev->rule, sizeof(v.rule));
+		v.reason[sizeof(v.reason) - 1] = v.rule[sizeof(v.rule) - 1] = '\0';
+		if ((v.proto == 6 || v.proto == 17 || v.proto == 1 || v.proto == 58) &&
+		    (v.proto == 6 || v.proto == 17 || (!v.src_port && !v.dst_port)))
+			cd_dpipc_send_verdict(d->dp, &v);
+	}
 	if (d->kernel_mode && dec.final) {
 		/* the ruleset copies the mark to the flow's ct mark: allowed
 		 * flows leave inspection, blocked ones are reset/dropped there */
@@ -191,6 +216,14 @@ static void reload_abort(void *arg)
 {
 	struct daemon *d = arg;
 
+	if (d->dp_prepared) {
+		char e[256];
+		if (cd_dpipc_reload(d->dp, EGW_IPC_RELOAD_ABORT, d->generation, "", 10000,
+				    e, sizeof(e)) < 0)
+			fprintf(stderr, PROG ": fast path abort: %s\n", e);
+		d->dp_prepared = false;
+	}
+
 	cd_inspect_free(d->next_insp);
 	egw_policy_free(d->next_pol);
 	free(d->next_ruleset);
@@ -215,6 +248,14 @@ static int reload_prepare(void *arg, char *err, size_t errlen)
 		    cd_kernel_apply(d->next_ruleset, d->nft_opts.table, true, err, errlen) < 0)
 			goto fail;
 	}
+	if (d->dp && cd_dpipc_connected(d->dp)) {
+		/* the fast path prepares too: both or neither */
+		d->generation++;
+		if (cd_dpipc_reload(d->dp, EGW_IPC_RELOAD_PREPARE, d->generation, d->next_pol->path,
+				    60000, err, errlen) < 0)
+			goto fail;
+		d->dp_prepared = true;
+	}
 	return 0;
 fail:
 	reload_abort(d);
@@ -231,6 +272,15 @@ static int reload_commit(void *arg, char *err, size_t errlen)
 		return -1;
 	}
 	cd_notify("RELOADING=1");
+	if (d->dp_prepared) {
+		d->dp_prepared = false;
+		if (cd_dpipc_reload(d->dp, EGW_IPC_RELOAD_COMMIT, d->generation, "", 60000,
+				    err, errlen) < 0) {
+			reload_abort(d);
+			cd_notify("READY=1");
+			return -1;
+		}
+	}
 	if (d->kernel_mode &&
 	    cd_kernel_apply(d->next_ruleset, d->nft_opts.table, false, err, errlen) < 0) {
 		reload_abort(d);
@@ -305,10 +355,14 @@ static json_t *stats(void *arg)
 	struct daemon *d = arg;
 	struct cd_nfq_stats q;
 	struct cd_inspect_stats s;
+	struct cd_dpipc_stats f = { 0 };
+	json_t *o;
 
 	cd_nfq_get_stats(d->nfq, &q);
 	cd_inspect_get_stats(d->insp, &s);
-	return json_pack(
+	if (d->dp)
+		cd_dpipc_get_stats(d->dp, &f);
+	o = json_pack(
 		"{s:s,s:s,s:s,s:I,"
 		"s:{s:b,s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i},"
 		"s:{s:I,s:I,s:I,s:O},"
@@ -351,6 +405,14 @@ static json_t *stats(void *arg)
 		"written", (json_int_t)(d->ev ? cd_evsink_count(d->ev) : 0),
 		"errors", (json_int_t)(d->ev ? cd_evsink_errors(d->ev) : 0),
 		"reloads", "ok", (json_int_t)d->reloads_ok, "failed", (json_int_t)d->reloads_failed);
+	if (o && d->dp)
+		json_object_set_new(o, "fastpath", json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:I}",
+			"socket", d->dp_path, "connected", f.connected,
+			"events", (json_int_t)f.events, "events_lost", (json_int_t)f.events_lost,
+			"verdicts_sent", (json_int_t)f.verdicts_sent,
+			"send_errors", (json_int_t)f.send_errors,
+			"protocol_errors", (json_int_t)f.protocol_errors));
+	return o;
 }
 
 static void flow_to_json(void *arg, const struct cd_flow_info *f)
@@ -394,6 +456,7 @@ static void usage(FILE *f)
 		"  --inside-if IF, --outside-if IF   kernel mode: the gateway's interfaces\n"
 		"  --run-dir DIR      management sockets (default /run/egw)\n"
 		"  --flag-timeout S   flagged destinations stay S seconds (default 600)\n"
+		"  --dataplane-sock P the fast path's IPC socket (default " EGW_IPC_PATH ")\n"
 		"  --keep-caps        do not drop capabilities (debugging)\n");
 }
 
@@ -411,6 +474,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{ "run-dir", required_argument, NULL, 'r' },
 		{ "flag-timeout", required_argument, NULL, 't' },
 		{ "keep-caps", no_argument, NULL, 'K' },
+		{ "dataplane-sock", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -427,6 +491,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		case 'O': d->nft_opts.outside_if = optarg; break;
 		case 'r': d->run_dir = optarg; break;
 		case 'K': d->keep_caps = true; break;
+		case 'D': d->dp_path = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		case 'q': case 'n': case 'm': case 't':
 			errno = 0;
@@ -474,6 +539,8 @@ static void shutdown_all(struct daemon *d)
 		fprintf(stderr, PROG ": removing table inet %s failed\n", d->nft_opts.table);
 	cd_nfq_close(d->nfq);
 	cd_mgmt_close(d->mgmt);
+	reload_abort(d);
+	cd_dpipc_free(d->dp);
 	cd_inject_close(d->inj);
 	cd_nft_sets_free(d->sets);
 	cd_evsink_close(d->ev);
@@ -493,6 +560,7 @@ int main(int argc, char **argv)
 	bool running = true;
 
 	d->run_dir = "/run/egw";
+	d->dp_path = EGW_IPC_PATH;
 	d->flag_timeout = 600;
 	cd_nfq_cfg_default(&d->nfq_cfg);
 	cd_queue_rule_cfg_default(&d->qr);
@@ -529,6 +597,14 @@ int main(int argc, char **argv)
 	if (!d->ev) {
 		fprintf(stderr, PROG ": behaviour log %s: %s\n", d->pol->log.directory, err);
 		goto out;
+	}
+	if (!d->kernel_mode) {
+		d->dp = cd_dpipc_new(d->dp_path, d->ev);
+		if (!d->dp) {
+			fprintf(stderr, PROG ": fast path socket %s: %s\n", d->dp_path, strerror(errno));
+			goto out;
+		}
+		cd_dpipc_tick(d->dp, now_us());
 	}
 	d->nfq_cfg.fail_open = d->pol->gateway.fail_mode == EGW_FAIL_OPEN;
 	d->mgmt = cd_mgmt_open(d->run_dir, &(struct cd_mgmt_ops){
@@ -594,7 +670,7 @@ int main(int argc, char **argv)
 	cd_notify("READY=1\nSTATUS=inspecting punted traffic");
 
 	while (running) {
-		struct pollfd pf[1 + CD_NFQ_MAX_QUEUES + 2 + CD_MGMT_MAX_CLIENTS];
+		struct pollfd pf[2 + CD_NFQ_MAX_QUEUES + 2 + CD_MGMT_MAX_CLIENTS];
 		int fds[CD_NFQ_MAX_QUEUES + 2 + CD_MGMT_MAX_CLIENTS];
 		size_t nq, nm, n = 0;
 
@@ -605,6 +681,9 @@ int main(int argc, char **argv)
 		nm = cd_mgmt_fds(d->mgmt, fds + nq, 2 + CD_MGMT_MAX_CLIENTS);
 		for (size_t i = 0; i < nm; i++)
 			pf[n++] = (struct pollfd){ .fd = fds[nq + i], .events = POLLIN };
+		size_t dpi = n;
+		if (d->dp && cd_dpipc_fd(d->dp) >= 0)
+			pf[n++] = (struct pollfd){ .fd = cd_dpipc_fd(d->dp), .events = POLLIN };
 		if (poll(pf, n, ELOG_TICK_MS) < 0 && errno != EINTR) {
 			fprintf(stderr, PROG ": poll: %s\n", strerror(errno));
 			break;
@@ -627,6 +706,10 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < nm; i++)
 			if (pf[1 + nq + i].revents & (POLLIN | POLLERR | POLLHUP))
 				cd_mgmt_handle(d->mgmt, pf[1 + nq + i].fd);
+		if (dpi < n && (pf[dpi].revents & (POLLIN | POLLERR | POLLHUP)))
+			cd_dpipc_handle(d->dp);
+		if (d->dp)
+			cd_dpipc_tick(d->dp, now_us());
 		if (cd_nft_sets_pending(d->sets)) {
 			char *e = NULL;
 			if (cd_nft_sets_flush(d->sets, &e) < 0) {
