@@ -13,7 +13,23 @@ cd_policy "$tmp/policy.cfg" closed
 # Before the daemon: plain forwarding works, so every failure below is its.
 dig_c @198.51.100.53 mail.qq.com +short | grep -q 198.51.100.80 || { echo "lab broken"; exit 1; }
 
-cd_start "$tmp/policy.cfg" --punt-iif g0 || exit 1
+# systemd Type=notify: READY=1 arrives on $NOTIFY_SOCKET
+/usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1]); s.settimeout(20)
+open(sys.argv[2], "wb").write(s.recv(4096))' "$tmp/notify.sock" "$tmp/notify.out" &
+cd_pids+=($!)
+notify_pid=$!
+for i in $(seq 50); do [ -S "$tmp/notify.sock" ] && break; sleep 0.1; done
+NOTIFY_SOCKET=$tmp/notify.sock cd_start "$tmp/policy.cfg" --punt-iif g0 || exit 1
+wait "$notify_pid" 2>/dev/null
+grep -q 'READY=1' "$tmp/notify.out" 2>/dev/null && ok "READY=1 sent to NOTIFY_SOCKET" ||
+	fail "no READY=1 notification"
+# least privilege: only CAP_NET_ADMIN (bit 12) left, in the bounding set too
+caps=$(awk '/^CapEff|^CapPrm|^CapBnd/ {print $2}' "/proc/$cd_pid/status" | sort -u)
+[ "$caps" = 0000000000001000 ] && ok "capabilities reduced to CAP_NET_ADMIN" ||
+	fail "capabilities: $caps"
 
 out=$(dig_c @198.51.100.53 www.example.org)
 echo "$out" | grep -q 'status: NOERROR' && echo "$out" | grep -q '198.51.100.80' &&
