@@ -84,8 +84,7 @@ int geo_use(struct pctx *c, const config_setting_t *s, const char *where,
 	const char *why = "not a geo class";
 	memset(&cls, 0, sizeof(cls));
 	if (egw_geo_class_parse(str, &cls, &negate, &why) < 0) {
-		perr(c, s, "%s: \"%s\": %s (expected \"CN\", \"CN-GD\" or \"!CN\")",
-		     where, str, why);
+		perr(c, s, "%s: \"%s\": %s", where, str, why);
 		return -1;
 	}
 	size_t i;
@@ -115,6 +114,12 @@ int geo_use(struct pctx *c, const config_setting_t *s, const char *where,
 		cls.loc = loc_of(c, s);
 		p->geo_classes[i] = cls;
 		p->n_geo_classes++;
+	} else {
+		/* dns is read after the profiles: keep the earliest line */
+		struct egw_loc l = loc_of(c, s);
+		struct egw_geo_class *g = &p->geo_classes[i];
+		if (l.file == g->loc.file && l.line < g->loc.line)
+			g->loc = l;
 	}
 	ref->cls = (uint16_t)i;
 	ref->negate = negate;
@@ -129,7 +134,7 @@ int read_geo_refs(struct pctx *c, const config_setting_t *g, const char *key,
 	const config_setting_t *s = config_setting_get_member(g, key);
 	if (!s)
 		return 0;
-	char w[200];
+	char w[256];
 	snprintf(w, sizeof(w), "%s.%s", where, key);
 	if (!expect_seq(c, s, w, "an array of geo classes ([ \"CN\", \"!US\" ])"))
 		return -1;
@@ -157,12 +162,15 @@ void geo_finish(struct pctx *c)
 	if (p->n_geo_classes == 0)
 		return;
 	if (!p->geo.database) {
+		if (p->geo.loc.line)
+			return; /* a geo section without a usable database: reported */
 		const struct egw_geo_class *g = &p->geo_classes[0];
 		perr_at(c, &g->loc,
 			"geo class \"%s\" needs a geo section with a database "
 			"(geo.database, a MaxMind .mmdb file)", g->code);
 		return;
 	}
-	egw_geo_compile(p->geo.database, p->geo.country_field, p->geo.region_field,
-			p->geo_classes, p->n_geo_classes, &p->geo.loc, c->diag);
+	if (egw_geo_compile(p->geo.database, p->geo.country_field, p->geo.region_field,
+			    p->geo_classes, p->n_geo_classes, &p->geo.loc, c->diag) < 0)
+		c->errors++;
 }

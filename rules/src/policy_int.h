@@ -37,6 +37,7 @@ struct pctx {
 	const char **files;    /* interned source file names */
 	size_t n_files, cap_files;
 	bool oom;
+	size_t errors;         /* reported so far (the diag may fail to store one) */
 	/* geo classes as they are met (policy_geo.c) */
 	size_t cap_geo;
 	/* per unit: where each of its prefixes was written (policy_units.c) */
@@ -50,6 +51,9 @@ void *pctx_alloc(struct pctx *c, size_t n, size_t size); /* sets oom */
 char *pctx_strdup(struct pctx *c, const char *s);
 
 /* policy_read.c: locations, errors and typed reads. */
+/* The name to show for source file f (libconfig names an @include'd file as
+ * written, relative to the policy's directory); interned. */
+const char *display_file(struct pctx *c, const char *f);
 struct egw_loc loc_of(struct pctx *c, const config_setting_t *s);
 struct egw_loc loc_default(const struct pctx *c);
 void perr(struct pctx *c, const config_setting_t *s, const char *fmt, ...)

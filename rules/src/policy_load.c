@@ -6,10 +6,9 @@
  * compiled policy only when no error was found. See egw/policy.h.
  */
 #include <errno.h>
-#include <libgen.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <egw/diag.h>
 #include <egw/geo.h>
@@ -26,8 +25,8 @@ static void parse_version(struct pctx *c, const config_setting_t *root)
 {
 	const config_setting_t *s = config_setting_get_member(root, "version");
 	if (!s) {
-		egw_diag_error(c->diag, c->file, 0,
-			       "version missing: a policy starts with \"version = 1;\"");
+		struct egw_loc l = loc_default(c);
+		perr_at(c, &l, "version missing: a policy starts with \"version = 1;\"");
 		return;
 	}
 	int t = config_setting_type(s);
@@ -50,9 +49,9 @@ static const config_setting_t *section(struct pctx *c, const config_setting_t *r
 {
 	const config_setting_t *s = config_setting_get_member(root, name);
 	if (!s) {
+		struct egw_loc l = loc_default(c);
 		if (required)
-			egw_diag_error(c->diag, c->file, 0, "%s missing: %s", name,
-				       required);
+			perr_at(c, &l, "%s missing: %s", name, required);
 		return NULL;
 	}
 	if (list) {
@@ -144,19 +143,28 @@ struct egw_policy *egw_policy_load(const char *path, struct egw_diag *diag)
 	if (!c->dir)
 		goto err_oom;
 
+	struct stat st;
+	if (stat(p->path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		egw_diag_error(diag, path, 0, "cannot read the policy: not a regular file");
+		goto err;
+	}
+
 	config_init(&cf);
 	cf_live = true;
 	config_set_include_dir(&cf, c->dir);
+	errno = 0;
 	if (!config_read_file(&cf, path)) {
+		int io_errno = errno;
 		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO) {
 			egw_diag_error(diag, path, 0, "cannot read the policy: %s",
-				       config_error_text(&cf));
+				       io_errno ? strerror(io_errno) : config_error_text(&cf));
 		} else {
-			const char *f = config_error_file(&cf);
-			egw_diag_error(diag, f ? f : path,
-				       (unsigned)config_error_line(&cf),
-				       "%s (libconfig stops at the first syntax error)",
-				       config_error_text(&cf));
+			struct egw_loc l = {
+				display_file(c, config_error_file(&cf)),
+				(unsigned)config_error_line(&cf)
+			};
+			perr_at(c, &l, "%s (libconfig stops at the first syntax error)",
+				config_error_text(&cf));
 		}
 		goto err;
 	}
@@ -166,7 +174,7 @@ struct egw_policy *egw_policy_load(const char *path, struct egw_diag *diag)
 	cf_live = false;
 	if (c->oom)
 		goto err_oom;
-	if (egw_diag_count(diag) != errors_before)
+	if (c->errors || egw_diag_count(diag) != errors_before)
 		goto err;
 	egw_diag_sort(diag);
 	return p;

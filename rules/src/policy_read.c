@@ -4,7 +4,6 @@
  * type, the range or the allowed values, and reports what it expected at the
  * setting's own file:line.
  */
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,11 +13,28 @@
 
 #include "policy_int.h"
 
+/* libconfig names an @include'd file as the directive wrote it, relative to
+ * the include directory (the policy's); show it as a path relative to where
+ * the caller named the policy, like the policy itself. */
+const char *display_file(struct pctx *c, const char *f)
+{
+	if (!f || !strcmp(f, c->file) || f[0] == '/')
+		return pctx_intern(c, f);
+	const char *slash = strrchr(c->file, '/');
+	if (!slash)
+		return pctx_intern(c, f);
+	char buf[4096];
+	int n = snprintf(buf, sizeof(buf), "%.*s/%s", (int)(slash - c->file), c->file, f);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return pctx_intern(c, f);
+	return pctx_intern(c, buf);
+}
+
 struct egw_loc loc_of(struct pctx *c, const config_setting_t *s)
 {
 	struct egw_loc l = { c->file, 0 };
 	if (s) {
-		l.file = pctx_intern(c, config_setting_source_file(s));
+		l.file = display_file(c, config_setting_source_file(s));
 		l.line = config_setting_source_line(s);
 	}
 	return l;
@@ -44,6 +60,7 @@ const char *loc_ref(const struct egw_loc *first, const struct egw_loc *here,
 void perr_at(struct pctx *c, const struct egw_loc *l, const char *fmt, ...)
 {
 	va_list ap;
+	c->errors++;
 	va_start(ap, fmt);
 	egw_diag_verror(c->diag, l->file ? l->file : c->file, l->line, fmt, ap);
 	va_end(ap);
@@ -53,6 +70,7 @@ void perr(struct pctx *c, const config_setting_t *s, const char *fmt, ...)
 {
 	struct egw_loc l = loc_of(c, s);
 	va_list ap;
+	c->errors++;
 	va_start(ap, fmt);
 	egw_diag_verror(c->diag, l.file, l.line, fmt, ap);
 	va_end(ap);
@@ -295,7 +313,7 @@ int read_prefixes(struct pctx *c, const config_setting_t *g, const char *key,
 		*locs = NULL;
 	if (!s)
 		return 0;
-	char w[160];
+	char w[256];
 	snprintf(w, sizeof(w), "%s.%s", where, key);
 	if (!expect_seq(c, s, w, hosts_only ? "an array of IP addresses"
 					 : "an array of IP addresses or CIDR prefixes"))

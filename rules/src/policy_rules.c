@@ -4,7 +4,6 @@
  * lists). A rule's matches are all optional; its action is not.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <egw/domain_set.h>
@@ -19,7 +18,7 @@ static void parse_domains(struct pctx *c, const config_setting_t *e,
 	const config_setting_t *s = config_setting_get_member(e, "domains");
 	if (!s)
 		return;
-	char w[200];
+	char w[256];
 	snprintf(w, sizeof(w), "%s.domains", where);
 	if (!expect_seq(c, s, w, "an array of domain names"))
 		return;
@@ -57,6 +56,16 @@ static void parse_domains(struct pctx *c, const config_setting_t *e,
 	}
 }
 
+/* Elements of an array or list setting; 1 for anything else present. */
+static int seq_len(const config_setting_t *s)
+{
+	if (!s)
+		return 0;
+	if (config_setting_is_array(s) || config_setting_is_list(s))
+		return config_setting_length(s);
+	return 1;
+}
+
 void parse_categories(struct pctx *c, const config_setting_t *s)
 {
 	struct egw_policy *p = c->p;
@@ -68,7 +77,7 @@ void parse_categories(struct pctx *c, const config_setting_t *s)
 		return;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		char where[120];
+		char where[128];
 		snprintf(where, sizeof(where), "categories[%d]", i);
 		if (!expect_group(c, e, where))
 			continue;
@@ -82,8 +91,8 @@ void parse_categories(struct pctx *c, const config_setting_t *s)
 		check_keys(c, e, where, category_keys);
 		parse_domains(c, e, where, cat);
 		read_prefixes(c, e, "addresses", where, false, true, &cat->addresses, NULL);
-		if (!config_setting_get_member(e, "domains") &&
-		    !config_setting_get_member(e, "addresses"))
+		if (seq_len(config_setting_get_member(e, "domains")) +
+		    seq_len(config_setting_get_member(e, "addresses")) == 0)
 			perr(c, e, "%s: a category needs domains or addresses (or both)",
 			     where);
 		p->n_categories++;
@@ -231,7 +240,7 @@ static void parse_rule(struct pctx *c, const config_setting_t *e, const char *wh
 
 	const config_setting_t *ps = config_setting_get_member(e, "port");
 	if (ps) {
-		char w[200];
+		char w[256];
 		snprintf(w, sizeof(w), "%s.port", where);
 		parse_ports(c, ps, w, r);
 		if (r->proto == EGW_PROTO_ICMP)
@@ -257,7 +266,7 @@ void parse_profiles(struct pctx *c, const config_setting_t *s)
 		return;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		char where[120];
+		char where[128];
 		snprintf(where, sizeof(where), "profiles[%d]", i);
 		if (!expect_group(c, e, where))
 			continue;
@@ -288,7 +297,7 @@ void parse_profiles(struct pctx *c, const config_setting_t *s)
 			continue;
 		for (int j = 0; j < nr; j++) {
 			const config_setting_t *re = config_setting_get_elem(rs, (unsigned)j);
-			char rw[200];
+			char rw[192];
 			snprintf(rw, sizeof(rw), "%s.rules[%d]", where, j);
 			if (!expect_group(c, re, rw))
 				continue;

@@ -136,7 +136,7 @@ static void parse_unit(struct pctx *c, const config_setting_t *e, char *where,
 		return;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *te = config_setting_get_elem(ts, (unsigned)i);
-		char tw[200];
+		char tw[192];
 		snprintf(tw, sizeof(tw), "%s.terminals[%d]", where, i);
 		if (!expect_group(c, te, tw))
 			continue;
@@ -161,7 +161,7 @@ void parse_units(struct pctx *c, const config_setting_t *s)
 		return;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		char where[120];
+		char where[128];
 		snprintf(where, sizeof(where), "units[%d]", i);
 		if (!expect_group(c, e, where))
 			continue;

@@ -31,7 +31,8 @@ struct egw_loc {
 	unsigned line;
 };
 
-/* Formats "file:line" (basename of file unless full is true). */
+/* Formats "file:line" (basename of file unless full is true); "file" alone
+ * when line is 0 (a default). Returns buf (truncated to cap). */
 char *egw_loc_format(const struct egw_loc *loc, bool full, char *buf, size_t cap);
 
 struct egw_prefix_list {

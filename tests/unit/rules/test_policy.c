@@ -53,6 +53,13 @@ static const char *geo_code(const struct egw_policy *p, const struct egw_geo_ref
 	return p->geo_classes[r->cls].code;
 }
 
+/* The class dns.resolver_regions refers to. */
+static uint16_t d_region_cls(const struct egw_policy *p)
+{
+	ck_assert_uint_eq(p->dns.n_resolver_regions, 1);
+	return p->dns.resolver_regions[0].cls;
+}
+
 START_TEST(gateway_and_paths)
 {
 	struct egw_policy *p = load_ok(UNIT_CFG);
@@ -254,6 +261,8 @@ START_TEST(categories_and_rules)
 	/* "CN" and "!CN" share one class; the class remembers its first use */
 	ck_assert_uint_eq(res->rules[0].geo[0].cls, std->rules[1].geo[0].cls);
 	ck_assert(!res->rules[0].geo[0].negate);
+	ck_assert_uint_eq(res->rules[0].n_geo, 2);
+	ck_assert_uint_eq(res->rules[0].geo[1].cls, d_region_cls(p));
 	ck_assert_int_eq(res->rules[1].action, EGW_ACT_DENY);
 	ck_assert_uint_eq(res->rules[1].n_geo + res->rules[1].dst.n + res->rules[1].n_ports, 0);
 	assert_loc(&res->rules[1].loc, "unit-test.cfg", 69);
@@ -261,15 +270,28 @@ START_TEST(categories_and_rules)
 	ck_assert_uint_eq(p->n_geo_classes, 3);
 	for (size_t i = 0; i < p->n_geo_classes; i++) {
 		const struct egw_geo_class *g = &p->geo_classes[i];
+		/* compiled from MaxMind's GeoIP2-City-Test.mmdb */
 		if (!strcmp(g->code, "CN-22")) {
 			ck_assert_str_eq(g->country, "CN");
 			ck_assert_str_eq(g->region, "22");
+			/* first use by line: dns (line 42), though dns is read after
+			 * the profiles (line 68 uses it too) */
 			assert_loc(&g->loc, "unit-test.cfg", 42);
+			ck_assert_uint_eq(g->v4.n, 1);
+			assert_prefix(&g->v4.v[0], "175.16.199.0/24");
+			ck_assert_uint_eq(g->v6.n, 0);
 		} else if (!strcmp(g->code, "CN")) {
 			ck_assert_str_eq(g->region, "");
 			assert_loc(&g->loc, "unit-test.cfg", 61);
+			ck_assert_uint_eq(g->v4.n, 1);
+			assert_prefix(&g->v4.v[0], "175.16.199.0/24");
+			ck_assert_uint_ge(g->v6.n, 1);
+			assert_prefix(&g->v6.v[0], "2001:250::/31");
 		} else {
 			ck_assert_str_eq(g->code, "US-WA");
+			ck_assert_uint_eq(g->v4.n, 2);
+			assert_prefix(&g->v4.v[0], "216.160.83.56/29");
+			assert_prefix(&g->v4.v[1], "216.160.83.64/29");
 		}
 	}
 	ck_assert_int_eq(egw_policy_find_profile(p, "restricted"), 1);

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Golden tests of `egwctl policy check` (pfctl regress style), run from
+# tests/golden/policy/ so that file names in messages are relative:
+#   bad/NAME.cfg   must exit 1 with stderr exactly bad/NAME.err, stdout empty
+#   good/NAME.cfg  must exit 0 with stdout exactly good/NAME.out, stderr empty
+# Absolute paths of ../shared (geo fixtures) print as @SHARED@. Also: usage
+# errors exit 2; the shipped policy firmware/egw.cfg and the contract's
+# example (../shared/spec/example.cfg, with the lab geo DB) pass.
+# EGW_GOLDEN_UPDATE=1 rewrites the expected files (review the diff!).
+# Args: build dir, source dir.
+set -euo pipefail
+build=$(cd "${1:?usage: policy.test.sh BUILD_DIR SOURCE_DIR}" && pwd)
+src=$(cd "${2:?usage: policy.test.sh BUILD_DIR SOURCE_DIR}" && pwd -P)
+egwctl=$build/control/egwctl
+shared=$(cd "$src/.." && pwd -P)/shared
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+fail() {
+	echo "FAIL: $*" >&2
+	failures=$((failures + 1))
+}
+
+run() { # args...; sets rc, writes $tmp/out, $tmp/err
+	set +e
+	"$egwctl" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	set -e
+	sed -i -e "s|$shared|@SHARED@|g" "$tmp/out" "$tmp/err"
+}
+
+compare() { # expected-file actual-file what
+	if [ "${EGW_GOLDEN_UPDATE:-0}" = 1 ]; then
+		cp "$2" "$1"
+		return
+	fi
+	if [ ! -f "$1" ]; then
+		fail "$3: expected file $1 missing"
+		return
+	fi
+	diff -u "$1" "$2" >&2 || fail "$3: output differs from $1"
+}
+
+cd "$src/tests/golden/policy"
+n_bad=0 n_good=0
+for cfg in bad/*.cfg; do
+	n_bad=$((n_bad + 1))
+	run policy check "$cfg"
+	[ "$rc" -eq 1 ] || fail "$cfg: exit $rc, expected 1"
+	[ ! -s "$tmp/out" ] || fail "$cfg: unexpected stdout: $(cat "$tmp/out")"
+	[ -s "$tmp/err" ] || fail "$cfg: no error reported"
+	compare "${cfg%.cfg}.err" "$tmp/err" "$cfg"
+done
+for cfg in good/*.cfg; do
+	n_good=$((n_good + 1))
+	run policy check "$cfg"
+	[ "$rc" -eq 0 ] || fail "$cfg: exit $rc, expected 0: $(cat "$tmp/err")"
+	[ ! -s "$tmp/err" ] || fail "$cfg: unexpected stderr: $(cat "$tmp/err")"
+	compare "${cfg%.cfg}.out" "$tmp/out" "$cfg"
+done
+for exp in bad/*.err good/*.out; do
+	[ -f "${exp%.*}.cfg" ] || fail "$exp has no policy beside it"
+done
+[ "$n_bad" -ge 10 ] && [ "$n_good" -ge 3 ] || fail "too few golden cases ($n_bad bad, $n_good good)"
+
+# usage errors: exit 2, a usage line on stderr
+for args in "policy" "policy check" "policy check a b" "policy frob x" "policy check -x"; do
+	# shellcheck disable=SC2086
+	run $args
+	[ "$rc" -eq 2 ] || fail "egwctl $args: exit $rc, expected 2"
+	grep -q usage "$tmp/err" || fail "egwctl $args: no usage message"
+done
+run policy check does-not-exist.cfg
+[ "$rc" -eq 1 ] && grep -q "^does-not-exist.cfg: cannot open the policy: No such file" "$tmp/err" ||
+	fail "missing file: exit $rc, $(cat "$tmp/err")"
+
+# the shipped default policy passes
+cd "$src"
+run policy check firmware/egw.cfg
+[ "$rc" -eq 0 ] || fail "firmware/egw.cfg: exit $rc: $(cat "$tmp/err")"
+grep -q "^firmware/egw.cfg: OK: 2 units, 4 terminals, 2 profiles, 6 rules, 2 categories, 2 geo classes" \
+	"$tmp/out" || fail "firmware/egw.cfg summary: $(cat "$tmp/out")"
+
+# and so does the contract's example, next to the lab geo DB it names
+if [ -f "$shared/spec/example.cfg" ]; then
+	mkdir "$tmp/ex"
+	cp "$shared/spec/example.cfg" "$tmp/ex/example.cfg"
+	ln -s "$src/firmware/lab" "$tmp/ex/lab"
+	run policy check "$tmp/ex/example.cfg"
+	[ "$rc" -eq 0 ] || fail "spec example.cfg: exit $rc: $(cat "$tmp/err")"
+fi
+
+if [ "$failures" -ne 0 ]; then
+	echo "policy.test.sh: $failures failure(s)" >&2
+	exit 1
+fi
+echo "policy.test.sh: $n_bad bad and $n_good good policies as expected"
