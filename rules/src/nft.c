@@ -280,7 +280,7 @@ static void approved_returns(struct nft_ctx *c)
 {
 	const struct egw_policy *p = c->p;
 	const struct egw_dns *d = &p->dns;
-	char m[96], what[96];
+	char m[96], what[256];
 	rule(c, "ip daddr @resolvers_v4", "return", &d->resolvers_loc, "approved resolver");
 	rule(c, "ip6 daddr @resolvers_v6", "return", &d->resolvers_loc, "approved resolver");
 	for (size_t i = 0; i < d->n_resolver_regions; i++) {

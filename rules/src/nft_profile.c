@@ -16,6 +16,7 @@
  *    evaluation goes on (if the name is not in the category, the later rules
  *    decide as the kernel did); for allow/punt the flow is accepted pending.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,41 +126,56 @@ static bool has_family(const struct egw_prefix_list *l, int family)
 	return false;
 }
 
+struct text {
+	char *buf;
+	size_t cap, len;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	if (t->len + 1 >= t->cap)
+		return;
+	va_start(ap, fmt);
+	int n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	t->len += (size_t)n < t->cap - t->len ? (size_t)n : t->cap - t->len - 1;
+}
+
 /* Short text of what a rule matches, for its comment. */
 static void describe(const struct nft_ctx *c, const struct egw_rule *r,
 		     char *buf, size_t cap)
 {
-	size_t w = 0;
-	int n;
-#define ADD(...) do { n = snprintf(buf + w, cap - w, __VA_ARGS__); \
-		if (n < 0 || (size_t)n >= cap - w) return; w += (size_t)n; } while (0)
+	struct text t = { buf, cap, 0 };
 	buf[0] = '\0';
-	ADD("%s", r->action == EGW_ACT_ALLOW ? "allow" :
+	add(&t, "%s", r->action == EGW_ACT_ALLOW ? "allow" :
 	    r->action == EGW_ACT_PUNT ? "punt" : "deny");
 	if (r->category >= 0)
-		ADD(" category %s", c->p->categories[r->category].name);
+		add(&t, " category %s", c->p->categories[r->category].name);
 	if (r->n_geo) {
-		ADD(" country ");
+		add(&t, " country ");
 		for (size_t i = 0; i < r->n_geo; i++)
-			ADD("%s%s%s", i ? "," : "", r->geo[i].negate ? "!" : "",
+			add(&t, "%s%s%s", i ? "," : "", r->geo[i].negate ? "!" : "",
 			    c->p->geo_classes[r->geo[i].cls].code);
 	}
 	if (r->dst.n)
-		ADD(" dst(%zu)", r->dst.n);
+		add(&t, " dst(%zu)", r->dst.n);
 	if (r->proto != EGW_PROTO_ANY)
-		ADD(" proto %s", r->proto == EGW_PROTO_TCP ? "tcp" :
+		add(&t, " proto %s", r->proto == EGW_PROTO_TCP ? "tcp" :
 		    r->proto == EGW_PROTO_UDP ? "udp" : "icmp");
 	if (r->n_ports) {
-		ADD(" port ");
+		add(&t, " port ");
 		for (size_t i = 0; i < r->n_ports; i++) {
 			if (r->ports[i].lo == r->ports[i].hi)
-				ADD("%s%u", i ? "," : "", r->ports[i].lo);
+				add(&t, "%s%u", i ? "," : "", r->ports[i].lo);
 			else
-				ADD("%s%u-%u", i ? "," : "", r->ports[i].lo,
+				add(&t, "%s%u-%u", i ? "," : "", r->ports[i].lo,
 				    r->ports[i].hi);
 		}
 	}
-#undef ADD
 }
 
 enum part { PART_ADDR, PART_NAMES };
