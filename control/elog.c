@@ -14,6 +14,7 @@
 #include "elog_query.h"
 #include "elog_format.h"
 #include "elog_reader.h"
+#include "elog_syslog.h"
 
 #define HEAD_NAME ".head"
 #define HEAD_SIZE 256
@@ -29,6 +30,7 @@ struct elog {
 	size_t backlog_max;
 	uint8_t key[ELOG_KEY_LEN];
 	struct elog_mac *mac;
+	struct elog_syslog *syslog;
 	int head_fd;
 
 	int fd;                 /* the day's file, -1 when none */
@@ -112,6 +114,10 @@ static int queue_line(struct elog *l, json_t *ev)
 		return -EIO;
 	elog_hex(chain, ELOG_CHAIN_LEN, hex);
 	n += (size_t)snprintf(p + n, LINE_ROOM - n, ELOG_CHAIN_PREFIX "%s\"}\n", hex);
+	if (l->syslog) {
+		int64_t t = now_us(l);
+		elog_syslog_send(l->syslog, p, n - 1, t, t);
+	}
 	l->len += n;
 	l->seq++;
 	memcpy(l->chain, chain, ELOG_CHAIN_LEN);
@@ -263,7 +269,7 @@ static void archive_and_expire(struct elog *l)
 			if (elog_name_parse(de->d_name, &day, &kind) < 0 ||
 			    kind != ELOG_F_PLAIN || day == l->day)
 				continue;
-			if (elog_archive_day(l->dir, day, l->compress, l->zlevel, err,
+			if (elog_archive_day(l->dir, day, l->compress, l->zlevel, l->mac, err,
 					     sizeof(err)) < 0)
 				l->st.archive_errors++;
 		}
@@ -339,7 +345,7 @@ static bool ready(struct elog *l, int64_t t)
 size_t elog_write(struct elog *l, json_t *const *events, size_t n)
 {
 	size_t ok = 0;
-	bool can = ready(l, now_us(l));
+	bool can = ready(l, now_us(l)), retried = false;
 
 	for (size_t i = 0; i < n; i++) {
 		json_t *ev = events[i];
@@ -348,6 +354,11 @@ size_t elog_write(struct elog *l, json_t *const *events, size_t n)
 		    (json_is_string(type) && !strncmp(json_string_value(type), "egw_", 4))) {
 			l->st.rejected++;
 			continue;
+		}
+		if (can && l->len - l->off >= l->backlog_max && !retried) {
+			/* the backlog is full: the disk may have room again */
+			retried = true;
+			flush_buf(l);
 		}
 		if (!can || l->len - l->off >= l->backlog_max) {
 			lose(l, 1);
@@ -369,8 +380,7 @@ size_t elog_write(struct elog *l, json_t *const *events, size_t n)
 		ok++;
 		if (l->st.backlog >= ELOG_BATCH_LINES ||
 		    l->len - l->off >= ELOG_BATCH_BYTES) {
-			if (flush_buf(l) < 0 && l->len - l->off >= l->backlog_max)
-				can = false;
+			flush_buf(l);
 		}
 	}
 	return ok;
@@ -390,6 +400,7 @@ int elog_tick(struct elog *l)
 void elog_get_stats(const struct elog *l, struct elog_stats *st)
 {
 	*st = l->st;
+	elog_syslog_counts(l->syslog, &st->syslog_sent, &st->syslog_dropped);
 }
 
 /* What elog_open learns from the newest file. */
@@ -564,6 +575,15 @@ struct elog *elog_open(const struct elog_cfg *cfg, char *err, size_t errlen)
 	l->mac = elog_mac_new(l->key);
 	if (!l->mac)
 		goto fail_msg;
+	if (cfg->syslog_proto) {
+		l->syslog = elog_syslog_open((enum elog_syslog_proto)cfg->syslog_proto,
+					     cfg->syslog_host ? cfg->syslog_host : "",
+					     cfg->syslog_port, err, errlen);
+		if (!l->syslog) {
+			rc = -EINVAL;
+			goto fail;
+		}
+	}
 	path_of(l, HEAD_NAME, path, sizeof(path));
 	l->head_fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (l->head_fd < 0) {
@@ -610,12 +630,26 @@ int elog_close(struct elog *l)
 	}
 	if (l->head_fd >= 0)
 		close(l->head_fd);
+	elog_syslog_close(l->syslog);
 	elog_mac_free(l->mac);
 	explicit_bzero(l->key, sizeof(l->key));
 	free(l->buf);
 	free(l->dir);
 	free(l);
 	return rc;
+}
+
+void elog_cfg_from_policy(struct elog_cfg *cfg, const struct egw_log_cfg *p)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->dir = p->directory;
+	cfg->retention_days = p->retention_days;
+	cfg->compress = p->compress == EGW_COMPRESS_ZSTD;
+	if (p->syslog_proto != EGW_SYSLOG_NONE && p->syslog_host) {
+		cfg->syslog_proto = p->syslog_proto == EGW_SYSLOG_TCP ? 2 : 1;
+		cfg->syslog_host = p->syslog_host;
+		cfg->syslog_port = p->syslog_port;
+	}
 }
 
 int elog_expire(const char *dir, int64_t today, unsigned retention_days)

@@ -34,6 +34,8 @@
 
 #include <jansson.h>
 
+#include <egw/policy.h>
+
 #define ELOG_BATCH_LINES 256
 #define ELOG_BATCH_BYTES 65536
 #define ELOG_TICK_MS 100
@@ -51,6 +53,10 @@ struct elog_cfg {
 	int64_t (*clock)(void *arg);
 	void *clock_arg;
 	size_t backlog_max;        /* bytes; 0: ELOG_DEFAULT_BACKLOG */
+	/* RFC 5424 copy of every line (elog_syslog.h): 0 none, 1 UDP, 2 TCP */
+	int syslog_proto;
+	const char *syslog_host;
+	uint16_t syslog_port;
 };
 
 struct elog_stats {
@@ -64,9 +70,15 @@ struct elog_stats {
 	uint64_t archive_errors;/* closed days not yet compressed/summarised */
 	uint64_t expired;       /* files deleted by retention */
 	int last_errno;         /* of the last failed write, 0 if none */
+	uint64_t syslog_sent;   /* lines handed to the syslog socket */
+	uint64_t syslog_dropped;/* lines the syslog copy could not take */
 };
 
 struct elog;
+
+/* Fill cfg from the policy's log section (directory, retention, compress,
+ * syslog); the other fields are zeroed (defaults). cfg points into p. */
+void elog_cfg_from_policy(struct elog_cfg *cfg, const struct egw_log_cfg *p);
 
 struct elog *elog_open(const struct elog_cfg *cfg, char *err, size_t errlen);
 /*

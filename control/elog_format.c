@@ -10,37 +10,51 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include "elog_format.h"
 
+/*
+ * HMAC-SHA256 (RFC 2104) from libcrypto's SHA-256 with the keyed inner and
+ * outer states computed once: per line only two context copies and the
+ * hashing itself (EVP_MAC re-initialisation costs more than the hash).
+ */
 struct elog_mac {
-	EVP_MAC *mac;
-	EVP_MAC_CTX *ctx;
+	EVP_MD *md;
+	EVP_MD_CTX *inner, *outer, *work;
 };
 
 struct elog_mac *elog_mac_new(const uint8_t *key)
 {
 	struct elog_mac *m = calloc(1, sizeof(*m));
-	OSSL_PARAM params[2];
-	char digest[] = "SHA256";
+	uint8_t ipad[64], opad[64];
 
 	if (!m)
 		return NULL;
-	m->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	if (!m->mac)
+	m->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	m->inner = EVP_MD_CTX_new();
+	m->outer = EVP_MD_CTX_new();
+	m->work = EVP_MD_CTX_new();
+	if (!m->md || !m->inner || !m->outer || !m->work)
 		goto err;
-	m->ctx = EVP_MAC_CTX_new(m->mac);
-	if (!m->ctx)
+	/* the key (32 bytes) is shorter than the block: padded with zeros */
+	memset(ipad, 0x36, sizeof(ipad));
+	memset(opad, 0x5c, sizeof(opad));
+	for (size_t i = 0; i < ELOG_KEY_LEN; i++) {
+		ipad[i] ^= key[i];
+		opad[i] ^= key[i];
+	}
+	if (!EVP_DigestInit_ex(m->inner, m->md, NULL) ||
+	    !EVP_DigestUpdate(m->inner, ipad, sizeof(ipad)) ||
+	    !EVP_DigestInit_ex(m->outer, m->md, NULL) ||
+	    !EVP_DigestUpdate(m->outer, opad, sizeof(opad)))
 		goto err;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (!EVP_MAC_init(m->ctx, key, ELOG_KEY_LEN, params))
-		goto err;
+	explicit_bzero(ipad, sizeof(ipad));
+	explicit_bzero(opad, sizeof(opad));
 	return m;
 err:
+	explicit_bzero(ipad, sizeof(ipad));
+	explicit_bzero(opad, sizeof(opad));
 	elog_mac_free(m);
 	errno = EINVAL;
 	return NULL;
@@ -50,22 +64,26 @@ void elog_mac_free(struct elog_mac *m)
 {
 	if (!m)
 		return;
-	EVP_MAC_CTX_free(m->ctx);
-	EVP_MAC_free(m->mac);
+	EVP_MD_CTX_free(m->inner);
+	EVP_MD_CTX_free(m->outer);
+	EVP_MD_CTX_free(m->work);
+	EVP_MD_free(m->md);
 	free(m);
 }
 
 int elog_mac_chain(struct elog_mac *m, const uint8_t prev[ELOG_CHAIN_LEN],
 		   const void *data, size_t len, uint8_t out[ELOG_CHAIN_LEN])
 {
-	size_t olen = 0;
+	uint8_t ih[ELOG_CHAIN_LEN];
+	unsigned n = 0;
 
-	/* NULL key: re-initialise with the key already set. */
-	if (!EVP_MAC_init(m->ctx, NULL, 0, NULL) ||
-	    !EVP_MAC_update(m->ctx, prev, ELOG_CHAIN_LEN) ||
-	    !EVP_MAC_update(m->ctx, data, len) ||
-	    !EVP_MAC_final(m->ctx, out, &olen, ELOG_CHAIN_LEN) ||
-	    olen != ELOG_CHAIN_LEN)
+	if (!EVP_MD_CTX_copy_ex(m->work, m->inner) ||
+	    !EVP_DigestUpdate(m->work, prev, ELOG_CHAIN_LEN) ||
+	    !EVP_DigestUpdate(m->work, data, len) ||
+	    !EVP_DigestFinal_ex(m->work, ih, &n) || n != ELOG_CHAIN_LEN ||
+	    !EVP_MD_CTX_copy_ex(m->work, m->outer) ||
+	    !EVP_DigestUpdate(m->work, ih, sizeof(ih)) ||
+	    !EVP_DigestFinal_ex(m->work, out, &n) || n != ELOG_CHAIN_LEN)
 		return -1;
 	return 0;
 }
@@ -247,7 +265,9 @@ void elog_day_format(int64_t day, char *buf, size_t cap)
 	unsigned m, d;
 
 	civil_from_days(day, &y, &m, &d);
-	snprintf(buf, cap, "%04lld-%02u-%02u", (long long)y, m, d);
+	/* clamped so that the compiler sees the width is bounded */
+	snprintf(buf, cap, "%04u-%02u-%02u", (unsigned)(y < 0 ? 0 : y > 9999 ? 9999 : y),
+		 m % 13, d % 32);
 }
 
 static int digits(const char *s, int n, int *v)
@@ -317,8 +337,9 @@ void elog_ts_format(int64_t us, char *buf, size_t cap)
 	unsigned m, d;
 
 	civil_from_days(day, &y, &m, &d);
-	snprintf(buf, cap, "%04lld-%02u-%02uT%02u:%02u:%02u.%06u+00:00", (long long)y,
-		 m, d, (unsigned)(rem / 3600000000LL), (unsigned)(rem / 60000000 % 60),
+	snprintf(buf, cap, "%04u-%02u-%02uT%02u:%02u:%02u.%06u+00:00",
+		 (unsigned)(y < 0 ? 0 : y > 9999 ? 9999 : y), m % 13, d % 32,
+		 (unsigned)(rem / 3600000000LL) % 24, (unsigned)(rem / 60000000 % 60),
 		 (unsigned)(rem / 1000000 % 60), (unsigned)(rem % 1000000));
 }
 

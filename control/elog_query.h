@@ -53,15 +53,24 @@ int elog_summary_of_file(const char *path, bool zstd, int64_t day, json_t **out,
 			 bool *sealed, char *err, size_t errlen);
 /* False only when the summary proves no event of the day matches f. */
 bool elog_summary_may_match(json_t *sum, const struct elog_filter *f);
-/* Load <dir>/eve-DAY.summary.json; NULL when absent or unreadable. */
+/* Load <dir>/eve-DAY.summary.json; NULL when absent, unreadable or not a
+ * version-1 summary with all its maps (queries then read the day's file). */
 json_t *elog_summary_load(const char *dir, int64_t day);
 
 /*
- * Archive the sealed plain file of day in dir: write its summary and, with
- * compress, replace it by a zstd file (written aside, fsync'ed, renamed).
+ * Archive the sealed plain file of day in dir: write its summary (with a
+ * "mac" member when mac is given: elog_summary_mac) and, with compress,
+ * replace it by a zstd file (written aside, fsync'ed, renamed).
  * 0 done, 1 the file is not sealed (left alone), -1 error (message in err).
  */
+struct elog_mac;
 int elog_archive_day(const char *dir, int64_t day, bool compress, int level,
-		     char *err, size_t errlen);
+		     struct elog_mac *mac, char *err, size_t errlen);
+/*
+ * The MAC of a summary: HMAC-SHA256(key, 32 zero bytes || the summary
+ * without its "mac" member, dumped JSON_COMPACT | JSON_SORT_KEYS), in hex
+ * (65 bytes). 0 or -1.
+ */
+int elog_summary_mac(struct elog_mac *mac, json_t *sum, char hex[65]);
 
 #endif

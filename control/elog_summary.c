@@ -193,11 +193,17 @@ json_t *elog_summary_load(const char *dir, int64_t day)
 	elog_name_format(day, ELOG_F_SUMMARY, name, sizeof(name));
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	s = json_load_file(path, 0, NULL);
-	if (s && !json_is_object(s)) {
-		json_decref(s);
-		s = NULL;
-	}
+	if (!json_is_object(s) || json_integer_value(json_object_get(s, "version")) != 1 ||
+	    !json_is_integer(json_object_get(s, "events")) ||
+	    !json_is_array(json_object_get(s, "incomplete")))
+		goto bad;
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		if (!json_is_object(json_object_get(s, maps[i])))
+			goto bad;
 	return s;
+bad:
+	json_decref(s);
+	return NULL;
 }
 
 static int compress_file(const char *src, const char *dst, int level, char *err,
@@ -280,8 +286,29 @@ static int dump_file(json_t *j, const char *path)
 	return rc;
 }
 
+int elog_summary_mac(struct elog_mac *mac, json_t *sum, char hex[65])
+{
+	static const uint8_t zero[ELOG_CHAIN_LEN];
+	uint8_t out[ELOG_CHAIN_LEN];
+	json_t *copy = json_copy(sum);
+	char *text;
+	int rc = -1;
+
+	if (!copy)
+		return -1;
+	json_object_del(copy, "mac");
+	text = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+	if (text && elog_mac_chain(mac, zero, text, strlen(text), out) == 0) {
+		elog_hex(out, ELOG_CHAIN_LEN, hex);
+		rc = 0;
+	}
+	free(text);
+	json_decref(copy);
+	return rc;
+}
+
 int elog_archive_day(const char *dir, int64_t day, bool compress, int level,
-		     char *err, size_t errlen)
+		     struct elog_mac *mac, char *err, size_t errlen)
 {
 	char name[ELOG_NAME_MAX], plain[4096], zst[4096], tmp[4200], spath[4096];
 	json_t *sum = NULL;
@@ -315,6 +342,14 @@ int elog_archive_day(const char *dir, int64_t day, bool compress, int level,
 	}
 	elog_name_format(day, compress ? ELOG_F_ZSTD : ELOG_F_PLAIN, name, sizeof(name));
 	json_object_set_new(sum, "file", json_string(name));
+	if (mac) {
+		char hex[ELOG_HEX_LEN + 1];
+		if (elog_summary_mac(mac, sum, hex) < 0) {
+			snprintf(err, errlen, "%s: cannot compute the summary MAC", spath);
+			goto out;
+		}
+		json_object_set_new(sum, "mac", json_string(hex));
+	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", spath);
 	if (dump_file(sum, tmp) < 0 || rename(tmp, spath) < 0) {
 		snprintf(err, errlen, "%s: cannot write the summary", spath);

@@ -5,9 +5,11 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
+#include "elog_query.h"
 #include "elog_reader.h"
 #include "elog_verify.h"
 
@@ -107,8 +109,9 @@ static int header_prev_chain(const char *line, size_t len, uint8_t out[ELOG_CHAI
 void elog_verify_file(struct elog_vfile *v, FILE *f, bool zstd)
 {
 	struct elog_reader *r = elog_reader_from_file(f, zstd);
-	struct { uint64_t seq; uint8_t chain[ELOG_CHAIN_LEN]; } win[WINDOW];
-	uint64_t at = 0, expect = 1;
+	struct win { uint64_t seq; bool verified; uint8_t chain[ELOG_CHAIN_LEN]; }
+		win[WINDOW], *slot;
+	uint64_t at = 0, expect = 1, alt = 0, next_alt = 0, jumped = 0;
 	const char *line, *why;
 	size_t len;
 	bool complete;
@@ -124,7 +127,7 @@ void elog_verify_file(struct elog_vfile *v, FILE *f, bool zstd)
 	while ((rc = elog_reader_next(r, &line, &len, &complete, &why)) == 1) {
 		struct elog_line ln;
 		uint8_t prev[ELOG_CHAIN_LEN], mac[ELOG_CHAIN_LEN];
-		bool have_prev = false;
+		bool have_prev = false, chain_ok, replaces_forgery;
 
 		at++;
 		if (!complete) {
@@ -138,17 +141,6 @@ void elog_verify_file(struct elog_vfile *v, FILE *f, bool zstd)
 		}
 		if (v->sealed)
 			say(v, ELOG_ERROR, at, "line after the day's seal");
-		if (ln.seq < expect) {
-			say(v, ELOG_ERROR, at, "out of order: carries line number %llu "
-			    "(reordered, duplicated or replayed)", (unsigned long long)ln.seq);
-		} else if (ln.seq > expect) {
-			say(v, ELOG_ERROR, at, "%llu line(s) deleted before this line "
-			    "(it carries line number %llu)",
-			    (unsigned long long)(ln.seq - expect), (unsigned long long)ln.seq);
-			expect = ln.seq + 1;
-		} else {
-			expect++;
-		}
 		if (ln.seq == 1) {
 			have_prev = header_prev_chain(line, len, prev) == 0;
 			if (have_prev)
@@ -157,16 +149,46 @@ void elog_verify_file(struct elog_vfile *v, FILE *f, bool zstd)
 			memcpy(prev, win[(ln.seq - 1) % WINDOW].chain, ELOG_CHAIN_LEN);
 			have_prev = true;
 		}
-		if (have_prev) {
-			if (elog_mac_chain(v->mac, prev, ln.body, ln.body_len, mac) < 0) {
-				say(v, ELOG_ERROR, at, "libcrypto failure");
-			} else if (memcmp(mac, ln.chain, ELOG_CHAIN_LEN)) {
-				say(v, ELOG_ERROR, at, "content does not match its chain "
-				    "(line changed, forged, or the line before it replaced)");
-			}
+		if (have_prev && elog_mac_chain(v->mac, prev, ln.body, ln.body_len, mac) < 0) {
+			say(v, ELOG_ERROR, at, "libcrypto failure");
+			have_prev = false;
 		}
-		win[ln.seq % WINDOW].seq = ln.seq;
-		memcpy(win[ln.seq % WINDOW].chain, ln.chain, ELOG_CHAIN_LEN);
+		chain_ok = have_prev && !memcmp(mac, ln.chain, ELOG_CHAIN_LEN);
+		slot = &win[ln.seq % WINDOW];
+		/* a genuine line after a forged one that took its number */
+		replaces_forgery = chain_ok && slot->seq == ln.seq && !slot->verified;
+		if (ln.seq == expect) {
+			expect++;
+		} else if (alt && ln.seq == alt && jumped == ln.seq + 1) {
+			/* the line before belongs after this one: swapped */
+			say(v, ELOG_ERROR, at, "out of order: carries line number %llu, "
+			    "the line before it %llu (lines swapped)",
+			    (unsigned long long)ln.seq, (unsigned long long)jumped);
+			expect = jumped + 1;
+		} else if (alt && ln.seq == alt) {
+			expect = ln.seq + 1;  /* the line before was inserted */
+		} else if (ln.seq < expect) {
+			if (!replaces_forgery)
+				say(v, ELOG_ERROR, at, "out of order: carries line number %llu "
+				    "(reordered, duplicated or replayed)",
+				    (unsigned long long)ln.seq);
+		} else {
+			say(v, ELOG_ERROR, at, "carries line number %llu where %llu was expected: "
+			    "%llu line(s) deleted before this line, or this line was inserted",
+			    (unsigned long long)ln.seq, (unsigned long long)expect,
+			    (unsigned long long)(ln.seq - expect));
+			next_alt = expect;
+			jumped = ln.seq;
+			expect = ln.seq + 1;
+		}
+		alt = next_alt;
+		next_alt = 0;
+		if (have_prev && !chain_ok)
+			say(v, ELOG_ERROR, at, "content does not match its chain "
+			    "(line changed, forged, or the line before it replaced)");
+		slot->seq = ln.seq;
+		slot->verified = chain_ok;
+		memcpy(slot->chain, ln.chain, ELOG_CHAIN_LEN);
 		v->last_seq = ln.seq;
 		memcpy(v->last_chain, ln.chain, ELOG_CHAIN_LEN);
 		if (v->head_seq && ln.seq == v->head_seq && at == ln.seq) {
@@ -295,6 +317,39 @@ static void load_head(const char *dir, struct elog_mac *mac, struct head *h)
 	h->valid = !memcmp(want, got, ELOG_CHAIN_LEN);
 out:
 	json_decref(j);
+}
+
+/* A closed day's summary must be the writer's (MAC) and describe the file
+ * as it is (lines, last chain): queries skip days on its word. */
+static void check_summary(const struct elog_verify_opts *o, elog_report_fn report,
+			  struct elog_mac *mac, int64_t day, const struct elog_vfile *v,
+			  struct elog_verify_result *res)
+{
+	char name[ELOG_NAME_MAX], path[4200], hex[ELOG_HEX_LEN + 1], want[ELOG_HEX_LEN + 1];
+	const char *why = NULL;
+	json_t *s;
+
+	elog_name_format(day, ELOG_F_SUMMARY, name, sizeof(name));
+	snprintf(path, sizeof(path), "%s/%s", o->dir, name);
+	if (access(path, F_OK) != 0)
+		return;
+	s = json_load_file(path, 0, NULL);
+	elog_hex(v->last_chain, ELOG_CHAIN_LEN, hex);
+	if (!json_is_object(s))
+		why = "not a JSON object";
+	else if (!json_is_string(json_object_get(s, "mac")) ||
+		 elog_summary_mac(mac, s, want) < 0 ||
+		 strcmp(want, json_string_value(json_object_get(s, "mac"))))
+		why = "changed or forged (MAC mismatch): queries may skip this day wrongly";
+	else if (!v->read_error &&
+		 ((uint64_t)json_integer_value(json_object_get(s, "lines")) != v->lines ||
+		  strcmp(json_string_value(json_object_get(s, "chain")) ?: "", hex)))
+		why = "does not describe the day's file (lines or last chain differ)";
+	if (why) {
+		report(o->arg, ELOG_ERROR, name, 0, why);
+		res->errors++;
+	}
+	json_decref(s);
 }
 
 int elog_verify(const struct elog_verify_opts *o, struct elog_verify_result *res)
@@ -447,6 +502,7 @@ int elog_verify(const struct elog_verify_opts *o, struct elog_verify_result *res
 				res->errors++;
 			}
 		}
+		check_summary(o, report, mac, d->day, &v, res);
 		prev_day = d->day;
 		prev_sealed = v.sealed && !v.read_error;
 		memcpy(prev_chain, v.last_chain, ELOG_CHAIN_LEN);

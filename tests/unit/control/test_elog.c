@@ -1,0 +1,639 @@
+/* SPDX-License-Identifier: MIT */
+/* The behaviour-log writer, verifier and summaries (control/elog*.c). */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "elog.h"
+#include "elog_format.h"
+#include "elog_query.h"
+#include "elog_verify.h"
+
+static int64_t sim_now;
+static int64_t sim_clock(void *arg)
+{
+	(void)arg;
+	return sim_now;
+}
+
+#define DAY_US (86400LL * 1000000)
+static int64_t D0; /* 2026-03-01 */
+
+static json_t *event(unsigned n)
+{
+	char ts[40];
+	static const char *const acts[] = { "allowed", "blocked" };
+
+	elog_ts_format(sim_now, ts, sizeof(ts));
+	return json_pack("{s:s, s:s, s:i, s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s}}",
+			 "timestamp", ts, "event_type", "tls", "flow_id", (int)n,
+			 "src_ip", n % 2 ? "10.1.0.10" : "10.2.0.20", "dest_ip", "198.51.100.80",
+			 "egw", "unit", n % 2 ? "finance" : "health", "user",
+			 n % 2 ? "zhang.wei" : "wang.fang", "action", acts[n % 2 == 0 && n % 4 == 0],
+			 "tls", "sni", n % 3 ? "www.example.cn" : "mail.qq.com");
+}
+
+static char *mkdir_tmp(void)
+{
+	char *t = strdup("/tmp/egwt-log-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(t));
+	return t;
+}
+
+static void rm_rf(const char *d)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* days days of per events, day i at D0+i; the writer is left closed on the
+ * last day. */
+static void make_log(const char *dir, int days, int per, bool compress)
+{
+	struct elog_cfg cfg = { .dir = dir, .clock = sim_clock, .compress = compress,
+				.retention_days = 60 };
+	char err[256];
+	struct elog *l;
+	unsigned n = 0;
+
+	sim_now = D0 * DAY_US;
+	l = elog_open(&cfg, err, sizeof(err));
+	ck_assert_msg(l, "%s", err);
+	for (int d = 0; d < days; d++) {
+		for (int i = 0; i < per; i++) {
+			sim_now = (D0 + d) * DAY_US + (int64_t)i * 1000000 * 60;
+			json_t *ev = event(n++);
+			ck_assert_uint_eq(elog_write(l, &ev, 1), 1);
+			json_decref(ev);
+		}
+	}
+	ck_assert_int_eq(elog_close(l), 0);
+}
+
+struct report {
+	int sev;
+	char file[64];
+	uint64_t line;
+	char msg[512];
+};
+static struct report reps[64];
+static unsigned nreps;
+
+static void collect(void *arg, enum elog_severity sev, const char *file, uint64_t line,
+		    const char *msg)
+{
+	(void)arg;
+	if (nreps < 64) {
+		reps[nreps].sev = sev;
+		snprintf(reps[nreps].file, sizeof(reps[0].file), "%s", file);
+		reps[nreps].line = line;
+		snprintf(reps[nreps].msg, sizeof(reps[0].msg), "%s", msg);
+		nreps++;
+	}
+}
+
+static int verify(const char *dir, int64_t today, struct elog_verify_result *res)
+{
+	struct elog_verify_opts o = { .dir = dir, .since_day = INT64_MIN, .today = today,
+				      .report = collect };
+	nreps = 0;
+	return elog_verify(&o, res);
+}
+
+/* Was an error reported at file:line whose message contains what? */
+static bool reported(int sev, const char *file, uint64_t line, const char *what)
+{
+	for (unsigned i = 0; i < nreps; i++)
+		if (reps[i].sev == sev && !strcmp(reps[i].file, file) && reps[i].line == line &&
+		    strstr(reps[i].msg, what))
+			return true;
+	return false;
+}
+
+static unsigned reports_for(const char *file)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < nreps; i++)
+		n += !strcmp(reps[i].file, file);
+	return n;
+}
+
+static void dump_reports(void)
+{
+	for (unsigned i = 0; i < nreps; i++)
+		fprintf(stderr, "  %s %s:%llu: %s\n", reps[i].sev ? "E" : "N", reps[i].file,
+			(unsigned long long)reps[i].line, reps[i].msg);
+}
+
+/* Lines of a plain file, and writing them back. */
+static char *lines[4096];
+static size_t nlines;
+
+static void load(const char *dir, const char *name)
+{
+	char path[512], *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	nlines = 0;
+	while (getline(&line, &cap, f) > 0 && nlines < 4096)
+		lines[nlines++] = strdup(line);
+	free(line);
+	fclose(f);
+}
+
+static void store(const char *dir, const char *name)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	for (size_t i = 0; i < nlines; i++) {
+		fputs(lines[i], f);
+		free(lines[i]);
+	}
+	fclose(f);
+	nlines = 0;
+}
+
+static char name1[64], name2[64], name3[64];
+
+static void setup(void)
+{
+	ck_assert_int_eq(elog_day_parse("2026-03-01", &D0), 0);
+	elog_name_format(D0, ELOG_F_PLAIN, name1, sizeof(name1));
+	elog_name_format(D0 + 1, ELOG_F_PLAIN, name2, sizeof(name2));
+	elog_name_format(D0 + 2, ELOG_F_PLAIN, name3, sizeof(name3));
+}
+
+START_TEST(days_rotate_compress_summarise_verify)
+{
+	char *dir = mkdir_tmp(), path[512];
+	struct elog_verify_result res;
+	struct stat st;
+	json_t *sum;
+	struct elog_filter f;
+
+	make_log(dir, 3, 40, true);
+	/* closed days compressed with their summaries, the last one open */
+	for (int d = 0; d < 2; d++) {
+		char n[64];
+		elog_name_format(D0 + d, ELOG_F_ZSTD, n, sizeof(n));
+		snprintf(path, sizeof(path), "%s/%s", dir, n);
+		ck_assert_int_eq(stat(path, &st), 0);
+		elog_name_format(D0 + d, ELOG_F_PLAIN, n, sizeof(n));
+		snprintf(path, sizeof(path), "%s/%s", dir, n);
+		ck_assert_int_ne(stat(path, &st), 0);
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, name3);
+	ck_assert_int_eq(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/.key", dir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+
+	ck_assert_int_eq(verify(dir, D0 + 2, &res), 0);
+	ck_assert_uint_eq(res.files, 3);
+	ck_assert_uint_eq(res.errors, 0);
+	/* 40 events + header + seal, twice; 40 + header */
+	ck_assert_uint_eq(res.lines, 42 + 42 + 41);
+
+	sum = elog_summary_load(dir, D0 + 1);
+	ck_assert_ptr_nonnull(sum);
+	ck_assert_int_eq(json_integer_value(json_object_get(sum, "events")), 40);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(sum, "unit"),
+							     "finance")), 20);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(sum, "action"),
+							     "blocked")), 10);
+	elog_filter_init(&f);
+	f.domain = "qq.com";
+	ck_assert(elog_summary_may_match(sum, &f));
+	f.domain = "q.com";
+	ck_assert(!elog_summary_may_match(sum, &f));
+	f.domain = NULL;
+	f.unit = "nosuchunit";
+	ck_assert(!elog_summary_may_match(sum, &f));
+	f.unit = NULL;
+	ck_assert_int_eq(egw_prefix_parse("10.2.0.0/16", &f.ip, NULL), 0);
+	f.has_ip = true;
+	ck_assert(elog_summary_may_match(sum, &f));
+	ck_assert_int_eq(egw_prefix_parse("10.9.0.0/16", &f.ip, NULL), 0);
+	ck_assert(!elog_summary_may_match(sum, &f));
+	json_decref(sum);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(restart_same_day_and_later_day_continue_the_chain)
+{
+	char *dir = mkdir_tmp();
+	struct elog_verify_result res;
+
+	make_log(dir, 1, 10, false);
+	make_log(dir, 1, 10, false);        /* same day: appends */
+	load(dir, name1);
+	ck_assert_uint_eq(nlines, 21);
+	store(dir, name1);
+	sim_now = (D0 + 5) * DAY_US;        /* days later: seals, new file */
+	struct elog_cfg cfg = { .dir = dir, .clock = sim_clock, .retention_days = 60 };
+	char err[256];
+	struct elog *l = elog_open(&cfg, err, sizeof(err));
+	ck_assert_msg(l, "%s", err);
+	json_t *ev = event(1);
+	ck_assert_uint_eq(elog_write(l, &ev, 1), 1);
+	json_decref(ev);
+	ck_assert_int_eq(elog_close(l), 0);
+	ck_assert_int_eq(verify(dir, D0 + 5, &res), 0);
+	ck_assert_uint_eq(res.files, 2);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+/* Each tampering case: plain files over 3 days, 20 events a day. */
+static char *tamper_dir(void)
+{
+	char *dir = mkdir_tmp();
+	struct elog_verify_result res;
+
+	make_log(dir, 3, 20, false);
+	ck_assert_int_eq(verify(dir, D0 + 2, &res), 0);
+	return dir;
+}
+
+static void expect_error(const char *dir, const char *file, uint64_t line, const char *what)
+{
+	struct elog_verify_result res;
+
+	ck_assert_int_eq(verify(dir, D0 + 2, &res), 1);
+	if (!reported(ELOG_ERROR, file, line, what))
+		dump_reports();
+	ck_assert_msg(reported(ELOG_ERROR, file, line, what), "%s:%llu: %s not reported",
+		      file, (unsigned long long)line, what);
+}
+
+START_TEST(verify_changed_byte)
+{
+	char *dir = tamper_dir();
+	load(dir, name2);
+	char *p = strstr(lines[6], "198.51.100.80");
+	ck_assert_ptr_nonnull(p);
+	p[12] = '1';
+	store(dir, name2);
+	expect_error(dir, name2, 7, "content does not match");
+	ck_assert_uint_eq(nreps, 1);  /* only that line */
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(verify_deleted_line)
+{
+	char *dir = tamper_dir();
+	load(dir, name2);
+	free(lines[6]);
+	memmove(&lines[6], &lines[7], (nlines - 7) * sizeof(lines[0]));
+	nlines--;
+	store(dir, name2);
+	expect_error(dir, name2, 7, "1 line(s) deleted before this line");
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(verify_inserted_line)
+{
+	char *dir = tamper_dir();
+	char *foreign;
+	load(dir, name1);
+	foreign = strdup(lines[9]);   /* a genuine line, from another day */
+	store(dir, name1);
+	load(dir, name2);
+	memmove(&lines[5], &lines[4], (nlines - 4) * sizeof(lines[0]));
+	lines[4] = foreign;
+	nlines++;
+	store(dir, name2);
+	expect_error(dir, name2, 5, "or this line was inserted");
+	ck_assert_uint_eq(reports_for(name2), 1);
+	/* a made-up line too */
+	load(dir, name2);
+	free(lines[4]);
+	lines[4] = strdup("{\"event_type\":\"tls\",\"egw_seq\":5,\"egw_chain\":\""
+			  "00000000000000000000000000000000000000000000000000000000000000"
+			  "00\"}\n");
+	store(dir, name2);
+	expect_error(dir, name2, 5, "content does not match");
+	ck_assert_uint_eq(reports_for(name2), 1);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(verify_swapped_lines)
+{
+	char *dir = tamper_dir();
+	load(dir, name2);
+	char *t = lines[10];
+	lines[10] = lines[11];
+	lines[11] = t;
+	store(dir, name2);
+	expect_error(dir, name2, 12, "out of order");
+	ck_assert(reported(ELOG_ERROR, name2, 11, "deleted before") ||
+		  reported(ELOG_ERROR, name2, 11, "out of order"));
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(verify_truncated_sealed_file)
+{
+	char *dir = tamper_dir();
+	load(dir, name2);
+	while (nlines > 15)
+		free(lines[--nlines]);
+	store(dir, name2);
+	expect_error(dir, name2, 16, "without its seal");
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(verify_truncated_newest_file)
+{
+	char *dir = tamper_dir();
+	load(dir, name3);
+	free(lines[--nlines]);
+	free(lines[--nlines]);
+	store(dir, name3);
+	expect_error(dir, name3, 20, "checkpoint records 21 lines");
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(verify_deleted_files_within_retention)
+{
+	char *dir = tamper_dir(), path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name2);
+	ck_assert_int_eq(unlink(path), 0);
+	expect_error(dir, name3, 1, "previous file (eve-2026-03-02) is missing");
+	snprintf(path, sizeof(path), "%s/%s", dir, name1);
+	ck_assert_int_eq(unlink(path), 0);
+	expect_error(dir, name3, 1, "previous file (eve-2026-03-02) is missing");
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(verify_deleted_oldest_file_and_expiry)
+{
+	char *dir = tamper_dir(), path[512];
+	struct elog_verify_result res;
+	snprintf(path, sizeof(path), "%s/%s", dir, name1);
+	ck_assert_int_eq(unlink(path), 0);
+	expect_error(dir, name2, 1, "previous file (eve-2026-03-01) is missing");
+	/* 61 days later the first day has expired: not an error */
+	ck_assert_int_eq(verify(dir, D0 + 61, &res), 0);
+	ck_assert_int_eq(verify(dir, D0 + 60, &res), 1);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(torn_last_line_reported_then_repaired)
+{
+	char *dir = tamper_dir(), path[512];
+	struct elog_verify_result res;
+	FILE *f;
+
+	load(dir, name3);
+	char *half = strndup(lines[5], 40);
+	store(dir, name3);
+	snprintf(path, sizeof(path), "%s/%s", dir, name3);
+	f = fopen(path, "a");
+	fputs(half, f);
+	fclose(f);
+	free(half);
+	ck_assert_int_eq(verify(dir, D0 + 2, &res), 0);
+	ck_assert(reported(ELOG_NOTICE, name3, 22, "torn last line"));
+	/* the writer cuts it, records it and continues */
+	make_log(dir, 0, 0, false);
+	sim_now = (D0 + 2) * DAY_US + 5;
+	struct elog_cfg cfg = { .dir = dir, .clock = sim_clock, .retention_days = 60 };
+	char err[256];
+	struct elog *l = elog_open(&cfg, err, sizeof(err));
+	ck_assert_msg(l, "%s", err);
+	json_t *ev = event(7);
+	elog_write(l, &ev, 1);
+	json_decref(ev);
+	ck_assert_int_eq(elog_close(l), 0);
+	ck_assert_int_eq(verify(dir, D0 + 2, &res), 0);
+	ck_assert(reported(ELOG_NOTICE, name3, 22, "cut a torn line of 40 bytes"));
+	load(dir, name3);
+	ck_assert_uint_eq(nlines, 23);
+	store(dir, name3);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(verify_truncated_compressed_file)
+{
+	char *dir = mkdir_tmp(), path[512], zname[64];
+	struct stat st;
+	make_log(dir, 3, 200, true);
+	elog_name_format(D0 + 1, ELOG_F_ZSTD, zname, sizeof(zname));
+	snprintf(path, sizeof(path), "%s/%s", dir, zname);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(truncate(path, st.st_size / 2), 0);
+	struct elog_verify_result res;
+	ck_assert_int_eq(verify(dir, D0 + 2, &res), 1);
+	bool found = false;
+	for (unsigned i = 0; i < nreps; i++)
+		found |= !strcmp(reps[i].file, zname) && strstr(reps[i].msg, "truncated");
+	if (!found)
+		dump_reports();
+	ck_assert(found);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(verify_changed_summary)
+{
+	char *dir = mkdir_tmp(), path[512], sname[64];
+	struct elog_verify_result res;
+	make_log(dir, 3, 20, true);
+	elog_name_format(D0 + 1, ELOG_F_SUMMARY, sname, sizeof(sname));
+	snprintf(path, sizeof(path), "%s/%s", dir, sname);
+	json_t *s = json_load_file(path, 0, NULL);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_ptr_nonnull(json_object_get(s, "mac"));
+	/* hide a unit from queries */
+	json_object_del(json_object_get(s, "unit"), "finance");
+	ck_assert_int_eq(json_dump_file(s, path, JSON_COMPACT), 0);
+	json_decref(s);
+	ck_assert_int_eq(verify(dir, D0 + 2, &res), 1);
+	ck_assert(reported(ELOG_ERROR, sname, 0, "MAC mismatch"));
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(retention_exact_boundaries)
+{
+	char *dir = mkdir_tmp(), path[512], n[64];
+	struct stat st;
+	int64_t today = D0 + 100;
+
+	for (int64_t d = today - 63; d <= today; d++) {
+		for (int k = 0; k < 3; k++) {
+			elog_name_format(d, (enum elog_file_kind)k, n, sizeof(n));
+			snprintf(path, sizeof(path), "%s/%s", dir, n);
+			FILE *f = fopen(path, "w");
+			fclose(f);
+		}
+	}
+	snprintf(path, sizeof(path), "%s/unrelated.json", dir);
+	fclose(fopen(path, "w"));
+	ck_assert_int_eq(elog_expire(dir, today, 60), 3 * 3);
+	for (int64_t d = today - 63; d <= today; d++) {
+		elog_name_format(d, ELOG_F_PLAIN, n, sizeof(n));
+		snprintf(path, sizeof(path), "%s/%s", dir, n);
+		ck_assert_int_eq(stat(path, &st) == 0, today - d <= 60);
+	}
+	ck_assert_int_eq(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/unrelated.json", dir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(writer_expires_at_rotation)
+{
+	char *dir = mkdir_tmp(), path[512];
+	struct stat st;
+	struct elog_stats s;
+	struct elog_cfg cfg = { .dir = dir, .clock = sim_clock, .retention_days = 60,
+				.compress = true };
+	char err[256];
+	struct elog *l;
+
+	sim_now = D0 * DAY_US;
+	l = elog_open(&cfg, err, sizeof(err));
+	ck_assert_ptr_nonnull(l);
+	for (int d = 0; d <= 62; d++) {
+		sim_now = (D0 + d) * DAY_US + 1000;
+		json_t *ev = event((unsigned)d);
+		elog_write(l, &ev, 1);
+		json_decref(ev);
+		/* day 0 stays until it is 61 days old */
+		snprintf(path, sizeof(path), "%s/%s.zst", dir, name1);
+		if (d >= 1)
+			ck_assert_int_eq(stat(path, &st) == 0, d <= 60);
+	}
+	elog_get_stats(l, &s);
+	ck_assert_uint_eq(s.expired, 2 * 2);  /* day 0 and 1, file and summary */
+	ck_assert_int_eq(elog_close(l), 0);
+	struct elog_verify_result res;
+	ck_assert_int_eq(verify(dir, D0 + 62, &res), 0);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(rejects_bad_events)
+{
+	char *dir = mkdir_tmp();
+	struct elog_cfg cfg = { .dir = dir, .clock = sim_clock };
+	char err[256];
+	struct elog_stats s;
+	struct elog *l;
+	json_t *ev[3] = { json_array(), json_pack("{s:s}", "event_type", "egw_seal"),
+			  json_object() };
+
+	sim_now = D0 * DAY_US;
+	l = elog_open(&cfg, err, sizeof(err));
+	ck_assert_uint_eq(elog_write(l, ev, 3), 0);
+	elog_get_stats(l, &s);
+	ck_assert_uint_eq(s.rejected, 3);
+	for (int i = 0; i < 3; i++)
+		json_decref(ev[i]);
+	ck_assert_int_eq(elog_close(l), 0);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(line_format_and_times)
+{
+	struct elog_line ln;
+	const char *why;
+	const char *good = "{\"a\":1,\"egw_seq\":12,\"egw_chain\":\""
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}";
+	int64_t us, t;
+	char buf[64];
+
+	ck_assert_int_eq(elog_line_parse(good, strlen(good), &ln, &why), 0);
+	ck_assert_uint_eq(ln.seq, 12);
+	ck_assert_uint_eq(ln.body_len, strlen(good) - 80);
+	ck_assert_int_eq(elog_line_parse(good, strlen(good) - 1, &ln, &why), -1);
+	ck_assert_int_eq(elog_line_parse("{}", 2, &ln, &why), -1);
+	ck_assert_int_eq(elog_ts_parse("2026-11-27T10:00:00.5+08:00", &us), 0);
+	ck_assert_int_eq(elog_ts_parse("2026-11-27T02:00:00.500000Z", &t), 0);
+	ck_assert_int_eq(us, t);
+	elog_ts_format(us, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "2026-11-27T02:00:00.500000+00:00");
+	ck_assert_int_eq(elog_ts_parse("2026-02-30", &us), -1);
+	ck_assert_int_eq(elog_ts_parse("2026-11-27T25:00", &us), -1);
+	ck_assert_int_eq(elog_time_arg("7d", 10 * DAY_US, &us), 0);
+	ck_assert_int_eq(us, 3 * DAY_US);
+	ck_assert_int_eq(elog_time_arg("7x", 10 * DAY_US, &us), -1);
+	ck_assert(elog_domain_match("mail.qq.com", "qq.com"));
+	ck_assert(elog_domain_match("QQ.com.", "qq.com"));
+	ck_assert(!elog_domain_match("xqq.com", "qq.com"));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("elog");
+	TCase *tc = tcase_create("elog");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, days_rotate_compress_summarise_verify);
+	tcase_add_test(tc, restart_same_day_and_later_day_continue_the_chain);
+	tcase_add_test(tc, verify_changed_byte);
+	tcase_add_test(tc, verify_deleted_line);
+	tcase_add_test(tc, verify_inserted_line);
+	tcase_add_test(tc, verify_swapped_lines);
+	tcase_add_test(tc, verify_truncated_sealed_file);
+	tcase_add_test(tc, verify_truncated_newest_file);
+	tcase_add_test(tc, verify_deleted_files_within_retention);
+	tcase_add_test(tc, verify_deleted_oldest_file_and_expiry);
+	tcase_add_test(tc, torn_last_line_reported_then_repaired);
+	tcase_add_test(tc, verify_truncated_compressed_file);
+	tcase_add_test(tc, verify_changed_summary);
+	tcase_add_test(tc, retention_exact_boundaries);
+	tcase_add_test(tc, writer_expires_at_rotation);
+	tcase_add_test(tc, rejects_bad_events);
+	tcase_add_test(tc, line_format_and_times);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
