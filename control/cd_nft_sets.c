@@ -15,7 +15,15 @@ struct elem {
 	uint8_t addr[16];
 };
 
+struct kept {
+	uint8_t family;
+	uint8_t addr[16];
+	uint64_t expires_us;
+};
+
 struct cd_nft_sets {
+	struct kept keep[CD_NFT_SETS_KEEP];
+	size_t n_keep;
 	char table[64];
 	unsigned timeout_s;
 	struct elem e[CD_NFT_SETS_BATCH];
@@ -136,4 +144,60 @@ int cd_nft_sets_flush(struct cd_nft_sets *s, char **err)
 uint64_t cd_nft_sets_added(const struct cd_nft_sets *s)
 {
 	return s->added;
+}
+
+void cd_nft_sets_remember(struct cd_nft_sets *s, int family, const uint8_t *addr,
+			  uint64_t now_us)
+{
+	size_t alen = family == AF_INET ? 4 : 16, victim = 0;
+	uint64_t exp = now_us + (uint64_t)s->timeout_s * 1000000u;
+
+	for (size_t i = 0; i < s->n_keep; i++) {
+		struct kept *k = &s->keep[i];
+		if (k->family == family && !memcmp(k->addr, addr, alen)) {
+			k->expires_us = exp;   /* re-adding resets the timeout */
+			return;
+		}
+		if (k->expires_us < s->keep[victim].expires_us)
+			victim = i;
+	}
+	if (s->n_keep < CD_NFT_SETS_KEEP)
+		victim = s->n_keep++;
+	s->keep[victim].family = (uint8_t)family;
+	memset(s->keep[victim].addr, 0, 16);
+	memcpy(s->keep[victim].addr, addr, alen);
+	s->keep[victim].expires_us = exp;
+}
+
+size_t cd_nft_sets_remembered(const struct cd_nft_sets *s, uint64_t now_us)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n_keep; i++)
+		n += s->keep[i].expires_us > now_us + 1000000u;
+	return n;
+}
+
+int cd_nft_sets_restore_text(const struct cd_nft_sets *s, uint64_t now_us,
+			     char *buf, size_t cap)
+{
+	size_t off = 0;
+	char a[INET6_ADDRSTRLEN];
+
+	if (cap)
+		buf[0] = '\0';
+	for (size_t i = 0; i < s->n_keep; i++) {
+		const struct kept *k = &s->keep[i];
+		int w;
+		if (k->expires_us <= now_us + 1000000u)
+			continue;
+		inet_ntop(k->family, k->addr, a, sizeof(a));
+		w = snprintf(buf + off, cap - off, "add element inet %s %s { %s timeout %llus }\n",
+			     s->table, k->family == AF_INET ? "flagged_v4" : "flagged_v6", a,
+			     (unsigned long long)((k->expires_us - now_us) / 1000000u));
+		if (w < 0 || (size_t)w >= cap - off)
+			return -1;
+		off += (size_t)w;
+	}
+	return (int)off;
 }

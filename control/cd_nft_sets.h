@@ -30,4 +30,18 @@ int cd_nft_sets_text(const struct cd_nft_sets *s, char *buf, size_t cap);
 int cd_nft_sets_flush(struct cd_nft_sets *s, char **err);
 uint64_t cd_nft_sets_added(const struct cd_nft_sets *s);
 
+/*
+ * Memory of what is flagged (at most CD_NFT_SETS_KEEP addresses; the one
+ * expiring first gives way), so that a kernel-mode reload, which replaces
+ * the table and its sets, restores them in the same transaction:
+ * cd_nft_sets_restore_text writes "add element ..." lines with the time
+ * each address has left (nothing for expired ones). Length or -1.
+ */
+#define CD_NFT_SETS_KEEP 4096
+void cd_nft_sets_remember(struct cd_nft_sets *s, int family, const uint8_t *addr,
+			  uint64_t now_us);
+int cd_nft_sets_restore_text(const struct cd_nft_sets *s, uint64_t now_us,
+			     char *buf, size_t cap);
+size_t cd_nft_sets_remembered(const struct cd_nft_sets *s, uint64_t now_us);
+
 #endif

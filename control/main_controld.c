@@ -140,8 +140,10 @@ static enum cd_verdict on_packet(void *arg, const struct cd_nfq_pkt *pkt, uint32
 		if (rc < 0)
 			d->inject_errors++;
 	}
-	if (dec.flag_dst && d->sets)
+	if (dec.flag_dst && d->sets) {
 		cd_nft_sets_add(d->sets, dec.pkt.family, dec.pkt.dst);
+		cd_nft_sets_remember(d->sets, dec.pkt.family, dec.pkt.dst, now);
+	}
 	if (d->dp && dec.final && dec.n_events) {
 		/* the flow's first decision: install it in the fast path */
 		struct egw_ipc_flow_verdict v;
@@ -272,6 +274,22 @@ static int reload_commit(void *arg, char *err, size_t errlen)
 		return -1;
 	}
 	cd_notify("RELOADING=1");
+	if (d->kernel_mode && d->sets && cd_nft_sets_remembered(d->sets, now_us())) {
+		/* the new table's flagged sets start empty: restore them in the
+		 * same transaction (docs/kernel-mode.md) */
+		size_t cap = strlen(d->next_ruleset) + CD_NFT_SETS_KEEP * 110 + 1;
+		char *rs = malloc(cap);
+		if (rs) {
+			size_t l = strlen(d->next_ruleset);
+			memcpy(rs, d->next_ruleset, l + 1);
+			if (cd_nft_sets_restore_text(d->sets, now_us(), rs + l, cap - l) >= 0) {
+				free(d->next_ruleset);
+				d->next_ruleset = rs;
+			} else {
+				free(rs);
+			}
+		}
+	}
 	if (d->dp_prepared) {
 		d->dp_prepared = false;
 		if (cd_dpipc_reload(d->dp, EGW_IPC_RELOAD_COMMIT, d->generation, "", 60000,

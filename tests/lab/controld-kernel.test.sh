@@ -10,6 +10,8 @@ source "$src/tests/lab/controld-common.sh"
 [ "$(id -u)" = 0 ] || { echo "needs root"; exit 1; }
 cd_setup egwt-controld-k$$ || exit 1
 cd_policy "$tmp/policy.cfg" closed
+# DNS to other servers goes to the control plane (for the tunnelling check)
+sed -i 's/violation = "drop"/violation = "punt"/' "$tmp/policy.cfg"
 
 cd_start "$tmp/policy.cfg" --kernel-mode --inside-if g0 --outside-if g1 || exit 1
 ip netns exec "$G" nft list table inet egw >/dev/null 2>&1 && ok "table inet egw applied" ||
@@ -41,8 +43,31 @@ sleep 0.3
 grep -h '"event_type":"http"' "$tmp"/log/*.json | grep -q '"hostname":"mail.qq.com"' &&
 	ok "http event logged" || fail "no http event"
 
-# A reload that the kernel refuses keeps the old ruleset (forced with a bad
-# table name would need a code change: use a policy that fails to load).
+# Tunnelling signs to an unapproved server: flagged in the table's set,
+# and the flag survives a reload (which replaces the table).
+long=$(head -c 60 /dev/urandom | base32 -w0 | tr -d '=' | tr 'A-Z' 'a-z' | cut -c1-45)
+dig_c @198.51.100.99 "$long.$long.t.example.net" >/dev/null 2>&1
+sleep 0.3
+ip netns exec "$G" nft list set inet egw flagged_v4 | grep -q 198.51.100.99 &&
+	ok "tunnel destination flagged in inet egw" || fail "not flagged in inet egw"
+out=$(dig_c @198.51.100.99 www.example.org 2>&1)
+echo "$out" | grep -qE 'timed out|no servers' && ok "flagged server blocked by the kernel" ||
+	fail "flagged server answers: $out"
+kill -HUP "$cd_pid"
+sleep 1.5
+grep -q 'reload by signal SIGHUP: ok' "$tmp/controld.log" && ok "SIGHUP reload in kernel mode" ||
+	fail "SIGHUP reload: $(tail -3 "$tmp/controld.log")"
+ip netns exec "$G" nft list set inet egw flagged_v4 | grep -q 198.51.100.99 &&
+	ok "flagged set restored in the reload's transaction" || fail "flag lost in the reload"
+# a policy the kernel would take but the parser refuses: the old ruleset stays
+printf 'version = 1;\nbogus = 1;\n' > "$tmp/bad.cfg"
+cp "$tmp/policy.cfg" "$tmp/good.cfg"; cp "$tmp/bad.cfg" "$tmp/policy.cfg"
+out=$("$build/control/egwctl" reload --socket "$tmp/run/controld.sock" 2>&1)
+[ $? = 1 ] && ok "bad reload refused: $(echo "$out" | head -1)" || fail "bad reload: $out"
+ip netns exec "$G" nft list table inet egw >/dev/null 2>&1 &&
+	dig_c @198.51.100.53 mail.qq.com | grep -q NXDOMAIN && ok "old ruleset still enforced" ||
+	fail "old ruleset lost"
+cp "$tmp/good.cfg" "$tmp/policy.cfg"
 cd_stop || fail "exit status"
 ip netns exec "$G" nft list table inet egw >/dev/null 2>&1 && fail "table inet egw left" ||
 	ok "table inet egw removed at exit"
