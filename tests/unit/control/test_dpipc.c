@@ -31,7 +31,8 @@ static int listen_at(const char *path)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ck_assert_uint_lt(strlen(path), sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	unlink(path);
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	ck_assert_int_eq(listen(fd, 1), 0);
@@ -55,7 +56,9 @@ static void *answer_reload(void *arg)
 
 	if (n == (ssize_t)sizeof(*m) && m->hdr.type == EGW_IPC_RELOAD) {
 		s->phase_seen = m->phase;
-		snprintf(s->path_seen, sizeof(s->path_seen), "%s", m->path);
+		size_t pl = strnlen(m->path, sizeof(s->path_seen) - 1);
+		memcpy(s->path_seen, m->path, pl);
+		s->path_seen[pl] = '\0';
 		memset(&r, 0, sizeof(r));
 		egw_ipc_hdr_init(&r.hdr, EGW_IPC_RELOAD_REPLY, sizeof(r), m->hdr.seq);
 		r.phase = m->phase;
