@@ -58,6 +58,48 @@ cd_pid=$first
 cd_stop
 [ -z "$(rules_left)" ] && ok "nothing left" || fail "left: $(rules_left)"
 
+# A full queue: the daemon stopped (SIGSTOP) with a queue of 2 packets.
+# closed: the overflow is dropped and counted; open: it passes.
+for mode in closed open; do
+	cd_policy "$tmp/policy.cfg" "$mode"
+	cd_start "$tmp/policy.cfg" --punt-iif g0 --queue-maxlen 2 || exit 1
+	ip netns exec "$S" socat -u UDP-RECV:9999,bind=198.51.100.80 OPEN:"$tmp/udp-$mode.out",creat,append &
+	rcv=$!
+	cd_pids+=($rcv)
+	sleep 0.3
+	kill -STOP "$cd_pid"
+	for i in $(seq 10); do
+		echo "pkt$i" | ip netns exec "$C" socat -u - UDP:198.51.100.80:9999
+	done
+	sleep 0.3
+	got=$(grep -c pkt "$tmp/udp-$mode.out" 2>/dev/null)
+	kill -CONT "$cd_pid"
+	sleep 0.5
+	st=$("$build/control/egwctl" stats --json --socket "$tmp/run/controld-ro.sock")
+	drops=$(echo "$st" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["queue"]["queue_full_dropped"])')
+	if [ "$mode" = closed ]; then
+		[ "${got:-0}" = 0 ] && [ "$drops" -ge 8 ] && ok "closed: full queue drops ($drops counted)" ||
+			fail "closed: $got passed while stopped, $drops counted"
+	else
+		[ "${got:-0}" -ge 8 ] && ok "open: full queue lets $got pass" ||
+			fail "open: only ${got:-0} passed while stopped"
+	fi
+	cd_stop
+	kill "$rcv" 2>/dev/null
+done
+
+# Fan-out over two queues: both bound, traffic inspected.
+cd_policy "$tmp/policy.cfg" closed
+cd_start "$tmp/policy.cfg" --punt-iif g0 --queue-num 3 --queues 2 || exit 1
+n=$(ip netns exec "$G" awk '$1 == 3 || $1 == 4' /proc/net/netfilter/nfnetlink_queue | wc -l)
+[ "$n" = 2 ] && ok "queues 3 and 4 bound" || fail "queues bound: $n"
+ip netns exec "$G" iptables-nft -t mangle -S EGW_PUNT | grep -q -- '--queue-balance 3:4' &&
+	ok "NFQUEUE rule balances over 3:4" || fail "no queue-balance rule"
+nx=0
+for i in 1 2 3 4; do dig_c @198.51.100.53 "m$i.gmail.com" | grep -q NXDOMAIN && nx=$((nx + 1)); done
+[ "$nx" = 4 ] && ok "every query inspected across the fan-out" || fail "$nx of 4 inspected"
+cd_stop
+
 # A bad policy: errors with file:line, non-zero exit, nothing installed.
 printf 'version = 2;\n' > "$tmp/bad.cfg"
 ip netns exec "$G" "$build/control/egw-controld" --config "$tmp/bad.cfg" \
