@@ -22,7 +22,11 @@ open(sys.argv[2], "wb").write(s.recv(4096))' "$tmp/notify.sock" "$tmp/notify.out
 cd_pids+=($!)
 notify_pid=$!
 for i in $(seq 50); do [ -S "$tmp/notify.sock" ] && break; sleep 0.1; done
-NOTIFY_SOCKET=$tmp/notify.sock cd_start "$tmp/policy.cfg" --punt-iif g0 || exit 1
+# a stand-in fast path receives the flow verdicts
+/usr/bin/python3 "$src/tests/lab/controld-fastpath-standin.py" "$tmp/dp.sock" "$tmp/dp.log" &
+cd_pids+=($!)
+for i in $(seq 50); do [ -S "$tmp/dp.sock" ] && break; sleep 0.1; done
+NOTIFY_SOCKET=$tmp/notify.sock cd_start "$tmp/policy.cfg" --punt-iif g0 --dataplane-sock "$tmp/dp.sock" || exit 1
 wait "$notify_pid" 2>/dev/null
 grep -q 'READY=1' "$tmp/notify.out" 2>/dev/null && ok "READY=1 sent to NOTIFY_SOCKET" ||
 	fail "no READY=1 notification"
@@ -87,6 +91,15 @@ echo "$ev" | grep '"event_type":"http"' | grep -q '"hostname":"mail.qq.com"' &&
 	ok "http event for the blocked Host" || fail "no http event"
 echo "$ev" | grep '"event_type":"alert"' | grep -q 'tunnel-suspect' &&
 	ok "tunnelling alert" || fail "no tunnel alert"
+
+# verdict feedback to the fast path
+grep -q 'FLOW_VERDICT proto=6 verdict=2 dport=80 reason=category:commercial-mail rule=policy.cfg:' "$tmp/dp.log" &&
+	ok "blocked HTTP flow sent to the fast path as RESET" || fail "no FLOW_VERDICT: $(cat "$tmp/dp.log")"
+grep -q 'FLOW_VERDICT proto=6 verdict=0 dport=80 reason=allowed' "$tmp/dp.log" &&
+	ok "allowed HTTP flow sent to the fast path as ALLOW" || fail "no ALLOW verdict"
+out=$("$build/control/egwctl" stats --json --socket "$tmp/run/controld-ro.sock" --dataplane-socket "$tmp/dp.sock")
+echo "$out" | grep -q '"rx_packets": 42' && echo "$out" | grep -q '"verdicts_sent"' &&
+	ok "egwctl stats shows both daemons" || fail "stats of both: $out"
 
 # egwctl stats against the read-only socket
 st=$("$build/control/egwctl" stats --json --socket "$tmp/run/controld-ro.sock" 2>&1)

@@ -17,7 +17,13 @@ trap 'cd_cleanup; cleanup_user' EXIT
 id "$user" >/dev/null 2>&1 || useradd --system --no-create-home -G egw-audit "$user" || exit 1
 
 cd_policy "$tmp/policy.cfg" closed
-cd_start "$tmp/policy.cfg" --punt-iif g0 || exit 1
+# a stand-in fast path that refuses the next reload it is asked to prepare
+/usr/bin/python3 "$src/tests/lab/controld-fastpath-standin.py" "$tmp/dp.sock" "$tmp/dp.log" \
+	--refuse-reload "policy.cfg:9: fast path says no" &
+sp=$!
+cd_pids+=($sp)
+for i in $(seq 50); do [ -S "$tmp/dp.sock" ] && break; sleep 0.1; done
+cd_start "$tmp/policy.cfg" --punt-iif g0 --dataplane-sock "$tmp/dp.sock" || exit 1
 ctl() { "$build/control/egwctl" "$@"; }
 
 dig_c @198.51.100.53 www.example.org | grep -q 'status: NOERROR' &&
@@ -29,6 +35,30 @@ stat -c '%U:%G %a' "$tmp/run/controld.sock" | grep -qx 'root:egw 660' &&
 stat -c '%U:%G %a' "$tmp/run/controld-ro.sock" | grep -qx 'root:egw-audit 660' &&
 	ok "controld-ro.sock is root:egw-audit 0660" || fail "ro sock: $(stat -c '%U:%G %a' "$tmp/run/controld-ro.sock")"
 chmod 755 "$tmp" "$tmp/run"
+
+# 0. one transaction across both daemons: the fast path refuses, so
+#    controld keeps its old policy too
+sed -i 's/"mail.qq.com", "gmail.com"/"mail.qq.com", "gmail.com", "example.org"/' "$tmp/policy.cfg"
+out=$(ctl reload --socket "$tmp/run/controld.sock" 2>&1)
+[ $? = 1 ] && echo "$out" | grep -q 'fast path says no' && ok "fast path refusal fails the reload: $(echo "$out" | head -1)" ||
+	fail "fast path refusal: $out"
+grep -q 'RELOAD phase=1 gen=1 path=.*policy.cfg' "$tmp/dp.log" && ok "fast path was asked to prepare" ||
+	fail "no PREPARE: $(cat "$tmp/dp.log")"
+grep -q 'RELOAD phase=2' "$tmp/dp.log" && fail "COMMIT sent after a refused prepare"
+dig_c @198.51.100.53 www.example.org | grep -q 'status: NOERROR' &&
+	ok "controld kept the old policy" || fail "controld applied a policy the fast path refused"
+# now a fast path that agrees (a new stand-in on the same socket)
+kill "$sp"; wait "$sp" 2>/dev/null
+/usr/bin/python3 "$src/tests/lab/controld-fastpath-standin.py" "$tmp/dp.sock" "$tmp/dp2.log" &
+cd_pids+=($!)
+sleep 2.5   # controld reconnects within a second
+out=$(ctl reload --socket "$tmp/run/controld.sock" 2>&1)
+[ $? = 0 ] && grep -q 'RELOAD phase=1' "$tmp/dp2.log" && grep -q 'RELOAD phase=2' "$tmp/dp2.log" &&
+	ok "both daemons prepared and committed" || fail "two-daemon reload: $out $(cat "$tmp/dp2.log")"
+dig_c @198.51.100.53 www.example.org | grep -q 'status: NXDOMAIN' &&
+	ok "new policy in force after the joint commit" || fail "joint commit not applied"
+sed -i 's/, "example.org"//' "$tmp/policy.cfg"
+ctl reload --socket "$tmp/run/controld.sock" >/dev/null 2>&1 || fail "reload back"
 
 # 1. SIGHUP with example.org added to the denied category
 sed -i 's/"mail.qq.com", "gmail.com"/"mail.qq.com", "gmail.com", "example.org"/' "$tmp/policy.cfg"
