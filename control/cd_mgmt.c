@@ -207,11 +207,8 @@ fail:
 
 static void drop_client(struct cd_mgmt *m, size_t i)
 {
-	char who[128];
-
 	if (m->c[i].prepared) {
 		m->ops.reload_abort(m->ops.arg);
-		cd_mgmt_describe_peer(&m->c[i].cred, who, sizeof(who));
 		m->ops.audit(m->ops.arg, &m->c[i].cred, "reload abort (connection closed)", "ok");
 	}
 	close(m->c[i].fd);

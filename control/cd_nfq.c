@@ -47,31 +47,73 @@ void cd_nfq_cfg_default(struct cd_nfq_cfg *c)
 	c->fail_open = false;
 }
 
+struct stray {
+	uint32_t id[64];
+	size_t n;
+};
+
+/* A packet that arrives while we wait for a config ack: remember it, to
+ * give it back to the hook (NF_REPEAT) so that it is queued again. */
+static int on_stray(const struct nlmsghdr *nlh, void *data)
+{
+	struct stray *st = data;
+	struct nlattr *attr[NFQA_MAX + 1] = { 0 };
+	const struct nfqnl_msg_packet_hdr *ph;
+
+	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR] ||
+	    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) < sizeof(*ph))
+		return MNL_CB_OK;
+	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+	if (st->n < sizeof(st->id) / sizeof(st->id[0]))
+		st->id[st->n++] = ntohl(ph->packet_id);
+	return MNL_CB_OK;
+}
+
 /* Send one config message and wait for its ack. 0 or -errno. */
 static int send_ack(struct qsock *s, struct nlmsghdr *nlh)
 {
-	char buf[CFGBUF];
 	static unsigned seqgen;
 	unsigned seq = (unsigned)time(NULL) + ++seqgen;
+	struct stray st = { .n = 0 };
+	char *buf = malloc(RXBUF);
 	ssize_t r;
+	int rc = -EIO;
 
+	if (!buf)
+		return -ENOMEM;
 	nlh->nlmsg_flags |= NLM_F_ACK;
 	nlh->nlmsg_seq = seq;
-	if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
+	if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0) {
+		rc = -errno;
+		goto out;
+	}
 	for (;;) {
-		r = mnl_socket_recvfrom(s->nl, buf, sizeof(buf));
+		r = mnl_socket_recvfrom(s->nl, buf, RXBUF);
 		if (r < 0) {
 			if (errno == ENOBUFS || errno == EINTR)
 				continue;
-			return -errno;
+			rc = -errno;
+			break;
 		}
-		int rc = mnl_cb_run(buf, (size_t)r, seq, s->portid, NULL, NULL);
-		if (rc < 0)
-			return -errno;
-		if (rc == MNL_CB_STOP)
-			return 0;
+		int cr = mnl_cb_run(buf, (size_t)r, seq, s->portid, on_stray, &st);
+		if (cr < 0) {
+			rc = -errno;
+			break;
+		}
+		if (cr == MNL_CB_STOP) {
+			rc = 0;
+			break;
+		}
 	}
+	for (size_t i = 0; i < st.n; i++) {
+		char v[CFGBUF];
+		struct nlmsghdr *vh = nfq_nlmsg_put(v, NFQNL_MSG_VERDICT, s->num);
+		nfq_nlmsg_verdict_put(vh, (int)st.id[i], NF_REPEAT);
+		(void)mnl_socket_sendto(s->nl, vh, vh->nlmsg_len);
+	}
+out:
+	free(buf);
+	return rc;
 }
 
 static int cfg_flags(struct qsock *s, bool fail_open)

@@ -88,6 +88,24 @@ for mode in closed open; do
 	kill "$rcv" 2>/dev/null
 done
 
+# fail_mode changed by a reload: closed -> open takes effect (queue flag
+# and the rule's bypass): with the daemon killed, traffic passes.
+cd_policy "$tmp/policy.cfg" closed
+cd_start "$tmp/policy.cfg" --punt-iif g0 || exit 1
+cd_policy "$tmp/policy.cfg" open
+"$build/control/egwctl" reload --socket "$tmp/run/controld.sock" >/dev/null || fail "reload to open"
+ip netns exec "$G" iptables-nft -t mangle -S EGW_PUNT | grep -q -- '--queue-bypass' &&
+	ok "reload to fail open: rule has bypass" || fail "no bypass after reload"
+out=$(dig_c @198.51.100.53 mail.qq.com 2>&1)
+echo "$out" | grep -q NXDOMAIN && ok "still inspecting after the fail-mode reload" ||
+	fail "after fail-mode reload: $out"
+kill -9 "$cd_pid"; wait "$cd_pid" 2>/dev/null
+out=$(dig_c @198.51.100.53 www.example.org +short 2>&1)
+[ "$out" = 198.51.100.80 ] && ok "killed after reload to open: traffic passes" ||
+	fail "killed after reload to open: $out"
+cd_start "$tmp/policy.cfg" --punt-iif g0 || exit 1
+cd_stop
+
 # Fan-out over two queues: both bound, traffic inspected.
 cd_policy "$tmp/policy.cfg" closed
 cd_start "$tmp/policy.cfg" --punt-iif g0 --queue-num 3 --queues 2 || exit 1
