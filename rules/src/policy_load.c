@@ -163,7 +163,7 @@ struct egw_policy *egw_policy_load(const char *path, struct egw_diag *diag)
 				display_file(c, config_error_file(&cf)),
 				(unsigned)config_error_line(&cf)
 			};
-			perr_at(c, &l, "%s (libconfig stops at the first syntax error)",
+			perr_at(c, &l, "%s (libconfig stops at the first such error)",
 				config_error_text(&cf));
 		}
 		goto err;
