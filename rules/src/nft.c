@@ -71,7 +71,7 @@ static bool policy_ok(const struct egw_policy *p)
 static bool opts_ok(const struct egw_nft_opts *o)
 {
 	unsigned count = o->queue_count ? o->queue_count : 1;
-	if (!nft_identifier_ok(o->table))
+	if (o->table && !nft_identifier_ok(o->table))
 		return false;
 	if (o->inside_if && !nft_ifname_ok(o->inside_if))
 		return false;
@@ -79,7 +79,7 @@ static bool opts_ok(const struct egw_nft_opts *o)
 		return false;
 	if ((unsigned)o->queue_num + count - 1 > 65535)
 		return false;
-	if (o->punt_mark == 0 || o->punt_mark > UINT32_MAX - 3)
+	if (o->punt_mark > UINT32_MAX - 3)
 		return false;
 	return o->queue_mode == EGW_NFT_QUEUE_NATIVE || o->queue_mode == EGW_NFT_QUEUE_MARK;
 }
@@ -315,12 +315,14 @@ static void forward_chain(struct nft_ctx *c)
 	chain_comment(c, "the exit: runs before iptables mangle (-150), where the NFQUEUE rule of mark mode sits");
 	snprintf(m, sizeof(m), "ct mark 0x%08x", c->m_block);
 	rule(c, m, "drop", NULL, "flow blocked by the control plane");
-	rule(c, "ip daddr @flagged_v4", "drop", NULL, "destination flagged by the control plane");
-	rule(c, "ip6 daddr @flagged_v6", "drop", NULL, "destination flagged by the control plane");
 	rule(c, "ct state invalid", "drop", NULL, "not part of a valid flow");
 	rule(c, "ct state related", "accept", NULL, "policy.md 4: ICMP errors etc. of allowed flows");
 	rule(c, "ct state established ct direction reply", "accept", NULL,
 	     "policy.md 4: replies of allowed flows");
+	/* after the replies (most packets): a flow to a flagged address dies
+	 * with its original direction */
+	rule(c, "ip daddr @flagged_v4", "drop", NULL, "destination flagged by the control plane");
+	rule(c, "ip6 daddr @flagged_v6", "drop", NULL, "destination flagged by the control plane");
 	snprintf(m, sizeof(m), "ct state established ct mark != 0x%08x", c->m_pending);
 	rule(c, m, "accept", NULL, "later packets of allowed flows");
 	rule(c, "ct state established", c->punt, NULL,
@@ -561,6 +563,15 @@ char *egw_nft_compile(const struct egw_policy *p, const struct egw_nft_opts *o)
 		errno = EINVAL;
 		return NULL;
 	}
+	/* zeroed fields mean their defaults */
+	struct egw_nft_opts eff = *o;
+	if (!eff.table)
+		eff.table = "egw";
+	if (!eff.punt_mark)
+		eff.punt_mark = EGW_NFT_PUNT_MARK_DEFAULT;
+	if (!eff.queue_count)
+		eff.queue_count = 1;
+	o = &eff;
 	struct nft_ctx c = { .p = p, .o = o };
 	c.file = base_name(p->path);
 	c.m_punt = o->punt_mark;

@@ -20,6 +20,7 @@ src=$(cd "${2:?usage: nft-load.test.sh BUILD_DIR SOURCE_DIR}" && pwd)
 egwctl=$build/control/egwctl
 ns=egwt-nft-$$
 tmp=$(mktemp -d)
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	ip netns del "$ns" 2>/dev/null || true
 	rm -rf "$tmp"

@@ -23,6 +23,7 @@ id=$$
 GW=egwt-nft-gw-$id NET=egwt-nft-net-$id T1=egwt-nft-t1-$id T2=egwt-nft-t2-$id RG=egwt-nft-rg-$id
 tmp=$(mktemp -d)
 pids=()
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
@@ -207,5 +208,19 @@ if [ $((after - before)) -eq 1 ]; then
 else
 	bad "packets punted after 'allowed': $((after - before)) (want 1)"
 fi
+
+# a destination the control plane flags: dropped, also for a running flow
+x "$T1" ping -i 0.2 -c 40 -W 1 203.0.113.80 > "$tmp/ping.txt" 2>&1 &
+pinger=$!
+pids+=("$pinger")
+sleep 1
+x "$GW" nft add element inet egw flagged_v4 '{ 203.0.113.80 timeout 1m }'
+wait "$pinger" || true
+got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$tmp/ping.txt")
+if [ -n "$got" ] && [ "$got" -ge 2 ] && [ "$got" -le 25 ]; then
+	ok "flagging 203.0.113.80 stops a running ping ($got of 40 answered)"; else
+	bad "flagged destination: $got of 40 pings answered"; fi
+if pings "$T1" 203.0.113.80; then bad "flagged 203.0.113.80 reached"; else
+	ok "flagged 203.0.113.80 unreachable for new flows"; fi
 
 exit "$fail"

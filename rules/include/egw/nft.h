@@ -23,6 +23,7 @@ enum egw_nft_queue_mode {
 	EGW_NFT_QUEUE_MARK,
 };
 
+/* A zero (NULL) table, queue_count or punt_mark means its default. */
 struct egw_nft_opts {
 	const char *table;         /* default "egw" (family inet) */
 	enum egw_nft_queue_mode queue_mode;
@@ -53,8 +54,8 @@ struct egw_nft_opts {
 
 void egw_nft_opts_default(struct egw_nft_opts *o);
 /* NULL with errno set on failure: ENOMEM, or EINVAL for bad options (table
- * not an identifier, bad interface name, queue range past 65535, punt_mark 0
- * or above 0xfffffffc) or a policy whose indices are out of range. o NULL:
+ * not an identifier, bad interface name, queue range past 65535, punt_mark
+ * above 0xfffffffc) or a policy whose indices are out of range. o NULL:
  * defaults. Each rule carries a comment with its policy location
  * ("policy.cfg:42"). */
 char *egw_nft_compile(const struct egw_policy *p, const struct egw_nft_opts *o);

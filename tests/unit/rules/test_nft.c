@@ -307,6 +307,13 @@ START_TEST(nested_unit_prefixes_longest_wins)
 	F.u0_pfx[1] = pfx("::/0");
 	t = compile();
 	HAS(t, "elements = { ::/0 : goto profile_0 }");
+	/* IPv6: a /64 of health inside finance's ::/0 */
+	struct egw_prefix v6[2] = { pfx("10.2.0.0/16"), pfx("2001:db8:1:2::/64") };
+	F.units[1].prefixes = (struct egw_prefix_list){ v6, 2 };
+	t = compile();
+	HAS(t, "elements = { ::-2001:db8:1:1:ffff:ffff:ffff:ffff : goto profile_0, "
+	       "2001:db8:1:2::/64 : goto profile_1, "
+	       "2001:db8:1:3::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff : goto profile_0 }");
 }
 END_TEST
 
@@ -315,7 +322,8 @@ START_TEST(forward_order_and_state)
 	fx_init();
 	const char *t = compile();
 	BEFORE(t, "ct mark 0x00e90003 counter drop", "ct state established ct direction reply counter accept");
-	BEFORE(t, "ip daddr @flagged_v4 counter drop", "ct state established ct direction reply");
+	BEFORE(t, "ct state established ct direction reply", "ip daddr @flagged_v4 counter drop");
+	BEFORE(t, "ip daddr @flagged_v4 counter drop", "ct state established ct mark != 0x00e90004 counter accept");
 	HAS(t, "ip6 daddr @flagged_v6 counter drop");
 	HAS(t, "ct state invalid counter drop");
 	HAS(t, "ct state established ct mark != 0x00e90004 counter accept");
@@ -593,7 +601,7 @@ START_TEST(bad_options_rejected)
 {
 	fx_init();
 	struct egw_nft_opts o;
-	const char *bad_tables[] = { "", "1egw", "egw;flush ruleset", "e g w", "egw\"", NULL };
+	const char *bad_tables[] = { "", "1egw", "egw;flush ruleset", "e g w", "egw\"" };
 	for (size_t i = 0; i < sizeof(bad_tables) / sizeof(bad_tables[0]); i++) {
 		egw_nft_opts_default(&o);
 		o.table = bad_tables[i];
@@ -613,8 +621,15 @@ START_TEST(bad_options_rejected)
 	o.queue_count = 2;
 	ck_assert_ptr_null(egw_nft_compile(&F.p, &o));
 	egw_nft_opts_default(&o);
-	o.punt_mark = 0;
+	o.punt_mark = 0xfffffffd;
 	ck_assert_ptr_null(egw_nft_compile(&F.p, &o));
+	/* zeroed options are the defaults */
+	struct egw_nft_opts zero;
+	memset(&zero, 0, sizeof(zero));
+	const char *t = compile_with(&zero);
+	HAS(t, "delete table inet egw\n");
+	HAS(t, "counter queue num 0 comment");
+	HAS(t, "ct mark != 0x00e90004 counter accept");
 	/* a policy whose indices point nowhere */
 	egw_nft_opts_default(&o);
 	F.units[1].profile = 7;
