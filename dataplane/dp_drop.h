@@ -43,7 +43,8 @@
 	X(PUNT_FAIL_CLOSED, "punt-fail-closed") \
 	X(PUNT_TX, "punt-tx-full") \
 	X(TX_FULL, "tx-full") \
-	X(FLOW_ALLOC, "flow-alloc")
+	X(FLOW_ALLOC, "flow-alloc") \
+	X(CONTROL, "control-plane")
 
 enum dp_drop {
 	DP_DROP_NONE = 0,

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <egw/dns_msg.h>
+#include <egw/ipc.h>
 
 #include "dp_parse.h"
 #include "dp_policy.h"
@@ -78,7 +79,7 @@ static enum dp_disp disposition(struct dp_worker *w, const struct dp_tables *t,
 	case DP_ACT_ALLOW:
 		return DP_DISP_FORWARD;
 	case DP_ACT_PUNT:
-		if (w->ctl_up) {
+		if (__atomic_load_n(&w->ctl_up, __ATOMIC_RELAXED)) {
 			w->st.punts++;
 			return DP_DISP_PUNT;
 		}
@@ -299,4 +300,54 @@ bool dp_worker_from_outside(struct dp_worker *w, const struct dp_tables *t,
 		return false;
 	uint32_t cls = dp_tables_class(t, p.family, p.dst);
 	return t->class_unit[cls] >= 0 || dp_tables_terminal(t, p.family, p.dst) != NULL;
+}
+
+/* The packet fields dp_policy_decide reads, rebuilt from a flow. */
+static void pkt_of_flow(const struct dp_flow *f, struct dp_pkt *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = f->key.family;
+	p->proto = f->key.proto;
+	memcpy(p->src, f->key.in_ip, 16);
+	memcpy(p->dst, f->key.out_ip, 16);
+	memcpy(p->src_mac, f->src_mac, 6);
+	p->sport = f->key.in_port;
+	p->dport = f->key.out_port;
+	p->l4_known = f->key.kind == DP_FK_FLOW;
+	p->is_frag = f->key.kind == DP_FK_FRAG;
+}
+
+void dp_worker_rebind(struct dp_worker *w, const struct dp_tables *t)
+{
+	for (uint32_t i = w->ft.lru_head; i != DP_FLOW_NIL; i = w->ft.flows[i].lru_next) {
+		struct dp_flow *f = &w->ft.flows[i];
+		struct dp_pkt p;
+		pkt_of_flow(f, &p);
+		dp_policy_decide(t, &p, &f->verdict);
+	}
+}
+
+int dp_worker_install(struct dp_worker *w, const struct egw_ipc_flow_verdict *v)
+{
+	struct dp_flow_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.family = v->family;
+	k.proto = v->proto;
+	memcpy(k.in_ip, v->src_ip, 16);
+	memcpy(k.out_ip, v->dst_ip, 16);
+	k.in_port = v->src_port;
+	k.out_port = v->dst_port;
+	struct dp_flow *f = dp_flow_lookup(&w->ft, &k, dp_flow_hash(&k));
+	if (!f)
+		return -ENOENT;
+	f->verdict.reason = DP_R_CONTROL;
+	if (v->verdict == EGW_IPC_V_ALLOW) {
+		f->verdict.action = DP_ACT_ALLOW;
+		f->verdict.drop = DP_DROP_NONE;
+	} else {
+		f->verdict.action = DP_ACT_DROP;
+		f->verdict.drop = DP_DROP_CONTROL;
+	}
+	return 0;
 }

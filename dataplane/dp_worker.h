@@ -38,7 +38,7 @@ struct dp_stats {
 
 struct dp_worker {
 	alignas(64) unsigned id;
-	bool ctl_up;                 /* a control plane takes punts */
+	bool ctl_up;                 /* a control plane takes punts (atomic) */
 	struct dp_flow_table ft;
 	struct dp_event_buf ev;
 	struct dp_stats st;
@@ -58,6 +58,21 @@ void dp_worker_tick(struct dp_worker *w, const struct dp_tables *t, uint64_t now
 
 /* End every flow now with reason ("shutdown", "reload"), emitting events. */
 void dp_worker_flush(struct dp_worker *w, const struct dp_tables *t, const char *reason);
+
+/*
+ * After a reload: re-decide every flow's verdict under the new tables t
+ * (the flows stay: replies keep passing, nothing is lost; a flow the new
+ * policy forbids is dropped from its next packet on). After this the worker
+ * holds no pointer into the old tables or policy.
+ */
+void dp_worker_rebind(struct dp_worker *w, const struct dp_tables *t);
+
+/*
+ * A control-plane verdict for a punted flow (src = the inside end). Returns
+ * 0, or -ENOENT when this worker has no such flow.
+ */
+struct egw_ipc_flow_verdict;
+int dp_worker_install(struct dp_worker *w, const struct egw_ipc_flow_verdict *v);
 
 /* For replay: does this frame come from the outside? True when it belongs
  * to a flow as its reply, or its destination is inside a unit. */
