@@ -225,8 +225,10 @@ static int logs_query(int argc, char **argv)
 	if (ctl_log_dir(o.dir, o.config, dir, sizeof(dir)) < 0)
 		return 2;
 	first = o.f.since_us == INT64_MIN ? 0 : elog_day_of_us(o.f.since_us);
+	/* An event is in the file of the day it was written, which can be the
+	 * day after its timestamp (batches written just after midnight). */
 	last = o.f.until_us == INT64_MAX ? elog_day_of_us(o.now) + 1 :
-	       elog_day_of_us(o.f.until_us - 1);
+	       elog_day_of_us(o.f.until_us - 1) + 1;
 	if (first < 0)
 		first = 0;
 	if (!o.json)

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* The behaviour-log writer: see elog.h. */
 #include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +44,15 @@ struct elog {
 
 	char *buf;              /* pending lines [off, len) */
 	size_t off, len, cap;
+
+	/* background archiving (archive_main) */
+	pthread_t arch_thread;
+	bool arch_running;
+	bool arch_again;        /* a rotation happened while it was busy */
+	atomic_bool arch_done;
+	int64_t arch_skip, arch_today;
+	struct elog_mac *arch_mac;
+	atomic_uint_fast64_t arch_errors, arch_expired;
 
 	uint64_t gap_lost;      /* events dropped since the last written gap */
 	int64_t gap_from, gap_to;
@@ -92,6 +104,21 @@ static int reserve(struct elog *l, size_t more)
 	return 0;
 }
 
+/* Decimal digits of v at out (no NUL); returns their number (<= 20). */
+static size_t format_u64(char *out, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
 /* Serialise ev, chain it and queue it. 0, -EINVAL (bad event), -ENOMEM. */
 static int queue_line(struct elog *l, json_t *ev)
 {
@@ -108,12 +135,19 @@ static int queue_line(struct elog *l, json_t *ev)
 	if (n < 3 || n > ELOG_MAX_LINE - 128 || p[0] != '{' || p[n - 1] != '}')
 		return -EINVAL;
 	n--; /* drop the closing brace */
-	n += (size_t)snprintf(p + n, LINE_ROOM - n, ELOG_SEQ_PREFIX "%llu",
-			      (unsigned long long)(l->seq + 1));
+	/* the fixed suffix (elog_format.h), without printf: it is per line */
+	memcpy(p + n, ELOG_SEQ_PREFIX, sizeof(ELOG_SEQ_PREFIX) - 1);
+	n += sizeof(ELOG_SEQ_PREFIX) - 1;
+	n += format_u64(p + n, l->seq + 1);
 	if (elog_mac_chain(l->mac, l->chain, p, n, chain) < 0)
 		return -EIO;
+	memcpy(p + n, ELOG_CHAIN_PREFIX, sizeof(ELOG_CHAIN_PREFIX) - 1);
+	n += sizeof(ELOG_CHAIN_PREFIX) - 1;
 	elog_hex(chain, ELOG_CHAIN_LEN, hex);
-	n += (size_t)snprintf(p + n, LINE_ROOM - n, ELOG_CHAIN_PREFIX "%s\"}\n", hex);
+	memcpy(p + n, hex, ELOG_HEX_LEN);
+	n += ELOG_HEX_LEN;
+	memcpy(p + n, "\"}\n", 3);
+	n += 3;
 	if (l->syslog) {
 		int64_t t = now_us(l);
 		elog_syslog_send(l->syslog, p, n - 1, t, t);
@@ -255,29 +289,65 @@ static int start_file(struct elog *l, int64_t prev_day, const uint8_t *prev_chai
 	return flush_buf(l);
 }
 
-static void archive_and_expire(struct elog *l)
+/*
+ * Archiving (summary, compression) of closed days and expiry run in a
+ * background thread: compressing a large day takes seconds, during which
+ * the writer must keep writing. The thread touches only files of days other
+ * than arch_skip (the day being written) and reads only fields of struct
+ * elog that never change after elog_open, plus its own MAC context.
+ */
+static void *archive_main(void *arg)
 {
+	struct elog *l = arg;
 	DIR *d = opendir(l->dir);
 	struct dirent *de;
 	char err[512];
-	int64_t today = elog_day_of_us(now_us(l));
 
 	if (d) {
 		while ((de = readdir(d))) {
 			int64_t day;
 			enum elog_file_kind kind;
 			if (elog_name_parse(de->d_name, &day, &kind) < 0 ||
-			    kind != ELOG_F_PLAIN || day == l->day)
+			    kind != ELOG_F_PLAIN || day == l->arch_skip)
 				continue;
-			if (elog_archive_day(l->dir, day, l->compress, l->zlevel, l->mac, err,
-					     sizeof(err)) < 0)
-				l->st.archive_errors++;
+			if (elog_archive_day(l->dir, day, l->compress, l->zlevel, l->arch_mac,
+					     err, sizeof(err)) < 0)
+				atomic_fetch_add(&l->arch_errors, 1);
 		}
 		closedir(d);
 	}
-	int n = elog_expire(l->dir, today, l->retention_days);
+	int n = elog_expire(l->dir, l->arch_today, l->retention_days);
 	if (n > 0)
-		l->st.expired += (uint64_t)n;
+		atomic_fetch_add(&l->arch_expired, (uint64_t)n);
+	atomic_store(&l->arch_done, true);
+	return NULL;
+}
+
+void elog_sync(struct elog *l)
+{
+	if (l->arch_running) {
+		pthread_join(l->arch_thread, NULL);
+		l->arch_running = false;
+	}
+}
+
+static void archive_and_expire(struct elog *l)
+{
+	if (l->arch_running) {
+		if (!atomic_load(&l->arch_done)) {
+			l->arch_again = true; /* still busy: again when it is done */
+			return;
+		}
+		elog_sync(l);
+	}
+	l->arch_again = false;
+	l->arch_skip = l->day;
+	l->arch_today = elog_day_of_us(now_us(l));
+	atomic_store(&l->arch_done, false);
+	if (pthread_create(&l->arch_thread, NULL, archive_main, l) == 0)
+		l->arch_running = true;
+	else
+		archive_main(l);
 }
 
 /* Seal the current file and start the file of day. 0, or -errno (retry later). */
@@ -394,12 +464,16 @@ int elog_flush(struct elog *l)
 int elog_tick(struct elog *l)
 {
 	ready(l, now_us(l));
+	if (l->arch_again && atomic_load(&l->arch_done))
+		archive_and_expire(l);
 	return flush_buf(l);
 }
 
 void elog_get_stats(const struct elog *l, struct elog_stats *st)
 {
 	*st = l->st;
+	st->archive_errors = atomic_load(&l->arch_errors);
+	st->expired = atomic_load(&l->arch_expired);
 	elog_syslog_counts(l->syslog, &st->syslog_sent, &st->syslog_dropped);
 }
 
@@ -573,7 +647,8 @@ struct elog *elog_open(const struct elog_cfg *cfg, char *err, size_t errlen)
 		goto fail;
 	}
 	l->mac = elog_mac_new(l->key);
-	if (!l->mac)
+	l->arch_mac = elog_mac_new(l->key);
+	if (!l->mac || !l->arch_mac)
 		goto fail_msg;
 	if (cfg->syslog_proto) {
 		l->syslog = elog_syslog_open((enum elog_syslog_proto)cfg->syslog_proto,
@@ -589,6 +664,13 @@ struct elog *elog_open(const struct elog_cfg *cfg, char *err, size_t errlen)
 	if (l->head_fd < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	/* one writer per directory: two would fork the chain */
+	if (flock(l->head_fd, LOCK_EX | LOCK_NB) < 0) {
+		rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		snprintf(err, errlen, "%s: %s", l->dir, rc == -EBUSY ?
+			 "another writer is using this log directory" : strerror(errno));
 		goto fail;
 	}
 	rc = resume(l, elog_day_of_us(now_us(l)), err, errlen);
@@ -616,6 +698,13 @@ int elog_close(struct elog *l)
 
 	if (!l)
 		return 0;
+	elog_sync(l);
+	if (l->arch_again && l->arch_mac) {
+		/* catch up before leaving */
+		l->arch_skip = l->day;
+		l->arch_today = elog_day_of_us(now_us(l));
+		archive_main(l);
+	}
 	if (l->fd >= 0) {
 		rc = flush_buf(l);
 		if (rc == 0 && l->gap_lost) {
@@ -632,6 +721,7 @@ int elog_close(struct elog *l)
 		close(l->head_fd);
 	elog_syslog_close(l->syslog);
 	elog_mac_free(l->mac);
+	elog_mac_free(l->arch_mac);
 	explicit_bzero(l->key, sizeof(l->key));
 	free(l->buf);
 	free(l->dir);

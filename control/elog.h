@@ -21,7 +21,8 @@
  * are counted (stats.failed) and, when writing resumes, an egw_gap line
  * records how many were lost and when. Nothing already written is touched.
  *
- * Thread safety: a struct elog belongs to one thread at a time.
+ * Thread safety: a struct elog belongs to one thread at a time (its own
+ * archiving thread works only on closed days' files).
  * Errors: constructors return NULL and set errno (and a message in err);
  * other functions return 0 or -errno.
  */
@@ -93,6 +94,12 @@ int elog_flush(struct elog *l);
 /* Call every ELOG_TICK_MS: rotates at UTC midnight, flushes. 0 or -errno. */
 int elog_tick(struct elog *l);
 void elog_get_stats(const struct elog *l, struct elog_stats *st);
+/*
+ * Closed days are summarised, compressed and expired by a background thread
+ * started at open and at each rotation (so that compressing a large day
+ * never stalls writing). Wait for it to finish (elog_close does too).
+ */
+void elog_sync(struct elog *l);
 /* Flush, write the checkpoint and free. The day's file stays open for
  * appending at the next elog_open(). 0, or -errno when data was lost. */
 int elog_close(struct elog *l);

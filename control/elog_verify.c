@@ -507,7 +507,7 @@ int elog_verify(const struct elog_verify_opts *o, struct elog_verify_result *res
 		prev_sealed = v.sealed && !v.read_error;
 		memcpy(prev_chain, v.last_chain, ELOG_CHAIN_LEN);
 	}
-	if (n && head.valid && head.day > days[n - 1].day) {
+	if (head.valid && (n == 0 || head.day > days[n - 1].day)) {
 		elog_name_format(head.day, ELOG_F_PLAIN, name, sizeof(name));
 		report(o->arg, ELOG_ERROR, name, 0, "missing: the checkpoint names it");
 		res->errors++;

@@ -72,6 +72,14 @@ expect 0 --unit nosuch
 "$ctl" logs query --dir "$work/log" >/dev/null 2>"$work/err" && fail "damaged file not reported by query"
 grep -q 'eve-2026-01-02.json.zst' "$work/err" || fail "query error does not name the file"
 
+# an event stamped just before midnight but written just after is in the
+# next day's file: a query up to midnight still finds it
+rm -rf "$work/log" && ELOG_TOOL_LAG_US=1000000 "$tool" gen "$work/log" 2026-01-01 3 1000 >/dev/null
+expect 1000 --since 2026-01-02 --until 2026-01-03
+[ "$("$ctl" logs query --dir "$work/log" --json --since 2026-01-02 --until 2026-01-03 |
+     tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["timestamp"])')" = \
+  "2026-01-02T23:59:59.000000+00:00" ] || fail "the event written after midnight was not found"
+
 # verify names the file and line of a changed line in the open day
 rm -rf "$work/log" && "$tool" gen "$work/log" 2026-01-01 2 50 none >/dev/null
 cp "$work/log/eve-2026-01-02.json" "$work/orig"

@@ -4,6 +4,7 @@
  *   elog_tool gen DIR FIRST_DAY DAYS PER_DAY [zstd|none] [RETENTION]
  *       PER_DAY events a day over DAYS simulated days (clock set by the tool),
  *       rotating at each UTC midnight; events are numbered by flow_id.
+ *       ELOG_TOOL_LAG_US: events carry a timestamp that much older.
  *   elog_tool stream DIR
  *       real clock, events without end; after every flush prints
  *       "flushed N" (N events handed to the kernel). For kill -9 tests.
@@ -81,6 +82,9 @@ static int gen(int argc, char **argv)
 		cfg.compress = strcmp(argv[6], "none") != 0;
 	if (argc > 7)
 		cfg.retention_days = (unsigned)atoi(argv[7]);
+	/* events stamped this long before they are written (fast-path batches) */
+	const char *lagenv = getenv("ELOG_TOOL_LAG_US");
+	int64_t lag = lagenv ? atoll(lagenv) : 0;
 	sim_now = first * 86400LL * 1000000;
 	struct elog *l = elog_open(&cfg, err, sizeof(err));
 	if (!l) {
@@ -91,7 +95,7 @@ static int gen(int argc, char **argv)
 		for (int i = 0; i < per; i++) {
 			sim_now = (first + d) * 86400LL * 1000000 +
 				  (int64_t)i * (86400LL * 1000000 / per);
-			json_t *ev = event(n++, sim_now);
+			json_t *ev = event(n++, sim_now - lag);
 			if (elog_write(l, &ev, 1) != 1) {
 				fprintf(stderr, "event %" PRIu64 " not accepted\n", n - 1);
 				return 1;

@@ -394,6 +394,21 @@ START_TEST(verify_deleted_files_within_retention)
 }
 END_TEST
 
+START_TEST(verify_all_files_deleted)
+{
+	char *dir = tamper_dir(), path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name1);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s", dir, name2);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s", dir, name3);
+	unlink(path);
+	expect_error(dir, name3, 0, "missing: the checkpoint names it");
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(verify_deleted_oldest_file_and_expiry)
 {
 	char *dir = tamper_dir(), path[512];
@@ -537,6 +552,7 @@ START_TEST(writer_expires_at_rotation)
 		json_t *ev = event((unsigned)d);
 		elog_write(l, &ev, 1);
 		json_decref(ev);
+		elog_sync(l);
 		/* day 0 stays until it is 61 days old */
 		snprintf(path, sizeof(path), "%s/%s.zst", dir, name1);
 		if (d >= 1)
@@ -547,6 +563,28 @@ START_TEST(writer_expires_at_rotation)
 	ck_assert_int_eq(elog_close(l), 0);
 	struct elog_verify_result res;
 	ck_assert_int_eq(verify(dir, D0 + 62, &res), 0);
+	rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(one_writer_per_directory)
+{
+	char *dir = mkdir_tmp();
+	struct elog_cfg cfg = { .dir = dir, .clock = sim_clock };
+	char err[256];
+	struct elog *a, *b;
+
+	sim_now = D0 * DAY_US;
+	a = elog_open(&cfg, err, sizeof(err));
+	ck_assert_ptr_nonnull(a);
+	b = elog_open(&cfg, err, sizeof(err));
+	ck_assert_ptr_null(b);
+	ck_assert_ptr_nonnull(strstr(err, "another writer"));
+	ck_assert_int_eq(elog_close(a), 0);
+	b = elog_open(&cfg, err, sizeof(err));
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(elog_close(b), 0);
 	rm_rf(dir);
 	free(dir);
 }
@@ -623,11 +661,13 @@ int main(void)
 	tcase_add_test(tc, verify_truncated_newest_file);
 	tcase_add_test(tc, verify_deleted_files_within_retention);
 	tcase_add_test(tc, verify_deleted_oldest_file_and_expiry);
+	tcase_add_test(tc, verify_all_files_deleted);
 	tcase_add_test(tc, torn_last_line_reported_then_repaired);
 	tcase_add_test(tc, verify_truncated_compressed_file);
 	tcase_add_test(tc, verify_changed_summary);
 	tcase_add_test(tc, retention_exact_boundaries);
 	tcase_add_test(tc, writer_expires_at_rotation);
+	tcase_add_test(tc, one_writer_per_directory);
 	tcase_add_test(tc, rejects_bad_events);
 	tcase_add_test(tc, line_format_and_times);
 	suite_add_tcase(s, tc);
