@@ -610,20 +610,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
-	d->ev = cd_evsink_open_elog(d->pol->log.directory, d->pol->log.retention_days,
-				    d->pol->log.compress == EGW_COMPRESS_ZSTD, err, sizeof(err));
-	if (!d->ev) {
-		fprintf(stderr, PROG ": behaviour log %s: %s\n", d->pol->log.directory, err);
-		goto out;
-	}
-	if (!d->kernel_mode) {
-		d->dp = cd_dpipc_new(d->dp_path, d->ev);
-		if (!d->dp) {
-			fprintf(stderr, PROG ": fast path socket %s: %s\n", d->dp_path, strerror(errno));
-			goto out;
-		}
-		cd_dpipc_tick(d->dp, now_us());
-	}
 	d->nfq_cfg.fail_open = d->pol->gateway.fail_mode == EGW_FAIL_OPEN;
 	d->mgmt = cd_mgmt_open(d->run_dir, &(struct cd_mgmt_ops){
 		.stats = stats, .flows = flows, .reload_prepare = mgmt_prepare,
@@ -637,6 +623,22 @@ int main(int argc, char **argv)
 	if (!d->nfq) {
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
+	}
+	/* the log after the socket and the queue: a second daemon is told
+	 * "socket in use" / "queue bound", the clearest reasons */
+	d->ev = cd_evsink_open_elog(d->pol->log.directory, d->pol->log.retention_days,
+				    d->pol->log.compress == EGW_COMPRESS_ZSTD, err, sizeof(err));
+	if (!d->ev) {
+		fprintf(stderr, PROG ": behaviour log %s: %s\n", d->pol->log.directory, err);
+		goto out;
+	}
+	if (!d->kernel_mode) {
+		d->dp = cd_dpipc_new(d->dp_path, d->ev);
+		if (!d->dp) {
+			fprintf(stderr, PROG ": fast path socket %s: %s\n", d->dp_path, strerror(errno));
+			goto out;
+		}
+		cd_dpipc_tick(d->dp, now_us());
 	}
 	d->inj = cd_inject_open();
 	if (!d->inj)

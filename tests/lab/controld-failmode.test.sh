@@ -93,7 +93,7 @@ done
 cd_policy "$tmp/policy.cfg" closed
 cd_start "$tmp/policy.cfg" --punt-iif g0 || exit 1
 cd_policy "$tmp/policy.cfg" open
-"$build/control/egwctl" reload --socket "$tmp/run/controld.sock" >/dev/null || fail "reload to open"
+out=$("$build/control/egwctl" reload --socket "$tmp/run/controld.sock" 2>&1) || fail "reload to open: $out"
 ip netns exec "$G" iptables-nft -t mangle -S EGW_PUNT | grep -q -- '--queue-bypass' &&
 	ok "reload to fail open: rule has bypass" || fail "no bypass after reload"
 out=$(dig_c @198.51.100.53 mail.qq.com 2>&1)
