@@ -35,6 +35,8 @@ struct flow {
 	uint64_t last_us;
 	const struct egw_loc *loc;  /* of the decision; in the policy */
 	char reason[32];
+	int32_t unit;               /* -1: none */
+	const struct egw_terminal *term;
 };
 
 struct cd_inspect {
@@ -558,6 +560,8 @@ void cd_inspect_packet(struct cd_inspect *in, const uint8_t *data, size_t len,
 			d->verdict = CD_DROP;
 			d->final = true;
 			f = flow_get(in, c.k, now_us);
+			f->unit = c.unit;
+			f->term = c.t;
 			if (f->state == FS_FINAL)
 				goto out;
 			f->state = FS_FINAL;
@@ -589,6 +593,8 @@ void cd_inspect_packet(struct cd_inspect *in, const uint8_t *data, size_t len,
 	}
 
 	f = flow_get(in, c.k, now_us);
+	f->unit = c.unit;
+	f->term = c.t;
 	if (f->state == FS_FINAL) {
 		d->verdict = f->verdict;
 		d->final = true;
@@ -635,6 +641,9 @@ void cd_inspect_foreach_flow(const struct cd_inspect *in, uint64_t now_us,
 		fi.last_us = f->last_us;
 		fi.loc = f->loc;
 		fi.reason = f->reason;
+		fi.unit = f->unit >= 0 && (size_t)f->unit < in->p->n_units ?
+			  in->p->units[f->unit].name : "";
+		fi.user = f->term && f->term->user ? f->term->user : "";
 		fn(arg, &fi);
 	}
 }

@@ -82,6 +82,8 @@ struct cd_flow_info {
 	uint64_t last_us;
 	const struct egw_loc *loc;  /* NULL while undecided */
 	const char *reason;
+	const char *unit;           /* "" when the source is in no unit */
+	const char *user;           /* "" when not a registered terminal */
 };
 typedef void (*cd_flow_fn)(void *arg, const struct cd_flow_info *f);
 void cd_inspect_foreach_flow(const struct cd_inspect *in, uint64_t now_us,

@@ -11,6 +11,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <egw/addr.h>
+
 #include "cd_mgmt.h"
 
 struct client {
@@ -52,7 +54,8 @@ int cd_mgmt_parse_request(const char *msg, size_t len, bool read_only,
 		goto out;
 	}
 	json_object_foreach(o, key, v) {
-		if (!strcmp(key, "cmd") || !strcmp(key, "phase")) {
+		if (!strcmp(key, "cmd") || !strcmp(key, "phase") || !strcmp(key, "unit") ||
+		    !strcmp(key, "ip")) {
 			if (!json_is_string(v)) {
 				snprintf(err, errlen, "\"%s\" must be a string", key);
 				goto out;
@@ -96,6 +99,32 @@ int cd_mgmt_parse_request(const char *msg, size_t len, bool read_only,
 		else {
 			snprintf(err, errlen, "unknown phase \"%.64s\" (prepare, commit, abort)", phase);
 			goto out;
+		}
+	}
+	v = json_object_get(o, "unit");
+	if (v || json_object_get(o, "ip")) {
+		if (out->cmd != CD_CMD_FLOWS) {
+			snprintf(err, errlen, "\"unit\" and \"ip\" are only for flows");
+			goto out;
+		}
+		if (v) {
+			const char *u = json_string_value(v);
+			if (!*u || strlen(u) >= sizeof(out->unit)) {
+				snprintf(err, errlen, "\"unit\" must be 1..%zu characters",
+					 sizeof(out->unit) - 1);
+				goto out;
+			}
+			memcpy(out->unit, u, strlen(u) + 1);
+		}
+		v = json_object_get(o, "ip");
+		if (v) {
+			const char *a = json_string_value(v), *why = NULL;
+			struct egw_prefix pfx;
+			if (strlen(a) >= sizeof(out->ip) || egw_prefix_parse(a, &pfx, &why) < 0) {
+				snprintf(err, errlen, "\"ip\": %.64s: %s", a, why ? why : "too long");
+				goto out;
+			}
+			memcpy(out->ip, a, strlen(a) + 1);
 		}
 	}
 	if (read_only && out->cmd == CD_CMD_RELOAD) {
@@ -343,7 +372,7 @@ static void serve(struct cd_mgmt *m, size_t i)
 	case CD_CMD_STATS:
 	case CD_CMD_FLOWS: {
 		json_t *o = req.cmd == CD_CMD_STATS ? m->ops.stats(m->ops.arg)
-						    : m->ops.flows(m->ops.arg);
+						    : m->ops.flows(m->ops.arg, &req);
 		if (!o) {
 			reply_err(c->fd, "out of memory");
 			break;

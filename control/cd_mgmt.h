@@ -8,7 +8,8 @@
  * The caller is identified with SO_PEERCRED; every operator action (a
  * reload phase, and a refused request) is reported to ops->audit.
  *
- * Requests: {"cmd":"ping"} {"cmd":"stats"} {"cmd":"flows"}
+ * Requests: {"cmd":"ping"} {"cmd":"stats"}
+ *   {"cmd":"flows"[,"unit":"finance"][,"ip":"10.1.0.0/16"]}
  *   {"cmd":"reload"}                       prepare + commit in one step
  *   {"cmd":"reload","phase":"prepare"|"commit"|"abort"}   two-phase, for
  *     egwctl's coordinator; a prepared reload whose connection closes
@@ -36,6 +37,10 @@ enum cd_mgmt_phase { CD_PHASE_ALL = 0, CD_PHASE_PREPARE, CD_PHASE_COMMIT, CD_PHA
 struct cd_mgmt_req {
 	enum cd_mgmt_cmd cmd;
 	enum cd_mgmt_phase phase;
+	/* flows only, optional ("" when absent): a unit name, an address or
+	 * CIDR (validated) matching either end of a flow */
+	char unit[65];
+	char ip[64];
 };
 
 /* Validate one request message. 0, or -1 with a reason in err (not JSON,
@@ -46,7 +51,7 @@ int cd_mgmt_parse_request(const char *msg, size_t len, bool read_only,
 
 struct cd_mgmt_ops {
 	json_t *(*stats)(void *arg);                 /* new reference */
-	json_t *(*flows)(void *arg);
+	json_t *(*flows)(void *arg, const struct cd_mgmt_req *req);
 	/* 0, or -1 with the errors (one per line) in err */
 	int (*reload_prepare)(void *arg, char *err, size_t errlen);
 	int (*reload_commit)(void *arg, char *err, size_t errlen);

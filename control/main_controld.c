@@ -433,32 +433,48 @@ static json_t *stats(void *arg)
 	return o;
 }
 
+struct flow_filter {
+	json_t *a;
+	const char *unit;          /* "" or a unit name */
+	bool has_ip;
+	struct egw_prefix ip;
+};
+
 static void flow_to_json(void *arg, const struct cd_flow_info *f)
 {
-	json_t *a = arg;
+	struct flow_filter *ff = arg;
 	char s[INET6_ADDRSTRLEN], t[INET6_ADDRSTRLEN], loc[128] = "";
 	int af = f->family;
 
+	if (ff->unit[0] && strcmp(ff->unit, f->unit))
+		return;
+	if (ff->has_ip && !egw_prefix_contains(&ff->ip, af, f->src) &&
+	    !egw_prefix_contains(&ff->ip, af, f->dst))
+		return;
 	inet_ntop(af, f->src, s, sizeof(s));
 	inet_ntop(af, f->dst, t, sizeof(t));
 	if (f->loc)
 		egw_loc_format(f->loc, false, loc, sizeof(loc));
-	json_array_append_new(a, json_pack("{s:s,s:i,s:s,s:i,s:i,s:s,s:s,s:s}",
+	json_array_append_new(ff->a, json_pack("{s:s,s:s,s:s,s:i,s:s,s:i,s:i,s:s,s:s,s:s}",
+		"unit", f->unit, "user", f->user,
 		"src_ip", s, "src_port", f->sport, "dest_ip", t, "dest_port", f->dport,
 		"proto", f->proto,
 		"verdict", !f->decided ? "pending" : f->verdict == CD_ACCEPT ? "allowed" : "blocked",
 		"reason", f->reason ? f->reason : "", "rule", loc));
 }
 
-static json_t *flows(void *arg)
+static json_t *flows(void *arg, const struct cd_mgmt_req *req)
 {
 	struct daemon *d = arg;
-	json_t *a = json_array();
+	struct flow_filter ff = { .a = json_array(), .unit = req->unit };
+	const char *why;
 
-	if (!a)
+	if (!ff.a)
 		return NULL;
-	cd_inspect_foreach_flow(d->insp, now_us(), flow_to_json, a);
-	return json_pack("{s:o}", "flows", a);
+	if (req->ip[0])
+		ff.has_ip = egw_prefix_parse(req->ip, &ff.ip, &why) == 0;
+	cd_inspect_foreach_flow(d->insp, now_us(), flow_to_json, &ff);
+	return json_pack("{s:o}", "flows", ff.a);
 }
 
 /* ---- start-up and the loop ---- */

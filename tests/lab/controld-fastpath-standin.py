@@ -43,7 +43,14 @@ def serve(conn):
             log.write("FLOW_VERDICT proto=%d verdict=%d dport=%d reason=%s rule=%s\n" % (
                 proto, verdict, dport, cstr(m[72:120]), cstr(m[120:216])))
         elif t == STATS_REQUEST:
-            body = json.dumps({"ports": {"inside": {"rx_packets": 42}}}).encode()
+            q = json.loads(m[16:]) if len(m) > 16 else {}
+            if q.get("what") == "flows":
+                body = json.dumps({"flows": [{"src_ip": "10.1.0.10", "src_port": 1,
+                    "dest_ip": "198.51.100.80", "dest_port": 443, "proto": 6,
+                    "verdict": "allowed", "unit": q.get("unit", "finance"),
+                    "rule": "policy.cfg:23", "reason": "fastpath-standin"}]}).encode()
+            else:
+                body = json.dumps({"ports": {"inside": {"rx_packets": 42}}}).encode()
             conn.send(hdr(STATS_REPLY, 16 + len(body), seq) + body)
             log.write("STATS_REQUEST\n")
         elif t == RELOAD:

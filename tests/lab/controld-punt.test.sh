@@ -101,6 +101,22 @@ out=$("$build/control/egwctl" stats --json --socket "$tmp/run/controld-ro.sock" 
 echo "$out" | grep -q '"rx_packets": 42' && echo "$out" | grep -q '"verdicts_sent"' &&
 	ok "egwctl stats shows both daemons" || fail "stats of both: $out"
 
+# egwctl flows: the inspected flows with verdict and policy line, filtered
+fl=$("$build/control/egwctl" flows --ip 198.51.100.80 --unit finance --json \
+	--socket "$tmp/run/controld-ro.sock" --dataplane-socket "$tmp/dp.sock")
+echo "$fl" | /usr/bin/python3 -c '
+import json, sys
+f = json.load(sys.stdin)
+c = f["controld"]
+assert any(x["verdict"] == "blocked" and x["reason"] == "category:commercial-mail" and
+           x["rule"].startswith("policy.cfg:") and x["user"] == "zhang.wei" for x in c), c
+assert all(x["dest_ip"] == "198.51.100.80" or x["src_ip"] == "198.51.100.80" for x in c), c
+assert f["dataplane"]["flows"][0]["reason"] == "fastpath-standin", f' &&
+	ok "egwctl flows lists both daemons' flows with verdict and rule" || fail "egwctl flows: $fl"
+n=$("$build/control/egwctl" flows --ip 192.0.2.1 --json --socket "$tmp/run/controld-ro.sock" \
+	--dataplane-socket "$tmp/nonexistent.sock" | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)["controld"]))')
+[ "$n" = 0 ] && ok "egwctl flows --ip filters" || fail "--ip filter: $n flows"
+
 # egwctl stats against the read-only socket
 st=$("$build/control/egwctl" stats --json --socket "$tmp/run/controld-ro.sock" 2>&1)
 echo "$st" | python3 -c 'import json,sys; s=json.load(sys.stdin); assert s["verdicts"]["dropped"]>=3 and s["injected"]["nxdomain"]>=2, s' &&

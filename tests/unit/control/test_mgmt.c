@@ -29,6 +29,10 @@ START_TEST(valid_requests)
 	ck_assert_int_eq(r.phase, CD_PHASE_ALL);
 	ck_assert_int_eq(parse("{\"phase\":\"commit\",\"cmd\":\"reload\"}", false, &r, err), 0);
 	ck_assert_int_eq(r.phase, CD_PHASE_COMMIT);
+	ck_assert_int_eq(parse("{\"cmd\":\"flows\",\"unit\":\"finance\",\"ip\":\"10.1.0.0/16\"}",
+			       true, &r, err), 0);
+	ck_assert_str_eq(r.unit, "finance");
+	ck_assert_str_eq(r.ip, "10.1.0.0/16");
 }
 END_TEST
 
@@ -45,6 +49,9 @@ START_TEST(invalid_requests_say_why)
 		{ "{\"cmd\":\"stats\",\"phase\":\"commit\"}", "only for reload" },
 		{ "{\"cmd\":\"reload\",\"phase\":\"now\"}", "unknown phase \"now\"" },
 		{ "{\"cmd\":\"stats\",\"cmd\":\"reload\"}", "not JSON" },
+		{ "{\"cmd\":\"stats\",\"ip\":\"10.1.0.10\"}", "only for flows" },
+		{ "{\"cmd\":\"flows\",\"ip\":\"10.1.0.1/16\"}", "did you mean 10.1.0.0/16" },
+		{ "{\"cmd\":\"flows\",\"unit\":\"\"}", "\"unit\" must be" },
 	};
 	struct cd_mgmt_req r;
 	char err[256];
@@ -81,7 +88,7 @@ static int audits, prepared, committed, aborted;
 static char last_audit[256];
 
 static json_t *st(void *a) { (void)a; return json_pack("{s:i}", "packets", 7); }
-static json_t *fl(void *a) { (void)a; return json_pack("{s:[]}", "flows"); }
+static json_t *fl(void *a, const struct cd_mgmt_req *r) { (void)a; (void)r; return json_pack("{s:[]}", "flows"); }
 static int prep(void *a, char *e, size_t n) { (void)a; (void)e; (void)n; prepared++; return 0; }
 static int com(void *a, char *e, size_t n) { (void)a; (void)e; (void)n; committed++; return 0; }
 static void ab(void *a) { (void)a; aborted++; }
