@@ -22,6 +22,7 @@
 
 #include "cd_dpipc.h"
 #include "cd_evsink.h"
+#include "cd_hairpin.h"
 #include "cd_inject.h"
 #include "cd_inspect.h"
 #include "cd_kernel.h"
@@ -59,6 +60,8 @@ struct daemon {
 	struct cd_nft_sets *sets;
 	struct cd_mgmt *mgmt;
 	struct cd_dpipc *dp;       /* the fast path; NULL in kernel mode */
+	bool hairpin_on;
+	struct cd_hairpin *hairpin;
 	const char *dp_path;
 	uint64_t generation;
 	bool dp_prepared;
@@ -491,6 +494,7 @@ static void usage(FILE *f)
 		"  --run-dir DIR      management sockets (default /run/egw)\n"
 		"  --flag-timeout S   flagged destinations stay S seconds (default 600)\n"
 		"  --dataplane-sock P the fast path's IPC socket (default " EGW_IPC_PATH ")\n"
+		"  --punt-hairpin     route accepted punted packets back out of the punt tap\n"
 		"  --keep-caps        do not drop capabilities (debugging)\n");
 }
 
@@ -509,6 +513,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{ "flag-timeout", required_argument, NULL, 't' },
 		{ "keep-caps", no_argument, NULL, 'K' },
 		{ "dataplane-sock", required_argument, NULL, 'D' },
+		{ "punt-hairpin", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -526,6 +531,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		case 'r': d->run_dir = optarg; break;
 		case 'K': d->keep_caps = true; break;
 		case 'D': d->dp_path = optarg; break;
+		case 'H': d->hairpin_on = true; break;
 		case 'h': usage(stdout); exit(0);
 		case 'q': case 'n': case 'm': case 't':
 			errno = 0;
@@ -567,6 +573,8 @@ static void shutdown_all(struct daemon *d)
 		cd_nft_sets_flush(d->sets, &e);
 		free(e);
 	}
+	cd_hairpin_remove(d->hairpin);
+	cd_hairpin_free(d->hairpin);
 	if (d->qr_installed && cd_queue_rule_remove(&d->qr) < 0)
 		fprintf(stderr, PROG ": removing the punt rules failed\n");
 	if (d->kernel_applied && cd_kernel_remove(d->nft_opts.table) < 0)
@@ -592,6 +600,7 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	int sfd, rc = 1;
 	bool running = true;
+	uint64_t next_hairpin_us = 0;
 
 	d->run_dir = "/run/egw";
 	d->dp_path = EGW_IPC_PATH;
@@ -692,6 +701,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s\n", err);
 		goto out;
 	}
+	if (d->hairpin_on && !d->kernel_mode) {
+		d->hairpin = cd_hairpin_new(d->qr.iifname);
+		if (!d->hairpin) {
+			fprintf(stderr, PROG ": --punt-hairpin: bad interface name %s\n", d->qr.iifname);
+			goto out;
+		}
+		cd_hairpin_tick(d->hairpin);
+	}
 	d->sets = cd_nft_sets_new(d->kernel_mode ? d->nft_opts.table : d->qr.table,
 				  d->flag_timeout);
 	if (!d->keep_caps && cd_priv_drop(err, sizeof(err)) < 0) {
@@ -746,6 +763,10 @@ int main(int argc, char **argv)
 			cd_dpipc_handle(d->dp);
 		if (d->dp)
 			cd_dpipc_tick(d->dp, now_us());
+		if (d->hairpin && now_us() >= next_hairpin_us) {
+			cd_hairpin_tick(d->hairpin);
+			next_hairpin_us = now_us() + 1000000u;
+		}
 		if (cd_nft_sets_pending(d->sets)) {
 			char *e = NULL;
 			if (cd_nft_sets_flush(d->sets, &e) < 0) {
