@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cd_hairpin.h"
+#include "cd_nft.h"
 #include "cd_spawn.h"
 
 #define TABLE "2001"
@@ -66,8 +67,29 @@ static int ip(const char *const *args, bool quiet)
 	return cd_spawn(argv, quiet);
 }
 
+/* Frames from the fast path carry the units' gateway MAC, not the tap's:
+ * mark them for this host at ingress or IP drops them (PACKET_OTHERHOST). */
+static int ingress_table(const struct cd_hairpin *h, bool add)
+{
+	char buf[512];
+
+	if (add)
+		snprintf(buf, sizeof(buf),
+			 "table netdev egw_punt_in\ndelete table netdev egw_punt_in\n"
+			 "table netdev egw_punt_in {\n"
+			 "\tchain ingress {\n"
+			 "\t\ttype filter hook ingress device \"%s\" priority 0; policy accept;\n"
+			 "\t\tmeta pkttype other meta pkttype set host comment \"punted frames are for the kernel\"\n"
+			 "\t}\n}\n", h->ifname);
+	else
+		snprintf(buf, sizeof(buf),
+			 "table netdev egw_punt_in\ndelete table netdev egw_punt_in\n");
+	return cd_nft_run(buf, false, NULL);
+}
+
 static void del_rules(struct cd_hairpin *h)
 {
+	ingress_table(h, false);
 	for (int fam = 0; fam < 2; fam++) {
 		const char *f = fam ? "-6" : "-4";
 		for (int i = 0; i < 8; i++)
@@ -101,6 +123,8 @@ int cd_hairpin_tick(struct cd_hairpin *h)
 	sysctl_write(p, "1");
 	rc |= ip((const char *[]){ "link", "set", "dev", h->ifname, "up", NULL }, false);
 	h->rules = true;
+	if (ingress_table(h, true) < 0)
+		rc |= 1;
 	rc |= ip((const char *[]){ "-4", "rule", "add", "pref", PREF, "iif", h->ifname,
 				   "lookup", TABLE, NULL }, false);
 	rc |= ip((const char *[]){ "-6", "rule", "add", "pref", PREF, "iif", h->ifname,

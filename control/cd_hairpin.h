@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Optional (--punt-hairpin): make the kernel send packets that arrive on
+ * Dataplane mode (off with --no-punt-hairpin): make the kernel send packets that arrive on
  * the punt tap back out of it, so that a packet the control plane accepts
  * returns to the fast path (which sends it on, dataplane/dp_port.c
  * punt_return). For the tap IF:
@@ -10,7 +10,10 @@
  *   ip [-6] rule add pref 1000 iif IF lookup 2001
  *   ip [-6] route replace default via <fake next hop> dev IF onlink table 2001
  *   ip [-6] neigh replace <fake next hop> lladdr 02:00:00:00:e9:01 dev IF nud permanent
- * (a permanent neighbour: nothing on the tap answers ARP/ND). The tap
+ * (a permanent neighbour: nothing on the tap answers ARP/ND), and
+ *   table netdev egw_punt_in: at the tap's ingress "meta pkttype set host"
+ *   for frames addressed to another MAC (the fast path keeps the units'
+ *   gateway MAC; IP would drop them as PACKET_OTHERHOST). The tap
  * appears when egw-dataplane has created it and may come back after a
  * restart: cd_hairpin_tick() (re)configures when its ifindex changes.
  * cd_hairpin_remove() deletes the rules and the table (sysctls stay).

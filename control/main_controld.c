@@ -494,7 +494,8 @@ static void usage(FILE *f)
 		"  --run-dir DIR      management sockets (default /run/egw)\n"
 		"  --flag-timeout S   flagged destinations stay S seconds (default 600)\n"
 		"  --dataplane-sock P the fast path's IPC socket (default " EGW_IPC_PATH ")\n"
-		"  --punt-hairpin     route accepted punted packets back out of the punt tap\n"
+		"  --no-punt-hairpin  do not route accepted punted packets back out of the punt\n"
+		"                     interface (when the fast path's tap is set up otherwise)\n"
 		"  --keep-caps        do not drop capabilities (debugging)\n");
 }
 
@@ -513,7 +514,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{ "flag-timeout", required_argument, NULL, 't' },
 		{ "keep-caps", no_argument, NULL, 'K' },
 		{ "dataplane-sock", required_argument, NULL, 'D' },
-		{ "punt-hairpin", no_argument, NULL, 'H' },
+		{ "no-punt-hairpin", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -531,7 +532,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		case 'r': d->run_dir = optarg; break;
 		case 'K': d->keep_caps = true; break;
 		case 'D': d->dp_path = optarg; break;
-		case 'H': d->hairpin_on = true; break;
+		case 'H': d->hairpin_on = false; break;
 		case 'h': usage(stdout); exit(0);
 		case 'q': case 'n': case 'm': case 't':
 			errno = 0;
@@ -604,6 +605,7 @@ int main(int argc, char **argv)
 
 	d->run_dir = "/run/egw";
 	d->dp_path = EGW_IPC_PATH;
+	d->hairpin_on = true;
 	d->flag_timeout = 600;
 	cd_nfq_cfg_default(&d->nfq_cfg);
 	cd_queue_rule_cfg_default(&d->qr);
@@ -704,7 +706,7 @@ int main(int argc, char **argv)
 	if (d->hairpin_on && !d->kernel_mode) {
 		d->hairpin = cd_hairpin_new(d->qr.iifname);
 		if (!d->hairpin) {
-			fprintf(stderr, PROG ": --punt-hairpin: bad interface name %s\n", d->qr.iifname);
+			fprintf(stderr, PROG ": punt hairpin: bad interface name %s\n", d->qr.iifname);
 			goto out;
 		}
 		cd_hairpin_tick(d->hairpin);
