@@ -24,9 +24,23 @@
 
 #include <stdbool.h>
 
+#include <egw/policy.h>
+
 struct cd_hairpin;
 
 struct cd_hairpin *cd_hairpin_new(const char *ifname);  /* NULL on ENOMEM/EINVAL */
+
+/*
+ * L2 for a bump-in-the-wire fast path: a frame routed back out of the tap
+ * gets the kernel's Ethernet header, not the one it came with. Outbound
+ * (from a unit) frames go to next_hop_mac (the units' gateway, the upstream
+ * router: --punt-hairpin-mac); replies to a unit's terminals get their
+ * registered MAC (a permanent neighbour per terminal, and a route per unit
+ * prefix through the tap in the hairpin table). Call before the first tick
+ * and on reload (the next tick applies it). 0 or -EINVAL (bad MAC).
+ */
+int cd_hairpin_set_l2(struct cd_hairpin *h, const char *next_hop_mac,
+		      const struct egw_policy *p);
 /* Configure when the interface (re)appeared. 1 configured now, 0 nothing to
  * do, -1 failed (a line on stderr; retried at the next tick). */
 int cd_hairpin_tick(struct cd_hairpin *h);

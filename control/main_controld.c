@@ -61,6 +61,7 @@ struct daemon {
 	struct cd_mgmt *mgmt;
 	struct cd_dpipc *dp;       /* the fast path; NULL in kernel mode */
 	bool hairpin_on;
+	const char *hairpin_mac;
 	struct cd_hairpin *hairpin;
 	const char *dp_path;
 	uint64_t generation;
@@ -313,6 +314,8 @@ static int reload_commit(void *arg, char *err, size_t errlen)
 	egw_policy_free(d->pol);
 	d->insp = d->next_insp;
 	d->pol = d->next_pol;
+	if (d->hairpin)
+		cd_hairpin_set_l2(d->hairpin, d->hairpin_mac, d->pol);
 	free(d->next_ruleset);
 	d->next_insp = NULL;
 	d->next_pol = NULL;
@@ -496,6 +499,8 @@ static void usage(FILE *f)
 		"  --dataplane-sock P the fast path's IPC socket (default " EGW_IPC_PATH ")\n"
 		"  --no-punt-hairpin  do not route accepted punted packets back out of the punt\n"
 		"                     interface (when the fast path's tap is set up otherwise)\n"
+		"  --punt-hairpin-mac M  MAC of the units' gateway (upstream router) for packets\n"
+		"                     routed back out of the punt tap (bump-in-the-wire fast path)\n"
 		"  --keep-caps        do not drop capabilities (debugging)\n");
 }
 
@@ -515,6 +520,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{ "keep-caps", no_argument, NULL, 'K' },
 		{ "dataplane-sock", required_argument, NULL, 'D' },
 		{ "no-punt-hairpin", no_argument, NULL, 'H' },
+		{ "punt-hairpin-mac", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -533,6 +539,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		case 'K': d->keep_caps = true; break;
 		case 'D': d->dp_path = optarg; break;
 		case 'H': d->hairpin_on = false; break;
+		case 'M': d->hairpin_mac = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		case 'q': case 'n': case 'm': case 't':
 			errno = 0;
@@ -707,6 +714,11 @@ int main(int argc, char **argv)
 		d->hairpin = cd_hairpin_new(d->qr.iifname);
 		if (!d->hairpin) {
 			fprintf(stderr, PROG ": punt hairpin: bad interface name %s\n", d->qr.iifname);
+			goto out;
+		}
+		if (cd_hairpin_set_l2(d->hairpin, d->hairpin_mac, d->pol) < 0) {
+			fprintf(stderr, PROG ": --punt-hairpin-mac %s: not a MAC address\n",
+				d->hairpin_mac);
 			goto out;
 		}
 		cd_hairpin_tick(d->hairpin);
