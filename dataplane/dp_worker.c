@@ -129,6 +129,7 @@ static struct dp_flow *new_flow(struct dp_worker *w, const struct dp_tables *t,
 		emit(w, t, EGW_EV_FLOW, &old, now_us, "evicted");
 	f->verdict = *v;
 	memcpy(f->src_mac, p->src_mac, 6);
+	memcpy(f->dst_mac, p->dst_mac, 6);
 	if (k->kind == DP_FK_FLOW) {
 		w->st.verdicts[v->action]++;
 		emit(w, t, v->action == DP_ACT_ALLOW || v->action == DP_ACT_PUNT ?
@@ -294,6 +295,15 @@ static int dns_query(struct dp_worker *w, const struct dp_tables *t, const struc
 		return -1;
 	struct dp_verdict nv = f->verdict;
 	name_decide(t, f->verdict.unit, q.qname, q.qname_len, &nv);
+	const struct egw_dns_suspicious *sus = &t->pol->dns.suspicious;
+	if (nv.action == DP_ACT_ALLOW &&
+	    (q.qname_len > sus->max_qname || q.max_label > sus->max_label ||
+	     q.entropy_bits > sus->min_entropy_bits)) {
+		/* Tunnelling signs: the control plane looks closer. */
+		nv.action = DP_ACT_PUNT;
+		nv.reason = DP_R_TUNNEL;
+		nv.loc = &sus->loc;
+	}
 	struct egw_event *ev = dp_event_next(&w->ev);
 	if (ev) {
 		struct dp_flow tmp = *f;
@@ -591,4 +601,95 @@ int dp_worker_install(struct dp_worker *w, const struct egw_ipc_flow_verdict *v)
 		f->verdict.drop = DP_DROP_CONTROL;
 	}
 	return 0;
+}
+
+static json_t *addr_json(int family, const uint8_t *a)
+{
+	struct egw_prefix p = { .family = (uint8_t)family,
+				.len = (uint8_t)(family == AF_INET ? 32 : 128) };
+	char buf[EGW_PREFIX_STRLEN];
+	memcpy(p.addr, a, family == AF_INET ? 4 : 16);
+	return json_string(egw_addr_format(&p, buf, sizeof(buf)));
+}
+
+void dp_worker_flows_json(const struct dp_worker *w, const struct dp_tables *t,
+			  const char *unit, const struct egw_prefix *ip, size_t limit,
+			  json_t *arr)
+{
+	const struct egw_policy *pol = t->pol;
+
+	for (uint32_t i = w->ft.lru_head; i != DP_FLOW_NIL && json_array_size(arr) < limit;
+	     i = w->ft.flows[i].lru_next) {
+		const struct dp_flow *f = &w->ft.flows[i];
+		const struct dp_verdict *v = &f->verdict;
+		if (f->key.kind != DP_FK_FLOW)
+			continue;
+		const char *un = v->unit >= 0 && (size_t)v->unit < pol->n_units ?
+				 pol->units[v->unit].name : "";
+		if (unit && *unit && strcmp(unit, un))
+			continue;
+		if (ip && !egw_prefix_contains(ip, f->key.family, f->key.in_ip) &&
+		    !egw_prefix_contains(ip, f->key.family, f->nat ? f->nat_ip : f->key.out_ip))
+			continue;
+		char reason[64], rule[128] = "";
+		dp_reason_format(v, pol, reason, sizeof(reason));
+		if (v->loc)
+			egw_loc_format(v->loc, false, rule, sizeof(rule));
+		json_t *o = json_object();
+		if (!o)
+			return;
+		json_object_set_new(o, "flow_id", json_integer((json_int_t)f->id));
+		json_object_set_new(o, "proto", json_integer(f->key.proto));
+		json_object_set_new(o, "src_ip", addr_json(f->key.family, f->key.in_ip));
+		json_object_set_new(o, "src_port", json_integer(f->key.in_port));
+		json_object_set_new(o, "dest_ip", addr_json(f->key.family,
+							    f->nat ? f->nat_ip : f->key.out_ip));
+		json_object_set_new(o, "dest_port", json_integer(f->key.out_port));
+		json_object_set_new(o, "verdict", json_string(dp_action_name(v->action)));
+		json_object_set_new(o, "reason", json_string(reason));
+		json_object_set_new(o, "rule", json_string(rule));
+		json_object_set_new(o, "unit", json_string(un));
+		json_object_set_new(o, "user", json_string(v->term && v->term->user ? v->term->user : ""));
+		json_object_set_new(o, "pkts_toserver", json_integer((json_int_t)f->pkts[0]));
+		json_object_set_new(o, "pkts_toclient", json_integer((json_int_t)f->pkts[1]));
+		json_object_set_new(o, "bytes_toserver", json_integer((json_int_t)f->bytes[0]));
+		json_object_set_new(o, "bytes_toclient", json_integer((json_int_t)f->bytes[1]));
+		json_object_set_new(o, "start_us", json_integer((json_int_t)f->start_us));
+		json_object_set_new(o, "last_us", json_integer((json_int_t)f->last_us));
+		json_array_append_new(arr, o);
+	}
+}
+
+int dp_worker_unpunt(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame,
+		     uint32_t len)
+{
+	struct dp_pkt p;
+	struct dp_flow_key k;
+
+	if (dp_parse(frame, len, &p) != DP_DROP_NONE || p.family == 0)
+		return -1;
+	uint32_t cls = dp_tables_class(t, p.family, p.src);
+	bool from_inside = t->class_unit[cls] >= 0 ||
+			   dp_tables_terminal(t, p.family, p.src) != NULL;
+	make_key(&p, !from_inside, &k);
+	const struct dp_flow *f = dp_flow_lookup(&w->ft, &k, dp_flow_hash(&k));
+	if (f) {
+		memcpy(frame, from_inside ? f->dst_mac : f->src_mac, 6);
+		memcpy(frame + 6, from_inside ? f->src_mac : f->dst_mac, 6);
+		uint8_t *ip = frame + p.l3_off;
+		if (p.family == AF_INET && ip[8] < 255) {
+			/* TTL + 1, checksum adjusted (RFC 1624). */
+			uint32_t sum = (uint16_t)~(ip[10] << 8 | ip[11]);
+			sum += (uint16_t)~(ip[8] << 8 | ip[9]);
+			ip[8]++;
+			sum += (uint32_t)(ip[8] << 8 | ip[9]);
+			while (sum >> 16)
+				sum = (sum & 0xffff) + (sum >> 16);
+			ip[10] = (uint8_t)(~sum >> 8);
+			ip[11] = (uint8_t)~sum;
+		} else if (p.family == AF_INET6 && ip[7] < 255) {
+			ip[7]++;
+		}
+	}
+	return from_inside ? DP_PORT_OUTSIDE : DP_PORT_INSIDE;
 }
