@@ -4,20 +4,30 @@
  *   egwctl policy check FILE   validate; every error as "file:line: message"
  *                              on stderr, exit 1 on any; on success one
  *                              summary line on stdout, exit 0.
+ *   egwctl policy compile --target nft [--queue-mode native|mark]
+ *          [--queue-num N] [--queue-count N] [--punt-mark M]
+ *          [--inside IF] [--outside IF] [--table NAME] FILE
+ *                              the nftables ruleset of kernel mode on
+ *                              stdout (load it with `nft -f`).
  * Usage errors exit 2.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <egw/diag.h>
+#include <egw/nft.h>
 #include <egw/policy.h>
 
 #include "ctl.h"
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: egwctl policy check FILE\n");
+	fprintf(out, "usage: egwctl policy check FILE\n"
+		"       egwctl policy compile --target nft [--queue-mode native|mark]\n"
+		"              [--queue-num N] [--queue-count N] [--punt-mark M]\n"
+		"              [--inside IF] [--outside IF] [--table NAME] FILE\n");
 }
 
 /* Load path, printing every error; NULL when the policy is bad (*status 1)
@@ -95,6 +105,104 @@ static int cmd_check(int argc, char **argv)
 	return 0;
 }
 
+/* Unsigned number of at most max (decimal or 0x hex); -1 when not. */
+static long long number(const char *s, unsigned long long max)
+{
+	char *end;
+	if (!s || !*s || *s == '-')
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || *end || v > max)
+		return -1;
+	return (long long)v;
+}
+
+static int cmd_compile(int argc, char **argv)
+{
+	struct egw_nft_opts o;
+	const char *target = NULL, *file = NULL;
+	egw_nft_opts_default(&o);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		long long n;
+		if (a[0] != '-') {
+			if (file) {
+				fprintf(stderr, "egwctl policy compile: one policy file only\n");
+				return 2;
+			}
+			file = a;
+			continue;
+		}
+		if (!v) {
+			fprintf(stderr, "egwctl policy compile: %s needs a value\n", a);
+			return 2;
+		}
+		i++;
+		if (!strcmp(a, "--target")) {
+			target = v;
+		} else if (!strcmp(a, "--queue-mode")) {
+			if (!strcmp(v, "native")) {
+				o.queue_mode = EGW_NFT_QUEUE_NATIVE;
+			} else if (!strcmp(v, "mark")) {
+				o.queue_mode = EGW_NFT_QUEUE_MARK;
+			} else {
+				fprintf(stderr, "egwctl policy compile: --queue-mode is native or mark, not '%s'\n", v);
+				return 2;
+			}
+		} else if (!strcmp(a, "--queue-num") && (n = number(v, 65535)) >= 0) {
+			o.queue_num = (uint16_t)n;
+		} else if (!strcmp(a, "--queue-count") && (n = number(v, 65535)) >= 1) {
+			o.queue_count = (uint16_t)n;
+		} else if (!strcmp(a, "--punt-mark") && (n = number(v, 0xfffffffcu)) >= 1) {
+			o.punt_mark = (uint32_t)n;
+		} else if (!strcmp(a, "--inside")) {
+			o.inside_if = v;
+		} else if (!strcmp(a, "--outside")) {
+			o.outside_if = v;
+		} else if (!strcmp(a, "--table")) {
+			o.table = v;
+		} else if (!strcmp(a, "--queue-num") || !strcmp(a, "--queue-count") ||
+			   !strcmp(a, "--punt-mark")) {
+			fprintf(stderr, "egwctl policy compile: bad number for %s: '%s'\n", a, v);
+			return 2;
+		} else {
+			fprintf(stderr, "egwctl policy compile: unknown option '%s'\n", a);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!target || strcmp(target, "nft")) {
+		fprintf(stderr, "egwctl policy compile: --target nft is required (the only target)\n");
+		return 2;
+	}
+	if (!file) {
+		usage(stderr);
+		return 2;
+	}
+	int status;
+	struct egw_policy *p = load_or_report(file, &status);
+	if (!p)
+		return status;
+	char *text = egw_nft_compile(p, &o);
+	int err = errno;
+	egw_policy_free(p);
+	if (!text) {
+		if (err == EINVAL)
+			fprintf(stderr, "egwctl policy compile: bad option (table must be an identifier, "
+				"interfaces 1-15 characters without quotes or '/', queues up to 65535)\n");
+		else
+			fprintf(stderr, "egwctl policy compile: %s\n", strerror(err));
+		return 2;
+	}
+	int rc = fputs(text, stdout) < 0 || fflush(stdout) ? 2 : 0;
+	if (rc)
+		fprintf(stderr, "egwctl policy compile: writing the ruleset: %s\n", strerror(errno));
+	free(text);
+	return rc;
+}
+
 struct policy_cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv); /* argv[0] is the subcommand */
@@ -102,8 +210,7 @@ struct policy_cmd {
 
 static const struct policy_cmd cmds[] = {
 	{ "check", cmd_check },
-	/* "compile" (--target nft FILE): added by the nftables back end
-	 * (developer nft) as cmd_compile, using load_or_report(). */
+	{ "compile", cmd_compile },
 };
 
 int ctl_policy_main(int argc, char **argv)

@@ -3,7 +3,7 @@
 # and a small "internet", all in network namespaces (no NIC, nothing routed in
 # the root namespace, no packet leaves the machine). See firmware/lab/README.md.
 #
-# Usage: lab.sh COMMAND [options]
+# Usage: lab.sh COMMAND [options]   (options anywhere before exec's HOST)
 #   up                 build the lab (refuses if the prefix is in use)
 #   down               stop what lab.sh started, delete the namespaces
 #   status             namespaces, mode and processes of a lab
@@ -13,7 +13,9 @@
 #                      egw-dataplane, else bridge), run the scenario checks,
 #                      print the table, wait for Ctrl-C (or --once), down
 # Options:
-#   --prefix P         namespace prefix (default egwlab; names are P-HOST)
+#   --prefix P         namespace prefix (default $EGW_LAB_PREFIX, else egwlab;
+#                      namespaces are P-HOST, HOST one of sw gw rtr net fin1
+#                      fin2 health rogue)
 #   --mode M           bridge (default) | dataplane | kernel
 #   --build DIR        build directory holding dataplane/egw-dataplane
 #                      (default $EGW_BUILD, else build/release)
@@ -25,7 +27,8 @@
 #                      starting the gateway commands
 #   --once             demo: print the table and tear down at once
 # Environment: EGW_LAB_WAIT (seconds to wait for forwarding, default 60),
-#   EGW_LAB_RUN (state directory root, default /run/egw-lab).
+#   EGW_LAB_RUN (state directory root, default /run/egw-lab), EGW_LAB_EAL
+#   (EAL options of the default egw-dataplane command).
 set -euo pipefail
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -138,9 +141,11 @@ offloads_off() {  # offloads_off HOST IF [rx]
 	[ "$off" = off ] || die "offloads still on for $2 in $(ns "$1")"
 }
 
-ns_sysctls() {  # every namespace: no DAD, no RAs
+ns_sysctls() {  # every namespace: no DAD, no RAs, no forwarding (new
+	# namespaces may inherit the root's; only rtr and the kernel-mode gw route)
 	nx "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
-		net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 >/dev/null
+		net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 \
+		net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0 >/dev/null
 	nx "$1" ip link set lo up
 }
 
@@ -162,6 +167,7 @@ make_cert() {
 }
 
 dnsmasq_args() {  # dnsmasq_args ADDR WHOAMI EXAMPLE_CN_A
+	# shellcheck disable=SC2054 # commas belong to dnsmasq options
 	local a=(--keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts
 		--no-poll --bind-interfaces "--listen-address=$1" --port=53
 		--user=nobody --group=nogroup --pid-file= --cache-size=0
@@ -204,7 +210,7 @@ start_servers() {
 		if [ -s "$d/srv.ready" ]; then
 			local ok=1
 			for r in "${RESOLVERS[@]}"; do
-				nx net dig +time=1 +tries=1 +short "@$r" whoami.lab TXT 2>/dev/null | grep -q . || ok=0
+				[ -n "$(nx net dig +time=1 +tries=1 +short "@$r" whoami.lab TXT 2>/dev/null)" ] || ok=0
 			done
 			[ "$ok" = 1 ] && return 0
 		fi
@@ -323,7 +329,7 @@ default_gw_cmds() {
 	case $b in /*) ;; *) b=$TOP/$b ;; esac
 	local dp=$b/dataplane/egw-dataplane cd=$b/control/egw-controld
 	[ -x "$dp" ] || die "dataplane mode: $dp not built (give --build DIR or --gw-cmd CMD)"
-	local eal=${EGW_LAB_EAL:-"-l 0 --no-huge -m 512 --no-pci --in-memory --file-prefix=$PREFIX"}
+	local eal=${EGW_LAB_EAL:-"-l 0,1 --no-huge -m 512 --no-pci --no-shconf --file-prefix=$PREFIX"}
 	GW_CMDS+=("exec '$dp' $eal -- --config '$CONFIG'")
 	if [ -x "$cd" ]; then
 		GW_CMDS+=("exec '$cd' --config '$CONFIG'")
@@ -376,10 +382,12 @@ cmd_up() {
 	mkdir -p "$(state)"
 	echo "$MODE" >"$(state)/mode"
 	trap 'rc=$?; if [ $rc -ne 0 ]; then say "up failed; cleaning up"; cmd_down >/dev/null 2>&1 || true; fi' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 	build_topology
 	start_servers
 	[ "${#GW_CMDS[@]}" -eq 0 ] || start_gw_cmds
-	trap - EXIT
+	trap - EXIT INT TERM
 	say "up: prefix $PREFIX, mode $MODE, state $(state)"
 }
 
@@ -473,6 +481,8 @@ cmd_demo() {
 	[ "$MODE" = bridge ] && set=bridge
 	echo
 	echo "egw lab ($MODE mode, prefix $PREFIX): expected = $set expectations"
+	echo "(ok: allowed, answered by the server asked; blocked/reset/refused: stopped;"
+	echo " redirected: the approved resolver answered; nxdomain: the gateway's answer)"
 	local rc=0
 	sc_suite "$set" || rc=$?
 	echo

@@ -5,7 +5,8 @@ namespace).
 Every server answers with its own identity so a test can tell which one
 replied (a redirect or a wrong route is visible):
   --web ADDR        HTTP on ADDR:80 and HTTPS on ADDR:443, body
-                    "egw-lab web ADDR host=HOST sni=SNI"
+                    "egw-lab web ADDR host=HOST sni=SNI"; GET /bytes/N
+                    answers N bytes (bulk TCP through the gateway)
   --tls ADDR:PORT:NAME  TLS only (no HTTP parsing needed by the client):
                     after the handshake the server writes "egw-lab NAME ADDR"
                     and, if the client sends an HTTP request, answers it with
@@ -24,6 +25,7 @@ import ssl
 import sys
 import threading
 
+MAX_BULK = 64 << 20     # GET /bytes/N: N bytes of "x", N at most 64 MiB
 LOCK = threading.Lock()
 LOG = None
 
@@ -69,6 +71,16 @@ def http_reply(conn, body):
                  str(len(body)).encode() + b"\r\n\r\n" + body)
 
 
+def bulk_reply(conn, n):
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream"
+                 b"\r\nConnection: close\r\nContent-Length: " +
+                 str(n).encode() + b"\r\n\r\n")
+    block = b"x" * 65536
+    while n > 0:
+        conn.sendall(block[:min(n, len(block))])
+        n -= min(n, len(block))
+
+
 def serve_conn(conn, peer, addr, port, ctx, ident):
     sni = [""]
     try:
@@ -91,8 +103,13 @@ def serve_conn(conn, peer, addr, port, ctx, ident):
             data, host = read_request(conn)
             if not data:
                 return
-            http_reply(conn, "egw-lab web %s host=%s sni=%s" %
-                       (addr, host, sni[0]))
+            path = data.split(b" ", 2)[1] if data.count(b" ") >= 2 else b"/"
+            if path.startswith(b"/bytes/") and path[7:].isdigit() and \
+                    int(path[7:]) <= MAX_BULK:
+                bulk_reply(conn, int(path[7:]))
+            else:
+                http_reply(conn, "egw-lab web %s host=%s sni=%s" %
+                           (addr, host, sni[0]))
         log("%s %s:%d from %s sni=%s" % ("tls" if ctx else "http", addr,
                                           port, peer[0], sni[0]))
     except (OSError, ssl.SSLError) as e:

@@ -38,13 +38,7 @@ static bool qname_byte_ok(uint8_t c)
 
 int egw_dns_decode_query(const uint8_t *msg, size_t len, struct egw_dns_query *q)
 {
-	memset(q, 0, offsetof(struct egw_dns_query, qname));
-	q->qname[0] = '\0';
-	q->qname_len = 0;
-	q->labels = 0;
-	q->max_label = 0;
-	q->entropy_bits = 0;
-	q->question_end = 0;
+	memset(q, 0, sizeof(*q));
 	if (len < HDR_LEN)
 		return EGW_DNS_TRUNCATED;
 	q->id = get16(msg);
@@ -113,21 +107,25 @@ const char *egw_dns_strerror(int err)
 
 double egw_dns_entropy(const char *s, size_t len)
 {
-	unsigned count[256] = { 0 };
+	/* counts of each byte, and the distinct bytes seen, in order */
+	size_t count[256];
+	unsigned char seen[256];
+	unsigned nseen = 0;
 	size_t n = 0;
+	memset(count, 0, sizeof(count));
 	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '.')
+		unsigned char c = (unsigned char)s[i];
+		if (c == '.')
 			continue;
-		count[(unsigned char)s[i]]++;
+		if (count[c]++ == 0)
+			seen[nseen++] = c;
 		n++;
 	}
 	if (n == 0)
 		return 0.0;
 	double h = 0.0;
-	for (unsigned c = 0; c < 256; c++) {
-		if (!count[c])
-			continue;
-		double p = (double)count[c] / (double)n;
+	for (unsigned k = 0; k < nseen; k++) {
+		double p = (double)count[seen[k]] / (double)n;
 		h -= p * log2(p);
 	}
 	return h;

@@ -16,8 +16,8 @@
  *    ("GET http://h/ HTTP/1.1", RFC 9112 3.2.2) and CONNECT's authority-form;
  *    other targets must be origin-form ("/...") or "*";
  *  - the host is lower-cased, its port (":digits", possibly empty) and one
- *    trailing dot stripped; a name must pass the domain rules (IPv4 dotted
- *    quads allowed); userinfo ("user@host") is MALFORMED; an IPv6 literal
+ *    trailing dot stripped; a name must pass the domain rules, or be an IPv4
+ *    dotted quad when its last label is all digits; userinfo ("user@host") is MALFORMED; an IPv6 literal
  *    "[2001:DB8::1]:80" is reported without brackets, lower-cased, as written
  *    (not re-canonicalised): "2001:db8::1". An empty Host is ABSENT.
  */
@@ -148,6 +148,14 @@ static int authority(const uint8_t *a, size_t n, char *out, size_t cap)
 			return EGW_HOST_MALFORMED;
 		if (tmp[hn - 1] == '.')
 			tmp[--hn] = '\0';
+		/* a last label of digits: only a whole IPv4 address will do */
+		const char *last = strrchr(tmp, '.');
+		last = last ? last + 1 : tmp;
+		if (strspn(last, "0123456789") == strlen(last)) {
+			struct in_addr a4;
+			if (inet_pton(AF_INET, tmp, &a4) != 1)
+				return EGW_HOST_MALFORMED;
+		}
 	}
 	memcpy(out, tmp, hn + 1);
 	return EGW_HOST_FOUND;

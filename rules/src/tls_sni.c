@@ -37,12 +37,13 @@ struct rd {
 static int avail(struct rd *r)
 {
 	if (r->p == r->rec_end) {
-		/* next record: its header must be complete to go on */
-		if (r->len - r->p < 5)
-			return EGW_SNI_INCOMPLETE;
+		/* next record: a handshake record, its header complete */
 		const uint8_t *h = r->d + r->p;
-		if (h[0] != REC_HANDSHAKE || h[1] != 3)
+		size_t have = r->len - r->p;
+		if ((have >= 1 && h[0] != REC_HANDSHAKE) || (have >= 2 && h[1] != 3))
 			return EGW_SNI_MALFORMED; /* hello interrupted */
+		if (have < 5)
+			return EGW_SNI_INCOMPLETE;
 		size_t rl = (size_t)h[3] << 8 | h[4];
 		if (rl == 0 || rl > REC_MAX)
 			return EGW_SNI_MALFORMED;

@@ -21,6 +21,8 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }
 cleanup() { bash "$lab" down --prefix "$prefix" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 [ "$(id -u)" = 0 ] || { echo "lab-bridge: needs root"; exit 1; }
 
@@ -52,9 +54,9 @@ for ifc in egw-in egw-out; do
 done
 declare -A macs=([fin1]=02:00:0a:01:00:0a [fin2]=02:00:0a:01:00:0b [health]=02:00:0a:02:00:14)
 for h in "${!macs[@]}"; do
-	x "$h" ip link show eth0 | grep -q "link/ether ${macs[$h]} " || fail "$h has not MAC ${macs[$h]}"
+	grep -q "link/ether ${macs[$h]} " <<<"$(x "$h" ip link show eth0)" || fail "$h has not MAC ${macs[$h]}"
 done
-x fin1 ip -6 addr show dev eth0 | grep -q '2001:db8:1::10/48' || fail "fin1 has no 2001:db8:1::10"
+grep -q '2001:db8:1::10/48' <<<"$(x fin1 ip -6 addr show dev eth0)" || fail "fin1 has no 2001:db8:1::10"
 grep -q 'inet 10.1.0.10/16' <<<"$(bash "$lab" exec --prefix "$prefix" fin1 ip -o -4 addr show dev eth0)" ||
 	fail "lab.sh exec does not run in fin1's namespace"
 ok "topology checked"
@@ -81,6 +83,12 @@ while read -r id eb ep check; do
 		fi
 	done
 done < <(sc_rows)
+
+SC_OVERRIDE="fin1-ping=blocked" sc_suite bridge fin1-ping dns-foreign &&
+	fail "SC_OVERRIDE did not change an expectation"
+SC_OVERRIDE="dns-foreign=ok rogue-ping=ok" sc_suite policy dns-foreign rogue-ping ||
+	fail "SC_OVERRIDE of two policy expectations"
+sc_suite policy fin1-ping dns-foreign && fail "policy expectations met in bridge mode"
 
 # --- 4. the checks observe blocking ----------------------------------------
 echo "--- stand-in enforcement in the gateway namespace (nft bridge rules)"

@@ -20,6 +20,7 @@ src=${2:-$(cd "$(dirname "$0")/../.." && pwd)}
 lab=$src/firmware/lab/lab.sh
 prefix=egwt-lab-k$$
 fails=0
+fake=
 
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }
@@ -28,8 +29,11 @@ cleanup() {
 	for p in "$prefix" "$prefix-d" "$prefix-f" "$prefix-m"; do
 		bash "$lab" down --prefix "$p" >/dev/null 2>&1 || true
 	done
+	[ -z "$fake" ] || rm -rf "$fake"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 [ "$(id -u)" = 0 ] || { echo "lab-kernel: needs root"; exit 1; }
 
@@ -51,6 +55,7 @@ nothing_left() {
 }
 
 # --- 1. kernel mode and the hook -------------------------------------------
+# shellcheck disable=SC2016 # expanded by the hook, in the gateway namespace
 hook='ip -o addr show dev egw-in > "$EGW_LAB_STATE/hook.out"; echo "$EGW_LAB_MODE $EGW_LAB_PREFIX" >> "$EGW_LAB_STATE/hook.out"; exec sleep 600'
 if ! bash "$lab" up --prefix "$prefix" --mode kernel --gw-cmd "$hook"; then
 	echo "FAIL: lab.sh up --mode kernel"
@@ -70,7 +75,7 @@ if [ -n "$hook_pid" ] && [ -d "/proc/$hook_pid" ]; then
 else
 	fail "the hook process is not running"
 fi
-x fin1 ip route show default | grep -q 'via 10.1.0.1' || fail "fin1's default route is not 10.1.0.1"
+grep -q 'via 10.1.0.1' <<<"$(x fin1 ip route show default)" || fail "fin1's default route is not 10.1.0.1"
 ok "kernel mode topology and hook"
 
 # --- 2. routed, nothing enforced --------------------------------------------
@@ -118,6 +123,7 @@ x gw nft delete table inet egwlabtest || fail "could not remove the stand-in rul
 
 pids=$(awk '{print $1}' "$SC_STATE/pids")
 bash "$lab" down --prefix "$prefix" || fail "down (kernel mode)"
+# shellcheck disable=SC2086 # one argument per PID
 nothing_left "$prefix" $pids
 ok "kernel mode down"
 
@@ -126,10 +132,11 @@ fwd='sleep 2; ip link add br9 type bridge; ip link set egw-in master br9; ip lin
 if bash "$lab" up --prefix "$prefix-d" --mode dataplane --gw-cmd "$fwd"; then
 	sc_init "$prefix-d" || fail "no state for $prefix-d"
 	sc_suite bridge fin1-ping fin1-https fin1-v6-http dns-foreign health-us || fail "scenarios through the stand-in dataplane"
-	ip netns exec "$prefix-d-gw" ip -o addr show dev egw-in | grep -q 'inet ' &&
+	grep -q 'inet ' <<<"$(ip netns exec "$prefix-d-gw" ip -o addr show dev egw-in)" &&
 		fail "dataplane mode: egw-in has an address"
 	pids=$(awk '{print $1}' "$SC_STATE/pids")
 	bash "$lab" down --prefix "$prefix-d" || fail "down (dataplane mode)"
+	# shellcheck disable=SC2086
 	nothing_left "$prefix-d" $pids
 	ok "dataplane mode waits for forwarding"
 else
@@ -153,6 +160,36 @@ rows=$(sc_rows | grep -c .)
 grep -q "scenarios (bridge): $rows passed, 0 failed" <<<"$demo" || fail "demo did not print the passing bridge table"
 nothing_left "$prefix-m"
 ok "demo --once"
+
+# --- 7. demo with a "built" dataplane: the default command line ------------
+# A stand-in egw-dataplane (bridges the raw ports, records its arguments):
+# demo must pick dataplane mode, start it with EAL options and
+# "-- --config firmware/egw.cfg", and judge with the policy's expectations,
+# which a bridge cannot meet (the rogue gets through).
+fake=$(mktemp -d)
+mkdir -p "$fake/dataplane"
+cat >"$fake/dataplane/egw-dataplane" <<'STANDIN'
+#!/usr/bin/env bash
+echo "$*" >"$(dirname "$0")/../args"
+ip link add br9 type bridge && ip link set egw-in master br9 &&
+	ip link set egw-out master br9 && ip link set br9 up || exit 1
+exec sleep 600
+STANDIN
+chmod +x "$fake/dataplane/egw-dataplane"
+demo=$(SC_TIMEOUT=1 bash "$lab" demo --once --prefix "$prefix-m" "$fake" 2>&1)
+rc=$?
+[ "$rc" != 0 ] || fail "demo passed the policy table with a dataplane that enforces nothing"
+grep -q '(dataplane mode' <<<"$demo" || fail "demo did not pick dataplane mode: $(head -n 3 <<<"$demo")"
+grep -Eq '^FAIL  rogue ping 198.51.100.80 +expected blocked +observed ok' <<<"$demo" ||
+	fail "demo table does not show the unenforced rogue"
+grep -Eq '^PASS  fin1 ping 198.51.100.80 +expected ok +observed ok' <<<"$demo" ||
+	fail "demo table does not show fin1 passing"
+args=$(cat "$fake/args" 2>/dev/null)
+grep -q -- "--no-huge .*--file-prefix=$prefix-m -- --config $(realpath "$src/firmware/egw.cfg")\$" <<<"$args" ||
+	fail "default egw-dataplane command line: '$args'"
+nothing_left "$prefix-m"
+rm -rf "$fake"
+ok "demo in dataplane mode with the default command"
 
 echo "lab-kernel: $fails failure(s)"
 [ "$fails" = 0 ]

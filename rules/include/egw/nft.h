@@ -33,9 +33,30 @@ struct egw_nft_opts {
 	const char *outside_if;    /* interface facing the internet, or NULL */
 };
 
+/*
+ * Marks the ruleset and egw-controld share (docs/kernel-mode.md), derived
+ * from punt_mark P:
+ *  P      packet mark: "to the control plane" (mark mode; the iptables
+ *         NFQUEUE rule matches it)
+ *  P + 1  packet mark set by controld's nfqueue accept verdict: "inspected,
+ *         allowed"; the ruleset copies it to the ct mark, the flow leaves
+ *         inspection
+ *  P + 2  the same for "inspected, blocked": the ruleset copies it to the ct
+ *         mark, resets (TCP) or drops the packet and every later one
+ *  P + 3  ct mark "inspection pending": packets of the flow in the original
+ *         direction go to the control plane until it says allowed/blocked
+ */
+#define EGW_NFT_PUNT_MARK_DEFAULT 0x00e90001u
+#define EGW_NFT_MARK_OK(p) ((uint32_t)(p) + 1u)
+#define EGW_NFT_MARK_BLOCK(p) ((uint32_t)(p) + 2u)
+#define EGW_NFT_CTMARK_PENDING(p) ((uint32_t)(p) + 3u)
+
 void egw_nft_opts_default(struct egw_nft_opts *o);
-/* NULL with errno set on failure (ENOMEM). Each rule carries a comment with
- * its policy location ("policy.cfg:42"). */
+/* NULL with errno set on failure: ENOMEM, or EINVAL for bad options (table
+ * not an identifier, bad interface name, queue range past 65535, punt_mark 0
+ * or above 0xfffffffc) or a policy whose indices are out of range. o NULL:
+ * defaults. Each rule carries a comment with its policy location
+ * ("policy.cfg:42"). */
 char *egw_nft_compile(const struct egw_policy *p, const struct egw_nft_opts *o);
 
 #endif

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <egw/domain_set.h>
@@ -276,6 +278,56 @@ START_TEST(set_long_names)
 }
 END_TEST
 
+/* A frozen set read by several threads at once gives every thread the same
+ * answers as a single reader (the header promises lock-free reads). */
+struct reader {
+	const struct egw_domain_set *s;
+	size_t bad;
+};
+
+static void *read_many(void *arg)
+{
+	struct reader *r = arg;
+	char q[64];
+	for (unsigned round = 0; round < 20; round++) {
+		for (unsigned i = 0; i < 2000; i++) {
+			snprintf(q, sizeof(q), "www.n%u.example.cn", i);
+			uint32_t v[4];
+			size_t n = match_str(r->s, q, v, 4);
+			/* n<i>.example.cn holds i % 7 for even i; example.cn holds 100 */
+			size_t want = (i % 2 == 0) ? 2 : 1;
+			if (n != want || (want == 2 ? v[0] != i % 7 || v[1] != 100 : v[0] != 100))
+				r->bad++;
+		}
+	}
+	return NULL;
+}
+
+START_TEST(set_concurrent_readers)
+{
+	struct egw_domain_set *s = egw_domain_set_new();
+	char d[64];
+	for (unsigned i = 0; i < 2000; i += 2) {
+		snprintf(d, sizeof(d), "n%u.example.cn", i);
+		ck_assert_int_eq(egw_domain_set_add(s, d, i % 7, NULL), 0);
+	}
+	ck_assert_int_eq(egw_domain_set_add(s, "example.cn", 100, NULL), 0);
+	ck_assert_int_eq(egw_domain_set_freeze(s), 0);
+	enum { NT = 4 };
+	pthread_t t[NT];
+	struct reader r[NT];
+	for (int i = 0; i < NT; i++) {
+		r[i] = (struct reader){ s, 0 };
+		ck_assert_int_eq(pthread_create(&t[i], NULL, read_many, &r[i]), 0);
+	}
+	for (int i = 0; i < NT; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_uint_eq(r[i].bad, 0);
+	}
+	egw_domain_set_free(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("domain_set");
@@ -290,6 +342,7 @@ int main(void)
 	tcase_add_test(tc, set_build_errors);
 	tcase_add_test(tc, set_matches_reference);
 	tcase_add_test(tc, set_long_names);
+	tcase_add_test(tc, set_concurrent_readers);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

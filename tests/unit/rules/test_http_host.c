@@ -150,6 +150,9 @@ START_TEST(malformed_requests)
 	ck_assert_int_eq(host("GET / HTTP/1.1\r\nHost: [not-v6]\r\n\r\n"), EGW_HOST_MALFORMED);
 	ck_assert_int_eq(host("GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n"), EGW_HOST_MALFORMED);
 	ck_assert_int_eq(host("GET / HTTP/1.1\r\nHost: caf\xc3\xa9.fr\r\n\r\n"), EGW_HOST_MALFORMED);
+	ck_assert_int_eq(host("GET / HTTP/1.1\r\nHost: 999.1.1.1\r\n\r\n"), EGW_HOST_MALFORMED);
+	ck_assert_int_eq(host("GET / HTTP/1.1\r\nHost: 10.1.2\r\n\r\n"), EGW_HOST_MALFORMED);
+	ck_assert_int_eq(host("GET / HTTP/1.1\r\nHost: 2001\r\n\r\n"), EGW_HOST_MALFORMED);
 	/* targets that are neither origin-, absolute- nor asterisk-form */
 	ck_assert_int_eq(host("GET a.cn:80 HTTP/1.1\r\nHost: a.cn\r\n\r\n"), EGW_HOST_MALFORMED);
 	ck_assert_int_eq(host("GET http:/a.cn HTTP/1.1\r\nHost: a.cn\r\n\r\n"), EGW_HOST_MALFORMED);

@@ -105,7 +105,12 @@ START_TEST(hello_over_several_records)
 	size_t fn = refragment(buf, n, 100, frag);
 	frag[105] = 0x17;
 	ck_assert_int_eq(sni(frag, fn, out), EGW_SNI_MALFORMED);
+	/* only the first bytes of that record: already known to be wrong */
+	ck_assert_int_eq(sni(frag, 106, out), EGW_SNI_MALFORMED);
+	frag[106] = 2;
 	frag[105] = 0x16;
+	ck_assert_int_eq(sni(frag, 107, out), EGW_SNI_MALFORMED);
+	frag[106] = 3;
 	frag[108] = 0; /* an empty record */
 	frag[109] = 0;
 	ck_assert_int_eq(sni(frag, fn, out), EGW_SNI_MALFORMED);
