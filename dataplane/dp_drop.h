@@ -37,13 +37,16 @@
 	X(DNS_RESOLVER, "dns-resolver") \
 	X(DOT, "dot") \
 	X(DOH, "doh") \
+	X(DNS_NAME, "dns-name") \
+	X(SNI_HOST, "sni-host") \
 	X(PROFILE, "profile") \
 	/* state (dp_worker) */ \
 	X(NO_FLOW, "outside-no-flow") \
 	X(PUNT_FAIL_CLOSED, "punt-fail-closed") \
 	X(PUNT_TX, "punt-tx-full") \
 	X(TX_FULL, "tx-full") \
-	X(FLOW_ALLOC, "flow-alloc")
+	X(FLOW_ALLOC, "flow-alloc") \
+	X(CONTROL, "control-plane")
 
 enum dp_drop {
 	DP_DROP_NONE = 0,

@@ -52,10 +52,13 @@ struct dp_flow {
 	uint64_t start_us, last_us;
 	uint64_t pkts[2], bytes[2];    /* [0] to server (outward), [1] to client */
 	struct dp_verdict verdict;
-	uint8_t src_mac[6];
+	uint8_t src_mac[6];            /* the terminal's */
+	uint8_t dst_mac[6];            /* what the terminal sent to (the next hop) */
 	uint8_t tcp_state;
 	uint8_t in_use;
-	uint8_t punt_verdict_installed;
+	uint8_t nat;                   /* DNS redirect: out_ip is the target */
+	uint8_t inspected;             /* first client payload looked at (SNI/Host) */
+	uint8_t nat_ip[16];            /* the resolver the client asked */
 };
 
 #define DP_FLOW_NIL UINT32_MAX

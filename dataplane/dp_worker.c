@@ -5,9 +5,16 @@
 #include <sys/socket.h>
 
 #include <egw/dns_msg.h>
+#include <egw/domain_set.h>
+#include <egw/http_host.h>
+#include <egw/tls_sni.h>
+#include <egw/ipc.h>
 
+#include "dp_dnsreply.h"
+#include "dp_nat.h"
 #include "dp_parse.h"
 #include "dp_policy.h"
+#include "dp_tcpreset.h"
 #include "dp_worker.h"
 
 int dp_worker_init(struct dp_worker *w, unsigned id, uint32_t flows, uint32_t events)
@@ -78,7 +85,7 @@ static enum dp_disp disposition(struct dp_worker *w, const struct dp_tables *t,
 	case DP_ACT_ALLOW:
 		return DP_DISP_FORWARD;
 	case DP_ACT_PUNT:
-		if (w->ctl_up) {
+		if (__atomic_load_n(&w->ctl_up, __ATOMIC_RELAXED)) {
 			w->st.punts++;
 			return DP_DISP_PUNT;
 		}
@@ -89,7 +96,8 @@ static enum dp_disp disposition(struct dp_worker *w, const struct dp_tables *t,
 		w->st.drops[DP_DROP_PUNT_FAIL_CLOSED]++;
 		return DP_DISP_DROP;
 	case DP_ACT_REDIRECT:
-		/* No rewriting yet: the query does not leave. */
+		/* Rewritten by the caller: on its way to the redirect target. */
+		return DP_DISP_FORWARD;
 	default:
 		w->st.drops[v->drop ? v->drop : DP_DROP_PROFILE]++;
 		return DP_DISP_DROP;
@@ -121,6 +129,7 @@ static struct dp_flow *new_flow(struct dp_worker *w, const struct dp_tables *t,
 		emit(w, t, EGW_EV_FLOW, &old, now_us, "evicted");
 	f->verdict = *v;
 	memcpy(f->src_mac, p->src_mac, 6);
+	memcpy(f->dst_mac, p->dst_mac, 6);
 	if (k->kind == DP_FK_FLOW) {
 		w->st.verdicts[v->action]++;
 		emit(w, t, v->action == DP_ACT_ALLOW || v->action == DP_ACT_PUNT ?
@@ -130,8 +139,14 @@ static struct dp_flow *new_flow(struct dp_worker *w, const struct dp_tables *t,
 }
 
 /* A later fragment: its first fragment's verdict, or the L3-only one. */
-static enum dp_disp fragment(struct dp_worker *w, const struct dp_tables *t,
-			     const struct dp_pkt *p, const struct dp_flow_key *k,
+static const uint8_t *redirect_target(const struct dp_tables *t, int family)
+{
+	const struct egw_dns *d = &t->pol->dns;
+	return family == AF_INET ? d->redirect_v4.addr : d->redirect_v6.addr;
+}
+
+static enum dp_disp fragment(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame,
+			     struct dp_pkt *p, const struct dp_flow_key *k,
 			     bool from_outside, uint32_t len, uint64_t now_us)
 {
 	uint32_t h = dp_flow_hash(k);
@@ -153,40 +168,220 @@ static enum dp_disp fragment(struct dp_worker *w, const struct dp_tables *t,
 	f->pkts[from_outside]++;
 	f->bytes[from_outside] += len;
 	dp_flow_touch(&w->ft, f, now_us);
+	if (f->verdict.action == DP_ACT_REDIRECT)
+		dp_nat_set_addr(frame, p, true, redirect_target(t, p->family));
 	return disposition(w, t, &f->verdict);
 }
 
-/* A DNS query from the inside (UDP, or TCP with the whole message in this
- * segment): one dns event, with the action its flow gets. */
-static void dns_event(struct dp_worker *w, const struct dp_tables *t, const struct dp_flow *f,
-		      const uint8_t *frame, const struct dp_pkt *p, uint64_t now_us)
+/* A first fragment's verdict, for the fragments that follow (keyed by the
+ * tuple as sent and the fragment id). */
+static void remember_first_fragment(struct dp_worker *w, const struct dp_tables *t,
+				    const struct dp_pkt *p, const struct dp_flow_key *k,
+				    const struct dp_verdict *v, uint64_t now_us)
+{
+	struct dp_flow_key fk = *k;
+	fk.kind = DP_FK_FRAG;
+	fk.frag_id = p->frag_id;
+	fk.in_port = fk.out_port = 0;
+	uint32_t fh = dp_flow_hash(&fk);
+	struct dp_flow *ff = dp_flow_lookup(&w->ft, &fk, fh);
+	if (!ff)
+		ff = new_flow(w, t, &fk, fh, p, v, now_us);
+	ff->verdict = *v;
+	dp_flow_touch(&w->ft, ff, now_us);
+}
+
+/*
+ * A query to a resolver that is not approved, under "redirect": on to the
+ * redirect target through a flow keyed by the target, which remembers the
+ * resolver asked so that answers go back as if from it.
+ */
+static struct dp_flow *redirect(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame,
+				struct dp_pkt *p, const struct dp_flow_key *k,
+				const struct dp_verdict *v, uint64_t now_us)
+{
+	struct dp_flow_key nk = *k;
+	memcpy(nk.out_ip, redirect_target(t, p->family), 16);
+	uint32_t h = dp_flow_hash(&nk);
+	struct dp_flow *f = dp_flow_lookup(&w->ft, &nk, h);
+	if (f && (!f->nat || memcmp(f->nat_ip, k->out_ip, 16)))
+		f = NULL;   /* the same tuple straight to the target: not ours */
+	if (!f && !dp_flow_lookup(&w->ft, &nk, h)) {
+		struct dp_flow old;
+		bool evicted;
+		f = dp_flow_insert(&w->ft, &nk, h, now_us, &old, &evicted);
+		if (evicted)
+			emit(w, t, EGW_EV_FLOW, &old, now_us, "evicted");
+		f->verdict = *v;
+		f->nat = 1;
+		memcpy(f->nat_ip, k->out_ip, 16);
+		memcpy(f->src_mac, p->src_mac, 6);
+		w->st.verdicts[v->action]++;
+		emit(w, t, EGW_EV_FLOW, f, now_us, NULL);
+	}
+	if (f)
+		dp_nat_set_addr(frame, p, true, nk.out_ip);
+	return f;
+}
+
+/* What the names in the policy say about a query name, for unit (-1: no
+ * unit): v->action stays DP_ACT_ALLOW when nothing applies. */
+static void name_decide(const struct dp_tables *t, int32_t unit, const char *qname, size_t len,
+			struct dp_verdict *v)
+{
+	const struct egw_policy *pol = t->pol;
+	uint32_t vals[8];
+	size_t n = egw_domain_set_match(t->names, qname, len, vals, 8);
+	if (n > 8)
+		n = 8;
+	v->action = DP_ACT_ALLOW;
+	if (!n)
+		return;
+	for (size_t i = 0; i < n && pol->dns.block_doh; i++) {
+		if (vals[i] == DP_NAME_CANARY || (int32_t)vals[i] == pol->doh_category) {
+			v->action = DP_ACT_DROP;
+			v->reason = DP_R_DOH;
+			v->drop = DP_DROP_DNS_NAME;
+			v->category = (int16_t)pol->doh_category;
+			v->loc = &pol->dns.block_doh_loc;
+			return;
+		}
+	}
+	if (unit < 0)
+		return;
+	const struct egw_profile *prof = &pol->profiles[pol->units[unit].profile];
+	for (size_t r = 0; r < prof->n_rules; r++) {
+		const struct egw_rule *er = &prof->rules[r];
+		/* Only a rule about the category alone speaks about its names. */
+		if (er->category < 0 || er->n_geo || er->dst.n || er->n_ports ||
+		    er->proto != EGW_PROTO_ANY)
+			continue;
+		size_t i = 0;
+		while (i < n && vals[i] != (uint32_t)er->category)
+			i++;
+		if (i == n)
+			continue;
+		if (er->action == EGW_ACT_ALLOW)
+			return;
+		v->action = er->action == EGW_ACT_PUNT ? DP_ACT_PUNT : DP_ACT_DROP;
+		v->reason = DP_R_CATEGORY;
+		v->drop = DP_DROP_DNS_NAME;
+		v->category = (int16_t)er->category;
+		v->loc = &er->loc;
+		return;
+	}
+}
+
+/*
+ * A DNS query from the inside (UDP, or TCP with the whole message in this
+ * segment), on flow f (its verdict allows or redirects it): one dns event,
+ * and the names' verdict. Returns -1 to go on as the flow says, or the
+ * disposition the name decided (*len updated for an answer).
+ */
+static int dns_query(struct dp_worker *w, const struct dp_tables *t, const struct dp_flow *f,
+		     uint8_t *frame, const struct dp_pkt *p, uint32_t *len, uint64_t now_us)
 {
 	const uint8_t *msg = frame + p->payload_off;
-	size_t len = p->payload_len;
+	size_t mlen = p->payload_len;
 	struct egw_dns_query q;
 
 	if (p->proto == 6) {
-		if (len < 2 || (size_t)(msg[0] << 8 | msg[1]) != len - 2)
-			return;
+		if (mlen < 2 || (size_t)(msg[0] << 8 | msg[1]) != mlen - 2)
+			return -1;
 		msg += 2;
-		len -= 2;
+		mlen -= 2;
 	}
-	if (egw_dns_decode_query(msg, len, &q) != EGW_DNS_OK)
-		return;
+	if (egw_dns_decode_query(msg, mlen, &q) != EGW_DNS_OK)
+		return -1;
+	struct dp_verdict nv = f->verdict;
+	name_decide(t, f->verdict.unit, q.qname, q.qname_len, &nv);
 	struct egw_event *ev = dp_event_next(&w->ev);
-	if (!ev)
-		return;
-	dp_event_fill(ev, EGW_EV_DNS, f, t->pol, now_us, NULL);
-	ev->u.dns.id = q.id;
-	ev->u.dns.rrtype = q.qtype;
-	ev->u.dns.rcode = -1;
-	snprintf(ev->u.dns.rrname, sizeof(ev->u.dns.rrname), "%s", q.qname);
+	if (ev) {
+		struct dp_flow tmp = *f;
+		if (nv.action != DP_ACT_ALLOW)
+			tmp.verdict = nv;
+		dp_event_fill(ev, EGW_EV_DNS, &tmp, t->pol, now_us, NULL);
+		ev->u.dns.id = q.id;
+		ev->u.dns.rrtype = q.qtype;
+		ev->u.dns.rcode = nv.action == DP_ACT_DROP && p->proto == 17 ? 3 : -1;
+		snprintf(ev->u.dns.rrname, sizeof(ev->u.dns.rrname), "%s", q.qname);
+	}
+	if (nv.action == DP_ACT_ALLOW)
+		return -1;
+	if (nv.action == DP_ACT_PUNT)
+		return (int)disposition(w, t, &nv);
+	uint32_t n = dp_dns_nxdomain(frame, p);
+	if (n) {
+		*len = n;
+		w->st.dns_answers++;
+		return DP_DISP_REPLY;
+	}
+	w->st.drops[DP_DROP_DNS_NAME]++;
+	return DP_DISP_DROP;
+}
+
+/*
+ * The first client payload of an allowed TCP flow: a TLS ClientHello SNI or
+ * an HTTP Host (one tls/http event), and the names' verdict. Returns -1 to
+ * go on, or DP_DISP_REPLY with the frame turned into the RST to the client
+ * and w->extra holding the RST to the server.
+ */
+static int tcp_name(struct dp_worker *w, const struct dp_tables *t, struct dp_flow *f,
+		    uint8_t *frame, const struct dp_pkt *p, uint32_t *len, uint64_t now_us)
+{
+	char name[256];
+	const uint8_t *data = frame + p->payload_off;
+	enum egw_event_type type = EGW_EV_TLS;
+
+	f->inspected = 1;
+	if (egw_tls_sni(data, p->payload_len, name, sizeof(name)) != EGW_SNI_FOUND) {
+		if (egw_http_host(data, p->payload_len, name, sizeof(name)) != EGW_HOST_FOUND)
+			return -1;
+		type = EGW_EV_HTTP;
+	}
+	struct dp_verdict nv = f->verdict;
+	name_decide(t, f->verdict.unit, name, strlen(name), &nv);
+	if (nv.action == DP_ACT_PUNT)
+		nv.action = DP_ACT_ALLOW;   /* the flow was allowed: punt is for names in DNS */
+	struct egw_event *ev = dp_event_next(&w->ev);
+	if (ev) {
+		struct dp_flow tmp = *f;
+		if (nv.action != DP_ACT_ALLOW)
+			tmp.verdict = nv;
+		dp_event_fill(ev, type, &tmp, t->pol, now_us, NULL);
+		if (type == EGW_EV_TLS)
+			snprintf(ev->u.tls.sni, sizeof(ev->u.tls.sni), "%s", name);
+		else
+			snprintf(ev->u.http.hostname, sizeof(ev->u.http.hostname), "%s", name);
+	}
+	if (nv.action == DP_ACT_ALLOW)
+		return -1;
+	nv.drop = DP_DROP_SNI_HOST;
+	f->verdict = nv;   /* the rest of the connection is dropped */
+	w->st.drops[DP_DROP_SNI_HOST]++;
+	w->extra_len = dp_tcp_reset(frame, p, false, w->extra, sizeof(w->extra));
+	uint8_t rst[128];
+	uint32_t n = dp_tcp_reset(frame, p, true, rst, sizeof(rst));
+	if (!n || n > *len)
+		return DP_DISP_DROP;
+	memcpy(frame, rst, n);
+	*len = n;
+	w->st.resets++;
+	return DP_DISP_REPLY;
+}
+
+static bool is_dns_query(const struct dp_pkt *p, bool from_outside)
+{
+	return !from_outside && p->dport == 53 && p->l4_known && !p->is_frag && p->payload_len;
 }
 
 enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
-			      const uint8_t *frame, uint32_t len, bool from_outside,
+			      uint8_t *frame, uint32_t *lenp, bool from_outside,
 			      uint64_t now_us)
 {
+	uint32_t len = *lenp;
+
+	w->extra_len = 0;
 	struct dp_pkt p;
 	struct dp_flow_key k;
 	unsigned port = from_outside ? DP_PORT_OUTSIDE : DP_PORT_INSIDE;
@@ -206,7 +401,7 @@ enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
 		w->st.fragments++;
 	make_key(&p, from_outside, &k);
 	if (k.kind == DP_FK_FRAG)
-		return fragment(w, t, &p, &k, from_outside, len, now_us);
+		return fragment(w, t, frame, &p, &k, from_outside, len, now_us);
 
 	uint32_t h = dp_flow_hash(&k);
 	struct dp_flow *f = dp_flow_lookup(&w->ft, &k, h);
@@ -236,29 +431,77 @@ enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
 		}
 		struct dp_verdict v;
 		dp_policy_decide(t, &p, &v);
+		if (v.action == DP_ACT_REDIRECT) {
+			if (is_dns_query(&p, false)) {
+				/* Names first: a blocked name is answered as if by
+				 * the resolver asked, and goes nowhere. */
+				struct dp_flow tmp;
+				memset(&tmp, 0, sizeof(tmp));
+				tmp.key = k;
+				tmp.verdict = v;
+				memcpy(tmp.src_mac, p.src_mac, 6);
+				struct dp_verdict nv = v;
+				struct egw_dns_query q;
+				const uint8_t *msg = frame + p.payload_off;
+				size_t ml = p.payload_len;
+				if (p.proto == 6 && ml >= 2) {
+					msg += 2;
+					ml -= 2;
+				}
+				if (egw_dns_decode_query(msg, ml, &q) == EGW_DNS_OK)
+					name_decide(t, v.unit, q.qname, q.qname_len, &nv);
+				if (nv.action != DP_ACT_ALLOW) {
+					int d = dns_query(w, t, &tmp, frame, &p, lenp, now_us);
+					if (d >= 0)
+						return (enum dp_disp)d;
+				}
+			}
+			f = redirect(w, t, frame, &p, &k, &v, now_us);
+			if (!f) {
+				w->st.drops[DP_DROP_DNS_RESOLVER]++;
+				return DP_DISP_DROP;
+			}
+			if (is_dns_query(&p, false))
+				(void)dns_query(w, t, f, frame, &p, lenp, now_us);
+			struct dp_flow_key nk = f->key;
+			uint32_t nh = f->hash;
+			if (p.is_frag)
+				remember_first_fragment(w, t, &p, &k, &v, now_us);
+			f = dp_flow_lookup(&w->ft, &nk, nh);
+			if (!f)
+				return disposition(w, t, &v);
+			f->pkts[0]++;
+			f->bytes[0] += len;
+			tcp_track(f, &p, false);
+			dp_flow_touch(&w->ft, f, now_us);
+			return disposition(w, t, &f->verdict);
+		}
 		f = new_flow(w, t, &k, h, &p, &v, now_us);
 	}
+	if (f->nat && from_outside)
+		dp_nat_set_addr(frame, &p, false, f->nat_ip);   /* as if from the resolver asked */
 	f->pkts[from_outside]++;
 	f->bytes[from_outside] += len;
 	tcp_track(f, &p, from_outside);
-	if (!from_outside && p.dport == 53 && !p.is_frag && p.payload_len)
-		dns_event(w, t, f, frame, &p, now_us);
+	if (!from_outside && p.proto == 6 && p.payload_len && !p.is_frag && !f->inspected &&
+	    f->verdict.action == DP_ACT_ALLOW && p.dport != 53) {
+		dp_flow_touch(&w->ft, f, now_us);
+		int d = tcp_name(w, t, f, frame, &p, lenp, now_us);
+		if (d >= 0)
+			return (enum dp_disp)d;
+	}
+	if (is_dns_query(&p, from_outside) && f->verdict.action == DP_ACT_ALLOW) {
+		dp_flow_touch(&w->ft, f, now_us);
+		int d = dns_query(w, t, f, frame, &p, lenp, now_us);
+		if (d >= 0)
+			return (enum dp_disp)d;
+	}
 	dp_flow_touch(&w->ft, f, now_us);
 
 	if (p.is_frag && p.frag_first) {
-		/* Remember the verdict for the fragments that follow. */
-		struct dp_flow_key fk = k;
-		fk.kind = DP_FK_FRAG;
-		fk.frag_id = p.frag_id;
-		fk.in_port = fk.out_port = 0;
-		uint32_t fh = dp_flow_hash(&fk);
-		struct dp_flow *ff = dp_flow_lookup(&w->ft, &fk, fh);
 		struct dp_verdict v = f->verdict;
-		if (!ff)
-			ff = new_flow(w, t, &fk, fh, &p, &v, now_us);
-		ff->verdict = v;
-		dp_flow_touch(&w->ft, ff, now_us);
-		/* f may have moved if the insert evicted it: look it up again. */
+		remember_first_fragment(w, t, &p, &k, &v, now_us);
+		/* The insert may have evicted f: look it up again. */
 		f = dp_flow_lookup(&w->ft, &k, h);
 		if (!f)
 			return disposition(w, t, &v);
@@ -299,4 +542,145 @@ bool dp_worker_from_outside(struct dp_worker *w, const struct dp_tables *t,
 		return false;
 	uint32_t cls = dp_tables_class(t, p.family, p.dst);
 	return t->class_unit[cls] >= 0 || dp_tables_terminal(t, p.family, p.dst) != NULL;
+}
+
+/* The packet fields dp_policy_decide reads, rebuilt from a flow. */
+static void pkt_of_flow(const struct dp_flow *f, struct dp_pkt *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = f->key.family;
+	p->proto = f->key.proto;
+	memcpy(p->src, f->key.in_ip, 16);
+	memcpy(p->dst, f->key.out_ip, 16);
+	memcpy(p->src_mac, f->src_mac, 6);
+	p->sport = f->key.in_port;
+	p->dport = f->key.out_port;
+	p->l4_known = f->key.kind == DP_FK_FLOW;
+	p->is_frag = f->key.kind == DP_FK_FRAG;
+}
+
+void dp_worker_rebind(struct dp_worker *w, const struct dp_tables *t)
+{
+	for (uint32_t i = w->ft.lru_head; i != DP_FLOW_NIL; i = w->ft.flows[i].lru_next) {
+		struct dp_flow *f = &w->ft.flows[i];
+		struct dp_pkt p;
+		pkt_of_flow(f, &p);
+		dp_policy_decide(t, &p, &f->verdict);
+	}
+}
+
+int dp_worker_install(struct dp_worker *w, const struct egw_ipc_flow_verdict *v)
+{
+	struct dp_flow_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.family = v->family;
+	k.proto = v->proto;
+	memcpy(k.in_ip, v->src_ip, 16);
+	memcpy(k.out_ip, v->dst_ip, 16);
+	k.in_port = v->src_port;
+	k.out_port = v->dst_port;
+	struct dp_flow *f = dp_flow_lookup(&w->ft, &k, dp_flow_hash(&k));
+	if (!f)
+		return -ENOENT;
+	f->verdict.reason = DP_R_CONTROL;
+	if (v->verdict == EGW_IPC_V_ALLOW) {
+		f->verdict.action = DP_ACT_ALLOW;
+		f->verdict.drop = DP_DROP_NONE;
+	} else {
+		f->verdict.action = DP_ACT_DROP;
+		f->verdict.drop = DP_DROP_CONTROL;
+	}
+	return 0;
+}
+
+static json_t *addr_json(int family, const uint8_t *a)
+{
+	struct egw_prefix p = { .family = (uint8_t)family,
+				.len = (uint8_t)(family == AF_INET ? 32 : 128) };
+	char buf[EGW_PREFIX_STRLEN];
+	memcpy(p.addr, a, family == AF_INET ? 4 : 16);
+	return json_string(egw_addr_format(&p, buf, sizeof(buf)));
+}
+
+void dp_worker_flows_json(const struct dp_worker *w, const struct dp_tables *t,
+			  const char *unit, const struct egw_prefix *ip, size_t limit,
+			  json_t *arr)
+{
+	const struct egw_policy *pol = t->pol;
+
+	for (uint32_t i = w->ft.lru_head; i != DP_FLOW_NIL && json_array_size(arr) < limit;
+	     i = w->ft.flows[i].lru_next) {
+		const struct dp_flow *f = &w->ft.flows[i];
+		const struct dp_verdict *v = &f->verdict;
+		if (f->key.kind != DP_FK_FLOW)
+			continue;
+		const char *un = v->unit >= 0 && (size_t)v->unit < pol->n_units ?
+				 pol->units[v->unit].name : "";
+		if (unit && *unit && strcmp(unit, un))
+			continue;
+		if (ip && !egw_prefix_contains(ip, f->key.family, f->key.in_ip) &&
+		    !egw_prefix_contains(ip, f->key.family, f->nat ? f->nat_ip : f->key.out_ip))
+			continue;
+		char reason[64], rule[128] = "";
+		dp_reason_format(v, pol, reason, sizeof(reason));
+		if (v->loc)
+			egw_loc_format(v->loc, false, rule, sizeof(rule));
+		json_t *o = json_object();
+		if (!o)
+			return;
+		json_object_set_new(o, "flow_id", json_integer((json_int_t)f->id));
+		json_object_set_new(o, "proto", json_integer(f->key.proto));
+		json_object_set_new(o, "src_ip", addr_json(f->key.family, f->key.in_ip));
+		json_object_set_new(o, "src_port", json_integer(f->key.in_port));
+		json_object_set_new(o, "dest_ip", addr_json(f->key.family,
+							    f->nat ? f->nat_ip : f->key.out_ip));
+		json_object_set_new(o, "dest_port", json_integer(f->key.out_port));
+		json_object_set_new(o, "verdict", json_string(dp_action_name(v->action)));
+		json_object_set_new(o, "reason", json_string(reason));
+		json_object_set_new(o, "rule", json_string(rule));
+		json_object_set_new(o, "unit", json_string(un));
+		json_object_set_new(o, "user", json_string(v->term && v->term->user ? v->term->user : ""));
+		json_object_set_new(o, "pkts_toserver", json_integer((json_int_t)f->pkts[0]));
+		json_object_set_new(o, "pkts_toclient", json_integer((json_int_t)f->pkts[1]));
+		json_object_set_new(o, "bytes_toserver", json_integer((json_int_t)f->bytes[0]));
+		json_object_set_new(o, "bytes_toclient", json_integer((json_int_t)f->bytes[1]));
+		json_object_set_new(o, "start_us", json_integer((json_int_t)f->start_us));
+		json_object_set_new(o, "last_us", json_integer((json_int_t)f->last_us));
+		json_array_append_new(arr, o);
+	}
+}
+
+int dp_worker_unpunt(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame,
+		     uint32_t len)
+{
+	struct dp_pkt p;
+	struct dp_flow_key k;
+
+	if (dp_parse(frame, len, &p) != DP_DROP_NONE || p.family == 0)
+		return -1;
+	uint32_t cls = dp_tables_class(t, p.family, p.src);
+	bool from_inside = t->class_unit[cls] >= 0 ||
+			   dp_tables_terminal(t, p.family, p.src) != NULL;
+	make_key(&p, !from_inside, &k);
+	const struct dp_flow *f = dp_flow_lookup(&w->ft, &k, dp_flow_hash(&k));
+	if (f) {
+		memcpy(frame, from_inside ? f->dst_mac : f->src_mac, 6);
+		memcpy(frame + 6, from_inside ? f->src_mac : f->dst_mac, 6);
+		uint8_t *ip = frame + p.l3_off;
+		if (p.family == AF_INET && ip[8] < 255) {
+			/* TTL + 1, checksum adjusted (RFC 1624). */
+			uint32_t sum = (uint16_t)~(ip[10] << 8 | ip[11]);
+			sum += (uint16_t)~(ip[8] << 8 | ip[9]);
+			ip[8]++;
+			sum += (uint32_t)(ip[8] << 8 | ip[9]);
+			while (sum >> 16)
+				sum = (sum & 0xffff) + (sum >> 16);
+			ip[10] = (uint8_t)(~sum >> 8);
+			ip[11] = (uint8_t)~sum;
+		} else if (p.family == AF_INET6 && ip[7] < 255) {
+			ip[7]++;
+		}
+	}
+	return from_inside ? DP_PORT_OUTSIDE : DP_PORT_INSIDE;
 }

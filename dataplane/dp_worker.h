@@ -7,6 +7,17 @@
  *   (outside) only packets of a flow opened from the inside pass.
  * Non-IP frames (ARP, ...) pass both ways. Non-first fragments take the
  * verdict recorded for their first fragment, else the L3-only verdict.
+ * DNS to a non-approved resolver under violation = "redirect" is rewritten
+ * to dns.redirect_to (a flow keyed by the target remembers the resolver
+ * asked) and its answers rewritten back, checksums fixed. A DNS query for
+ * the Firefox canary (block_doh), a doh-category name (block_doh) or a name
+ * in a category the unit's profile denies (a rule with a category and no
+ * other match) is answered NXDOMAIN by the gateway (UDP; over TCP it is
+ * dropped); a category rule with punt sends the query to the control plane.
+ * The first client payload of an allowed TCP flow is looked at for a TLS
+ * ClientHello SNI or an HTTP Host: a name the same rules deny resets the
+ * connection both ways (the frame becomes the RST to the client, w->extra
+ * the RST to the server) and drops the flow from then on.
  *
  * Thread safety: a worker's state is its own; the tables are read-only and
  * passed per call (the caller holds them across an RCU read section).
@@ -19,6 +30,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "dp_drop.h"
 #include "dp_event.h"
 #include "dp_flow.h"
@@ -26,31 +39,47 @@
 
 enum dp_port_id { DP_PORT_INSIDE = 0, DP_PORT_OUTSIDE, DP_PORT_PUNT, DP_PORT__COUNT };
 
-enum dp_disp { DP_DISP_DROP = 0, DP_DISP_FORWARD, DP_DISP_PUNT };
+enum dp_disp {
+	DP_DISP_DROP = 0,
+	DP_DISP_FORWARD,   /* to the other port */
+	DP_DISP_PUNT,      /* to the punt port */
+	DP_DISP_REPLY,     /* the frame became the gateway's answer: back out
+			      the port it came in on */
+};
 
 struct dp_stats {
 	uint64_t rx_pkts[DP_PORT__COUNT], rx_bytes[DP_PORT__COUNT];
 	uint64_t tx_pkts[DP_PORT__COUNT], tx_bytes[DP_PORT__COUNT];
 	uint64_t drops[DP_DROP__COUNT];
 	uint64_t verdicts[4];        /* new flows by enum dp_action */
-	uint64_t non_ip, fragments, punts, fail_open;
+	uint64_t non_ip, fragments, punts, fail_open, dns_answers, resets;
 };
 
 struct dp_worker {
 	alignas(64) unsigned id;
-	bool ctl_up;                 /* a control plane takes punts */
+	bool ctl_up;                 /* a control plane takes punts (atomic) */
 	struct dp_flow_table ft;
 	struct dp_event_buf ev;
 	struct dp_stats st;
 	uint64_t last_tick_us;
+	/* The punt port's MAC: punted frames are addressed to it (the kernel
+	 * drops frames for other hosts). */
+	uint8_t punt_mac[6];
+	bool has_punt_mac;
+	/* A second frame the last packet produced (the RST to the server when
+	 * a connection is reset), to go out the other port; 0: none. */
+	uint32_t extra_len;
+	uint8_t extra[128];
 };
 
 /* 0 or -errno. */
 int dp_worker_init(struct dp_worker *w, unsigned id, uint32_t flows, uint32_t events);
 void dp_worker_fini(struct dp_worker *w);
 
+/* frame may be rewritten in place (DNS redirection, the gateway's NXDOMAIN
+ * answers); *len is updated when its length changes. */
 enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
-			      const uint8_t *frame, uint32_t len, bool from_outside,
+			      uint8_t *frame, uint32_t *len, bool from_outside,
 			      uint64_t now_us);
 
 /* Expire idle flows (bounded work; call every few ms). */
@@ -58,6 +87,43 @@ void dp_worker_tick(struct dp_worker *w, const struct dp_tables *t, uint64_t now
 
 /* End every flow now with reason ("shutdown", "reload"), emitting events. */
 void dp_worker_flush(struct dp_worker *w, const struct dp_tables *t, const char *reason);
+
+/*
+ * After a reload: re-decide every flow's verdict under the new tables t
+ * (the flows stay: replies keep passing, nothing is lost; a flow the new
+ * policy forbids is dropped from its next packet on). After this the worker
+ * holds no pointer into the old tables or policy.
+ */
+void dp_worker_rebind(struct dp_worker *w, const struct dp_tables *t);
+
+/*
+ * A control-plane verdict for a punted flow (src = the inside end). Returns
+ * 0, or -ENOENT when this worker has no such flow.
+ */
+struct egw_ipc_flow_verdict;
+int dp_worker_install(struct dp_worker *w, const struct egw_ipc_flow_verdict *v);
+
+/*
+ * Append this worker's live flows (not fragment entries) to arr as JSON
+ * objects (flow_id, proto, src_ip, src_port, dest_ip, dest_port, verdict,
+ * reason, rule, unit, user, pkts/bytes both ways, start_us, last_us), at
+ * most limit in all; unit (or NULL) and ip (NULL, or a host prefix matching
+ * either end) filter. Worker thread only (it reads the flow table).
+ */
+struct egw_prefix;
+void dp_worker_flows_json(const struct dp_worker *w, const struct dp_tables *t,
+			  const char *unit, const struct egw_prefix *ip, size_t limit,
+			  json_t *arr);
+
+/*
+ * A frame back from the punt port (the control plane let it through and
+ * the kernel routed it back out of the tap): restore the MACs and TTL /
+ * hop limit of its flow (the kernel rewrote them) and say where it goes:
+ * DP_PORT_OUTSIDE when it comes from the inside end, else DP_PORT_INSIDE;
+ * -1 to drop it (not IP, malformed).
+ */
+int dp_worker_unpunt(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame,
+		     uint32_t len);
 
 /* For replay: does this frame come from the outside? True when it belongs
  * to a flow as its reply, or its destination is inside a unit. */

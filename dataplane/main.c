@@ -7,7 +7,8 @@
  * The fast path: ports from the policy's gateway section, or, with
  * --replay, a capture run offline through the same worker code, its events
  * written as EVE JSON lines (stdout or --replay-out). --events: port mode
- * also writes its events to FILE; --stats: the counters as JSON at exit.
+ * also writes its events to FILE; --stats: the counters as JSON at exit;
+ * --socket: the control-plane socket (default /run/egw/dataplane.sock).
  * Replay without EAL
  * options gets a small EAL of its own (no hugepages, no devices).
  * Exit status: 0, 1 on a bad start or a failed run (one line on stderr).
@@ -29,12 +30,13 @@
 #include "dp_tables.h"
 
 struct opts {
-	const char *config, *replay, *replay_out, *stats, *events;
+	const char *config, *replay, *replay_out, *stats, *events, *socket;
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: egw-dataplane [EAL options] -- --config FILE [--events FILE] [--stats FILE]\n"
+	fprintf(f, "usage: egw-dataplane [EAL options] -- --config FILE [--events FILE] [--stats FILE]"
+		   " [--socket PATH]\n"
 		   "       egw-dataplane [EAL options] -- --config FILE --replay PCAP"
 		   " [--replay-out FILE] [--stats FILE]\n");
 }
@@ -47,6 +49,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "replay-out", required_argument, NULL, 'o' },
 		{ "stats", required_argument, NULL, 's' },
 		{ "events", required_argument, NULL, 'e' },
+		{ "socket", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -60,6 +63,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'o': o->replay_out = optarg; break;
 		case 's': o->stats = optarg; break;
 		case 'e': o->events = optarg; break;
+		case 'S': o->socket = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}
@@ -142,8 +146,9 @@ int main(int argc, char **argv)
 		struct dp_replay_opts ro = { .pcap = o.replay, .out = out, .stats = o.stats };
 		ret = dp_replay_run(t, &ro) ? 1 : 0;
 	} else {
-		struct dp_port_opts po = { .events = o.events, .stats = o.stats };
-		ret = dp_port_main(pol, t, &po) ? 1 : 0;
+		struct dp_port_opts po = { .events = o.events, .stats = o.stats,
+					   .socket = o.socket };
+		ret = dp_port_main(&pol, &t, &po) ? 1 : 0;
 	}
 out:
 	if (out && out != stdout && fclose(out) && ret == 0) {

@@ -71,7 +71,7 @@ static int fail_label(const char **why, enum label_fault f, const char *label,
 		break;
 	case LF_DIGITS:
 		snprintf(why_buf, sizeof(why_buf),
-			 "last label \"%s\" is all digits: an IP address is not a domain",
+			 "last label \"%s\" is all digits (an IP address belongs in addresses, not domains)",
 			 q);
 		break;
 	}

@@ -17,7 +17,16 @@ enum egw_http_host_result {
 	EGW_HOST_MALFORMED = -3,
 };
 
-/* out must hold cap >= 256 bytes. */
+/*
+ * out must hold cap >= 256 bytes. An answer (FOUND/ABSENT) needs the whole
+ * header block. The host is that of an absolute-form target or CONNECT's
+ * authority when present (RFC 9112 3.2.2), else the Host header; lower case,
+ * port and one trailing dot stripped; an IPv6 literal without its brackets
+ * ("2001:db8::1", as written); an IPv4 address as written. MALFORMED: two
+ * Host headers with different values, obs-fold, whitespace before a colon,
+ * control bytes, userinfo, a host that is not a valid name or address.
+ * Lines may end in CRLF or LF. Details: rules/src/http_host.c.
+ */
 int egw_http_host(const uint8_t *data, size_t len, char *out, size_t cap);
 
 #endif

@@ -18,7 +18,16 @@ enum egw_tls_sni_result {
 	EGW_SNI_MALFORMED = -3,  /* lengths inconsistent, bad name */
 };
 
-/* out must hold cap >= 256 bytes. */
+/*
+ * out must hold cap >= 256 bytes. data is the start of the TCP stream,
+ * reassembled: a ClientHello often spans two segments (post-quantum key
+ * shares make it ~1.8 KB), so on INCOMPLETE call again with more of the
+ * stream; bound what you buffer (the hello's own length field allows 16 MB).
+ * An answer (FOUND/ABSENT) needs the whole ClientHello. The name is checked
+ * like egw_domain_check (an IP literal is MALFORMED), lower-cased, one
+ * trailing dot dropped; two server_name extensions or two host_names are
+ * MALFORMED.
+ */
 int egw_tls_sni(const uint8_t *data, size_t len, char *out, size_t cap);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../../unit/dataplane/eal_fixture.h"
 #include "../../unit/dataplane/policy_fixture.h"
@@ -49,10 +50,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = size - off;
 		now += (uint64_t)(flags >> 1) * 1000000u;
 		dp_worker_tick(&w, tables, now);
-		enum dp_disp d = dp_worker_packet(&w, tables, data + off, (uint32_t)len,
-						  flags & 1, now);
-		if (d != DP_DISP_DROP && d != DP_DISP_FORWARD && d != DP_DISP_PUNT)
+		uint8_t frame[65536];
+		memcpy(frame, data + off, len);   /* the worker may rewrite it */
+		uint32_t l = (uint32_t)len;
+		enum dp_disp d = dp_worker_packet(&w, tables, frame, &l, flags & 1, now);
+		if (d != DP_DISP_DROP && d != DP_DISP_FORWARD && d != DP_DISP_PUNT &&
+		    d != DP_DISP_REPLY)
 			abort();
+		if (l > len)
+			abort();   /* an answer is never longer than its query */
 		if (w.ft.n > w.ft.cap)
 			abort();
 		w.ev.n = 0;   /* events consumed */

@@ -14,14 +14,14 @@ struct fb {
 	uint32_t l3;       /* offset of the IP header */
 };
 
-static void fb_put16(uint8_t *p, uint16_t v)
+static inline void fb_put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
 }
 
 /* Ethernet header with n_vlan tags (outer 0x88a8 when two). */
-static void fb_eth(struct fb *f, const char *src_mac, uint16_t ethertype, int n_vlan)
+static inline void fb_eth(struct fb *f, const char *src_mac, uint16_t ethertype, int n_vlan)
 {
 	memset(f, 0, sizeof(*f));
 	static const uint8_t gw[6] = { 0x02, 0xee, 0, 0, 0, 1 };
@@ -43,7 +43,7 @@ static void fb_eth(struct fb *f, const char *src_mac, uint16_t ethertype, int n_
 
 /* IPv4 header (20 bytes + optlen of NOPs) with payload of l4len bytes
  * following; frag: offset in bytes, mf flag. */
-static uint8_t *fb_ipv4(struct fb *f, const char *src, const char *dst, uint8_t proto,
+static inline uint8_t *fb_ipv4(struct fb *f, const char *src, const char *dst, uint8_t proto,
 			uint32_t l4len, unsigned optlen, uint32_t frag_off, int mf)
 {
 	uint8_t *ip = f->b + f->len;
@@ -61,7 +61,7 @@ static uint8_t *fb_ipv4(struct fb *f, const char *src, const char *dst, uint8_t 
 	return f->b + f->len;
 }
 
-static uint8_t *fb_ipv6(struct fb *f, const char *src, const char *dst, uint8_t nh,
+static inline uint8_t *fb_ipv6(struct fb *f, const char *src, const char *dst, uint8_t nh,
 			uint32_t payload_len)
 {
 	uint8_t *ip = f->b + f->len;
@@ -75,7 +75,7 @@ static uint8_t *fb_ipv6(struct fb *f, const char *src, const char *dst, uint8_t 
 	return f->b + f->len;
 }
 
-static void fb_udp(struct fb *f, uint16_t sport, uint16_t dport, uint32_t paylen)
+static inline void fb_udp(struct fb *f, uint16_t sport, uint16_t dport, uint32_t paylen)
 {
 	uint8_t *u = f->b + f->len;
 	fb_put16(u, sport);
@@ -84,7 +84,7 @@ static void fb_udp(struct fb *f, uint16_t sport, uint16_t dport, uint32_t paylen
 	f->len += 8 + paylen;
 }
 
-static void fb_tcp(struct fb *f, uint16_t sport, uint16_t dport, uint8_t flags)
+static inline void fb_tcp(struct fb *f, uint16_t sport, uint16_t dport, uint8_t flags)
 {
 	uint8_t *t = f->b + f->len;
 	fb_put16(t, sport);
@@ -94,7 +94,7 @@ static void fb_tcp(struct fb *f, uint16_t sport, uint16_t dport, uint8_t flags)
 	f->len += 20;
 }
 
-static void fb_icmp_echo(struct fb *f, uint8_t type, uint16_t id)
+static inline void fb_icmp_echo(struct fb *f, uint8_t type, uint16_t id)
 {
 	uint8_t *t = f->b + f->len;
 	t[0] = type;
@@ -103,7 +103,7 @@ static void fb_icmp_echo(struct fb *f, uint8_t type, uint16_t id)
 }
 
 /* Common shapes. */
-static void fb_udp4(struct fb *f, const char *mac, const char *src, const char *dst,
+static inline void fb_udp4(struct fb *f, const char *mac, const char *src, const char *dst,
 		    uint16_t sport, uint16_t dport)
 {
 	fb_eth(f, mac, 0x0800, 0);
@@ -111,7 +111,7 @@ static void fb_udp4(struct fb *f, const char *mac, const char *src, const char *
 	fb_udp(f, sport, dport, 12);
 }
 
-static void fb_tcp4(struct fb *f, const char *mac, const char *src, const char *dst,
+static inline void fb_tcp4(struct fb *f, const char *mac, const char *src, const char *dst,
 		    uint16_t sport, uint16_t dport, uint8_t flags)
 {
 	fb_eth(f, mac, 0x0800, 0);

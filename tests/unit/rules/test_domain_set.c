@@ -53,7 +53,8 @@ START_TEST(check_names_the_bad_label)
 	ck_assert_str_eq(why, "wildcard \"*.\" not needed: a domain already matches "
 			      "every name below it");
 	ck_assert_int_eq(egw_domain_check("198.51.100.53", &why), -1);
-	ck_assert_str_eq(why, "last label \"53\" is all digits: an IP address is not a domain");
+	ck_assert_str_eq(why, "last label \"53\" is all digits (an IP address belongs in "
+			      "addresses, not domains)");
 	ck_assert_int_eq(egw_domain_check("a b.com", &why), -1);
 	ck_assert_str_eq(why, "label \"a b\" has ' ', which is not a letter, digit, '-' or '_'");
 	ck_assert_int_eq(egw_domain_check("caf\xc3\xa9.fr", &why), -1);
