@@ -139,7 +139,43 @@ egw() {   # egw TAGS POLICY [WORKERS]
     local prefix="egwb-$$-$((seq_id += 1))" lc="-l 0-1"
     [ "${3:-1}" = 2 ] && lc="--lcores=0@0,1@0,2@1"
     measure "impl=egw $1" 0 1 "$prefix" -- "$dp" $lc --file-prefix "$prefix" \
-        --log-level=error -- --config "$2"
+        --log-level=error -- --config "$2" --socket "$work/dp.sock"
+}
+
+# reload TAGS POLICY N: replay at full rate, SIGHUP N times (each waits for
+# "reloaded"), then stop; the counters at exit (--stats) say what came in,
+# what went out and what was dropped for which reason.
+reload() {
+    local prefix="egwb-$$-$((seq_id += 1))" n=$3 i k t0 t1
+    "$dp" -l 0-1 --file-prefix "$prefix" --log-level=error -- --config "$2" \
+        --socket "$work/dp.sock" --stats "$work/reload.json" </dev/null >"$work/run.log" 2>&1 &
+    cur_pid=$!
+    python3 "$src/bench/dpdk_rate.py" --prefix "$prefix" --pid "$cur_pid" --port 0 \
+        --out-port 1 --warmup 0 --secs 1 --timeout 120 > "$work/reload-rate.json"
+    t0=$(date +%s.%N)
+    for i in $(seq "$n"); do
+        kill -HUP "$cur_pid"
+        for k in $(seq 600); do
+            [ "$(grep -c -e 'reloaded' -e 'reload refused' "$work/run.log")" -ge "$i" ] && break
+            sleep 0.05
+        done
+    done
+    t1=$(date +%s.%N)
+    kill -INT "$cur_pid"; wait "$cur_pid" || true; cur_pid=""
+    rm -rf "/var/run/dpdk/$prefix"
+    python3 - "$work/reload.json" "$work/run.log" "$t0" "$t1" "$n" <<'PY' | record $1
+import json, sys
+s = json.load(open(sys.argv[1]))
+log = open(sys.argv[2]).read()
+rx = s["ports"]["inside"]["rx_packets"]
+tx = s["ports"]["outside"]["tx_packets"]
+drops = {k: v for k, v in s["drops"].items() if v}
+print(json.dumps({"reloads_asked": int(sys.argv[5]), "reloads_done": s.get("reloads", 0),
+                  "refused": log.count("reload refused"),
+                  "reload_s": float(sys.argv[4]) - float(sys.argv[3]),
+                  "rx": rx, "tx": tx, "drops": drops,
+                  "unaccounted": rx - tx - sum(drops.values()) - s.get("punts", 0)}))
+PY
 }
 
 testpmd() {   # testpmd TAGS MODE PCAP [CORES]
@@ -192,6 +228,13 @@ for rep in $(seq "$reps"); do
     kernel "suite=main case=established rep=$rep" "$pol" "$tg" rules
     kernel "suite=main case=established rep=$rep" "$pol" "$tg" norules
 done
+
+# ---- reload under load --------------------------------------------------------
+# The same run without reloads is the baseline of the drop shares.
+if [ "$quick" = 1 ]; then NRELOAD=10; else NRELOAD=100; fi
+log "reload under load: baseline and $NRELOAD reloads"
+reload "suite=reload case=baseline" "$pol" 0
+reload "suite=reload case=reloads" "$pol" "$NRELOAD"
 
 # ---- 2. scaling curves ----------------------------------------------------
 if [ "$quick" = 1 ]; then
