@@ -135,7 +135,7 @@ EOF
 
 # gen_policy.py: a valid policy whose terminals are the captures' sources.
 geo="$src/../shared/fixtures/mmdb/GeoIP2-City-Test.mmdb"
-for spec in "100 20" "3000 130000"; do
+for spec in "100 20" "10000 300"; do
     set -- $spec
     /usr/bin/python3 "$src/bench/gen_policy.py" --rules "$1" --terminals "$2" --geo-db "$geo" \
         --region CN-22 --inside "net_pcap0,rx_pcap=$tmp/a.pcap" --log-dir "$tmp/log" \
