@@ -81,6 +81,9 @@ def main():
     ap.add_argument("--warmup", type=float, default=1.0)
     ap.add_argument("--secs", type=float, default=3.0)
     ap.add_argument("--timeout", type=float, default=60.0, help="wait this long for start")
+    ap.add_argument("--min-rx", type=int, default=1,
+                    help="start the warm-up once the port has received this many packets "
+                         "(twice the capture: every flow of it has been set up)")
     a = ap.parse_args()
     outp = a.port if a.out_port is None else a.out_port
     s = tel_connect(a.prefix, a.timeout)
@@ -91,10 +94,11 @@ def main():
             rx, _ = port_stats(s, a.port)
         except (KeyError, TypeError, ValueError):
             rx = 0
-        if rx > 0:
+        if rx >= max(1, a.min_rx):
             break
         if time.time() > end:
-            raise SystemExit("dpdk_rate: port %d received nothing in %gs" % (a.port, a.timeout))
+            raise SystemExit("dpdk_rate: port %d received %d of %d packets in %gs"
+                             % (a.port, rx, a.min_rx, a.timeout))
         time.sleep(0.2)
     time.sleep(a.warmup)
     t0 = time.monotonic()

