@@ -131,7 +131,6 @@ static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (ui
 static size_t build(uint8_t *buf, size_t len, const struct flow *f, unsigned long seq)
 {
 	uint8_t src[16];
-	memset(buf, 0, len);
 	size_t l3 = 14;
 	/* Ethernet: dst = the next hop (02:00:00:00:00:01), src = the terminal's MAC */
 	uint8_t rtr[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 }; /* not a terminal MAC */
@@ -142,9 +141,13 @@ static size_t build(uint8_t *buf, size_t len, const struct flow *f, unsigned lon
 	memcpy(buf + 8, v4, 4);
 	size_t l4hdr = f->proto == 6 ? 20 : 8;
 	size_t ipl = f->v6 ? 40 : 20;
-	size_t min = l3 + ipl + l4hdr + (f->dns ? 29 : 0);
+	size_t min = l3 + ipl + l4hdr + (f->dns ? 32 : 0);   /* DNS: header + question */
 	if (len < min)
 		len = min;
+	/* Zero the whole frame (the Ethernet header is rewritten below): bytes
+	 * past the asked length are left over from the previous frame, and an
+	 * old checksum there would spoil the new one. */
+	memset(buf + 14, 0, len - 14);
 	size_t l4 = l3 + ipl;
 	size_t l4len = len - l4;
 	if (f->v6) {

@@ -20,6 +20,8 @@ PKGS=(
     # lab and tests
     libmaxmind-db-writer-perl dnsmasq-base unbound dnsutils curl openssl
     python3 python3-scapy tcpdump iputils-ping ethtool socat procps
+    # bench/run.sh: plots (gnuplot), kernel-mode load (trafgen from netsniff-ng)
+    gnuplot-nox netsniff-ng
 )
 
 missing=()
