@@ -49,20 +49,26 @@ ip -n "$G" rule | grep -q 'iif egw-punt lookup 2001' && ok "policy rule for iif 
 # The stand-in fast path: send three frames into egw-punt, capture what
 # comes back on dp0.
 cat > "$tmp/dp.py" <<'PY'
-import sys, time
+import sys, time, threading
 from scapy.all import Ether, IP, UDP, TCP, DNS, DNSQR, Raw, AsyncSniffer, sendp, conf
 conf.verb = 0
 punt_mac = sys.argv[1]
-sn = AsyncSniffer(iface="dp0", filter="ip", store=True)
+# On a loaded machine the sniffer can take long to open its socket: wait for
+# it rather than for a fixed time, or the replies go by unseen.
+ready = threading.Event()
+sn = AsyncSniffer(iface="dp0", filter="ip", store=True, started_callback=ready.set)
 sn.start()
-time.sleep(0.5)
+if not ready.wait(30):
+    print("sniffer did not start")
+    sys.exit(1)
+time.sleep(0.2)
 base = Ether(dst=punt_mac, src="02:00:00:00:e9:01") / IP(src="10.1.0.10", dst="198.51.100.53", ttl=64)
 sendp(base / UDP(sport=40001, dport=53) / DNS(id=1, rd=1, qd=DNSQR(qname="www.example.org")), iface="dp0")
 sendp(base / UDP(sport=40002, dport=53) / DNS(id=2, rd=1, qd=DNSQR(qname="mail.qq.com")), iface="dp0")
 web = Ether(dst=punt_mac, src="02:00:00:00:e9:01") / IP(src="10.1.0.10", dst="198.51.100.80", ttl=64)
 sendp(web / TCP(sport=40003, dport=80, flags="PA", seq=1, ack=1) /
       Raw(b"GET / HTTP/1.1\r\nHost: mail.qq.com\r\n\r\n"), iface="dp0")
-time.sleep(1.5)
+time.sleep(3)
 for p in sn.stop():
     if IP not in p:
         continue
