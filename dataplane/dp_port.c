@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <rte_dev.h>
+#include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
@@ -545,6 +546,18 @@ static void on_subscriber(void *arg, bool up)
 	fprintf(stderr, "egw-dataplane: control plane %s\n", up ? "connected" : "gone");
 }
 
+/* NUMA socket of the lcore worker i will run on (the i-th worker lcore). */
+static int worker_socket(unsigned i)
+{
+	unsigned lc, k = 0;
+
+	RTE_LCORE_FOREACH_WORKER(lc) {
+		if (k++ == i)
+			return (int)rte_lcore_to_socket_id(lc);
+	}
+	return SOCKET_ID_ANY;
+}
+
 int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 		 const struct dp_port_opts *o)
 {
@@ -609,8 +622,16 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 		r.ws[i].verdicts = rte_ring_create_elem(rn, sizeof(struct egw_ipc_flow_verdict), 1024,
 							(int)rte_socket_id(),
 							RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (!r.ws[i].events || !r.ws[i].verdicts ||
-		    dp_worker_init(&r.ws[i].w, i, g->flows, 1024)) {
+		/* The flow table on hugepages of the worker's NUMA socket when
+		 * EAL has hugepages (--no-huge runs keep it on the heap). */
+		int fsock = rte_eal_has_hugepages() ? worker_socket(i) : DP_FLOW_HEAP;
+		int wr = dp_worker_init_socket(&r.ws[i].w, i, g->flows, 1024, fsock);
+		if (wr == -ENOMEM && fsock != DP_FLOW_HEAP) {
+			fprintf(stderr, "egw-dataplane: worker %u: no hugepage memory for %u "
+				"flows, flow table on the heap (slower)\n", i, g->flows);
+			wr = dp_worker_init_socket(&r.ws[i].w, i, g->flows, 1024, DP_FLOW_HEAP);
+		}
+		if (!r.ws[i].events || !r.ws[i].verdicts || wr) {
 			fprintf(stderr, "egw-dataplane: no memory for worker %u (%u flows)\n", i, g->flows);
 			goto out;
 		}

@@ -75,8 +75,11 @@ struct dp_worker {
 	uint8_t extra[128];
 };
 
-/* 0 or -errno. */
+/* 0 or -errno. The flow table on the heap (dp_flow_init). */
 int dp_worker_init(struct dp_worker *w, unsigned id, uint32_t flows, uint32_t events);
+/* The same with the flow table on hugepages of socket (dp_flow_init_socket). */
+int dp_worker_init_socket(struct dp_worker *w, unsigned id, uint32_t flows, uint32_t events,
+			  int socket);
 void dp_worker_fini(struct dp_worker *w);
 
 /* frame may be rewritten in place (DNS redirection, the gateway's NXDOMAIN
@@ -84,6 +87,25 @@ void dp_worker_fini(struct dp_worker *w);
 enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
 			      uint8_t *frame, uint32_t *len, bool from_outside,
 			      uint64_t now_us);
+
+/*
+ * The same in two stages, for bursts (dp_burst): dp_worker_prepare parses
+ * the frame, computes its flow key and hash and prefetches the flow index
+ * slot; dp_worker_packet_prepared then does what dp_worker_packet does with
+ * that (frame unchanged in between; it may change *pre). Preparing a
+ * whole burst before processing it overlaps the index cache misses.
+ */
+struct dp_pre {
+	struct dp_pkt p;
+	struct dp_flow_key k;
+	uint32_t h;
+	uint8_t parse;       /* enum dp_drop of dp_parse */
+};
+void dp_worker_prepare(struct dp_worker *w, const uint8_t *frame, uint32_t len,
+		       bool from_outside, struct dp_pre *pre);
+enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tables *t,
+				       uint8_t *frame, uint32_t *len, bool from_outside,
+				       uint64_t now_us, struct dp_pre *pre);
 
 /* Expire idle flows (bounded work; call every few ms). */
 void dp_worker_tick(struct dp_worker *w, const struct dp_tables *t, uint64_t now_us);
