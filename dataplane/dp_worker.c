@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -35,6 +36,12 @@ int dp_worker_init_socket(struct dp_worker *w, unsigned id, uint32_t flows, uint
 		dp_flow_fini(&w->ft);
 		return r;
 	}
+	w->qrate = calloc((size_t)DP_QRATE_SETS * DP_QRATE_WAYS, sizeof(*w->qrate));
+	if (!w->qrate) {
+		dp_event_buf_fini(&w->ev);
+		dp_flow_fini(&w->ft);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -42,6 +49,42 @@ void dp_worker_fini(struct dp_worker *w)
 {
 	dp_flow_fini(&w->ft);
 	dp_event_buf_fini(&w->ev);
+	free(w->qrate);
+	w->qrate = NULL;
+}
+
+/* Count a DNS query of the terminal at (family, addr) at now_us; true when
+ * it is over limit queries in its second. */
+static bool qrate_over(struct dp_worker *w, uint8_t family, const uint8_t *addr,
+		       uint64_t now_us, uint32_t limit)
+{
+	uint64_t sec = now_us / 1000000;
+	uint32_t h = 2166136261u ^ family;
+	for (int i = 0; i < 16; i++)
+		h = (h ^ addr[i]) * 16777619u;
+	struct dp_qrate *set = &w->qrate[(size_t)(h & (DP_QRATE_SETS - 1)) * DP_QRATE_WAYS];
+	struct dp_qrate *e = NULL, *victim = NULL;
+	for (int i = 0; i < DP_QRATE_WAYS && !e; i++) {
+		struct dp_qrate *c = &set[i];
+		if (c->family == family && !memcmp(c->addr, addr, 16))
+			e = c;
+		else if (!victim || (victim->family && (!c->family || c->sec < victim->sec)))
+			victim = c;   /* an unused way, else the oldest */
+	}
+	if (!e) {
+		e = victim;
+		e->family = family;
+		memcpy(e->addr, addr, 16);
+		e->sec = sec;
+		e->count = 0;
+	}
+	if (e->sec != sec) {
+		e->sec = sec;
+		e->count = 0;
+	}
+	if (e->count < UINT32_MAX)
+		e->count++;
+	return e->count > limit;
 }
 
 static void emit(struct dp_worker *w, const struct dp_tables *t, enum egw_event_type type,
@@ -302,9 +345,12 @@ static int dns_query(struct dp_worker *w, const struct dp_tables *t, const struc
 	struct dp_verdict nv = f->verdict;
 	name_decide(t, f->verdict.unit, q.qname, q.qname_len, &nv);
 	const struct egw_dns_suspicious *sus = &t->pol->dns.suspicious;
+	/* Every decoded query from the terminal counts towards its rate. */
+	bool too_many = qrate_over(w, f->key.family, f->key.in_ip, now_us,
+				   sus->max_queries_per_second);
 	if (nv.action == DP_ACT_ALLOW &&
 	    (q.qname_len > sus->max_qname || q.max_label > sus->max_label ||
-	     q.entropy_bits > sus->min_entropy_bits)) {
+	     q.entropy_bits > sus->min_entropy_bits || too_many)) {
 		/* Tunnelling signs: the control plane looks closer. */
 		nv.action = DP_ACT_PUNT;
 		nv.reason = DP_R_TUNNEL;

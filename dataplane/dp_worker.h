@@ -58,6 +58,23 @@ struct dp_stats {
 	uint64_t non_ip, fragments, punts, fail_open, dns_answers, resets;
 };
 
+/*
+ * DNS queries per second per terminal (dns.suspicious.max_queries_per_
+ * second): a set-associative cache keyed by the inside address, counting
+ * queries in the current second of packet time. When a set is full the
+ * entry with the oldest second is reused, so a terminal can only be
+ * under-counted when more than DP_QRATE_WAYS busy terminals share a set
+ * (DP_QRATE_SETS * DP_QRATE_WAYS = 16,384 terminals asking in one second).
+ */
+#define DP_QRATE_SETS 4096
+#define DP_QRATE_WAYS 4
+struct dp_qrate {
+	uint8_t addr[16];
+	uint8_t family;              /* 0: unused */
+	uint32_t count;
+	uint64_t sec;
+};
+
 struct dp_worker {
 	alignas(64) unsigned id;
 	bool ctl_up;                 /* a control plane takes punts (atomic) */
@@ -73,6 +90,7 @@ struct dp_worker {
 	 * a connection is reset), to go out the other port; 0: none. */
 	uint32_t extra_len;
 	uint8_t extra[128];
+	struct dp_qrate *qrate;      /* DP_QRATE_SETS * DP_QRATE_WAYS */
 };
 
 /* 0 or -errno. The flow table on the heap (dp_flow_init). */
