@@ -12,9 +12,9 @@
  * prefix) and which geo classes, categories, rule dst lists and resolver
  * list contain it (a bitmap). So one lookup of the source gives the unit,
  * one lookup of the destination gives everything the rules can ask about it,
- * and evaluating a profile on a miss is a few bit tests per rule (first
- * match; the profiles here have tens of rules, and a miss happens once per
- * flow). Registered terminals: an rte_hash from address to terminal.
+ * and evaluating a profile on a miss walks only the rules that can hold for
+ * the destination's class (per-class candidate lists, below; first match).
+ * Registered terminals: an rte_hash from address to terminal.
  *
  * Needs an initialised EAL (rte_malloc memory; about 70 MiB for the IPv4
  * LPM). The policy must outlive the tables (verdicts point at its locs).
