@@ -3,9 +3,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_common.h>
+#include <rte_malloc.h>
+
 #include "dp_flow.h"
 
 int dp_flow_init(struct dp_flow_table *ft, uint32_t capacity, unsigned worker)
+{
+	return dp_flow_init_socket(ft, capacity, worker, DP_FLOW_HEAP);
+}
+
+int dp_flow_init_socket(struct dp_flow_table *ft, uint32_t capacity, unsigned worker,
+			int socket)
 {
 	memset(ft, 0, sizeof(*ft));
 	if (capacity == 0 || capacity > (1u << 30))
@@ -13,8 +22,16 @@ int dp_flow_init(struct dp_flow_table *ft, uint32_t capacity, unsigned worker)
 	uint32_t slots = 16;
 	while (slots < 2 * capacity)
 		slots *= 2;
-	ft->flows = calloc(capacity, sizeof(*ft->flows));
-	ft->index = calloc(slots, sizeof(*ft->index));
+	if (socket != DP_FLOW_HEAP) {
+		ft->huge = true;
+		ft->flows = rte_zmalloc_socket("egw_flows", (size_t)capacity * sizeof(*ft->flows),
+					       RTE_CACHE_LINE_SIZE, socket);
+		ft->index = rte_zmalloc_socket("egw_flow_index", (size_t)slots * sizeof(*ft->index),
+					       RTE_CACHE_LINE_SIZE, socket);
+	} else {
+		ft->flows = calloc(capacity, sizeof(*ft->flows));
+		ft->index = calloc(slots, sizeof(*ft->index));
+	}
 	if (!ft->flows || !ft->index) {
 		dp_flow_fini(ft);
 		return -ENOMEM;
@@ -32,8 +49,13 @@ int dp_flow_init(struct dp_flow_table *ft, uint32_t capacity, unsigned worker)
 
 void dp_flow_fini(struct dp_flow_table *ft)
 {
-	free(ft->flows);
-	free(ft->index);
+	if (ft->huge) {
+		rte_free(ft->flows);
+		rte_free(ft->index);
+	} else {
+		free(ft->flows);
+		free(ft->index);
+	}
 	ft->flows = NULL;
 	ft->index = NULL;
 }

@@ -13,7 +13,8 @@
  *
  * Thread safety: none; one table per worker, touched by its worker only.
  * Time is passed in (microseconds) so that replay runs on capture time.
- * DPDK-free.
+ * DPDK-free except for dp_flow_init_socket (hugepage memory through
+ * rte_malloc; needs an initialised EAL) and the prefetch hint.
  */
 #ifndef DP_FLOW_H
 #define DP_FLOW_H
@@ -71,6 +72,7 @@ struct dp_flow_table {
 	struct dp_flow *flows;
 	uint32_t cap, n;
 	uint32_t *index;       /* flow index + 1; 0 empty */
+	bool huge;             /* flows and index from rte_zmalloc_socket */
 	uint32_t mask;
 	uint32_t free_head;    /* through lru_next */
 	uint32_t lru_head, lru_tail; /* head: least recently used */
@@ -89,11 +91,38 @@ struct dp_flow_table {
 #define DP_TO_FRAG 30
 #define DP_TO_MIN 10
 
-/* 0 or -ENOMEM / -EINVAL (capacity 0 or above 2^30). */
+/* 0 or -ENOMEM / -EINVAL (capacity 0 or above 2^30). Heap memory. */
 int dp_flow_init(struct dp_flow_table *ft, uint32_t capacity, unsigned worker);
+/*
+ * The same on hugepage memory of NUMA socket (SOCKET_ID_ANY allowed),
+ * cache-aligned, through rte_zmalloc_socket: the index and entries of a
+ * large table are then reached without a TLB miss per lookup. Needs an
+ * initialised EAL with hugepages; DP_FLOW_HEAP as socket: dp_flow_init.
+ */
+#define DP_FLOW_HEAP (-2)
+int dp_flow_init_socket(struct dp_flow_table *ft, uint32_t capacity, unsigned worker,
+			int socket);
 void dp_flow_fini(struct dp_flow_table *ft);
 
 uint32_t dp_flow_hash(const struct dp_flow_key *k);
+
+/*
+ * Prefetch the index slot of hash (first stage of a burst lookup: hash
+ * every key of the burst, prefetch their slots, then look them up), and
+ * dp_flow_prefetch_entry the entry that slot points to (second stage).
+ * Hints only: the table may change between them and the lookup.
+ */
+static inline void dp_flow_prefetch_slot(const struct dp_flow_table *ft, uint32_t hash)
+{
+	__builtin_prefetch(&ft->index[hash & ft->mask], 0, 3);
+}
+
+static inline void dp_flow_prefetch_entry(const struct dp_flow_table *ft, uint32_t hash)
+{
+	uint32_t s = ft->index[hash & ft->mask];
+	if (s)
+		__builtin_prefetch(&ft->flows[s - 1], 0, 3);
+}
 
 /* The entry for k, or NULL. Does not look at timeouts. */
 struct dp_flow *dp_flow_lookup(struct dp_flow_table *ft, const struct dp_flow_key *k,

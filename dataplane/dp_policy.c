@@ -128,17 +128,8 @@ static enum match rule_match(const struct dp_tables *t, const struct dp_rule *dr
 {
 	const struct egw_rule *r = dr->rule;
 
-	if (dr->cat_bit >= 0 && !dp_class_bit(t, cls, (uint32_t)dr->cat_bit))
+	if (!dp_rule_addr_holds(t, dr, cls))
 		return NO;
-	if (dr->dst_bit >= 0 && !dp_class_bit(t, cls, (uint32_t)dr->dst_bit))
-		return NO;
-	if (r->n_geo) {
-		size_t i = 0;
-		while (i < r->n_geo && !dp_class_geo(t, cls, &r->geo[i]))
-			i++;
-		if (i == r->n_geo)
-			return NO;
-	}
 	uint8_t proto = pkt->family == AF_INET ? dr->proto_v4 : dr->proto_v6;
 	if (proto && pkt->proto != proto)
 		return NO;
@@ -166,8 +157,23 @@ static enum dp_reason rule_reason(const struct egw_rule *r)
 	return DP_R_RULE;
 }
 
-void dp_policy_decide(const struct dp_tables *t, const struct dp_pkt *pkt,
-		      struct dp_verdict *v)
+/* True (and v set) when rule dr decides the packet. */
+static bool rule_decides(const struct dp_tables *t, const struct dp_rule *dr,
+			 const struct dp_pkt *pkt, uint32_t cls, struct dp_verdict *v)
+{
+	enum match m = rule_match(t, dr, pkt, cls);
+	if (m == NO || (m == MAYBE && dr->rule->action == EGW_ACT_ALLOW))
+		return false;
+	const struct egw_rule *r = dr->rule;
+	enum dp_action a = r->action == EGW_ACT_ALLOW ? DP_ACT_ALLOW :
+			   r->action == EGW_ACT_PUNT ? DP_ACT_PUNT : DP_ACT_DROP;
+	set(v, a, rule_reason(r), DP_DROP_PROFILE, &r->loc);
+	v->category = (int16_t)r->category;
+	return true;
+}
+
+static void decide(const struct dp_tables *t, const struct dp_pkt *pkt,
+		   struct dp_verdict *v, bool compiled)
 {
 	const struct egw_policy *pol = t->pol;
 
@@ -187,19 +193,40 @@ void dp_policy_decide(const struct dp_tables *t, const struct dp_pkt *pkt,
 	}
 	uint32_t pi = pol->units[v->unit].profile;
 	const struct dp_profile *prof = &t->profiles[pi];
-	for (size_t i = 0; i < prof->n_rules; i++) {
-		const struct dp_rule *dr = &prof->rules[i];
-		enum match m = rule_match(t, dr, pkt, cls);
-		if (m == NO || (m == MAYBE && dr->rule->action == EGW_ACT_ALLOW))
-			continue;
-		const struct egw_rule *r = dr->rule;
-		enum dp_action a = r->action == EGW_ACT_ALLOW ? DP_ACT_ALLOW :
-				   r->action == EGW_ACT_PUNT ? DP_ACT_PUNT : DP_ACT_DROP;
-		set(v, a, rule_reason(r), DP_DROP_PROFILE, &r->loc);
-		v->category = (int16_t)r->category;
-		return;
+	if (compiled && prof->cand) {
+		/* Merge the rules without address conditions with those that
+		 * can hold for this destination class, in rule order. */
+		const uint32_t *a = prof->free_rules;
+		const uint32_t *b = t->cand_pool + prof->cand[cls];
+		for (;;) {
+			uint32_t i;
+			if (*a < *b)
+				i = *a++;
+			else if (*b < *a)
+				i = *b++;
+			else
+				break;   /* both at DP_CAND_END: a rule is in one list only */
+			if (rule_decides(t, &prof->rules[i], pkt, cls, v))
+				return;
+		}
+	} else {
+		for (size_t i = 0; i < prof->n_rules; i++)
+			if (rule_decides(t, &prof->rules[i], pkt, cls, v))
+				return;
 	}
 	set(v, DP_ACT_DROP, DP_R_PROFILE_DEFAULT, DP_DROP_PROFILE, &pol->profiles[pi].loc);
+}
+
+void dp_policy_decide(const struct dp_tables *t, const struct dp_pkt *pkt,
+		      struct dp_verdict *v)
+{
+	decide(t, pkt, v, true);
+}
+
+void dp_policy_decide_ref(const struct dp_tables *t, const struct dp_pkt *pkt,
+			  struct dp_verdict *v)
+{
+	decide(t, pkt, v, false);
 }
 
 char *dp_reason_format(const struct dp_verdict *v, const struct egw_policy *pol,

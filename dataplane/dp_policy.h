@@ -11,6 +11,8 @@
  *      resolver is dropped when block_dot; any traffic to the doh category's
  *      addresses is dropped when block_doh.
  *   3. the unit's profile, first match; no match denies at the profile.
+ *      Only the rules that can hold for the destination's address class are
+ *      tried (dp_tables.h, "Compiled first-match walk").
  * Every verdict carries the policy location of the rule or setting that
  * took it.
  *
@@ -75,6 +77,13 @@ struct dp_verdict {
 
 void dp_policy_decide(const struct dp_tables *t, const struct dp_pkt *pkt,
 		      struct dp_verdict *v);
+/*
+ * Test-only reference: the same decision by walking every rule of the
+ * profile (no compiled candidate lists). Tests compare it with
+ * dp_policy_decide; the fast path never calls it.
+ */
+void dp_policy_decide_ref(const struct dp_tables *t, const struct dp_pkt *pkt,
+			  struct dp_verdict *v);
 
 /* "category:commercial-mail", "spoof", ... into buf. Returns buf. */
 char *dp_reason_format(const struct dp_verdict *v, const struct egw_policy *pol,

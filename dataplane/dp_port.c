@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <net/if.h>
+#include <pcap/pcap.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include <rte_dev.h>
+#include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
@@ -545,6 +547,49 @@ static void on_subscriber(void *arg, bool up)
 	fprintf(stderr, "egw-dataplane: control plane %s\n", up ? "connected" : "gone");
 }
 
+/*
+ * Packets net_pcap preloads into the pool for dev: with infinite_rx=1 it
+ * copies every rx_pcap file whole at start. 0 for other devices, and for a
+ * file that cannot be read (net_pcap then says why).
+ */
+static uint64_t pcap_preload(const char *dev)
+{
+	uint64_t n = 0;
+
+	if (!dev || strncmp(dev, "net_pcap", 8) || !strstr(dev, "infinite_rx=1"))
+		return 0;
+	for (const char *p = strstr(dev, "rx_pcap="); p; p = strstr(p, "rx_pcap=")) {
+		p += 8;
+		size_t len = strcspn(p, ",");
+		char path[4096], err[PCAP_ERRBUF_SIZE];
+		if (len >= sizeof(path))
+			continue;
+		memcpy(path, p, len);
+		path[len] = 0;
+		pcap_t *pc = pcap_open_offline(path, err);
+		if (!pc)
+			continue;
+		struct pcap_pkthdr *h;
+		const u_char *data;
+		while (pcap_next_ex(pc, &h, &data) == 1)
+			n++;
+		pcap_close(pc);
+	}
+	return n;
+}
+
+/* NUMA socket of the lcore worker i will run on (the i-th worker lcore). */
+static int worker_socket(unsigned i)
+{
+	unsigned lc, k = 0;
+
+	RTE_LCORE_FOREACH_WORKER(lc) {
+		if (k++ == i)
+			return (int)rte_lcore_to_socket_id(lc);
+	}
+	return SOCKET_ID_ANY;
+}
+
 int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 		 const struct dp_port_opts *o)
 {
@@ -582,14 +627,33 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 			"different ports\n");
 		goto out;
 	}
-	unsigned nmbuf = 3 * nw * (RX_DESC + TX_DESC) + 4096;
+	uint64_t want = o->mbufs;
+	if (!want) {
+		want = 3ull * nw * (RX_DESC + TX_DESC) + 4096;
+		const char *devs[3] = { g->inside, g->outside, g->punt };
+		for (int i = 0; i < 3; i++)
+			want += pcap_preload(devs[i]);
+		if (want > DP_PORT_MAX_MBUFS) {
+			fprintf(stderr, "egw-dataplane: the captures of the net_pcap ports need "
+				"%llu packet buffers, more than %u: use smaller captures\n",
+				(unsigned long long)want, DP_PORT_MAX_MBUFS);
+			goto out;
+		}
+	}
+	unsigned nmbuf = (unsigned)want;
 	mp = rte_pktmbuf_pool_create("egw_mbufs", nmbuf, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				     (int)rte_socket_id());
 	if (!mp) {
-		fprintf(stderr, "egw-dataplane: cannot allocate %u packet buffers: %s "
-			"(no hugepages? see firmware/setup.sh)\n", nmbuf, rte_strerror(rte_errno));
+		uint64_t mib = ((uint64_t)nmbuf * (sizeof(struct rte_mbuf) +
+						   RTE_MBUF_DEFAULT_BUF_SIZE) >> 20) + 1;
+		fprintf(stderr, "egw-dataplane: cannot allocate %u packet buffers (about %llu "
+			"MiB): %s (too few hugepages? EGW_HUGEPAGES for firmware/setup.sh, "
+			"EAL -m, or a smaller --mbufs)\n", nmbuf, (unsigned long long)mib,
+			rte_strerror(rte_errno));
 		goto out;
 	}
+	if (!o->mbufs)
+		fprintf(stderr, "egw-dataplane: %u packet buffers\n", nmbuf);
 	for (int i = 0; i < 3; i++)
 		if (configure(&ports[i], (uint16_t)nw, mp))
 			goto out;
@@ -609,8 +673,16 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 		r.ws[i].verdicts = rte_ring_create_elem(rn, sizeof(struct egw_ipc_flow_verdict), 1024,
 							(int)rte_socket_id(),
 							RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (!r.ws[i].events || !r.ws[i].verdicts ||
-		    dp_worker_init(&r.ws[i].w, i, g->flows, 1024)) {
+		/* The flow table on hugepages of the worker's NUMA socket when
+		 * EAL has hugepages (--no-huge runs keep it on the heap). */
+		int fsock = rte_eal_has_hugepages() ? worker_socket(i) : DP_FLOW_HEAP;
+		int wr = dp_worker_init_socket(&r.ws[i].w, i, g->flows, 1024, fsock);
+		if (wr == -ENOMEM && fsock != DP_FLOW_HEAP) {
+			fprintf(stderr, "egw-dataplane: worker %u: no hugepage memory for %u "
+				"flows, flow table on the heap (slower)\n", i, g->flows);
+			wr = dp_worker_init_socket(&r.ws[i].w, i, g->flows, 1024, DP_FLOW_HEAP);
+		}
+		if (!r.ws[i].events || !r.ws[i].verdicts || wr) {
 			fprintf(stderr, "egw-dataplane: no memory for worker %u (%u flows)\n", i, g->flows);
 			goto out;
 		}

@@ -27,7 +27,13 @@ struct dp_port_opts {
 	const char *events;   /* NULL, or a file for EVE JSON lines */
 	const char *stats;    /* NULL, or a file for the counters at exit */
 	const char *socket;   /* the control-plane socket path */
+	unsigned mbufs;       /* packet buffers; 0: 3 * workers * (rx + tx
+			       * descriptors) + 4096, plus the packets of every
+			       * rx_pcap file of a net_pcap port with infinite_rx=1
+			       * (net_pcap copies the whole capture into the pool) */
 };
+
+#define DP_PORT_MAX_MBUFS (64u << 20)
 
 /* 0 after a clean stop; -1 after one line on stderr saying what kept it
  * from starting (a port that does not exist, too few lcores, a tap name

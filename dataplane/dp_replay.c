@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -61,7 +62,9 @@ int dp_replay_run(const struct dp_tables *t, const struct dp_replay_opts *o)
 		pcap_close(pc);
 		return -1;
 	}
-	if (dp_worker_init(&w, 0, t->pol->gateway.flows, 4096)) {
+	/* Hugepage memory for the flow table when EAL has it, as in port mode. */
+	int fsock = rte_eal_has_hugepages() ? (int)rte_socket_id() : DP_FLOW_HEAP;
+	if (dp_worker_init_socket(&w, 0, t->pol->gateway.flows, 4096, fsock)) {
 		fprintf(stderr, "egw-dataplane: replay: no memory for a flow table of %u flows\n",
 			t->pol->gateway.flows);
 		pcap_close(pc);

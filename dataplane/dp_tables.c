@@ -277,6 +277,18 @@ static int build_terminals(struct dp_tables *t, struct egw_diag *diag)
 	return 0;
 }
 
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+static void qsort_u32(uint32_t *v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), u32_cmp);
+}
+
 static int build_profiles(struct dp_tables *t, const int32_t *dst_bits)
 {
 	const struct egw_policy *pol = t->pol;
@@ -314,6 +326,229 @@ static int build_profiles(struct dp_tables *t, const int32_t *dst_bits)
 		}
 	}
 	return 0;
+}
+
+/* Growable word vector. */
+struct wvec {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+static int wvec_push(struct wvec *w, uint32_t x)
+{
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 256;
+		uint32_t *v = realloc(w->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		w->v = v;
+		w->cap = cap;
+	}
+	w->v[w->n++] = x;
+	return 0;
+}
+
+/* De-duplicating store of DP_CAND_END-terminated lists in a word pool. */
+struct lstore {
+	struct wvec pool;
+	uint32_t *slots;   /* offset + 1, 0 empty */
+	size_t nslots, used;
+};
+
+static uint64_t list_hash(const uint32_t *l, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++) {
+		h ^= l[i];
+		h *= 1099511628211ull;
+	}
+	return h ^ (h >> 31);
+}
+
+static int lstore_grow(struct lstore *ls)
+{
+	size_t nslots = ls->nslots ? ls->nslots * 2 : 1024;
+	uint32_t *slots = calloc(nslots, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < ls->nslots; i++) {
+		uint32_t s = ls->slots[i];
+		if (!s)
+			continue;
+		const uint32_t *l = ls->pool.v + s - 1;
+		size_t n = 0;
+		while (l[n] != DP_CAND_END)
+			n++;
+		size_t j = list_hash(l, n) & (nslots - 1);
+		while (slots[j])
+			j = (j + 1) & (nslots - 1);
+		slots[j] = s;
+	}
+	free(ls->slots);
+	ls->slots = slots;
+	ls->nslots = nslots;
+	return 0;
+}
+
+/* Offset of the list l[0..n) (stored with its terminator), adding it when new. */
+static int lstore_get(struct lstore *ls, const uint32_t *l, size_t n, uint32_t *off)
+{
+	if (!n) {
+		*off = 0;
+		return 0;
+	}
+	if (2 * (ls->used + 1) > ls->nslots && lstore_grow(ls))
+		return -ENOMEM;
+	size_t mask = ls->nslots - 1;
+	size_t j = list_hash(l, n) & mask;
+	for (; ls->slots[j]; j = (j + 1) & mask) {
+		const uint32_t *o = ls->pool.v + ls->slots[j] - 1;
+		if (!memcmp(o, l, n * sizeof(*l)) && o[n] == DP_CAND_END) {
+			*off = ls->slots[j] - 1;
+			return 0;
+		}
+	}
+	if (ls->pool.n + n + 1 > DP_CAND_MAX_WORDS)
+		return -E2BIG;
+	*off = (uint32_t)ls->pool.n;
+	for (size_t i = 0; i < n; i++)
+		if (wvec_push(&ls->pool, l[i]))
+			return -ENOMEM;
+	if (wvec_push(&ls->pool, DP_CAND_END))
+		return -ENOMEM;
+	ls->slots[j] = *off + 1;
+	ls->used++;
+	return 0;
+}
+
+/*
+ * The candidate lists of struct dp_profile. Per destination class, the
+ * conditional rules that can hold are found from the class's own bits: a
+ * rule with a dst list is reached through its dst bit, one with a category
+ * (and no dst) through the category bit; only rules whose sole address
+ * condition is geo (negation makes them hold where a bit is absent) are
+ * tried on every class. Each found rule is then checked in full. Cost:
+ * n_classes * (set bits + geo-only rules) plus sorting the lists.
+ * Returns 0 (also when over the budget: cand stays NULL), or -ENOMEM.
+ */
+static int build_candidates(struct dp_tables *t)
+{
+	const struct egw_policy *pol = t->pol;
+	size_t nprof = pol->n_profiles, nbits = (size_t)t->nwords * 64;
+	size_t n_all = 0;
+	uint32_t *first = NULL, *anchor_start = NULL, *anchors = NULL;
+	struct wvec geo_only = { 0 }, scratch = { 0 }, list = { 0 };
+	struct lstore ls = { 0 };
+	int ret = -ENOMEM;
+
+	for (size_t p = 0; p < nprof; p++) {
+		struct dp_profile *dp = &t->profiles[p];
+		size_t nf = 0;
+		for (size_t i = 0; i < dp->n_rules; i++)
+			nf += dp->rules[i].cat_bit < 0 && dp->rules[i].dst_bit < 0 &&
+			      !dp->rules[i].rule->n_geo;
+		dp->free_rules = malloc((nf + 1) * sizeof(*dp->free_rules));
+		if (!dp->free_rules)
+			return -ENOMEM;
+		nf = 0;
+		for (size_t i = 0; i < dp->n_rules; i++)
+			if (dp->rules[i].cat_bit < 0 && dp->rules[i].dst_bit < 0 &&
+			    !dp->rules[i].rule->n_geo)
+				dp->free_rules[nf++] = (uint32_t)i;
+		dp->free_rules[nf] = DP_CAND_END;
+		n_all += dp->n_rules;
+	}
+	if (n_all >= DP_CAND_END || (size_t)t->n_classes * nprof > DP_CAND_MAX_WORDS)
+		return 0;   /* over budget: walk every rule */
+
+	/* Global rule id g: first[p] + i, ascending in (profile, index). */
+	first = calloc(nprof + 1, sizeof(*first));
+	anchor_start = calloc(nbits + 1, sizeof(*anchor_start));
+	anchors = calloc(n_all + 1, sizeof(*anchors));
+	if (!first || !anchor_start || !anchors)
+		goto out;
+	for (size_t p = 0; p < nprof; p++) {
+		first[p + 1] = first[p] + (uint32_t)t->profiles[p].n_rules;
+		for (size_t i = 0; i < t->profiles[p].n_rules; i++) {
+			const struct dp_rule *d = &t->profiles[p].rules[i];
+			int32_t b = d->dst_bit >= 0 ? d->dst_bit : d->cat_bit;
+			if (b >= 0)
+				anchor_start[b + 1]++;
+			else if (d->rule->n_geo && wvec_push(&geo_only, first[p] + (uint32_t)i))
+				goto out;
+		}
+	}
+	for (size_t b = 0; b < nbits; b++)
+		anchor_start[b + 1] += anchor_start[b];
+	{
+		uint32_t *fill = calloc(nbits + 1, sizeof(*fill));
+		if (!fill)
+			goto out;
+		memcpy(fill, anchor_start, nbits * sizeof(*fill));
+		for (size_t p = 0; p < nprof; p++)
+			for (size_t i = 0; i < t->profiles[p].n_rules; i++) {
+				const struct dp_rule *d = &t->profiles[p].rules[i];
+				int32_t b = d->dst_bit >= 0 ? d->dst_bit : d->cat_bit;
+				if (b >= 0)
+					anchors[fill[b]++] = first[p] + (uint32_t)i;
+			}
+		free(fill);
+	}
+
+	t->cand_index = calloc((size_t)t->n_classes * nprof + 1, sizeof(*t->cand_index));
+	if (!t->cand_index || wvec_push(&ls.pool, DP_CAND_END))
+		goto out;
+	for (uint32_t c = 0; c < t->n_classes; c++) {
+		const uint64_t *w = &t->class_bits[(size_t)c * t->nwords];
+		scratch.n = 0;
+		for (uint32_t k = 0; k < t->nwords; k++)
+			for (uint64_t m = w[k]; m; m &= m - 1) {
+				size_t b = (size_t)k * 64 + (size_t)__builtin_ctzll(m);
+				for (uint32_t a = anchor_start[b]; a < anchor_start[b + 1]; a++)
+					if (wvec_push(&scratch, anchors[a]))
+						goto out;
+			}
+		for (size_t k = 0; k < geo_only.n; k++)
+			if (wvec_push(&scratch, geo_only.v[k]))
+				goto out;
+		/* Anchors are unique per rule, so no duplicates: sort, split by profile. */
+		qsort_u32(scratch.v, scratch.n);
+		size_t k = 0;
+		for (size_t p = 0; p < nprof && k < scratch.n; p++) {
+			const struct dp_profile *dp = &t->profiles[p];
+			list.n = 0;
+			for (; k < scratch.n && scratch.v[k] < first[p + 1]; k++) {
+				uint32_t i = scratch.v[k] - first[p];
+				if (dp_rule_addr_holds(t, &dp->rules[i], c) && wvec_push(&list, i))
+					goto out;
+			}
+			int r = lstore_get(&ls, list.v, list.n, &t->cand_index[(size_t)p * t->n_classes + c]);
+			if (r == -E2BIG) {
+				free(t->cand_index);
+				t->cand_index = NULL;
+				ret = 0;   /* over budget: walk every rule */
+				goto out;
+			}
+			if (r)
+				goto out;
+		}
+	}
+	t->cand_pool = ls.pool.v;
+	t->cand_words = ls.pool.n;
+	ls.pool.v = NULL;
+	for (size_t p = 0; p < nprof; p++)
+		t->profiles[p].cand = &t->cand_index[p * t->n_classes];
+	ret = 0;
+out:
+	free(first);
+	free(anchor_start);
+	free(anchors);
+	free(geo_only.v);
+	free(scratch.v);
+	free(list.v);
+	free(ls.pool.v);
+	free(ls.slots);
+	return ret;
 }
 
 static int build_names(struct dp_tables *t, struct egw_diag *diag)
@@ -402,6 +637,9 @@ struct dp_tables *dp_tables_build(const struct egw_policy *pol, struct egw_diag 
 	err = build_profiles(t, dst_bits);
 	if (err)
 		goto fail;
+	err = build_candidates(t);
+	if (err)
+		goto fail;
 	err = build_names(t, diag);
 	if (err)
 		goto fail;
@@ -430,8 +668,12 @@ void dp_tables_free(struct dp_tables *t)
 	free(t->class_unit);
 	free(t->class_bits);
 	if (t->profiles)
-		for (size_t p = 0; p < t->pol->n_profiles; p++)
+		for (size_t p = 0; p < t->pol->n_profiles; p++) {
 			free(t->profiles[p].rules);
+			free(t->profiles[p].free_rules);
+		}
+	free(t->cand_index);
+	free(t->cand_pool);
 	free(t->profiles);
 	free(t);
 }

@@ -12,9 +12,9 @@
  * prefix) and which geo classes, categories, rule dst lists and resolver
  * list contain it (a bitmap). So one lookup of the source gives the unit,
  * one lookup of the destination gives everything the rules can ask about it,
- * and evaluating a profile on a miss is a few bit tests per rule (first
- * match; the profiles here have tens of rules, and a miss happens once per
- * flow). Registered terminals: an rte_hash from address to terminal.
+ * and evaluating a profile on a miss walks only the rules that can hold for
+ * the destination's class (per-class candidate lists, below; first match).
+ * Registered terminals: an rte_hash from address to terminal.
  *
  * Needs an initialised EAL (rte_malloc memory; about 70 MiB for the IPv4
  * LPM). The policy must outlive the tables (verdicts point at its locs).
@@ -42,9 +42,32 @@ struct dp_rule {
 	bool has_ports;
 };
 
+/*
+ * Compiled first-match walk (dp_tables_build): a rule "can hold" for a
+ * destination class when its address conditions (dst list, category
+ * addresses, geo references, with negation) hold for that class. For each
+ * profile the rules without any address condition are in free_rules; for
+ * each (profile, destination class) the rules with address conditions that
+ * hold for the class are in a list in dp_tables.cand_pool at offset
+ * cand[cls]. Both are ascending rule indexes ended by DP_CAND_END, so the
+ * walk merges the two and checks only proto/ports (and, redundantly, the
+ * address conditions) of the candidates, in the profile's order: the same
+ * first match as walking every rule.
+ *
+ * Memory: identical lists are stored once (shared between classes and
+ * profiles). Worst case, without sharing, n_profiles * n_classes index words
+ * plus n_classes * (conditional rules of all profiles + n_profiles) list
+ * words; when that passes DP_CAND_MAX_WORDS (32 Mi words, 128 MiB) the
+ * build keeps cand NULL for every profile and decisions walk every rule.
+ */
+#define DP_CAND_END UINT32_MAX
+#define DP_CAND_MAX_WORDS (32u << 20)
+
 struct dp_profile {
 	struct dp_rule *rules;
 	size_t n_rules;
+	uint32_t *free_rules;   /* ascending, ended by DP_CAND_END */
+	const uint32_t *cand;   /* n_classes offsets into cand_pool; NULL: walk all */
 };
 
 struct dp_tables {
@@ -61,6 +84,9 @@ struct dp_tables {
 	struct rte_hash *terms;  /* key struct dp_addr_key -> position */
 	const struct egw_terminal **term_at; /* by hash position */
 	struct dp_profile *profiles; /* pol->n_profiles */
+	uint32_t *cand_index;    /* n_profiles * n_classes, profiles[p].cand points in */
+	uint32_t *cand_pool;     /* candidate lists; [0] the empty list */
+	size_t cand_words;       /* used words of cand_pool (for reports) */
 	/* Category domains (value: category index) and, under block_doh, the
 	 * Firefox canary (value DP_NAME_CANARY). */
 	struct egw_domain_set *names;
@@ -95,6 +121,24 @@ static inline bool dp_class_geo(const struct dp_tables *t, uint32_t cls,
 				const struct egw_geo_ref *g)
 {
 	return dp_class_bit(t, cls, g->cls) != g->negate;
+}
+
+/* True when the address conditions of dr (category, dst, geo) hold for cls. */
+static inline bool dp_rule_addr_holds(const struct dp_tables *t, const struct dp_rule *dr,
+				      uint32_t cls)
+{
+	const struct egw_rule *r = dr->rule;
+
+	if (dr->cat_bit >= 0 && !dp_class_bit(t, cls, (uint32_t)dr->cat_bit))
+		return false;
+	if (dr->dst_bit >= 0 && !dp_class_bit(t, cls, (uint32_t)dr->dst_bit))
+		return false;
+	if (!r->n_geo)
+		return true;
+	for (size_t i = 0; i < r->n_geo; i++)
+		if (dp_class_geo(t, cls, &r->geo[i]))
+			return true;
+	return false;
 }
 
 /* Registered terminal at addr, or NULL. */

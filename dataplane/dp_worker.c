@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -19,15 +20,27 @@
 
 int dp_worker_init(struct dp_worker *w, unsigned id, uint32_t flows, uint32_t events)
 {
+	return dp_worker_init_socket(w, id, flows, events, DP_FLOW_HEAP);
+}
+
+int dp_worker_init_socket(struct dp_worker *w, unsigned id, uint32_t flows, uint32_t events,
+			  int socket)
+{
 	memset(w, 0, sizeof(*w));
 	w->id = id;
-	int r = dp_flow_init(&w->ft, flows, id);
+	int r = dp_flow_init_socket(&w->ft, flows, id, socket);
 	if (r)
 		return r;
 	r = dp_event_buf_init(&w->ev, events);
 	if (r) {
 		dp_flow_fini(&w->ft);
 		return r;
+	}
+	w->qrate = calloc((size_t)DP_QRATE_SETS * DP_QRATE_WAYS, sizeof(*w->qrate));
+	if (!w->qrate) {
+		dp_event_buf_fini(&w->ev);
+		dp_flow_fini(&w->ft);
+		return -ENOMEM;
 	}
 	return 0;
 }
@@ -36,6 +49,42 @@ void dp_worker_fini(struct dp_worker *w)
 {
 	dp_flow_fini(&w->ft);
 	dp_event_buf_fini(&w->ev);
+	free(w->qrate);
+	w->qrate = NULL;
+}
+
+/* Count a DNS query of the terminal at (family, addr) at now_us; true when
+ * it is over limit queries in its second. */
+static bool qrate_over(struct dp_worker *w, uint8_t family, const uint8_t *addr,
+		       uint64_t now_us, uint32_t limit)
+{
+	uint64_t sec = now_us / 1000000;
+	uint32_t h = 2166136261u ^ family;
+	for (int i = 0; i < 16; i++)
+		h = (h ^ addr[i]) * 16777619u;
+	struct dp_qrate *set = &w->qrate[(size_t)(h & (DP_QRATE_SETS - 1)) * DP_QRATE_WAYS];
+	struct dp_qrate *e = NULL, *victim = NULL;
+	for (int i = 0; i < DP_QRATE_WAYS && !e; i++) {
+		struct dp_qrate *c = &set[i];
+		if (c->family == family && !memcmp(c->addr, addr, 16))
+			e = c;
+		else if (!victim || (victim->family && (!c->family || c->sec < victim->sec)))
+			victim = c;   /* an unused way, else the oldest */
+	}
+	if (!e) {
+		e = victim;
+		e->family = family;
+		memcpy(e->addr, addr, 16);
+		e->sec = sec;
+		e->count = 0;
+	}
+	if (e->sec != sec) {
+		e->sec = sec;
+		e->count = 0;
+	}
+	if (e->count < UINT32_MAX)
+		e->count++;
+	return e->count > limit;
 }
 
 static void emit(struct dp_worker *w, const struct dp_tables *t, enum egw_event_type type,
@@ -296,9 +345,12 @@ static int dns_query(struct dp_worker *w, const struct dp_tables *t, const struc
 	struct dp_verdict nv = f->verdict;
 	name_decide(t, f->verdict.unit, q.qname, q.qname_len, &nv);
 	const struct egw_dns_suspicious *sus = &t->pol->dns.suspicious;
+	/* Every decoded query from the terminal counts towards its rate. */
+	bool too_many = qrate_over(w, f->key.family, f->key.in_ip, now_us,
+				   sus->max_queries_per_second);
 	if (nv.action == DP_ACT_ALLOW &&
 	    (q.qname_len > sus->max_qname || q.max_label > sus->max_label ||
-	     q.entropy_bits > sus->min_entropy_bits)) {
+	     q.entropy_bits > sus->min_entropy_bits || too_many)) {
 		/* Tunnelling signs: the control plane looks closer. */
 		nv.action = DP_ACT_PUNT;
 		nv.reason = DP_R_TUNNEL;
@@ -384,54 +436,74 @@ static bool is_dns_query(const struct dp_pkt *p, bool from_outside)
 	return !from_outside && p->dport == 53 && p->l4_known && !p->is_frag && p->payload_len;
 }
 
+void dp_worker_prepare(struct dp_worker *w, const uint8_t *frame, uint32_t len,
+		       bool from_outside, struct dp_pre *pre)
+{
+	pre->parse = (uint8_t)dp_parse(frame, len, &pre->p);
+	if (pre->parse != DP_DROP_NONE || pre->p.family == 0)
+		return;
+	make_key(&pre->p, from_outside, &pre->k);
+	pre->h = dp_flow_hash(&pre->k);
+	dp_flow_prefetch_slot(&w->ft, pre->h);
+}
+
 enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
 			      uint8_t *frame, uint32_t *lenp, bool from_outside,
 			      uint64_t now_us)
 {
+	struct dp_pre pre;
+
+	dp_worker_prepare(w, frame, *lenp, from_outside, &pre);
+	return dp_worker_packet_prepared(w, t, frame, lenp, from_outside, now_us, &pre);
+}
+
+enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tables *t,
+				       uint8_t *frame, uint32_t *lenp, bool from_outside,
+				       uint64_t now_us, struct dp_pre *pre)
+{
 	uint32_t len = *lenp;
 
 	w->extra_len = 0;
-	struct dp_pkt p;
-	struct dp_flow_key k;
 	unsigned port = from_outside ? DP_PORT_OUTSIDE : DP_PORT_INSIDE;
 
 	w->st.rx_pkts[port]++;
 	w->st.rx_bytes[port] += len;
-	enum dp_drop r = dp_parse(frame, len, &p);
+	enum dp_drop r = (enum dp_drop)pre->parse;
 	if (r != DP_DROP_NONE) {
 		w->st.drops[r]++;
 		return DP_DISP_DROP;
 	}
-	if (p.family == 0) {
+	if (pre->p.family == 0) {
 		w->st.non_ip++;
 		return DP_DISP_FORWARD;
 	}
-	if (p.is_frag)
+	struct dp_pkt *p = &pre->p;
+	struct dp_flow_key *k = &pre->k;
+	if (p->is_frag)
 		w->st.fragments++;
-	make_key(&p, from_outside, &k);
-	if (k.kind == DP_FK_FRAG)
-		return fragment(w, t, frame, &p, &k, from_outside, len, now_us);
+	if (k->kind == DP_FK_FRAG)
+		return fragment(w, t, frame, p, k, from_outside, len, now_us);
 
-	uint32_t h = dp_flow_hash(&k);
-	struct dp_flow *f = dp_flow_lookup(&w->ft, &k, h);
+	uint32_t h = pre->h;
+	struct dp_flow *f = dp_flow_lookup(&w->ft, k, h);
 	if (f && dp_flow_expired(f, now_us)) {
 		emit(w, t, EGW_EV_FLOW, f, f->last_us, "timeout");
 		w->ft.st.expired++;
 		dp_flow_remove(&w->ft, f);
 		f = NULL;
 	}
-	if (f && !from_outside && memcmp(f->src_mac, p.src_mac, 6)) {
+	if (f && !from_outside && memcmp(f->src_mac, p->src_mac, 6)) {
 		/* Same connection, another MAC: decide again. A spoofer does
 		 * not take over (or end) the flow of the real terminal. */
 		struct dp_verdict v;
-		dp_policy_decide(t, &p, &v);
+		dp_policy_decide(t, p, &v);
 		if (v.reason == DP_R_SPOOF) {
 			w->st.drops[DP_DROP_SPOOF]++;
 			return DP_DISP_DROP;
 		}
 		emit(w, t, EGW_EV_FLOW, f, now_us, "evicted");
 		dp_flow_remove(&w->ft, f);
-		f = new_flow(w, t, &k, h, &p, &v, now_us);
+		f = new_flow(w, t, k, h, p, &v, now_us);
 	}
 	if (!f) {
 		if (from_outside) {
@@ -439,79 +511,79 @@ enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
 			return DP_DISP_DROP;
 		}
 		struct dp_verdict v;
-		dp_policy_decide(t, &p, &v);
+		dp_policy_decide(t, p, &v);
 		if (v.action == DP_ACT_REDIRECT) {
-			if (is_dns_query(&p, false)) {
+			if (is_dns_query(p, false)) {
 				/* Names first: a blocked name is answered as if by
 				 * the resolver asked, and goes nowhere. */
 				struct dp_flow tmp;
 				memset(&tmp, 0, sizeof(tmp));
-				tmp.key = k;
+				tmp.key = *k;
 				tmp.verdict = v;
-				memcpy(tmp.src_mac, p.src_mac, 6);
+				memcpy(tmp.src_mac, p->src_mac, 6);
 				struct dp_verdict nv = v;
 				struct egw_dns_query q;
-				const uint8_t *msg = frame + p.payload_off;
-				size_t ml = p.payload_len;
-				if (p.proto == 6 && ml >= 2) {
+				const uint8_t *msg = frame + p->payload_off;
+				size_t ml = p->payload_len;
+				if (p->proto == 6 && ml >= 2) {
 					msg += 2;
 					ml -= 2;
 				}
 				if (egw_dns_decode_query(msg, ml, &q) == EGW_DNS_OK)
 					name_decide(t, v.unit, q.qname, q.qname_len, &nv);
 				if (nv.action != DP_ACT_ALLOW) {
-					int d = dns_query(w, t, &tmp, frame, &p, lenp, now_us);
+					int d = dns_query(w, t, &tmp, frame, p, lenp, now_us);
 					if (d >= 0)
 						return (enum dp_disp)d;
 				}
 			}
-			f = redirect(w, t, frame, &p, &k, &v, now_us);
+			f = redirect(w, t, frame, p, k, &v, now_us);
 			if (!f) {
 				w->st.drops[DP_DROP_DNS_RESOLVER]++;
 				return DP_DISP_DROP;
 			}
-			if (is_dns_query(&p, false))
-				(void)dns_query(w, t, f, frame, &p, lenp, now_us);
+			if (is_dns_query(p, false))
+				(void)dns_query(w, t, f, frame, p, lenp, now_us);
 			struct dp_flow_key nk = f->key;
 			uint32_t nh = f->hash;
-			if (p.is_frag)
-				remember_first_fragment(w, t, &p, &k, &v, now_us);
+			if (p->is_frag)
+				remember_first_fragment(w, t, p, k, &v, now_us);
 			f = dp_flow_lookup(&w->ft, &nk, nh);
 			if (!f)
 				return disposition(w, t, &v);
 			f->pkts[0]++;
 			f->bytes[0] += len;
-			tcp_track(f, &p, false);
+			tcp_track(f, p, false);
 			dp_flow_touch(&w->ft, f, now_us);
 			return disposition(w, t, &f->verdict);
 		}
-		f = new_flow(w, t, &k, h, &p, &v, now_us);
+		f = new_flow(w, t, k, h, p, &v, now_us);
 	}
 	if (f->nat && from_outside)
-		dp_nat_set_addr(frame, &p, false, f->nat_ip);   /* as if from the resolver asked */
+		dp_nat_set_addr(frame, p, false, f->nat_ip);   /* as if from the resolver asked */
 	f->pkts[from_outside]++;
 	f->bytes[from_outside] += len;
-	tcp_track(f, &p, from_outside);
-	if (!from_outside && p.proto == 6 && p.payload_len && !p.is_frag && !f->inspected &&
-	    f->verdict.action == DP_ACT_ALLOW && p.dport != 53) {
+	tcp_track(f, p, from_outside);
+	if (!from_outside && p->proto == 6 && p->payload_len && !p->is_frag && !f->inspected &&
+	    f->verdict.action == DP_ACT_ALLOW && p->dport != 53) {
 		dp_flow_touch(&w->ft, f, now_us);
-		int d = tcp_name(w, t, f, frame, &p, lenp, now_us);
+		int d = tcp_name(w, t, f, frame, p, lenp, now_us);
 		if (d >= 0)
 			return (enum dp_disp)d;
 	}
-	if (is_dns_query(&p, from_outside) && f->verdict.action == DP_ACT_ALLOW) {
+	if (is_dns_query(p, from_outside) && f->verdict.action == DP_ACT_ALLOW) {
 		dp_flow_touch(&w->ft, f, now_us);
-		int d = dns_query(w, t, f, frame, &p, lenp, now_us);
+		int d = dns_query(w, t, f, frame, p, lenp, now_us);
 		if (d >= 0)
 			return (enum dp_disp)d;
 	}
 	dp_flow_touch(&w->ft, f, now_us);
 
-	if (p.is_frag && p.frag_first) {
+	if (p->is_frag && p->frag_first) {
 		struct dp_verdict v = f->verdict;
-		remember_first_fragment(w, t, &p, &k, &v, now_us);
+		remember_first_fragment(w, t, p, k, &v, now_us);
 		/* The insert may have evicted f: look it up again. */
-		f = dp_flow_lookup(&w->ft, &k, h);
+		f = dp_flow_lookup(&w->ft, k, h);
 		if (!f)
 			return disposition(w, t, &v);
 	}

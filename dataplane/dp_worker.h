@@ -58,6 +58,23 @@ struct dp_stats {
 	uint64_t non_ip, fragments, punts, fail_open, dns_answers, resets;
 };
 
+/*
+ * DNS queries per second per terminal (dns.suspicious.max_queries_per_
+ * second): a set-associative cache keyed by the inside address, counting
+ * queries in the current second of packet time. When a set is full the
+ * entry with the oldest second is reused, so a terminal can only be
+ * under-counted when more than DP_QRATE_WAYS busy terminals share a set
+ * (DP_QRATE_SETS * DP_QRATE_WAYS = 16,384 terminals asking in one second).
+ */
+#define DP_QRATE_SETS 4096
+#define DP_QRATE_WAYS 4
+struct dp_qrate {
+	uint8_t addr[16];
+	uint8_t family;              /* 0: unused */
+	uint32_t count;
+	uint64_t sec;
+};
+
 struct dp_worker {
 	alignas(64) unsigned id;
 	bool ctl_up;                 /* a control plane takes punts (atomic) */
@@ -73,10 +90,14 @@ struct dp_worker {
 	 * a connection is reset), to go out the other port; 0: none. */
 	uint32_t extra_len;
 	uint8_t extra[128];
+	struct dp_qrate *qrate;      /* DP_QRATE_SETS * DP_QRATE_WAYS */
 };
 
-/* 0 or -errno. */
+/* 0 or -errno. The flow table on the heap (dp_flow_init). */
 int dp_worker_init(struct dp_worker *w, unsigned id, uint32_t flows, uint32_t events);
+/* The same with the flow table on hugepages of socket (dp_flow_init_socket). */
+int dp_worker_init_socket(struct dp_worker *w, unsigned id, uint32_t flows, uint32_t events,
+			  int socket);
 void dp_worker_fini(struct dp_worker *w);
 
 /* frame may be rewritten in place (DNS redirection, the gateway's NXDOMAIN
@@ -84,6 +105,25 @@ void dp_worker_fini(struct dp_worker *w);
 enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
 			      uint8_t *frame, uint32_t *len, bool from_outside,
 			      uint64_t now_us);
+
+/*
+ * The same in two stages, for bursts (dp_burst): dp_worker_prepare parses
+ * the frame, computes its flow key and hash and prefetches the flow index
+ * slot; dp_worker_packet_prepared then does what dp_worker_packet does with
+ * that (frame unchanged in between; it may change *pre). Preparing a
+ * whole burst before processing it overlaps the index cache misses.
+ */
+struct dp_pre {
+	struct dp_pkt p;
+	struct dp_flow_key k;
+	uint32_t h;
+	uint8_t parse;       /* enum dp_drop of dp_parse */
+};
+void dp_worker_prepare(struct dp_worker *w, const uint8_t *frame, uint32_t len,
+		       bool from_outside, struct dp_pre *pre);
+enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tables *t,
+				       uint8_t *frame, uint32_t *len, bool from_outside,
+				       uint64_t now_us, struct dp_pre *pre);
 
 /* Expire idle flows (bounded work; call every few ms). */
 void dp_worker_tick(struct dp_worker *w, const struct dp_tables *t, uint64_t now_us);

@@ -8,7 +8,9 @@
  * --replay, a capture run offline through the same worker code, its events
  * written as EVE JSON lines (stdout or --replay-out). --events: port mode
  * also writes its events to FILE; --stats: the counters as JSON at exit;
- * --socket: the control-plane socket (default /run/egw/dataplane.sock).
+ * --socket: the control-plane socket (default /run/egw/dataplane.sock);
+ * --mbufs N: the port mode's packet buffer pool (default: sized for the
+ * queues plus every capture a net_pcap infinite_rx port preloads).
  * Replay without EAL
  * options gets a small EAL of its own (no hugepages, no devices).
  * Exit status: 0, 1 on a bad start or a failed run (one line on stderr).
@@ -31,12 +33,13 @@
 
 struct opts {
 	const char *config, *replay, *replay_out, *stats, *events, *socket;
+	unsigned mbufs;   /* 0: sized by dp_port_main */
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: egw-dataplane [EAL options] -- --config FILE [--events FILE] [--stats FILE]"
-		   " [--socket PATH]\n"
+		   " [--socket PATH] [--mbufs N]\n"
 		   "       egw-dataplane [EAL options] -- --config FILE --replay PCAP"
 		   " [--replay-out FILE] [--stats FILE]\n");
 }
@@ -50,6 +53,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "stats", required_argument, NULL, 's' },
 		{ "events", required_argument, NULL, 'e' },
 		{ "socket", required_argument, NULL, 'S' },
+		{ "mbufs", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -64,6 +68,19 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 's': o->stats = optarg; break;
 		case 'e': o->events = optarg; break;
 		case 'S': o->socket = optarg; break;
+		case 'm': {
+			char *end;
+			errno = 0;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' || v < 1024 ||
+			    v > DP_PORT_MAX_MBUFS) {
+				fprintf(stderr, "egw-dataplane: --mbufs '%s': want a number of "
+					"packet buffers from 1024 to %u\n", optarg, DP_PORT_MAX_MBUFS);
+				return -1;
+			}
+			o->mbufs = (unsigned)v;
+			break;
+		}
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}
@@ -74,6 +91,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (!o->config) {
 		fprintf(stderr, "egw-dataplane: --config FILE is required\n");
+		return -1;
+	}
+	if (o->mbufs && o->replay) {
+		fprintf(stderr, "egw-dataplane: --mbufs is for port mode, not --replay\n");
 		return -1;
 	}
 	if (o->replay_out && !o->replay) {
@@ -147,7 +168,7 @@ int main(int argc, char **argv)
 		ret = dp_replay_run(t, &ro) ? 1 : 0;
 	} else {
 		struct dp_port_opts po = { .events = o.events, .stats = o.stats,
-					   .socket = o.socket };
+					   .socket = o.socket, .mbufs = o.mbufs };
 		ret = dp_port_main(&pol, &t, &po) ? 1 : 0;
 	}
 out:

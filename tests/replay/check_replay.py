@@ -61,7 +61,7 @@ def one(events, what, **kw):
 
 
 with tempfile.TemporaryDirectory(prefix="egwt-dataplane-replay-") as tmp:
-    for fn in (gen.identity, gen.dns, gen.names, gen.vlan, gen.frags, gen.ipv6, gen.malformed):
+    for fn in (gen.identity, gen.dns, gen.dnsrate, gen.names, gen.vlan, gen.frags, gen.ipv6, gen.malformed):
         fn(tmp)
 
     # --- identity, profiles, direction
@@ -131,6 +131,23 @@ with tempfile.TemporaryDirectory(prefix="egwt-dataplane-replay-") as tmp:
         dest_ip="203.0.113.53", egw__reason="category:commercial-mail", dns__rcode="NXDOMAIN")
     check(st["dns_answers"] == 3 and st["ports"]["inside"]["tx_packets"] == 3,
           "three NXDOMAIN answers sent back inside")
+
+    # --- DNS queries per second per terminal (max_queries_per_second = 50)
+    ev, st = replay(tmp, "dnsrate")
+    ok = find(ev, event_type="dns", src_ip="10.1.0.10", dns__rrname="rate.example",
+              egw__action="allowed")
+    over = find(ev, event_type="dns", src_ip="10.1.0.10", dns__rrname="rate.example",
+                egw__action="punted", egw__reason="tunnel-suspect", egw__rule="egw.cfg:62")
+    check(len(ok) == 50 and len(over) == 10,
+          f"rate: 50 queries in a second allowed, the next 10 punted (got {len(ok)}, {len(over)})")
+    check(sorted(e.get("dns", {}).get("id") for e in over) == list(range(50, 60)),
+          "rate: the queries over the limit are the last 10")
+    one(ev, "rate: another terminal in the same second", event_type="dns", src_ip="10.1.0.11",
+        dns__rrname="other.example", egw__action="allowed")
+    one(ev, "rate: the next second starts over", event_type="dns", src_ip="10.1.0.10",
+        dns__rrname="later.example", egw__action="allowed")
+    check(st["drops"]["punt-fail-closed"] == 10, "rate: 10 punts, no control plane: dropped "
+          f"(got {st['drops']['punt-fail-closed']})")
 
     # --- TLS SNI / HTTP Host
     ev, st = replay(tmp, "names")

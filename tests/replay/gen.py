@@ -114,6 +114,22 @@ def dns(d):
     c.write(f"{d}/dns.pcap")
 
 
+def dnsrate(d):
+    """60 queries from zhang.wei within 60 ms (limit 50 per second per
+    terminal), li.na's one query among them, and zhang.wei's next query a
+    second later."""
+    c = Cap()
+    for i in range(60):
+        c.add(inside(ZW, IP(src="10.1.0.10", dst="198.51.100.53") / UDP(sport=51000 + i, dport=53)
+                     / dns_query("rate.example", qid=i)))
+        if i == 55:
+            c.add(inside(LN, IP(src="10.1.0.11", dst="198.51.100.53") / UDP(sport=51100, dport=53)
+                         / dns_query("other.example")))
+    c.add(inside(ZW, IP(src="10.1.0.10", dst="198.51.100.53") / UDP(sport=51200, dport=53)
+                 / dns_query("later.example")), dt=1000000)
+    c.write(f"{d}/dnsrate.pcap")
+
+
 def client_hello(name):
     from scapy.layers.tls.all import TLS, TLSClientHello
     from scapy.layers.tls.extensions import ServerName, TLS_Ext_ServerName
@@ -232,5 +248,5 @@ def malformed(d):
 
 if __name__ == "__main__":
     out = sys.argv[1]
-    for fn in (identity, dns, names, vlan, frags, ipv6, malformed):
+    for fn in (identity, dns, dnsrate, names, vlan, frags, ipv6, malformed):
         fn(out)

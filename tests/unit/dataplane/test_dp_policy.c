@@ -3,6 +3,8 @@
  * with the policy line that decided it (example.cfg built by hand). */
 #include <check.h>
 #include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
 
 #include <rte_eal.h>
 
@@ -298,6 +300,149 @@ START_TEST(non_first_fragments_never_pass_a_port_rule)
 }
 END_TEST
 
+/* A small deterministic generator (xorshift) so a failure reproduces. */
+static uint64_t rng_state;
+static uint32_t rnd(uint32_t n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state % n);
+}
+
+#define RND_RULES 400
+
+/*
+ * The compiled walk (candidate lists per destination class) must take the
+ * same decision, from the same rule, as walking every rule, on a policy of
+ * many overlapping rules: nested dst prefixes (v4 and v6), geo with and
+ * without negation, categories with and without addresses, port ranges,
+ * protocols any/tcp/udp/icmp, and on random packets including non-first
+ * fragments (ports unknown).
+ */
+START_TEST(compiled_walk_equals_plain_walk)
+{
+	static const char *const pfx[] = {
+		"0.0.0.0/0", "203.0.113.0/24", "203.0.113.128/25", "203.0.113.192/26",
+		"203.0.113.111/32", "203.0.113.200/32", "198.51.100.0/24", "198.51.100.0/25",
+		"198.51.100.80/32", "192.0.2.0/24", "192.0.2.16/28", "100.64.0.0/10",
+		"::/0", "2001:db8:ff::/48", "2001:db8:ff::/64", "2001:db8:ff:1::/64",
+		"2001:db8:ff::80/128",
+	};
+	static const char *const dsts4[] = {
+		"203.0.113.1", "203.0.113.111", "203.0.113.130", "203.0.113.200",
+		"203.0.113.250", "198.51.100.80", "198.51.100.53", "198.51.100.200",
+		"192.0.2.20", "192.0.2.100", "100.64.1.1", "8.8.4.4",
+	};
+	static const char *const dsts6[] = {
+		"2001:db8:ff::80", "2001:db8:ff::1", "2001:db8:ff:1::5", "2001:db8:ff:2::1",
+		"2001:db8:aa::1",
+	};
+	static struct egw_prefix prefixes[sizeof(pfx) / sizeof(pfx[0])];
+	static struct egw_rule rules[2][RND_RULES];
+	static struct egw_geo_ref geos[2][RND_RULES][2];
+	static struct egw_port_range ports[2][RND_RULES][2];
+	static struct egw_prefix dsts[2][RND_RULES][2];
+	const size_t npfx = sizeof(pfx) / sizeof(pfx[0]);
+	struct egw_policy *pol = fixture_policy();
+
+	rng_state = 0x9e3779b97f4a7c15ull;
+	for (size_t i = 0; i < npfx; i++)
+		prefixes[i] = fx_pfx(pfx[i]);
+	for (int p = 0; p < 2; p++) {
+		for (unsigned i = 0; i < RND_RULES; i++) {
+			struct egw_rule *r = &rules[p][i];
+			*r = (struct egw_rule){ .category = -1,
+				.loc = { FX_FILE, 1000u * (unsigned)(p + 1) + i } };
+			/* Mostly denies, so that the walk goes deep. */
+			uint32_t a = rnd(10);
+			r->action = a < 7 ? EGW_ACT_DENY : a < 9 ? EGW_ACT_ALLOW : EGW_ACT_PUNT;
+			if (rnd(3)) {
+				r->dst.n = 1 + rnd(2);
+				r->dst.v = dsts[p][i];
+				for (size_t k = 0; k < r->dst.n; k++)
+					dsts[p][i][k] = prefixes[rnd((uint32_t)npfx)];
+			}
+			if (!rnd(4)) {
+				r->n_geo = 1 + rnd(2);
+				r->geo = geos[p][i];
+				for (size_t k = 0; k < r->n_geo; k++)
+					geos[p][i][k] = (struct egw_geo_ref){ .cls = (uint16_t)rnd(2),
+									  .negate = rnd(2) };
+			}
+			if (!rnd(6))
+				r->category = (int32_t)rnd(2);
+			static const enum egw_proto protos[] = { EGW_PROTO_ANY, EGW_PROTO_TCP,
+				EGW_PROTO_UDP, EGW_PROTO_ICMP };
+			r->proto = protos[rnd(4)];
+			if (r->proto != EGW_PROTO_ICMP && !rnd(2)) {
+				r->n_ports = 1 + rnd(2);
+				r->ports = ports[p][i];
+				for (size_t k = 0; k < r->n_ports; k++) {
+					uint16_t lo = (uint16_t)(20 + rnd(60));
+					ports[p][i][k] = (struct egw_port_range){ lo,
+						(uint16_t)(lo + rnd(30)) };
+				}
+			}
+		}
+		pol->profiles[p].rules = rules[p];
+		pol->profiles[p].n_rules = RND_RULES;
+	}
+	pol->dns.resolvers.n = 0;        /* keep DNS out of the way */
+	pol->dns.n_resolver_regions = 0;
+	pol->dns.block_doh = false;
+	pol->dns.block_dot = false;
+	pol->dns.violation = EGW_DNSV_DROP;
+	struct dp_tables *t = build(pol);
+	/* The compiled lists exist, so the comparison below tests them. */
+	ck_assert_ptr_nonnull(t->profiles[0].cand);
+	ck_assert_ptr_nonnull(t->profiles[1].cand);
+
+	static const struct { const char *ip, *mac; int family; } src[] = {
+		{ "10.1.0.10", ZW_MAC, 4 }, { "10.2.0.20", WF_MAC, 4 },
+		{ "2001:db8:1::10", ZW_MAC, 6 },
+	};
+	unsigned decided_late = 0;
+	for (unsigned n = 0; n < 20000; n++) {
+		struct dp_pkt pkt = { 0 };
+		unsigned s = rnd(3);
+		struct egw_prefix a;
+		ck_assert_int_eq(egw_prefix_parse(src[s].ip, &a, &(const char *){ NULL }), 0);
+		memcpy(pkt.src, a.addr, 16);
+		egw_mac_parse(src[s].mac, pkt.src_mac);
+		if (src[s].family == 4) {
+			pkt.family = AF_INET;
+			ck_assert_int_eq(egw_prefix_parse(dsts4[rnd(12)], &a,
+							  &(const char *){ NULL }), 0);
+		} else {
+			pkt.family = AF_INET6;
+			ck_assert_int_eq(egw_prefix_parse(dsts6[rnd(5)], &a,
+							  &(const char *){ NULL }), 0);
+		}
+		memcpy(pkt.dst, a.addr, 16);
+		static const uint8_t l4[] = { 6, 17, 1, 58, 47 };
+		pkt.proto = l4[rnd(5)];
+		pkt.l4_known = rnd(8) != 0;
+		pkt.is_frag = !pkt.l4_known;
+		pkt.sport = 40000;
+		pkt.dport = (uint16_t)(15 + rnd(100));
+		struct dp_verdict v, ref;
+		dp_policy_decide(t, &pkt, &v);
+		dp_policy_decide_ref(t, &pkt, &ref);
+		ck_assert_msg(v.action == ref.action && v.reason == ref.reason &&
+			      v.drop == ref.drop && v.category == ref.category &&
+			      v.loc == ref.loc && v.unit == ref.unit && v.term == ref.term,
+			      "packet %u: compiled %s line %u, plain %s line %u", n,
+			      dp_action_name(v.action), v.loc ? v.loc->line : 0,
+			      dp_action_name(ref.action), ref.loc ? ref.loc->line : 0);
+		decided_late += ref.loc && ref.loc->line % 1000 > 20;
+	}
+	/* The policy is not trivially decided by its first few rules. */
+	ck_assert_uint_gt(decided_late, 1000);
+	dp_tables_free(t);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -310,6 +455,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, profiles_first_match);
 	tcase_add_test(tc, nested_dst_prefixes_and_protocols);
 	tcase_add_test(tc, non_first_fragments_never_pass_a_port_rule);
+	tcase_add_test(tc, compiled_walk_equals_plain_walk);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);

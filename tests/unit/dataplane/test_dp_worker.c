@@ -9,6 +9,9 @@
 
 #include <egw/ipc.h>
 
+#include <rte_mbuf.h>
+
+#include "dp_burst.h"
 #include "dp_nat.h"
 #include "dp_parse.h"
 #include "dp_tables.h"
@@ -506,6 +509,76 @@ START_TEST(dns_tunnelling_signs_are_punted)
 }
 END_TEST
 
+/*
+ * dp_burst prepares a whole burst (parse, hash, prefetch) before processing
+ * it: the outcome must be that of handing the frames one by one to
+ * dp_worker_packet, also when a flow is created by one frame of the burst
+ * and found by a later one, and across the stage boundary (more frames
+ * than DP_BURST_STAGE). The burst worker's flow table is on rte_malloc
+ * memory (dp_worker_init_socket), the other on the heap.
+ */
+START_TEST(burst_in_stages_equals_packet_by_packet)
+{
+	enum { N = 75 };
+	struct dp_worker a, b;
+	struct dp_tables *t = build(fixture_policy());
+	struct rte_mempool *mp = rte_pktmbuf_pool_create("t_burst", 4 * N, 0, 0,
+							 RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	struct rte_mbuf *pkts[N], *fwd[2 * N], *punt[N], *reply[N];
+	struct fb f[N];
+	enum dp_disp one[N];
+	uint16_t nf, np, nr;
+	unsigned want_fwd = 0;
+
+	ck_assert_ptr_nonnull(mp);
+	ck_assert_int_eq(dp_worker_init_socket(&a, 0, 16, 256, SOCKET_ID_ANY), 0);
+	ck_assert(a.ft.huge);
+	ck_assert_int_eq(dp_worker_init(&b, 0, 16, 256), 0);
+	for (unsigned i = 0; i < N; i++) {
+		char dst[32];
+		switch (i % 5) {
+		case 0: case 1:   /* 12 connections, each seen several times */
+			snprintf(dst, sizeof(dst), "192.0.2.%u", 10 + i % 12);
+			fb_tcp4(&f[i], ZW_MAC, "10.1.0.10", dst, (uint16_t)(40000 + i % 3), 443,
+				DP_TCP_SYN);
+			break;
+		case 2:           /* DoH address: dropped */
+			fb_tcp4(&f[i], ZW_MAC, "10.1.0.10", "203.0.113.111", 40000, 443, DP_TCP_SYN);
+			break;
+		case 3:           /* unregistered source: dropped */
+			fb_tcp4(&f[i], LN_MAC, "10.1.0.99", "192.0.2.80", 40000, 443, DP_TCP_SYN);
+			break;
+		default:          /* truncated IPv4: a parse drop */
+			fb_tcp4(&f[i], ZW_MAC, "10.1.0.10", "192.0.2.80", 40000, 443, DP_TCP_SYN);
+			f[i].len = 20;
+			break;
+		}
+		pkts[i] = rte_pktmbuf_alloc(mp);
+		ck_assert_ptr_nonnull(pkts[i]);
+		memcpy(rte_pktmbuf_append(pkts[i], (uint16_t)f[i].len), f[i].b, f[i].len);
+		uint32_t len = f[i].len;
+		one[i] = dp_worker_packet(&b, t, f[i].b, &len, false, 1 * S);
+		want_fwd += one[i] == DP_DISP_FORWARD;
+	}
+	dp_burst(&a, t, pkts, N, false, 1 * S, fwd, &nf, punt, &np, reply, &nr);
+	ck_assert_uint_gt(want_fwd, 0);
+	ck_assert_uint_eq(nf, want_fwd);
+	ck_assert_uint_eq(np + nr, 0);
+	ck_assert_uint_eq(a.ft.n, b.ft.n);
+	ck_assert_uint_eq(a.ft.st.created, b.ft.st.created);
+	ck_assert_uint_eq(a.ft.st.evicted, b.ft.st.evicted);
+	ck_assert_mem_eq(&a.st.drops, &b.st.drops, sizeof(a.st.drops));
+	ck_assert_mem_eq(&a.st.rx_pkts, &b.st.rx_pkts, sizeof(a.st.rx_pkts));
+	ck_assert_uint_gt(a.st.drops[DP_DROP_DOH] + a.st.drops[DP_DROP_UNREGISTERED], 0);
+	for (uint16_t i = 0; i < nf; i++)
+		rte_pktmbuf_free(fwd[i]);
+	dp_worker_fini(&a);
+	dp_worker_fini(&b);
+	rte_mempool_free(mp);
+	dp_tables_free(t);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -521,6 +594,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, denied_http_host_resets_both_ways);
 	tcase_add_test(tc, punted_frame_returns_with_its_macs_and_ttl);
 	tcase_add_test(tc, dns_tunnelling_signs_are_punted);
+	tcase_add_test(tc, burst_in_stages_equals_packet_by_packet);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);

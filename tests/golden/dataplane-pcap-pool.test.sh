@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Port mode replaying a capture larger than the queues' share of the packet
+# pool (net_pcap infinite_rx copies the whole file into the pool at start):
+# 12,000 packets start and are forwarded (the pool is sized from the
+# capture), --mbufs too small for it fails with a clear line, and a bad
+# --mbufs value is refused. No network: net_pcap in, net_null out and punt.
+# Args: build dir, source dir.
+set -euo pipefail
+build=$(cd "$1" && pwd) src=$(cd "$2" && pwd)
+bin=$build/dataplane/egw-dataplane
+p=egwt-dpperf-$$
+tmp=$(mktemp -d /tmp/egwt-dpperf.XXXXXX)
+dp_pid=
+
+cleanup() {
+    if [ -n "$dp_pid" ] && kill -0 "$dp_pid" 2>/dev/null; then
+        kill -INT "$dp_pid" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$dp_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$dp_pid" 2>/dev/null || true
+    fi
+    rm -rf "$tmp" "/var/run/dpdk/$p"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; [ -f "$tmp/dp.err" ] && sed 's/^/  dataplane: /' "$tmp/dp.err" >&2; exit 1; }
+
+# 12,000 TCP SYNs from the registered terminal 10.1.0.10 to 100 servers.
+python3 - "$tmp/big.pcap" <<'PY'
+import struct, sys
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return (~s) & 0xffff
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for i in range(12000):
+        eth = bytes.fromhex("02aaaaaaaaaa" "02000a01000a" "0800")
+        src, dst = bytes([10, 1, 0, 10]), bytes([198, 51, 100, 1 + i % 100])
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, i & 0xffff, 0, 64, 6, 0, src, dst)
+        ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+        tcp = struct.pack("!HHIIBBHHH", 40000 + i % 50, 443, 1, 0, 0x50, 0x02, 65535, 0, 0)
+        frame = eth + ip + tcp
+        f.write(struct.pack("<IIII", i // 1000, (i % 1000) * 1000, len(frame), len(frame)))
+        f.write(frame)
+PY
+sed -e "s|\"net_af_packet0,iface=egw-in\"|\"net_pcap0,rx_pcap=$tmp/big.pcap,infinite_rx=1\"|" \
+    -e 's|"net_af_packet1,iface=egw-out"|"net_null0,no-rx=1"|' \
+    -e 's|"net_tap0,iface=egw-punt"|"net_null1,no-rx=1"|' \
+    -e "s|\"lab/geo-lab.mmdb\"|\"$src/firmware/lab/geo-lab.mmdb\"|" \
+    "$src/firmware/egw.cfg" > "$tmp/egw.cfg"
+grep -q 'net_pcap0' "$tmp/egw.cfg" || fail "could not rewrite the policy's ports"
+
+eal=(--no-huge -m 512 --no-pci --no-shconf -l 0-1 --log-level=error --file-prefix "$p")
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+
+# A bad value is refused before anything starts.
+if "$bin" "${eal[@]}" -- --config "$tmp/egw.cfg" --mbufs 12x 2>"$tmp/bad.err"; then
+    fail "--mbufs 12x accepted"
+fi
+grep -q -- "--mbufs '12x'" "$tmp/bad.err" || fail "no clear line for --mbufs 12x: $(cat "$tmp/bad.err")"
+
+# Too small for the capture: fails to start, saying so (net_pcap's own
+# error, after the pool line), and does not hang.
+timeout 60 "$bin" "${eal[@]}" -- --config "$tmp/egw.cfg" --socket "$tmp/dp0.sock" \
+    --mbufs 8192 2>"$tmp/small.err" && fail "a 12,000-packet capture started in 8,192 buffers"
+grep -q "cannot configure" "$tmp/small.err" || fail "no clear line for too few buffers: $(cat "$tmp/small.err")"
+
+# Sized from the capture: starts and forwards.
+"$bin" "${eal[@]}" -- --config "$tmp/egw.cfg" --socket "$tmp/dp.sock" \
+    --stats "$tmp/stats.json" 2>"$tmp/dp.err" &
+dp_pid=$!
+up=
+for _ in $(seq 300); do
+    kill -0 "$dp_pid" 2>/dev/null || fail "egw-dataplane exited at start"
+    if grep -q '^egw-dataplane: forwarding' "$tmp/dp.err"; then up=1; break; fi
+    sleep 0.1
+done
+[ -n "$up" ] || fail "egw-dataplane did not start"
+grep -Eq '^egw-dataplane: (2[0-9]|1[2-9])[0-9]{3} packet buffers' "$tmp/dp.err" ||
+    fail "pool not sized from the capture: $(grep 'packet buffers' "$tmp/dp.err")"
+sleep 2
+kill -INT "$dp_pid"
+wait "$dp_pid" || fail "egw-dataplane exited non-zero"
+dp_pid=
+python3 - "$tmp/stats.json" <<'PY' || fail "stats"
+import json, sys
+s = json.load(open(sys.argv[1]))
+rx = s["ports"]["inside"]["rx_packets"]
+tx = s["ports"]["outside"]["tx_packets"]
+assert rx >= 12000, "inside rx %d < 12000" % rx
+assert tx == rx, "outside tx %d != inside rx %d" % (tx, rx)
+print("ok: rx %d tx %d" % (rx, tx))
+PY
