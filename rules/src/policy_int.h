@@ -50,6 +50,11 @@ const char *pctx_intern(struct pctx *c, const char *file);
 void *pctx_alloc(struct pctx *c, size_t n, size_t size); /* sets oom */
 char *pctx_strdup(struct pctx *c, const char *s);
 
+/* policy_includes.c: 0 when the policy and every file it @includes are
+ * readable regular text files that libconfig can be given (libconfig 1.5
+ * exits the process on an @include of a directory); else errors reported. */
+int policy_check_includes(struct pctx *c, const char *path);
+
 /* policy_read.c: locations, errors and typed reads. */
 /* The name to show for source file f (libconfig names an @include'd file as
  * written, relative to the policy's directory); interned. */

@@ -149,6 +149,12 @@ struct egw_policy *egw_policy_load(const char *path, struct egw_diag *diag)
 		goto err;
 	}
 
+	if (policy_check_includes(c, path) != 0) {
+		if (c->oom)
+			goto err_oom;
+		goto err;
+	}
+
 	config_init(&cf);
 	cf_live = true;
 	config_set_include_dir(&cf, c->dir);
