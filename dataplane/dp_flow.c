@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dp_flow.h"
+
+int dp_flow_init(struct dp_flow_table *ft, uint32_t capacity, unsigned worker)
+{
+	memset(ft, 0, sizeof(*ft));
+	if (capacity == 0 || capacity > (1u << 30))
+		return -EINVAL;
+	uint32_t slots = 16;
+	while (slots < 2 * capacity)
+		slots *= 2;
+	ft->flows = calloc(capacity, sizeof(*ft->flows));
+	ft->index = calloc(slots, sizeof(*ft->index));
+	if (!ft->flows || !ft->index) {
+		dp_flow_fini(ft);
+		return -ENOMEM;
+	}
+	ft->cap = capacity;
+	ft->mask = slots - 1;
+	for (uint32_t i = 0; i < capacity; i++)
+		ft->flows[i].lru_next = i + 1 < capacity ? i + 1 : DP_FLOW_NIL;
+	ft->free_head = 0;
+	ft->lru_head = ft->lru_tail = DP_FLOW_NIL;
+	ft->worker = worker;
+	ft->next_id = 1;
+	return 0;
+}
+
+void dp_flow_fini(struct dp_flow_table *ft)
+{
+	free(ft->flows);
+	free(ft->index);
+	ft->flows = NULL;
+	ft->index = NULL;
+}
+
+uint32_t dp_flow_hash(const struct dp_flow_key *k)
+{
+	/* 64-bit multiply-xorshift over the key's words. */
+	uint32_t w[sizeof(*k) / 4];
+	uint64_t h = 0x9e3779b97f4a7c15ull;
+
+	memcpy(w, k, sizeof(w));
+	for (size_t i = 0; i < sizeof(w) / 4; i++) {
+		h ^= w[i];
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	return (uint32_t)h;
+}
+
+static inline bool key_eq(const struct dp_flow_key *a, const struct dp_flow_key *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+struct dp_flow *dp_flow_lookup(struct dp_flow_table *ft, const struct dp_flow_key *k,
+			       uint32_t hash)
+{
+	for (uint32_t i = hash & ft->mask;; i = (i + 1) & ft->mask) {
+		uint32_t s = ft->index[i];
+		if (!s)
+			return NULL;
+		struct dp_flow *f = &ft->flows[s - 1];
+		if (f->hash == hash && key_eq(&f->key, k))
+			return f;
+	}
+}
+
+static void lru_unlink(struct dp_flow_table *ft, struct dp_flow *f)
+{
+	uint32_t me = (uint32_t)(f - ft->flows);
+	if (f->lru_prev != DP_FLOW_NIL)
+		ft->flows[f->lru_prev].lru_next = f->lru_next;
+	else
+		ft->lru_head = f->lru_next;
+	if (f->lru_next != DP_FLOW_NIL)
+		ft->flows[f->lru_next].lru_prev = f->lru_prev;
+	else
+		ft->lru_tail = f->lru_prev;
+	(void)me;
+}
+
+static void lru_append(struct dp_flow_table *ft, struct dp_flow *f)
+{
+	uint32_t me = (uint32_t)(f - ft->flows);
+	f->lru_next = DP_FLOW_NIL;
+	f->lru_prev = ft->lru_tail;
+	if (ft->lru_tail != DP_FLOW_NIL)
+		ft->flows[ft->lru_tail].lru_next = me;
+	else
+		ft->lru_head = me;
+	ft->lru_tail = me;
+}
+
+void dp_flow_touch(struct dp_flow_table *ft, struct dp_flow *f, uint64_t now_us)
+{
+	f->last_us = now_us;
+	if (ft->lru_tail == (uint32_t)(f - ft->flows))
+		return;
+	lru_unlink(ft, f);
+	lru_append(ft, f);
+}
+
+/* Backward-shift deletion of the index slot holding f. */
+static void index_delete(struct dp_flow_table *ft, struct dp_flow *f)
+{
+	uint32_t want = (uint32_t)(f - ft->flows) + 1;
+	uint32_t i = f->hash & ft->mask;
+
+	while (ft->index[i] != want)
+		i = (i + 1) & ft->mask;
+	for (uint32_t j = i;;) {
+		j = (j + 1) & ft->mask;
+		uint32_t s = ft->index[j];
+		if (!s)
+			break;
+		uint32_t home = ft->flows[s - 1].hash & ft->mask;
+		/* Can the entry at j move to i? Only if its home is not in (i, j]. */
+		bool in_between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+		if (!in_between) {
+			ft->index[i] = s;
+			i = j;
+		}
+	}
+	ft->index[i] = 0;
+}
+
+void dp_flow_remove(struct dp_flow_table *ft, struct dp_flow *f)
+{
+	index_delete(ft, f);
+	lru_unlink(ft, f);
+	f->in_use = 0;
+	f->lru_next = ft->free_head;
+	ft->free_head = (uint32_t)(f - ft->flows);
+	ft->n--;
+	ft->st.removed++;
+}
+
+struct dp_flow *dp_flow_insert(struct dp_flow_table *ft, const struct dp_flow_key *k,
+			       uint32_t hash, uint64_t now_us, struct dp_flow *evicted,
+			       bool *did_evict)
+{
+	*did_evict = false;
+	if (ft->free_head == DP_FLOW_NIL) {
+		struct dp_flow *old = &ft->flows[ft->lru_head];
+		*evicted = *old;
+		*did_evict = true;
+		ft->st.evicted++;
+		dp_flow_remove(ft, old);
+	}
+	uint32_t idx = ft->free_head;
+	struct dp_flow *f = &ft->flows[idx];
+	ft->free_head = f->lru_next;
+	memset(f, 0, sizeof(*f));
+	f->key = *k;
+	f->hash = hash;
+	f->in_use = 1;
+	f->start_us = f->last_us = now_us;
+	f->id = (ft->next_id++ << 6 | (ft->worker & 63)) & ((1ull << 53) - 1);
+	uint32_t i = hash & ft->mask;
+	while (ft->index[i])
+		i = (i + 1) & ft->mask;
+	ft->index[i] = idx + 1;
+	lru_append(ft, f);
+	ft->n++;
+	ft->st.created++;
+	return f;
+}
+
+uint64_t dp_flow_timeout_us(const struct dp_flow *f)
+{
+	uint64_t s;
+
+	if (f->key.kind == DP_FK_FRAG)
+		s = DP_TO_FRAG;
+	else if (f->key.proto == 6) {
+		uint8_t t = f->tcp_state;
+		if ((t & DP_TS_RST) || ((t & DP_TS_FIN_IN) && (t & DP_TS_FIN_OUT)))
+			s = DP_TO_TCP_CLOSED;
+		else if ((t & DP_TS_SYN_IN) && (t & DP_TS_SYN_OUT))
+			s = DP_TO_TCP_ESTABLISHED;
+		else
+			s = DP_TO_TCP_OPENING;
+	} else if (f->key.proto == 17) {
+		s = DP_TO_UDP;
+	} else if (f->key.proto == 1 || f->key.proto == 58) {
+		s = DP_TO_ICMP;
+	} else {
+		s = DP_TO_OTHER;
+	}
+	return s * 1000000ull;
+}
+
+unsigned dp_flow_expire(struct dp_flow_table *ft, uint64_t now_us, unsigned max,
+			void (*done)(const struct dp_flow *f, void *arg), void *arg)
+{
+	unsigned removed = 0, seen = 0;
+	uint32_t i = ft->lru_head;
+
+	while (i != DP_FLOW_NIL && seen++ < max) {
+		struct dp_flow *f = &ft->flows[i];
+		uint32_t next = f->lru_next;
+		if (dp_flow_expired(f, now_us)) {
+			if (done)
+				done(f, arg);
+			ft->st.expired++;
+			dp_flow_remove(ft, f);
+			removed++;
+		} else if (now_us - f->last_us < DP_TO_MIN * 1000000ull) {
+			break;   /* this and every later one is too fresh */
+		}
+		i = next;
+	}
+	return removed;
+}
+
+void dp_flow_foreach(struct dp_flow_table *ft,
+		     void (*fn)(const struct dp_flow *f, void *arg), void *arg)
+{
+	for (uint32_t i = ft->lru_head; i != DP_FLOW_NIL; i = ft->flows[i].lru_next)
+		fn(&ft->flows[i], arg);
+}

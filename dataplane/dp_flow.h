@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The per-worker flow table: bidirectional (one entry per connection, keyed
+ * by its inside and outside ends, so a reply finds its request's entry),
+ * fixed capacity (gateway.flows), protocol-aware idle timeouts, and when
+ * full, eviction of the least recently used flow (counted). Open addressing
+ * (linear probing, backward-shift deletion) over an index of 2x capacity,
+ * entries in one array, an LRU list through them.
+ *
+ * Besides connections it holds fragment entries (kind DP_FK_FRAG, keyed by
+ * the IP fragment id): the verdict of a first fragment, for the fragments
+ * that follow it without ports.
+ *
+ * Thread safety: none; one table per worker, touched by its worker only.
+ * Time is passed in (microseconds) so that replay runs on capture time.
+ * DPDK-free.
+ */
+#ifndef DP_FLOW_H
+#define DP_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dp_policy.h"
+
+enum dp_flow_kind { DP_FK_FLOW = 0, DP_FK_FRAG = 1 };
+
+struct dp_flow_key {
+	uint8_t in_ip[16];     /* the inside end (the terminal) */
+	uint8_t out_ip[16];    /* the outside end */
+	uint16_t in_port;      /* ICMP echo: identifier; else 0 */
+	uint16_t out_port;
+	uint8_t family;
+	uint8_t proto;
+	uint8_t kind;          /* enum dp_flow_kind */
+	uint8_t pad;
+	uint32_t frag_id;      /* DP_FK_FRAG only */
+};
+
+/* TCP state bits (seen from each side). */
+#define DP_TS_SYN_IN 0x01
+#define DP_TS_SYN_OUT 0x02
+#define DP_TS_FIN_IN 0x04
+#define DP_TS_FIN_OUT 0x08
+#define DP_TS_RST 0x10
+
+struct dp_flow {
+	struct dp_flow_key key;
+	uint32_t hash;
+	uint32_t lru_prev, lru_next;   /* DP_FLOW_NIL at the ends */
+	uint64_t id;
+	uint64_t start_us, last_us;
+	uint64_t pkts[2], bytes[2];    /* [0] to server (outward), [1] to client */
+	struct dp_verdict verdict;
+	uint8_t src_mac[6];
+	uint8_t tcp_state;
+	uint8_t in_use;
+	uint8_t punt_verdict_installed;
+};
+
+#define DP_FLOW_NIL UINT32_MAX
+
+struct dp_flow_stats {
+	uint64_t created, expired, evicted, closed, removed;
+};
+
+struct dp_flow_table {
+	struct dp_flow *flows;
+	uint32_t cap, n;
+	uint32_t *index;       /* flow index + 1; 0 empty */
+	uint32_t mask;
+	uint32_t free_head;    /* through lru_next */
+	uint32_t lru_head, lru_tail; /* head: least recently used */
+	uint64_t next_id;
+	unsigned worker;
+	struct dp_flow_stats st;
+};
+
+/* Idle timeouts, seconds. */
+#define DP_TO_TCP_OPENING 30
+#define DP_TO_TCP_ESTABLISHED 3600
+#define DP_TO_TCP_CLOSED 10
+#define DP_TO_UDP 60
+#define DP_TO_ICMP 30
+#define DP_TO_OTHER 60
+#define DP_TO_FRAG 30
+#define DP_TO_MIN 10
+
+/* 0 or -ENOMEM / -EINVAL (capacity 0 or above 2^30). */
+int dp_flow_init(struct dp_flow_table *ft, uint32_t capacity, unsigned worker);
+void dp_flow_fini(struct dp_flow_table *ft);
+
+uint32_t dp_flow_hash(const struct dp_flow_key *k);
+
+/* The entry for k, or NULL. Does not look at timeouts. */
+struct dp_flow *dp_flow_lookup(struct dp_flow_table *ft, const struct dp_flow_key *k,
+			       uint32_t hash);
+
+/*
+ * Add k (not present). When the table is full the least recently used
+ * entry is evicted first: it is copied to *evicted (for its end event) and
+ * *did_evict set. Never fails for capacity >= 1.
+ */
+struct dp_flow *dp_flow_insert(struct dp_flow_table *ft, const struct dp_flow_key *k,
+			       uint32_t hash, uint64_t now_us, struct dp_flow *evicted,
+			       bool *did_evict);
+
+/* Mark used now: most recently used. */
+void dp_flow_touch(struct dp_flow_table *ft, struct dp_flow *f, uint64_t now_us);
+void dp_flow_remove(struct dp_flow_table *ft, struct dp_flow *f);
+
+/* Idle timeout of f in microseconds (by protocol and TCP state). */
+uint64_t dp_flow_timeout_us(const struct dp_flow *f);
+static inline bool dp_flow_expired(const struct dp_flow *f, uint64_t now_us)
+{
+	return now_us - f->last_us >= dp_flow_timeout_us(f);
+}
+
+/*
+ * Remove up to max expired entries, least recently used first, calling
+ * done(f, arg) before each removal. Returns how many were removed.
+ */
+unsigned dp_flow_expire(struct dp_flow_table *ft, uint64_t now_us, unsigned max,
+			void (*done)(const struct dp_flow *f, void *arg), void *arg);
+
+/* Iterate every entry (for shutdown and dumps). */
+void dp_flow_foreach(struct dp_flow_table *ft,
+		     void (*fn)(const struct dp_flow *f, void *arg), void *arg);
+
+#endif

@@ -1,0 +1,626 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_dev.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include <egw/diag.h>
+#include <egw/event.h>
+#include <egw/ipc.h>
+
+#include "dp_burst.h"
+#include "dp_ipc.h"
+#include "dp_parse.h"
+#include "dp_port.h"
+#include "dp_stats.h"
+#include "dp_worker.h"
+
+#define BURST 32
+#define RX_DESC 1024
+#define TX_DESC 1024
+#define EVENT_RING 4096
+
+static volatile sig_atomic_t stop, hup;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		hup = 1;
+	else
+		stop = 1;
+}
+
+/* The tables in force; workers follow it (see dp_port.h). */
+static _Atomic(const struct dp_tables *) g_tables;
+
+struct port {
+	const char *role;      /* "inside", "outside", "punt" */
+	const char *devargs;
+	uint16_t id;
+	bool probed;           /* by us: detach at the end */
+};
+
+struct wctx {
+	struct dp_worker w;
+	const struct dp_tables *t;    /* the worker's own view */
+	_Atomic(const struct dp_tables *) acked; /* t, published for main */
+	struct port *ports;
+	uint16_t queue;
+	struct rte_ring *events;      /* worker -> main */
+	struct rte_ring *verdicts;    /* main -> worker */
+};
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* The device name of a devargs string: what comes before the first ','. */
+static void dev_name(const char *devargs, char *name, size_t cap)
+{
+	size_t n = strcspn(devargs, ",");
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(name, devargs, n);
+	name[n] = 0;
+}
+
+/* "iface=NAME" of a net_tap devargs, for the name-in-use check. */
+static bool tap_iface(const char *devargs, char *iface, size_t cap)
+{
+	if (strncmp(devargs, "net_tap", 7))
+		return false;
+	const char *p = strstr(devargs, "iface=");
+	if (!p)
+		return false;
+	p += 6;
+	size_t n = strcspn(p, ",");
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(iface, p, n);
+	iface[n] = 0;
+	return true;
+}
+
+static int attach(struct port *p)
+{
+	char name[RTE_DEV_NAME_MAX_LEN], iface[IF_NAMESIZE + 8];
+
+	dev_name(p->devargs, name, sizeof(name));
+	if (rte_eth_dev_get_port_by_name(name, &p->id) == 0)
+		return 0;   /* created by the EAL (--vdev or a bound PCI device) */
+	if (tap_iface(p->devargs, iface, sizeof(iface))) {
+		if (strlen(iface) >= IF_NAMESIZE) {
+			fprintf(stderr, "egw-dataplane: %s port \"%s\": interface name \"%s\" is "
+				"longer than %d characters\n", p->role, p->devargs, iface,
+				IF_NAMESIZE - 1);
+			return -1;
+		}
+		if (if_nametoindex(iface)) {
+			fprintf(stderr, "egw-dataplane: %s port \"%s\": interface %s already "
+				"exists (another egw-dataplane running?)\n", p->role, p->devargs, iface);
+			return -1;
+		}
+	}
+	int r = rte_dev_probe(p->devargs);
+	if (r < 0 || rte_eth_dev_get_port_by_name(name, &p->id)) {
+		fprintf(stderr, "egw-dataplane: %s port \"%s\": cannot open the device: %s\n",
+			p->role, p->devargs, rte_strerror(r < 0 ? -r : ENODEV));
+		return -1;
+	}
+	p->probed = true;
+	return 0;
+}
+
+/* A 40-byte key of repeated 0x6d5a makes Toeplitz RSS symmetric. */
+static uint8_t sym_key[40];
+
+static int configure(struct port *p, uint16_t nq, struct rte_mempool *mp)
+{
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf;
+	int r;
+
+	memset(&conf, 0, sizeof(conf));
+	r = rte_eth_dev_info_get(p->id, &info);
+	if (r)
+		goto fail;
+	if (info.max_rx_queues < nq || info.max_tx_queues < nq) {
+		fprintf(stderr, "egw-dataplane: %s port \"%s\" has %u queues, gateway.workers needs %u "
+			"(for net_af_packet add qpairs=%u)\n", p->role, p->devargs,
+			RTE_MIN(info.max_rx_queues, info.max_tx_queues), nq, nq);
+		return -1;
+	}
+	if (nq > 1 && info.flow_type_rss_offloads) {
+		for (size_t i = 0; i < sizeof(sym_key); i += 2) {
+			sym_key[i] = 0x6d;
+			sym_key[i + 1] = 0x5a;
+		}
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_key = sym_key;
+		conf.rx_adv_conf.rss_conf.rss_key_len = sizeof(sym_key);
+		conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) &
+						   info.flow_type_rss_offloads;
+	}
+	r = rte_eth_dev_configure(p->id, nq, nq, &conf);
+	if (r)
+		goto fail;
+	for (uint16_t q = 0; q < nq; q++) {
+		r = rte_eth_rx_queue_setup(p->id, q, RX_DESC, rte_eth_dev_socket_id(p->id), NULL, mp);
+		if (r)
+			goto fail;
+		r = rte_eth_tx_queue_setup(p->id, q, TX_DESC, rte_eth_dev_socket_id(p->id), NULL);
+		if (r)
+			goto fail;
+	}
+	r = rte_eth_promiscuous_enable(p->id);
+	if (r && r != -ENOTSUP)
+		goto fail;
+	r = rte_eth_dev_start(p->id);
+	if (r)
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "egw-dataplane: %s port \"%s\": cannot configure: %s\n", p->role,
+		p->devargs, rte_strerror(r < 0 ? -r : r));
+	return -1;
+}
+
+static void tx_to(struct dp_worker *w, struct port *p, unsigned port, uint16_t q,
+		 struct rte_mbuf **m, uint16_t n)
+{
+	if (!n)
+		return;
+	uint16_t sent = rte_eth_tx_burst(p->id, q, m, n);
+	for (uint16_t i = 0; i < sent; i++) {
+		w->st.tx_pkts[port]++;
+		w->st.tx_bytes[port] += m[i]->pkt_len;
+	}
+	if (sent < n) {
+		w->st.drops[port == DP_PORT_PUNT ? DP_DROP_PUNT_TX : DP_DROP_TX_FULL] += n - sent;
+		rte_pktmbuf_free_bulk(m + sent, n - sent);
+	}
+}
+
+/* Packets back from the punt port were accepted by the control plane: on
+ * to the outside when they come from a unit, else to the inside. */
+static void punt_return(struct wctx *c, struct rte_mbuf **m, uint16_t n)
+{
+	struct rte_mbuf *out[BURST], *in[BURST];
+	uint16_t no = 0, ni = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct dp_pkt p;
+		c->w.st.rx_pkts[DP_PORT_PUNT]++;
+		c->w.st.rx_bytes[DP_PORT_PUNT] += m[i]->pkt_len;
+		if (m[i]->nb_segs != 1 || dp_parse(rte_pktmbuf_mtod(m[i], const uint8_t *),
+						   m[i]->data_len, &p) != DP_DROP_NONE ||
+		    p.family == 0) {
+			rte_pktmbuf_free(m[i]);
+			continue;
+		}
+		uint32_t cls = dp_tables_class(c->t, p.family, p.src);
+		if (c->t->class_unit[cls] >= 0)
+			out[no++] = m[i];
+		else
+			in[ni++] = m[i];
+	}
+	tx_to(&c->w, &c->ports[1], DP_PORT_OUTSIDE, c->queue, out, no);
+	tx_to(&c->w, &c->ports[0], DP_PORT_INSIDE, c->queue, in, ni);
+}
+
+static void push_events(struct wctx *c)
+{
+	struct dp_event_buf *b = &c->w.ev;
+	if (!b->n)
+		return;
+	unsigned done = rte_ring_enqueue_burst_elem(c->events, b->v, sizeof(struct egw_event),
+						    b->n, NULL);
+	b->lost += b->n - done;
+	b->n = 0;
+}
+
+static int worker_main(void *arg)
+{
+	struct wctx *c = arg;
+	struct rte_mbuf *rx[BURST], *fwd[BURST], *punt[BURST];
+	uint16_t nf, np;
+	uint64_t last_tick = 0;
+
+	while (!stop) {
+		uint64_t now = now_us();
+		const struct dp_tables *nt = atomic_load_explicit(&g_tables, memory_order_acquire);
+		if (nt != c->t) {
+			dp_worker_rebind(&c->w, nt);
+			c->t = nt;
+			atomic_store_explicit(&c->acked, nt, memory_order_release);
+		}
+		struct egw_ipc_flow_verdict v;
+		for (int k = 0; k < 16 && !rte_ring_dequeue_elem(c->verdicts, &v, sizeof(v)); k++)
+			dp_worker_install(&c->w, &v);
+		for (int side = 0; side < 2; side++) {
+			struct port *from = &c->ports[side], *to = &c->ports[!side];
+			uint16_t n = rte_eth_rx_burst(from->id, c->queue, rx, BURST);
+			if (!n)
+				continue;
+			dp_burst(&c->w, c->t, rx, n, side == 1, now, fwd, &nf, punt, &np);
+			tx_to(&c->w, to, side ? DP_PORT_INSIDE : DP_PORT_OUTSIDE, c->queue, fwd, nf);
+			tx_to(&c->w, &c->ports[2], DP_PORT_PUNT, c->queue, punt, np);
+		}
+		uint16_t n = rte_eth_rx_burst(c->ports[2].id, c->queue, rx, BURST);
+		if (n)
+			punt_return(c, rx, n);
+		if (now - last_tick >= 1000) {
+			dp_worker_tick(&c->w, c->t, now);
+			last_tick = now;
+		}
+		push_events(c);
+	}
+	dp_worker_flush(&c->w, c->t, "shutdown");
+	push_events(c);
+	return 0;
+}
+
+struct run {
+	struct wctx *ws;
+	unsigned nw;
+	struct egw_policy *pol, *prep_pol;
+	struct dp_tables *t, *prep_t;
+	uint64_t prep_gen, local_gen;
+	struct dp_ipc *ipc;
+	FILE *events;
+	uint64_t lost, verdicts_lost, reloads;
+};
+
+static void drain_events(struct run *r)
+{
+	struct egw_event ev[64];
+
+	for (unsigned i = 0; i < r->nw; i++) {
+		unsigned k;
+		while ((k = rte_ring_dequeue_burst_elem(r->ws[i].events, ev, sizeof(ev[0]), 64,
+							NULL))) {
+			for (unsigned j = 0; r->events && j < k; j++) {
+				json_t *js = egw_event_to_json(&ev[j]);
+				if (!js || json_dumpf(js, r->events, JSON_COMPACT) ||
+				    fputc('\n', r->events) == EOF)
+					r->lost++;
+				json_decref(js);
+			}
+			uint64_t lost = 0;
+			dp_ipc_events(r->ipc, ev, k, &lost);
+			if (!r->events)
+				r->lost += lost;
+		}
+	}
+	if (r->events)
+		fflush(r->events);
+}
+
+static void flush_ipc(struct run *r)
+{
+	uint64_t lost = 0;
+	dp_ipc_flush(r->ipc, &lost);
+	if (!r->events)
+		r->lost += lost;
+}
+
+static void unprepare(struct run *r)
+{
+	dp_tables_free(r->prep_t);
+	egw_policy_free(r->prep_pol);
+	r->prep_t = NULL;
+	r->prep_pol = NULL;
+	r->prep_gen = 0;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return !strcmp(a ? a : "", b ? b : "");
+}
+
+static int prepare(struct run *r, const char *path, uint64_t gen, char *msg, size_t cap)
+{
+	struct egw_diag *d = egw_diag_new();
+	int ret = -ENOMEM;
+
+	unprepare(r);
+	if (!d)
+		goto out;
+	r->prep_pol = egw_policy_load(path, d);
+	if (!r->prep_pol) {
+		ret = egw_diag_count(d) ? -EINVAL : -errno;
+		snprintf(msg, cap, "%s", egw_diag_count(d) ? egw_diag_message(d, 0) : strerror(errno));
+		goto out;
+	}
+	const struct egw_gateway *a = &r->pol->gateway, *b = &r->prep_pol->gateway;
+	if (!same_str(a->inside, b->inside) || !same_str(a->outside, b->outside) ||
+	    !same_str(a->punt, b->punt) || a->workers != b->workers || a->flows != b->flows) {
+		snprintf(msg, cap, "%s:%u: the gateway section changed: ports, workers and flows "
+			 "take effect on restart only", b->loc.file ? b->loc.file : path, b->loc.line);
+		ret = -EINVAL;
+		goto out;
+	}
+	r->prep_t = dp_tables_build(r->prep_pol, d);
+	if (!r->prep_t) {
+		ret = -errno ? -errno : -ENOMEM;
+		snprintf(msg, cap, "%s", egw_diag_count(d) ? egw_diag_message(d, 0) : "cannot build tables");
+		goto out;
+	}
+	r->prep_gen = gen;
+	ret = 0;
+out:
+	if (ret)
+		unprepare(r);
+	egw_diag_free(d);
+	return ret;
+}
+
+static int commit(struct run *r, uint64_t gen, char *msg, size_t cap)
+{
+	if (!r->prep_t || gen != r->prep_gen) {
+		snprintf(msg, cap, "generation %llu is not the prepared one", (unsigned long long)gen);
+		return -ESTALE;
+	}
+	atomic_store_explicit(&g_tables, r->prep_t, memory_order_release);
+	/* Grace period: every worker has re-decided its flows under the new
+	 * tables and dropped its pointer to the old ones. */
+	for (unsigned i = 0; i < r->nw; i++) {
+		unsigned waited = 0;
+		while (atomic_load_explicit(&r->ws[i].acked, memory_order_acquire) != r->prep_t) {
+			if (++waited > 10000) {
+				/* A stuck worker may still read the old tables:
+				 * keep them (leak) rather than free under it. */
+				snprintf(msg, cap, "worker %u did not take the new policy in 10 s; "
+					 "old tables kept", i);
+				r->pol = r->prep_pol;
+				r->t = r->prep_t;
+				r->prep_pol = NULL;
+				r->prep_t = NULL;
+				r->prep_gen = 0;
+				return 0;
+			}
+			usleep(1000);
+		}
+	}
+	dp_tables_free(r->t);
+	egw_policy_free(r->pol);
+	r->pol = r->prep_pol;
+	r->t = r->prep_t;
+	r->prep_pol = NULL;
+	r->prep_t = NULL;
+	r->prep_gen = 0;
+	r->reloads++;
+	return 0;
+}
+
+static int on_reload(void *arg, const struct egw_ipc_reload *m, char *msg, size_t cap)
+{
+	struct run *r = arg;
+
+	switch (m->phase) {
+	case EGW_IPC_RELOAD_PREPARE:
+		return prepare(r, m->path, m->generation, msg, cap);
+	case EGW_IPC_RELOAD_COMMIT:
+		return commit(r, m->generation, msg, cap);
+	case EGW_IPC_RELOAD_ABORT:
+		if (m->generation != r->prep_gen) {
+			snprintf(msg, cap, "generation %llu is not the prepared one",
+				 (unsigned long long)m->generation);
+			return -ESTALE;
+		}
+		unprepare(r);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void on_verdict(void *arg, const struct egw_ipc_flow_verdict *v)
+{
+	struct run *r = arg;
+	struct egw_ipc_flow_verdict copy = *v;
+	/* The worker that has the flow takes it; the others find nothing. */
+	for (unsigned i = 0; i < r->nw; i++)
+		if (rte_ring_enqueue_elem(r->ws[i].verdicts, &copy, sizeof(copy)))
+			r->verdicts_lost++;
+}
+
+static json_t *stats_json(struct run *r)
+{
+	struct dp_worker *wp[RTE_MAX_LCORE];
+	for (unsigned i = 0; i < r->nw; i++)
+		wp[i] = &r->ws[i].w;
+	json_t *j = dp_stats_json(wp, r->nw);
+	if (j) {
+		json_object_set_new(j, "events_undelivered", json_integer((json_int_t)r->lost));
+		json_object_set_new(j, "verdicts_lost", json_integer((json_int_t)r->verdicts_lost));
+		json_object_set_new(j, "reloads", json_integer((json_int_t)r->reloads));
+		json_object_set_new(j, "ipc_protocol_errors",
+				    json_integer((json_int_t)dp_ipc_protocol_errors(r->ipc)));
+		json_object_set_new(j, "control_plane", json_boolean(dp_ipc_has_subscriber(r->ipc)));
+	}
+	return j;
+}
+
+static json_t *on_stats(void *arg, const json_t *req)
+{
+	const char *what = req ? json_string_value(json_object_get(req, "what")) : NULL;
+	if (what && strcmp(what, "stats"))
+		return json_pack("{ss}", "error", "only \"stats\" is served by the fast path so far");
+	return stats_json(arg);
+}
+
+static void on_subscriber(void *arg, bool up)
+{
+	struct run *r = arg;
+	for (unsigned i = 0; r->ws && i < r->nw; i++)
+		__atomic_store_n(&r->ws[i].w.ctl_up, up, __ATOMIC_RELAXED);
+	fprintf(stderr, "egw-dataplane: control plane %s\n", up ? "connected" : "gone");
+}
+
+int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
+		 const struct dp_port_opts *o)
+{
+	const struct egw_gateway *g = &(*polp)->gateway;
+	struct port ports[3] = {
+		{ .role = "inside", .devargs = g->inside },
+		{ .role = "outside", .devargs = g->outside },
+		{ .role = "punt", .devargs = g->punt },
+	};
+	unsigned nw = g->workers ? g->workers : 1;
+	struct run r = { .pol = *polp, .t = *tp, .nw = nw };
+	struct rte_mempool *mp = NULL;
+	int ret = -1, attached = 0;
+	unsigned started = 0;
+
+	if (rte_lcore_count() < nw + 1) {
+		fprintf(stderr, "egw-dataplane: gateway.workers = %u needs %u lcores (EAL -l), "
+			"have %u\n", nw, nw + 1, rte_lcore_count());
+		return -1;
+	}
+	struct dp_ipc_ops ops = { .arg = &r, .verdict = on_verdict, .stats = on_stats,
+				  .reload = on_reload, .subscriber = on_subscriber };
+	r.ipc = dp_ipc_open(o->socket ? o->socket : EGW_IPC_PATH, &ops);
+	if (!r.ipc)
+		return -1;
+	if (o->events && !(r.events = fopen(o->events, "a"))) {
+		fprintf(stderr, "egw-dataplane: %s: %s\n", o->events, strerror(errno));
+		goto out;
+	}
+	for (; attached < 3; attached++)
+		if (attach(&ports[attached]))
+			goto out;
+	if (ports[0].id == ports[1].id || ports[0].id == ports[2].id || ports[1].id == ports[2].id) {
+		fprintf(stderr, "egw-dataplane: gateway: inside, outside and punt must be three "
+			"different ports\n");
+		goto out;
+	}
+	unsigned nmbuf = 3 * nw * (RX_DESC + TX_DESC) + 4096;
+	mp = rte_pktmbuf_pool_create("egw_mbufs", nmbuf, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				     (int)rte_socket_id());
+	if (!mp) {
+		fprintf(stderr, "egw-dataplane: cannot allocate %u packet buffers: %s "
+			"(no hugepages? see firmware/setup.sh)\n", nmbuf, rte_strerror(rte_errno));
+		goto out;
+	}
+	for (int i = 0; i < 3; i++)
+		if (configure(&ports[i], (uint16_t)nw, mp))
+			goto out;
+
+	r.ws = rte_zmalloc("egw_workers", nw * sizeof(*r.ws), 64);
+	if (!r.ws) {
+		fprintf(stderr, "egw-dataplane: no memory for %u workers\n", nw);
+		goto out;
+	}
+	atomic_store(&g_tables, r.t);
+	for (unsigned i = 0; i < nw; i++) {
+		char rn[RTE_RING_NAMESIZE];
+		snprintf(rn, sizeof(rn), "egw_ev_%u", i);
+		r.ws[i].events = rte_ring_create_elem(rn, sizeof(struct egw_event), EVENT_RING,
+						      (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(rn, sizeof(rn), "egw_vd_%u", i);
+		r.ws[i].verdicts = rte_ring_create_elem(rn, sizeof(struct egw_ipc_flow_verdict), 1024,
+							(int)rte_socket_id(),
+							RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (!r.ws[i].events || !r.ws[i].verdicts ||
+		    dp_worker_init(&r.ws[i].w, i, g->flows, 1024)) {
+			fprintf(stderr, "egw-dataplane: no memory for worker %u (%u flows)\n", i, g->flows);
+			goto out;
+		}
+		r.ws[i].t = r.t;
+		atomic_store(&r.ws[i].acked, r.t);
+		r.ws[i].ports = ports;
+		r.ws[i].queue = (uint16_t)i;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	unsigned lc;
+	RTE_LCORE_FOREACH_WORKER(lc) {
+		if (started == nw)
+			break;
+		if (rte_eal_remote_launch(worker_main, &r.ws[started], lc)) {
+			fprintf(stderr, "egw-dataplane: cannot start worker on lcore %u\n", lc);
+			stop = 1;
+			break;
+		}
+		started++;
+	}
+	if (started == nw) {
+		fprintf(stderr, "egw-dataplane: forwarding %s <-> %s (punt %s), %u worker(s), "
+			"fail_mode %s, socket %s\n", g->inside, g->outside, g->punt, nw,
+			g->fail_mode == EGW_FAIL_OPEN ? "open" : "closed",
+			o->socket ? o->socket : EGW_IPC_PATH);
+		ret = 0;
+	}
+	uint64_t last_flush = now_us();
+	while (!stop) {
+		dp_ipc_poll(r.ipc, 10);
+		drain_events(&r);
+		uint64_t now = now_us();
+		if (now - last_flush >= 100000) {
+			flush_ipc(&r);
+			last_flush = now;
+		}
+		if (hup) {
+			char msg[512] = "";
+			hup = 0;
+			int e = prepare(&r, r.pol->path, ++r.local_gen | (1ull << 63), msg, sizeof(msg));
+			if (!e)
+				e = commit(&r, r.prep_gen, msg, sizeof(msg));
+			if (e)
+				fprintf(stderr, "egw-dataplane: reload refused, old policy stays: %s\n", msg);
+			else
+				fprintf(stderr, "egw-dataplane: reloaded %s%s%s\n", r.pol->path,
+					*msg ? ": " : "", msg);
+		}
+	}
+	rte_eal_mp_wait_lcore();
+	drain_events(&r);
+	flush_ipc(&r);
+	if (o->stats) {
+		json_t *j = stats_json(&r);
+		if (!j || json_dump_file(j, o->stats, JSON_INDENT(1) | JSON_SORT_KEYS)) {
+			fprintf(stderr, "egw-dataplane: cannot write %s\n", o->stats);
+			ret = -1;
+		}
+		json_decref(j);
+	}
+out:
+	dp_ipc_close(r.ipc);
+	unprepare(&r);
+	if (r.ws) {
+		for (unsigned i = 0; i < nw; i++) {
+			dp_worker_fini(&r.ws[i].w);
+			rte_ring_free(r.ws[i].events);
+			rte_ring_free(r.ws[i].verdicts);
+		}
+		rte_free(r.ws);
+	}
+	for (int i = 0; i < attached; i++) {
+		rte_eth_dev_stop(ports[i].id);
+		rte_eth_dev_close(ports[i].id);
+	}
+	rte_mempool_free(mp);
+	if (r.events)
+		fclose(r.events);
+	*polp = r.pol;
+	*tp = r.t;
+	return ret;
+}

@@ -1,0 +1,428 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_lcore.h>
+#include <rte_lpm.h>
+#include <rte_lpm6.h>
+
+#include "dp_tables.h"
+
+/* One prefix of the policy and what it says about its addresses. */
+struct pent {
+	struct egw_prefix p;
+	int32_t unit;   /* unit prefix: the unit; else -1 */
+	int32_t bit;    /* property bit; -1 for unit prefixes */
+};
+
+struct pvec {
+	struct pent *v;
+	size_t n, cap;
+};
+
+static int pvec_add(struct pvec *pv, const struct egw_prefix *p, int32_t unit, int32_t bit)
+{
+	if (pv->n == pv->cap) {
+		size_t cap = pv->cap ? pv->cap * 2 : 64;
+		struct pent *v = realloc(pv->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		pv->v = v;
+		pv->cap = cap;
+	}
+	pv->v[pv->n++] = (struct pent){ .p = *p, .unit = unit, .bit = bit };
+	return 0;
+}
+
+static int pvec_add_list(struct pvec *pv, const struct egw_prefix_list *l,
+			 int32_t unit, int32_t bit)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (pvec_add(pv, &l->v[i], unit, bit))
+			return -ENOMEM;
+	return 0;
+}
+
+static int pent_cmp(const void *a, const void *b)
+{
+	return egw_prefix_cmp(&((const struct pent *)a)->p, &((const struct pent *)b)->p);
+}
+
+static unsigned name_seq(void)
+{
+	static atomic_uint seq;
+	return atomic_fetch_add(&seq, 1);
+}
+
+/* Class store with de-duplication (open addressing over class ids). */
+struct cstore {
+	struct dp_tables *t;
+	uint32_t cap_classes;
+	uint32_t *slots;   /* class id + 1, 0 empty */
+	uint32_t nslots;   /* power of two */
+};
+
+static uint64_t class_hash(int32_t unit, const uint64_t *bits, uint32_t nwords)
+{
+	uint64_t h = 1469598103934665603ull ^ (uint32_t)unit;
+	for (uint32_t i = 0; i < nwords; i++) {
+		h ^= bits[i];
+		h *= 1099511628211ull;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+/* Returns the class id of (unit, bits), adding it when new. */
+static uint32_t cstore_get(struct cstore *cs, int32_t unit, const uint64_t *bits)
+{
+	struct dp_tables *t = cs->t;
+	uint32_t mask = cs->nslots - 1;
+	uint32_t i = (uint32_t)class_hash(unit, bits, t->nwords) & mask;
+
+	for (;; i = (i + 1) & mask) {
+		uint32_t s = cs->slots[i];
+		if (!s)
+			break;
+		uint32_t c = s - 1;
+		if (t->class_unit[c] == unit &&
+		    !memcmp(&t->class_bits[(size_t)c * t->nwords], bits, t->nwords * 8))
+			return c;
+	}
+	uint32_t c = t->n_classes++;
+	t->class_unit[c] = unit;
+	memcpy(&t->class_bits[(size_t)c * t->nwords], bits, t->nwords * 8);
+	cs->slots[i] = c + 1;
+	return c;
+}
+
+static void to_host4(const uint8_t *a, uint32_t *out)
+{
+	*out = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+}
+
+/*
+ * Walk the sorted prefixes (a parent sorts before everything it contains),
+ * keeping the chain of enclosing prefixes on a stack: a prefix's class is its
+ * parent's class plus its own properties. Insert each distinct prefix into
+ * the LPM with its class, so a lookup returns the class of the innermost
+ * prefix, which includes every enclosing one.
+ */
+static int build_classes(struct dp_tables *t, struct pvec *pv, struct egw_diag *diag)
+{
+	struct cstore cs = { .t = t };
+	uint64_t *stack = NULL, *cur = NULL;
+	uint32_t stack_unit[130], stack_cls[130];
+	struct egw_prefix stack_p[130];
+	int ret = -ENOMEM;
+	size_t n4 = 0, n6 = 0, tbl8_4 = 0, tbl8_6 = 0;
+
+	qsort(pv->v, pv->n, sizeof(*pv->v), pent_cmp);
+	for (size_t i = 0; i < pv->n; i++) {
+		if (i && !egw_prefix_cmp(&pv->v[i].p, &pv->v[i - 1].p))
+			continue;
+		if (pv->v[i].p.family == AF_INET) {
+			n4++;
+			tbl8_4 += pv->v[i].p.len > 24;
+		} else {
+			n6++;
+			tbl8_6 += pv->v[i].p.len > 24 ? (pv->v[i].p.len - 24 + 7) / 8 : 0;
+		}
+	}
+	t->class_unit = calloc(pv->n + 1, sizeof(*t->class_unit));
+	t->class_bits = calloc((pv->n + 1) * t->nwords, 8);
+	stack = calloc(130 * (size_t)t->nwords, 8);
+	cur = calloc(t->nwords, 8);
+	cs.nslots = 16;
+	while (cs.nslots < 2 * (pv->n + 1))
+		cs.nslots *= 2;
+	cs.slots = calloc(cs.nslots, sizeof(*cs.slots));
+	if (!t->class_unit || !t->class_bits || !stack || !cur || !cs.slots)
+		goto out;
+	/* Class 0: addresses in no prefix at all. */
+	cstore_get(&cs, -1, cur);
+
+	char name[RTE_HASH_NAMESIZE];
+	unsigned seq = name_seq();
+	struct rte_lpm_config c4 = { .max_rules = (uint32_t)n4 + 1,
+				     .number_tbl8s = (uint32_t)tbl8_4 + 1 };
+	snprintf(name, sizeof(name), "egw_lpm4_%u", seq);
+	t->lpm4 = rte_lpm_create(name, SOCKET_ID_ANY, &c4);
+	struct rte_lpm6_config c6 = { .max_rules = (uint32_t)n6 + 1,
+				      .number_tbl8s = (uint32_t)tbl8_6 + 1 };
+	snprintf(name, sizeof(name), "egw_lpm6_%u", seq);
+	t->lpm6 = rte_lpm6_create(name, SOCKET_ID_ANY, &c6);
+	if (!t->lpm4 || !t->lpm6) {
+		egw_diag_error(diag, NULL, 0,
+			       "cannot create the address tables (%zu IPv4, %zu IPv6 prefixes): %s",
+			       n4, n6, rte_strerror(rte_errno));
+		goto out;
+	}
+
+	int depth = 0;
+	for (size_t i = 0; i < pv->n;) {
+		const struct egw_prefix *p = &pv->v[i].p;
+		while (depth > 0 && !egw_prefix_within(p, &stack_p[depth - 1]))
+			depth--;
+		int32_t unit = -1;
+		if (depth) {
+			memcpy(cur, stack + (size_t)(depth - 1) * t->nwords, t->nwords * 8);
+			unit = (int32_t)stack_unit[depth - 1];
+		} else {
+			memset(cur, 0, t->nwords * 8);
+		}
+		/* Every entry for this same prefix. */
+		size_t j = i;
+		for (; j < pv->n && !egw_prefix_cmp(&pv->v[j].p, p); j++) {
+			if (pv->v[j].unit >= 0)
+				unit = pv->v[j].unit;
+			else
+				cur[pv->v[j].bit / 64] |= 1ull << (pv->v[j].bit % 64);
+		}
+		uint32_t cls = cstore_get(&cs, unit, cur);
+		if (depth >= 129) {
+			egw_diag_error(diag, NULL, 0, "address tables: prefixes nested too deep");
+			ret = -EINVAL;
+			goto out;
+		}
+		memcpy(stack + (size_t)depth * t->nwords, cur, t->nwords * 8);
+		stack_unit[depth] = (uint32_t)unit;
+		stack_cls[depth] = cls;
+		stack_p[depth] = *p;
+		depth++;
+		int r = 0;
+		if (p->len == 0) {
+			/* The LPMs take depths from 1: /0 is the miss class. */
+			if (p->family == AF_INET)
+				t->default4 = cls;
+			else
+				t->default6 = cls;
+		} else if (p->family == AF_INET) {
+			uint32_t a;
+			to_host4(p->addr, &a);
+			r = rte_lpm_add(t->lpm4, a, p->len, cls);
+		} else {
+			r = rte_lpm6_add(t->lpm6, p->addr, p->len, cls);
+		}
+		if (r < 0) {
+			char buf[EGW_PREFIX_STRLEN];
+			egw_diag_error(diag, NULL, 0, "address tables: cannot add %s: %s",
+				       egw_prefix_format(p, buf, sizeof(buf)), strerror(-r));
+			ret = r;
+			goto out;
+		}
+		i = j;
+	}
+	(void)stack_cls;
+	if (t->n_classes >= (1u << 21)) {
+		egw_diag_error(diag, NULL, 0, "address tables: %u address classes, more than 2^21",
+			       t->n_classes);
+		ret = -E2BIG;
+		goto out;
+	}
+	ret = 0;
+out:
+	free(stack);
+	free(cur);
+	free(cs.slots);
+	return ret;
+}
+
+static int build_terminals(struct dp_tables *t, struct egw_diag *diag)
+{
+	const struct egw_policy *pol = t->pol;
+	size_t n = 0;
+
+	for (size_t u = 0; u < pol->n_units; u++)
+		n += pol->units[u].n_terminals;
+	char name[RTE_HASH_NAMESIZE];
+	snprintf(name, sizeof(name), "egw_term_%u", name_seq());
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.entries = (uint32_t)(n * 2 + 64),
+		.key_len = sizeof(struct dp_addr_key),
+		.hash_func = rte_jhash,
+		.socket_id = SOCKET_ID_ANY,
+	};
+	t->terms = rte_hash_create(&hp);
+	t->term_at = calloc(hp.entries + 64, sizeof(*t->term_at));
+	if (!t->terms || !t->term_at) {
+		egw_diag_error(diag, NULL, 0, "cannot create the terminal table (%zu terminals)", n);
+		return -ENOMEM;
+	}
+	for (size_t u = 0; u < pol->n_units; u++) {
+		for (size_t i = 0; i < pol->units[u].n_terminals; i++) {
+			const struct egw_terminal *term = &pol->units[u].terminals[i];
+			struct dp_addr_key k = { .family = term->ip.family };
+			memcpy(k.addr, term->ip.addr, 16);
+			if (rte_hash_lookup(t->terms, &k) >= 0)
+				continue;   /* the policy loader rejects duplicates */
+			int32_t pos = rte_hash_add_key(t->terms, &k);
+			if (pos < 0 || (uint32_t)pos >= hp.entries + 64) {
+				egw_diag_error(diag, term->loc.file, term->loc.line,
+					       "cannot add terminal to the terminal table");
+				return -ENOSPC;
+			}
+			t->term_at[pos] = term;
+		}
+	}
+	return 0;
+}
+
+static int build_profiles(struct dp_tables *t, const int32_t *dst_bits)
+{
+	const struct egw_policy *pol = t->pol;
+	size_t r = 0;
+
+	t->profiles = calloc(pol->n_profiles ? pol->n_profiles : 1, sizeof(*t->profiles));
+	if (!t->profiles)
+		return -ENOMEM;
+	for (size_t p = 0; p < pol->n_profiles; p++) {
+		const struct egw_profile *prof = &pol->profiles[p];
+		struct dp_profile *dp = &t->profiles[p];
+		dp->rules = calloc(prof->n_rules ? prof->n_rules : 1, sizeof(*dp->rules));
+		if (!dp->rules)
+			return -ENOMEM;
+		dp->n_rules = prof->n_rules;
+		for (size_t i = 0; i < prof->n_rules; i++, r++) {
+			const struct egw_rule *er = &prof->rules[i];
+			struct dp_rule *d = &dp->rules[i];
+			d->rule = er;
+			d->cat_bit = er->category >= 0 ? (int32_t)t->cat_base + er->category : -1;
+			d->dst_bit = dst_bits[r];
+			d->has_ports = er->n_ports > 0;
+			switch (er->proto) {
+			case EGW_PROTO_ICMP:
+				d->proto_v4 = 1;
+				d->proto_v6 = 58;
+				break;
+			case EGW_PROTO_TCP:
+			case EGW_PROTO_UDP:
+				d->proto_v4 = d->proto_v6 = (uint8_t)er->proto;
+				break;
+			default:
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+struct dp_tables *dp_tables_build(const struct egw_policy *pol, struct egw_diag *diag)
+{
+	struct dp_tables *t = calloc(1, sizeof(*t));
+	struct pvec pv = { 0 };
+	int32_t *dst_bits = NULL;
+	int err = -ENOMEM;
+
+	if (!t)
+		goto fail;
+	t->pol = pol;
+	size_t n_rules = 0;
+	for (size_t p = 0; p < pol->n_profiles; p++)
+		n_rules += pol->profiles[p].n_rules;
+	dst_bits = calloc(n_rules + 1, sizeof(*dst_bits));
+	if (!dst_bits)
+		goto fail;
+
+	uint32_t bit = (uint32_t)pol->n_geo_classes;
+	t->cat_base = bit;
+	bit += (uint32_t)pol->n_categories;
+	for (size_t g = 0; g < pol->n_geo_classes; g++) {
+		if (pvec_add_list(&pv, &pol->geo_classes[g].v4, -1, (int32_t)g) ||
+		    pvec_add_list(&pv, &pol->geo_classes[g].v6, -1, (int32_t)g))
+			goto fail;
+	}
+	for (size_t c = 0; c < pol->n_categories; c++)
+		if (pvec_add_list(&pv, &pol->categories[c].addresses, -1,
+				  (int32_t)(t->cat_base + c)))
+			goto fail;
+	size_t r = 0;
+	for (size_t p = 0; p < pol->n_profiles; p++) {
+		for (size_t i = 0; i < pol->profiles[p].n_rules; i++, r++) {
+			const struct egw_rule *er = &pol->profiles[p].rules[i];
+			dst_bits[r] = -1;
+			if (!er->dst.n)
+				continue;
+			dst_bits[r] = (int32_t)bit++;
+			if (pvec_add_list(&pv, &er->dst, -1, dst_bits[r]))
+				goto fail;
+		}
+	}
+	t->resolver_bit = bit++;
+	if (pvec_add_list(&pv, &pol->dns.resolvers, -1, (int32_t)t->resolver_bit))
+		goto fail;
+	for (size_t u = 0; u < pol->n_units; u++)
+		if (pvec_add_list(&pv, &pol->units[u].prefixes, (int32_t)u, -1))
+			goto fail;
+	t->nwords = (bit + 63) / 64;
+
+	err = build_classes(t, &pv, diag);
+	if (err)
+		goto fail;
+	err = build_terminals(t, diag);
+	if (err)
+		goto fail;
+	err = build_profiles(t, dst_bits);
+	if (err)
+		goto fail;
+	free(pv.v);
+	free(dst_bits);
+	return t;
+fail:
+	if (err == -ENOMEM)
+		egw_diag_error(diag, NULL, 0, "out of memory building the fast tables");
+	free(pv.v);
+	free(dst_bits);
+	dp_tables_free(t);
+	errno = -err;
+	return NULL;
+}
+
+void dp_tables_free(struct dp_tables *t)
+{
+	if (!t)
+		return;
+	rte_lpm_free(t->lpm4);
+	rte_lpm6_free(t->lpm6);
+	rte_hash_free(t->terms);
+	free(t->term_at);
+	free(t->class_unit);
+	free(t->class_bits);
+	if (t->profiles)
+		for (size_t p = 0; p < t->pol->n_profiles; p++)
+			free(t->profiles[p].rules);
+	free(t->profiles);
+	free(t);
+}
+
+uint32_t dp_tables_class(const struct dp_tables *t, int family, const uint8_t *addr)
+{
+	uint32_t nh;
+
+	if (family == AF_INET) {
+		uint32_t a;
+		to_host4(addr, &a);
+		if (rte_lpm_lookup(t->lpm4, a, &nh) == 0)
+			return nh;
+		return t->default4;
+	}
+	if (rte_lpm6_lookup(t->lpm6, addr, &nh) == 0)
+		return nh;
+	return t->default6;
+}
+
+const struct egw_terminal *dp_tables_terminal(const struct dp_tables *t, int family,
+					      const uint8_t *addr)
+{
+	struct dp_addr_key k = { .family = (uint8_t)family };
+	memcpy(k.addr, addr, family == AF_INET ? 4 : 16);
+	int32_t pos = rte_hash_lookup(t->terms, &k);
+	return pos >= 0 ? t->term_at[pos] : NULL;
+}

@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <egw/dns_msg.h>
+#include <egw/ipc.h>
+
+#include "dp_parse.h"
+#include "dp_policy.h"
+#include "dp_worker.h"
+
+int dp_worker_init(struct dp_worker *w, unsigned id, uint32_t flows, uint32_t events)
+{
+	memset(w, 0, sizeof(*w));
+	w->id = id;
+	int r = dp_flow_init(&w->ft, flows, id);
+	if (r)
+		return r;
+	r = dp_event_buf_init(&w->ev, events);
+	if (r) {
+		dp_flow_fini(&w->ft);
+		return r;
+	}
+	return 0;
+}
+
+void dp_worker_fini(struct dp_worker *w)
+{
+	dp_flow_fini(&w->ft);
+	dp_event_buf_fini(&w->ev);
+}
+
+static void emit(struct dp_worker *w, const struct dp_tables *t, enum egw_event_type type,
+		 const struct dp_flow *f, uint64_t now_us, const char *end_reason)
+{
+	if (f->key.kind != DP_FK_FLOW)
+		return;
+	struct egw_event *ev = dp_event_next(&w->ev);
+	if (ev)
+		dp_event_fill(ev, type, f, t->pol, now_us, end_reason);
+}
+
+struct end_ctx {
+	struct dp_worker *w;
+	const struct dp_tables *t;
+	const char *reason;
+};
+
+static void flow_ended(const struct dp_flow *f, void *arg)
+{
+	struct end_ctx *c = arg;
+	emit(c->w, c->t, EGW_EV_FLOW, f, f->last_us, c->reason);
+}
+
+static void make_key(const struct dp_pkt *p, bool from_outside, struct dp_flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = p->family;
+	k->proto = p->proto;
+	memcpy(k->in_ip, from_outside ? p->dst : p->src, 16);
+	memcpy(k->out_ip, from_outside ? p->src : p->dst, 16);
+	if (!p->l4_known) {
+		k->kind = DP_FK_FRAG;
+		k->frag_id = p->frag_id;
+	} else if (p->proto == 6 || p->proto == 17) {
+		k->in_port = from_outside ? p->dport : p->sport;
+		k->out_port = from_outside ? p->sport : p->dport;
+	} else if (dp_pkt_is_echo(p)) {
+		k->in_port = p->sport;   /* echo identifier, both ways */
+	}
+}
+
+static enum dp_disp disposition(struct dp_worker *w, const struct dp_tables *t,
+				const struct dp_verdict *v)
+{
+	switch (v->action) {
+	case DP_ACT_ALLOW:
+		return DP_DISP_FORWARD;
+	case DP_ACT_PUNT:
+		if (__atomic_load_n(&w->ctl_up, __ATOMIC_RELAXED)) {
+			w->st.punts++;
+			return DP_DISP_PUNT;
+		}
+		if (t->pol->gateway.fail_mode == EGW_FAIL_OPEN) {
+			w->st.fail_open++;
+			return DP_DISP_FORWARD;
+		}
+		w->st.drops[DP_DROP_PUNT_FAIL_CLOSED]++;
+		return DP_DISP_DROP;
+	case DP_ACT_REDIRECT:
+		/* No rewriting yet: the query does not leave. */
+	default:
+		w->st.drops[v->drop ? v->drop : DP_DROP_PROFILE]++;
+		return DP_DISP_DROP;
+	}
+}
+
+static void tcp_track(struct dp_flow *f, const struct dp_pkt *p, bool from_outside)
+{
+	if (p->proto != 6 || !p->l4_known)
+		return;
+	if (p->tcp_flags & DP_TCP_SYN)
+		f->tcp_state |= from_outside ? DP_TS_SYN_OUT : DP_TS_SYN_IN;
+	if (p->tcp_flags & DP_TCP_FIN)
+		f->tcp_state |= from_outside ? DP_TS_FIN_OUT : DP_TS_FIN_IN;
+	if (p->tcp_flags & DP_TCP_RST)
+		f->tcp_state |= DP_TS_RST;
+}
+
+/* A new entry for key with verdict v; the evicted one, if any, ends. */
+static struct dp_flow *new_flow(struct dp_worker *w, const struct dp_tables *t,
+				const struct dp_flow_key *k, uint32_t h,
+				const struct dp_pkt *p, const struct dp_verdict *v,
+				uint64_t now_us)
+{
+	struct dp_flow old;
+	bool evicted;
+	struct dp_flow *f = dp_flow_insert(&w->ft, k, h, now_us, &old, &evicted);
+	if (evicted)
+		emit(w, t, EGW_EV_FLOW, &old, now_us, "evicted");
+	f->verdict = *v;
+	memcpy(f->src_mac, p->src_mac, 6);
+	if (k->kind == DP_FK_FLOW) {
+		w->st.verdicts[v->action]++;
+		emit(w, t, v->action == DP_ACT_ALLOW || v->action == DP_ACT_PUNT ?
+			     EGW_EV_FLOW : EGW_EV_DROP, f, now_us, NULL);
+	}
+	return f;
+}
+
+/* A later fragment: its first fragment's verdict, or the L3-only one. */
+static enum dp_disp fragment(struct dp_worker *w, const struct dp_tables *t,
+			     const struct dp_pkt *p, const struct dp_flow_key *k,
+			     bool from_outside, uint32_t len, uint64_t now_us)
+{
+	uint32_t h = dp_flow_hash(k);
+	struct dp_flow *f = dp_flow_lookup(&w->ft, k, h);
+
+	if (f && dp_flow_expired(f, now_us)) {
+		dp_flow_remove(&w->ft, f);
+		f = NULL;
+	}
+	if (!f) {
+		if (from_outside) {
+			w->st.drops[DP_DROP_NO_FLOW]++;
+			return DP_DISP_DROP;
+		}
+		struct dp_verdict v;
+		dp_policy_decide(t, p, &v);
+		f = new_flow(w, t, k, h, p, &v, now_us);
+	}
+	f->pkts[from_outside]++;
+	f->bytes[from_outside] += len;
+	dp_flow_touch(&w->ft, f, now_us);
+	return disposition(w, t, &f->verdict);
+}
+
+/* A DNS query from the inside (UDP, or TCP with the whole message in this
+ * segment): one dns event, with the action its flow gets. */
+static void dns_event(struct dp_worker *w, const struct dp_tables *t, const struct dp_flow *f,
+		      const uint8_t *frame, const struct dp_pkt *p, uint64_t now_us)
+{
+	const uint8_t *msg = frame + p->payload_off;
+	size_t len = p->payload_len;
+	struct egw_dns_query q;
+
+	if (p->proto == 6) {
+		if (len < 2 || (size_t)(msg[0] << 8 | msg[1]) != len - 2)
+			return;
+		msg += 2;
+		len -= 2;
+	}
+	if (egw_dns_decode_query(msg, len, &q) != EGW_DNS_OK)
+		return;
+	struct egw_event *ev = dp_event_next(&w->ev);
+	if (!ev)
+		return;
+	dp_event_fill(ev, EGW_EV_DNS, f, t->pol, now_us, NULL);
+	ev->u.dns.id = q.id;
+	ev->u.dns.rrtype = q.qtype;
+	ev->u.dns.rcode = -1;
+	snprintf(ev->u.dns.rrname, sizeof(ev->u.dns.rrname), "%s", q.qname);
+}
+
+enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
+			      const uint8_t *frame, uint32_t len, bool from_outside,
+			      uint64_t now_us)
+{
+	struct dp_pkt p;
+	struct dp_flow_key k;
+	unsigned port = from_outside ? DP_PORT_OUTSIDE : DP_PORT_INSIDE;
+
+	w->st.rx_pkts[port]++;
+	w->st.rx_bytes[port] += len;
+	enum dp_drop r = dp_parse(frame, len, &p);
+	if (r != DP_DROP_NONE) {
+		w->st.drops[r]++;
+		return DP_DISP_DROP;
+	}
+	if (p.family == 0) {
+		w->st.non_ip++;
+		return DP_DISP_FORWARD;
+	}
+	if (p.is_frag)
+		w->st.fragments++;
+	make_key(&p, from_outside, &k);
+	if (k.kind == DP_FK_FRAG)
+		return fragment(w, t, &p, &k, from_outside, len, now_us);
+
+	uint32_t h = dp_flow_hash(&k);
+	struct dp_flow *f = dp_flow_lookup(&w->ft, &k, h);
+	if (f && dp_flow_expired(f, now_us)) {
+		emit(w, t, EGW_EV_FLOW, f, f->last_us, "timeout");
+		w->ft.st.expired++;
+		dp_flow_remove(&w->ft, f);
+		f = NULL;
+	}
+	if (f && !from_outside && memcmp(f->src_mac, p.src_mac, 6)) {
+		/* Same connection, another MAC: decide again. A spoofer does
+		 * not take over (or end) the flow of the real terminal. */
+		struct dp_verdict v;
+		dp_policy_decide(t, &p, &v);
+		if (v.reason == DP_R_SPOOF) {
+			w->st.drops[DP_DROP_SPOOF]++;
+			return DP_DISP_DROP;
+		}
+		emit(w, t, EGW_EV_FLOW, f, now_us, "evicted");
+		dp_flow_remove(&w->ft, f);
+		f = new_flow(w, t, &k, h, &p, &v, now_us);
+	}
+	if (!f) {
+		if (from_outside) {
+			w->st.drops[DP_DROP_NO_FLOW]++;
+			return DP_DISP_DROP;
+		}
+		struct dp_verdict v;
+		dp_policy_decide(t, &p, &v);
+		f = new_flow(w, t, &k, h, &p, &v, now_us);
+	}
+	f->pkts[from_outside]++;
+	f->bytes[from_outside] += len;
+	tcp_track(f, &p, from_outside);
+	if (!from_outside && p.dport == 53 && !p.is_frag && p.payload_len)
+		dns_event(w, t, f, frame, &p, now_us);
+	dp_flow_touch(&w->ft, f, now_us);
+
+	if (p.is_frag && p.frag_first) {
+		/* Remember the verdict for the fragments that follow. */
+		struct dp_flow_key fk = k;
+		fk.kind = DP_FK_FRAG;
+		fk.frag_id = p.frag_id;
+		fk.in_port = fk.out_port = 0;
+		uint32_t fh = dp_flow_hash(&fk);
+		struct dp_flow *ff = dp_flow_lookup(&w->ft, &fk, fh);
+		struct dp_verdict v = f->verdict;
+		if (!ff)
+			ff = new_flow(w, t, &fk, fh, &p, &v, now_us);
+		ff->verdict = v;
+		dp_flow_touch(&w->ft, ff, now_us);
+		/* f may have moved if the insert evicted it: look it up again. */
+		f = dp_flow_lookup(&w->ft, &k, h);
+		if (!f)
+			return disposition(w, t, &v);
+	}
+	return disposition(w, t, &f->verdict);
+}
+
+void dp_worker_tick(struct dp_worker *w, const struct dp_tables *t, uint64_t now_us)
+{
+	struct end_ctx c = { w, t, "timeout" };
+	w->last_tick_us = now_us;
+	dp_flow_expire(&w->ft, now_us, 64, flow_ended, &c);
+}
+
+void dp_worker_flush(struct dp_worker *w, const struct dp_tables *t, const char *reason)
+{
+	struct end_ctx c = { w, t, reason };
+	while (w->ft.lru_head != DP_FLOW_NIL) {
+		struct dp_flow *f = &w->ft.flows[w->ft.lru_head];
+		flow_ended(f, &c);
+		dp_flow_remove(&w->ft, f);
+	}
+}
+
+bool dp_worker_from_outside(struct dp_worker *w, const struct dp_tables *t,
+			    const uint8_t *frame, uint32_t len)
+{
+	struct dp_pkt p;
+	struct dp_flow_key k;
+
+	if (dp_parse(frame, len, &p) != DP_DROP_NONE || p.family == 0)
+		return false;
+	make_key(&p, true, &k);
+	if (dp_flow_lookup(&w->ft, &k, dp_flow_hash(&k)))
+		return true;
+	make_key(&p, false, &k);
+	if (dp_flow_lookup(&w->ft, &k, dp_flow_hash(&k)))
+		return false;
+	uint32_t cls = dp_tables_class(t, p.family, p.dst);
+	return t->class_unit[cls] >= 0 || dp_tables_terminal(t, p.family, p.dst) != NULL;
+}
+
+/* The packet fields dp_policy_decide reads, rebuilt from a flow. */
+static void pkt_of_flow(const struct dp_flow *f, struct dp_pkt *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = f->key.family;
+	p->proto = f->key.proto;
+	memcpy(p->src, f->key.in_ip, 16);
+	memcpy(p->dst, f->key.out_ip, 16);
+	memcpy(p->src_mac, f->src_mac, 6);
+	p->sport = f->key.in_port;
+	p->dport = f->key.out_port;
+	p->l4_known = f->key.kind == DP_FK_FLOW;
+	p->is_frag = f->key.kind == DP_FK_FRAG;
+}
+
+void dp_worker_rebind(struct dp_worker *w, const struct dp_tables *t)
+{
+	for (uint32_t i = w->ft.lru_head; i != DP_FLOW_NIL; i = w->ft.flows[i].lru_next) {
+		struct dp_flow *f = &w->ft.flows[i];
+		struct dp_pkt p;
+		pkt_of_flow(f, &p);
+		dp_policy_decide(t, &p, &f->verdict);
+	}
+}
+
+int dp_worker_install(struct dp_worker *w, const struct egw_ipc_flow_verdict *v)
+{
+	struct dp_flow_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.family = v->family;
+	k.proto = v->proto;
+	memcpy(k.in_ip, v->src_ip, 16);
+	memcpy(k.out_ip, v->dst_ip, 16);
+	k.in_port = v->src_port;
+	k.out_port = v->dst_port;
+	struct dp_flow *f = dp_flow_lookup(&w->ft, &k, dp_flow_hash(&k));
+	if (!f)
+		return -ENOENT;
+	f->verdict.reason = DP_R_CONTROL;
+	if (v->verdict == EGW_IPC_V_ALLOW) {
+		f->verdict.action = DP_ACT_ALLOW;
+		f->verdict.drop = DP_DROP_NONE;
+	} else {
+		f->verdict.action = DP_ACT_DROP;
+		f->verdict.drop = DP_DROP_CONTROL;
+	}
+	return 0;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One worker's packet path, the same for ports and replay:
+ *   parse -> (inside) flow lookup -> on a miss the policy verdict, a new
+ *   flow and its start event -> counters -> a disposition (forward to the
+ *   other port unchanged, drop, or punt to the control plane).
+ *   (outside) only packets of a flow opened from the inside pass.
+ * Non-IP frames (ARP, ...) pass both ways. Non-first fragments take the
+ * verdict recorded for their first fragment, else the L3-only verdict.
+ *
+ * Thread safety: a worker's state is its own; the tables are read-only and
+ * passed per call (the caller holds them across an RCU read section).
+ * DPDK-free.
+ */
+#ifndef DP_WORKER_H
+#define DP_WORKER_H
+
+#include <stdalign.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dp_drop.h"
+#include "dp_event.h"
+#include "dp_flow.h"
+#include "dp_tables.h"
+
+enum dp_port_id { DP_PORT_INSIDE = 0, DP_PORT_OUTSIDE, DP_PORT_PUNT, DP_PORT__COUNT };
+
+enum dp_disp { DP_DISP_DROP = 0, DP_DISP_FORWARD, DP_DISP_PUNT };
+
+struct dp_stats {
+	uint64_t rx_pkts[DP_PORT__COUNT], rx_bytes[DP_PORT__COUNT];
+	uint64_t tx_pkts[DP_PORT__COUNT], tx_bytes[DP_PORT__COUNT];
+	uint64_t drops[DP_DROP__COUNT];
+	uint64_t verdicts[4];        /* new flows by enum dp_action */
+	uint64_t non_ip, fragments, punts, fail_open;
+};
+
+struct dp_worker {
+	alignas(64) unsigned id;
+	bool ctl_up;                 /* a control plane takes punts (atomic) */
+	struct dp_flow_table ft;
+	struct dp_event_buf ev;
+	struct dp_stats st;
+	uint64_t last_tick_us;
+};
+
+/* 0 or -errno. */
+int dp_worker_init(struct dp_worker *w, unsigned id, uint32_t flows, uint32_t events);
+void dp_worker_fini(struct dp_worker *w);
+
+enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
+			      const uint8_t *frame, uint32_t len, bool from_outside,
+			      uint64_t now_us);
+
+/* Expire idle flows (bounded work; call every few ms). */
+void dp_worker_tick(struct dp_worker *w, const struct dp_tables *t, uint64_t now_us);
+
+/* End every flow now with reason ("shutdown", "reload"), emitting events. */
+void dp_worker_flush(struct dp_worker *w, const struct dp_tables *t, const char *reason);
+
+/*
+ * After a reload: re-decide every flow's verdict under the new tables t
+ * (the flows stay: replies keep passing, nothing is lost; a flow the new
+ * policy forbids is dropped from its next packet on). After this the worker
+ * holds no pointer into the old tables or policy.
+ */
+void dp_worker_rebind(struct dp_worker *w, const struct dp_tables *t);
+
+/*
+ * A control-plane verdict for a punted flow (src = the inside end). Returns
+ * 0, or -ENOENT when this worker has no such flow.
+ */
+struct egw_ipc_flow_verdict;
+int dp_worker_install(struct dp_worker *w, const struct egw_ipc_flow_verdict *v);
+
+/* For replay: does this frame come from the outside? True when it belongs
+ * to a flow as its reply, or its destination is inside a unit. */
+bool dp_worker_from_outside(struct dp_worker *w, const struct dp_tables *t,
+			    const uint8_t *frame, uint32_t len);
+
+#endif

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * egw-dataplane [EAL options] -- --config FILE [--events FILE] [--stats FILE]
+ * egw-dataplane [EAL options] -- --config FILE --replay PCAP
+ *               [--replay-out FILE] [--stats FILE]
+ *
+ * The fast path: ports from the policy's gateway section, or, with
+ * --replay, a capture run offline through the same worker code, its events
+ * written as EVE JSON lines (stdout or --replay-out). --events: port mode
+ * also writes its events to FILE; --stats: the counters as JSON at exit;
+ * --socket: the control-plane socket (default /run/egw/dataplane.sock).
+ * Replay without EAL
+ * options gets a small EAL of its own (no hugepages, no devices).
+ * Exit status: 0, 1 on a bad start or a failed run (one line on stderr).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#include <egw/diag.h>
+#include <egw/policy.h>
+
+#include "dp_port.h"
+#include "dp_replay.h"
+#include "dp_tables.h"
+
+struct opts {
+	const char *config, *replay, *replay_out, *stats, *events, *socket;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: egw-dataplane [EAL options] -- --config FILE [--events FILE] [--stats FILE]"
+		   " [--socket PATH]\n"
+		   "       egw-dataplane [EAL options] -- --config FILE --replay PCAP"
+		   " [--replay-out FILE] [--stats FILE]\n");
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "replay", required_argument, NULL, 'r' },
+		{ "replay-out", required_argument, NULL, 'o' },
+		{ "stats", required_argument, NULL, 's' },
+		{ "events", required_argument, NULL, 'e' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 'r': o->replay = optarg; break;
+		case 'o': o->replay_out = optarg; break;
+		case 's': o->stats = optarg; break;
+		case 'e': o->events = optarg; break;
+		case 'S': o->socket = optarg; break;
+		case 'h': usage(stdout); exit(0);
+		default: return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "egw-dataplane: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (!o->config) {
+		fprintf(stderr, "egw-dataplane: --config FILE is required\n");
+		return -1;
+	}
+	if (o->replay_out && !o->replay) {
+		fprintf(stderr, "egw-dataplane: --replay-out needs --replay\n");
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	int sep = 1;
+
+	while (sep < argc && strcmp(argv[sep], "--"))
+		sep++;
+	/* Our options: after "--" (or all of them when there is no "--"). */
+	int app_argc = sep < argc ? argc - sep : argc;
+	char **app_argv = sep < argc ? argv + sep : argv;
+	if (sep == argc)
+		sep = 1;
+	if (parse_opts(app_argc, app_argv, &o)) {
+		usage(stderr);
+		return 1;
+	}
+
+	static char *replay_eal[] = { NULL, (char *)"--no-huge", (char *)"-m", (char *)"512",
+				      (char *)"--no-pci", (char *)"--no-shconf", (char *)"-l",
+				      (char *)"0", (char *)"--log-level=error",
+				      (char *)"--no-telemetry", NULL };
+	int eal_argc = sep;
+	char **eal_argv = argv;
+	if (o.replay && sep == 1) {
+		replay_eal[0] = argv[0];
+		eal_argv = replay_eal;
+		eal_argc = 10;
+	}
+	if (rte_eal_init(eal_argc, eal_argv) < 0) {
+		fprintf(stderr, "egw-dataplane: cannot initialise DPDK: %s%s\n",
+			rte_strerror(rte_errno),
+			rte_errno == ENOMEM ? " (no hugepages? see firmware/setup.sh, or --no-huge)" : "");
+		return 1;
+	}
+
+	int ret = 1;
+	struct egw_diag *diag = egw_diag_new();
+	struct egw_policy *pol = NULL;
+	struct dp_tables *t = NULL;
+	FILE *out = NULL;
+	if (!diag)
+		goto out;
+	pol = egw_policy_load(o.config, diag);
+	if (!pol) {
+		egw_diag_print(diag, stderr);
+		if (!egw_diag_count(diag))
+			fprintf(stderr, "egw-dataplane: %s: %s\n", o.config, strerror(errno));
+		goto out;
+	}
+	t = dp_tables_build(pol, diag);
+	if (!t) {
+		egw_diag_print(diag, stderr);
+		goto out;
+	}
+	if (o.replay) {
+		out = o.replay_out ? fopen(o.replay_out, "w") : stdout;
+		if (!out) {
+			fprintf(stderr, "egw-dataplane: %s: %s\n", o.replay_out, strerror(errno));
+			goto out;
+		}
+		struct dp_replay_opts ro = { .pcap = o.replay, .out = out, .stats = o.stats };
+		ret = dp_replay_run(t, &ro) ? 1 : 0;
+	} else {
+		struct dp_port_opts po = { .events = o.events, .stats = o.stats,
+					   .socket = o.socket };
+		ret = dp_port_main(&pol, &t, &po) ? 1 : 0;
+	}
+out:
+	if (out && out != stdout && fclose(out) && ret == 0) {
+		fprintf(stderr, "egw-dataplane: %s: %s\n", o.replay_out, strerror(errno));
+		ret = 1;
+	}
+	dp_tables_free(t);
+	egw_policy_free(pol);
+	egw_diag_free(diag);
+	rte_eal_cleanup();
+	return ret;
+}

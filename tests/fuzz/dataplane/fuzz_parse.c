@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* libFuzzer: the fast path's frame parser on arbitrary bytes. Checks that
+ * whatever it accepts is self-consistent (offsets inside the frame). */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include "dp_parse.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct dp_pkt p;
+	uint32_t len = size > 65535 ? 65535 : (uint32_t)size;
+
+	if (dp_parse(data, len, &p) != DP_DROP_NONE)
+		return 0;
+	if (p.family == 0)
+		return 0;
+	if (p.family != AF_INET && p.family != AF_INET6)
+		abort();
+	if (p.l3_off + p.l3_len > len)
+		abort();
+	if (p.l4_known && (uint32_t)p.payload_off + p.payload_len > len)
+		abort();
+	if (p.l4_known && p.l4_off > p.payload_off)
+		abort();
+	if (p.is_frag == 0 && p.frag_first)
+		abort();
+	return 0;
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/python3
+"""A minimal client of egw-dataplane's control-plane socket (egw/ipc.h),
+for tests. `ipc_client.py events SOCK SECONDS`: subscribe (send nothing) and
+print each received event as JSON (the struct's main fields).
+`ipc_client.py stats SOCK`: STATS_REQUEST, print the JSON reply."""
+import json
+import socket
+import struct
+import sys
+import time
+
+MAGIC, VERSION = 0x49574745, 1
+EVENTS, STATS_REQUEST, STATS_REPLY = 1, 3, 4
+HDR = struct.Struct("<IHHII")
+
+
+def hdr(kind, length, seq):
+    return HDR.pack(MAGIC, VERSION, kind, length, seq)
+
+
+def main():
+    mode, path = sys.argv[1], sys.argv[2]
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(path)
+    if mode == "stats":
+        s.send(hdr(STATS_REQUEST, HDR.size, 9))
+        s.settimeout(5)
+        while True:
+            m = s.recv(65536)
+            magic, ver, kind, length, seq = HDR.unpack_from(m)
+            if kind == STATS_REPLY and seq == 9:
+                print(json.dumps(json.loads(m[HDR.size:length]), indent=1))
+                return 0
+    end = time.time() + float(sys.argv[3])
+    got = 0
+    while time.time() < end:
+        s.settimeout(max(0.05, end - time.time()))
+        try:
+            m = s.recv(65536)
+        except socket.timeout:
+            break
+        magic, ver, kind, length, seq = HDR.unpack_from(m)
+        assert magic == MAGIC and ver == VERSION and length == len(m), "bad header"
+        if kind != EVENTS:
+            continue
+        count, lost = struct.unpack_from("<II", m, HDR.size)
+        size = (length - HDR.size - 8) // count
+        for i in range(count):
+            ev = m[HDR.size + 8 + i * size: HDR.size + 8 + (i + 1) * size]
+            etype, action, family = ev[0], ev[1], ev[2]
+            alen = 4 if family == socket.AF_INET else 16
+            src = socket.inet_ntop(family, ev[8:8 + alen]) if family else ""
+            print(json.dumps({"type": etype, "action": action, "src_ip": src}))
+            got += 1
+    print(f"events: {got}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

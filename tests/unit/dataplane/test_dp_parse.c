@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: MIT */
+#include <check.h>
+#include <stdio.h>
+
+#include "dp_parse.h"
+#include "frame_builder.h"
+
+START_TEST(udp_over_ipv4)
+{
+	struct fb f;
+	struct dp_pkt p;
+	fb_udp4(&f, "02:00:0a:01:00:0a", "10.1.0.10", "198.51.100.53", 40000, 53);
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
+	ck_assert_int_eq(p.family, AF_INET);
+	ck_assert_int_eq(p.proto, 17);
+	ck_assert_int_eq(p.sport, 40000);
+	ck_assert_int_eq(p.dport, 53);
+	ck_assert(p.l4_known);
+	ck_assert_int_eq(p.payload_len, 12);
+	ck_assert_int_eq(p.src[0], 10);
+	ck_assert_int_eq(p.dst[3], 53);
+	ck_assert_int_eq(p.src_mac[5], 0x0a);
+	/* Ethernet padding after the datagram is not an error. */
+	ck_assert_int_eq(dp_parse(f.b, f.len + 10, &p), DP_DROP_NONE);
+	ck_assert_int_eq(p.payload_len, 12);
+}
+END_TEST
+
+START_TEST(vlan_and_qinq)
+{
+	struct fb f;
+	struct dp_pkt p;
+	fb_eth(&f, "02:00:00:00:00:01", 0x0800, 1);
+	fb_ipv4(&f, "10.1.0.10", "192.0.2.80", 6, 20, 0, 0, 0);
+	fb_tcp(&f, 1234, 80, 0x02);
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
+	ck_assert_int_eq(p.n_vlan, 1);
+	ck_assert_int_eq(p.dport, 80);
+	ck_assert_int_eq(p.tcp_flags, DP_TCP_SYN);
+	fb_eth(&f, "02:00:00:00:00:01", 0x0800, 2);
+	fb_ipv4(&f, "10.1.0.10", "192.0.2.80", 6, 20, 0, 0, 0);
+	fb_tcp(&f, 1234, 443, 0x10);
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
+	ck_assert_int_eq(p.n_vlan, 2);
+	ck_assert_int_eq(p.vlan[0] & 0xfff, 100);
+	ck_assert_int_eq(p.vlan[1] & 0xfff, 101);
+	ck_assert_int_eq(p.dport, 443);
+	/* Three tags: more than we accept. */
+	struct fb g;
+	fb_eth(&g, "02:00:00:00:00:01", 0x8100, 2);
+	g.b[g.len] = 0; g.b[g.len + 1] = 5; g.b[g.len + 2] = 0x08; g.b[g.len + 3] = 0;
+	g.len += 30;
+	ck_assert_int_eq(dp_parse(g.b, g.len, &p), DP_DROP_VLAN_DEPTH);
+	ck_assert_int_eq(dp_parse(f.b, 15, &p), DP_DROP_VLAN_TRUNC);
+}
+END_TEST
+
+START_TEST(non_ip_passes_unparsed)
+{
+	struct fb f;
+	struct dp_pkt p;
+	fb_eth(&f, "02:00:00:00:00:01", 0x0806, 0);
+	f.len += 28;
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
+	ck_assert_int_eq(p.family, 0);
+	ck_assert_int_eq(p.ethertype, 0x0806);
+	ck_assert_int_eq(dp_parse(f.b, 13, &p), DP_DROP_ETH_TRUNC);
+}
+END_TEST
+
+START_TEST(ipv4_options_and_bad_headers)
+{
+	struct fb f;
+	struct dp_pkt p;
+	fb_eth(&f, "02:00:00:00:00:01", 0x0800, 0);
+	fb_ipv4(&f, "10.1.0.10", "198.51.100.53", 17, 8, 8, 0, 0);
+	fb_udp(&f, 5000, 53, 0);
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
+	ck_assert_int_eq(p.dport, 53);
+	ck_assert_int_eq(p.l4_off, 14 + 28);
+
+	/* An option whose length runs past the header. */
+	f.b[14 + 20] = 0x44;
+	f.b[14 + 21] = 40;
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_IPV4_BAD_OPTIONS);
+	f.b[14 + 21] = 1;
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_IPV4_BAD_OPTIONS);
+
+	fb_udp4(&f, "02:00:00:00:00:01", "10.1.0.10", "198.51.100.53", 1, 53);
+	f.b[14] = 0x44;   /* IHL 16 bytes */
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_IPV4_BAD_IHL);
+	f.b[14] = 0x4f;   /* IHL 60 bytes: more than the frame */
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_IPV4_TRUNC);
+	/* ... and, with padding after it, more than the total length */
+	ck_assert_int_eq(dp_parse(f.b, f.len + 30, &p), DP_DROP_IPV4_BAD_LEN);
+	f.b[14] = 0x45;
+	f.b[16] = 0x10;   /* total length 4096+: longer than the frame */
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_IPV4_TRUNC);
+	f.b[16] = 0; f.b[17] = 10;  /* shorter than the header */
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_IPV4_BAD_LEN);
+	f.b[17] = 40;
+	f.b[14] = 0x55;
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_IPV4_BAD_VERSION);
+	f.b[14] = 0x45;
+	ck_assert_int_eq(dp_parse(f.b, 30, &p), DP_DROP_IPV4_TRUNC);
+	/* UDP length larger than the datagram */
+	fb_udp4(&f, "02:00:00:00:00:01", "10.1.0.10", "198.51.100.53", 1, 53);
+	f.b[14 + 20 + 5] = 200;
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_UDP_BAD_LEN);
+	/* TCP data offset below 5 words */
+	fb_tcp4(&f, "02:00:00:00:00:01", "10.1.0.10", "1.2.3.4", 1, 80, 2);
+	f.b[14 + 20 + 12] = 0x40;
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_TCP_BAD_OFFSET);
+	f.b[14 + 20 + 12] = 0xf0;
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_TCP_TRUNC);
+}
+END_TEST
+
+START_TEST(ipv4_fragments)
+{
+	struct fb f;
+	struct dp_pkt p;
+	/* First fragment: ports known. */
+	fb_eth(&f, "02:00:00:00:00:01", 0x0800, 0);
+	fb_ipv4(&f, "10.1.0.10", "203.0.113.53", 17, 24, 0, 0, 1);
+	fb_udp(&f, 4444, 53, 16);
+	f.b[14 + 20 + 5] = 100;   /* UDP length covers the whole datagram */
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
+	ck_assert(p.is_frag && p.frag_first && p.l4_known);
+	ck_assert_int_eq(p.dport, 53);
+	ck_assert_int_eq(p.frag_id, 0x1234);
+	/* Second fragment: L3 only. */
+	fb_eth(&f, "02:00:00:00:00:01", 0x0800, 0);
+	fb_ipv4(&f, "10.1.0.10", "203.0.113.53", 17, 76, 0, 24, 0);
+	f.len += 76;
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
+	ck_assert(p.is_frag && !p.frag_first && !p.l4_known);
+	ck_assert_int_eq(p.dport, 0);
+	ck_assert_int_eq(p.proto, 17);
+	/* TCP fragment at offset 8 (RFC 1858) */
+	fb_eth(&f, "02:00:00:00:00:01", 0x0800, 0);
+	fb_ipv4(&f, "10.1.0.10", "203.0.113.53", 6, 16, 0, 8, 0);
+	f.len += 16;
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_IPV4_BAD_FRAG);
+	/* A first fragment too short for the TCP header. */
+	fb_eth(&f, "02:00:00:00:00:01", 0x0800, 0);
+	fb_ipv4(&f, "10.1.0.10", "203.0.113.53", 6, 8, 0, 0, 1);
+	f.len += 8;
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_TCP_TRUNC);
+	/* Past 65535 bytes */
+	fb_eth(&f, "02:00:00:00:00:01", 0x0800, 0);
+	fb_ipv4(&f, "10.1.0.10", "203.0.113.53", 17, 16, 0, 65528, 0);
+	f.len += 16;
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_IPV4_BAD_FRAG);
+}
+END_TEST
+
+static void ext(struct fb *f, uint8_t nh, unsigned len8)
+{
+	uint8_t *e = f->b + f->len;
+	e[0] = nh;
+	e[1] = (uint8_t)(len8 - 1);
+	f->len += len8 * 8;
+}
+
+START_TEST(ipv6_extension_headers)
+{
+	struct fb f;
+	struct dp_pkt p;
+	/* HBH -> routing -> dstopts -> UDP */
+	fb_eth(&f, "02:00:00:00:00:01", 0x86dd, 0);
+	fb_ipv6(&f, "2001:db8:1::10", "2001:db8:ff::80", 0, 8 + 16 + 8 + 8);
+	ext(&f, 43, 1);
+	ext(&f, 60, 2);
+	ext(&f, 17, 1);
+	fb_udp(&f, 1000, 53, 0);
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
+	ck_assert_int_eq(p.family, AF_INET6);
+	ck_assert_int_eq(p.proto, 17);
+	ck_assert_int_eq(p.dport, 53);
+	/* Hop-by-hop not first */
+	fb_eth(&f, "02:00:00:00:00:01", 0x86dd, 0);
+	fb_ipv6(&f, "2001:db8:1::10", "2001:db8:ff::80", 60, 8 + 8 + 8);
+	ext(&f, 0, 1);
+	ext(&f, 17, 1);
+	fb_udp(&f, 1000, 53, 0);
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_IPV6_EXT_ORDER);
+	/* A chain longer than DP_IPV6_MAX_EXT */
+	fb_eth(&f, "02:00:00:00:00:01", 0x86dd, 0);
+	fb_ipv6(&f, "2001:db8:1::10", "2001:db8:ff::80", 60, 10 * 8 + 8);
+	for (int i = 0; i < 10; i++)
+		ext(&f, i == 9 ? 17 : 60, 1);
+	fb_udp(&f, 1000, 53, 0);
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_IPV6_EXT_CHAIN);
+	/* Extension header running past the payload */
+	fb_eth(&f, "02:00:00:00:00:01", 0x86dd, 0);
+	fb_ipv6(&f, "2001:db8:1::10", "2001:db8:ff::80", 60, 16);
+	ext(&f, 17, 4);
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_IPV6_EXT_TRUNC);
+	/* Payload length beyond the frame */
+	fb_eth(&f, "02:00:00:00:00:01", 0x86dd, 0);
+	fb_ipv6(&f, "2001:db8:1::10", "2001:db8:ff::80", 17, 400);
+	fb_udp(&f, 1, 2, 0);
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_IPV6_TRUNC);
+}
+END_TEST
+
+START_TEST(ipv6_fragments)
+{
+	struct fb f;
+	struct dp_pkt p;
+	/* First fragment carries UDP */
+	fb_eth(&f, "02:00:00:00:00:01", 0x86dd, 0);
+	fb_ipv6(&f, "2001:db8:1::10", "2001:db8:ff::53", 44, 8 + 8 + 8);
+	uint8_t *fh = f.b + f.len;
+	fh[0] = 17;
+	fh[3] = 1;            /* offset 0, M */
+	fh[7] = 9;            /* id 9 */
+	f.len += 8;
+	fb_udp(&f, 1000, 53, 8);
+	f.b[f.len - 8 - 8 + 5] = 200;
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
+	ck_assert(p.is_frag && p.frag_first && p.l4_known);
+	ck_assert_int_eq(p.dport, 53);
+	ck_assert_int_eq(p.frag_id, 9);
+	/* Non-first */
+	fb_eth(&f, "02:00:00:00:00:01", 0x86dd, 0);
+	fb_ipv6(&f, "2001:db8:1::10", "2001:db8:ff::53", 44, 8 + 16);
+	fh = f.b + f.len;
+	fh[0] = 17;
+	fh[2] = 0;
+	fh[3] = 16 << 3 & 0xff;   /* offset 16 */
+	fh[7] = 9;
+	f.len += 8 + 16;
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
+	ck_assert(p.is_frag && !p.frag_first && !p.l4_known);
+	ck_assert_int_eq(p.proto, 17);
+	/* Atomic fragment: not a fragment at all */
+	fb_eth(&f, "02:00:00:00:00:01", 0x86dd, 0);
+	fb_ipv6(&f, "2001:db8:1::10", "2001:db8:ff::53", 44, 8 + 8);
+	fh = f.b + f.len;
+	fh[0] = 17;
+	f.len += 8;
+	fb_udp(&f, 1000, 53, 0);
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
+	ck_assert(!p.is_frag && p.l4_known);
+}
+END_TEST
+
+START_TEST(icmp_echo_identifier)
+{
+	struct fb f;
+	struct dp_pkt p;
+	fb_eth(&f, "02:00:00:00:00:01", 0x0800, 0);
+	fb_ipv4(&f, "10.1.0.10", "198.51.100.80", 1, 8, 0, 0, 0);
+	fb_icmp_echo(&f, 8, 777);
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
+	ck_assert(dp_pkt_is_echo(&p));
+	ck_assert_int_eq(p.sport, 777);
+	ck_assert_int_eq(dp_parse(f.b, f.len - 2, &p), DP_DROP_IPV4_TRUNC);
+	f.b[14 + 3] = 20 + 4;
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_ICMP_TRUNC);
+}
+END_TEST
+
+START_TEST(drop_names_are_stable)
+{
+	ck_assert_str_eq(dp_drop_name(DP_DROP_IPV4_BAD_IHL), "ipv4-bad-ihl");
+	ck_assert_str_eq(dp_drop_name(DP_DROP_SPOOF), "spoof");
+	ck_assert_str_eq(dp_drop_name(DP_DROP__COUNT), "?");
+	for (unsigned i = 0; i < DP_DROP__COUNT; i++)
+		ck_assert_ptr_nonnull(dp_drop_name(i));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("dp_parse");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, udp_over_ipv4);
+	tcase_add_test(tc, vlan_and_qinq);
+	tcase_add_test(tc, non_ip_passes_unparsed);
+	tcase_add_test(tc, ipv4_options_and_bad_headers);
+	tcase_add_test(tc, ipv4_fragments);
+	tcase_add_test(tc, ipv6_extension_headers);
+	tcase_add_test(tc, ipv6_fragments);
+	tcase_add_test(tc, icmp_echo_identifier);
+	tcase_add_test(tc, drop_names_are_stable);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

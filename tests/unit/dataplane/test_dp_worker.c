@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/* The worker path beyond replay's captures: reload re-decides live flows
+ * without losing them, control-plane verdicts, eviction and timeouts as a
+ * user sees them (a reply after the flow is gone is dropped). */
+#include <check.h>
+#include <errno.h>
+#include <string.h>
+
+#include <egw/ipc.h>
+
+#include "dp_tables.h"
+#include "dp_worker.h"
+#include "eal_fixture.h"
+#include "frame_builder.h"
+#include "policy_fixture.h"
+
+#define ZW_MAC "02:00:0a:01:00:0a"
+#define LN_MAC "02:00:0a:01:00:0b"
+#define S 1000000ull
+
+static struct dp_tables *build(const struct egw_policy *pol)
+{
+	struct egw_diag *d = egw_diag_new();
+	struct dp_tables *t = dp_tables_build(pol, d);
+	egw_diag_free(d);
+	ck_assert_ptr_nonnull(t);
+	return t;
+}
+
+static enum dp_disp out_syn(struct dp_worker *w, const struct dp_tables *t, uint64_t now)
+{
+	struct fb f;
+	fb_tcp4(&f, ZW_MAC, "10.1.0.10", "192.0.2.80", 40000, 443, DP_TCP_SYN);
+	return dp_worker_packet(w, t, f.b, f.len, false, now);
+}
+
+static enum dp_disp in_synack(struct dp_worker *w, const struct dp_tables *t, uint64_t now)
+{
+	struct fb f;
+	fb_tcp4(&f, "02:ee:00:00:00:02", "192.0.2.80", "10.1.0.10", 443, 40000,
+		DP_TCP_SYN | DP_TCP_ACK);
+	return dp_worker_packet(w, t, f.b, f.len, true, now);
+}
+
+START_TEST(reload_keeps_flows_and_applies_the_new_policy)
+{
+	struct dp_worker w;
+	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
+	struct dp_tables *a = build(fixture_policy());
+	ck_assert_int_eq(out_syn(&w, a, 1 * S), DP_DISP_FORWARD);
+
+	/* The same policy again: the reply still passes, no flow lost. */
+	struct dp_tables *b = build(fixture_policy());
+	dp_worker_rebind(&w, b);
+	dp_tables_free(a);
+	ck_assert_int_eq(in_synack(&w, b, 2 * S), DP_DISP_FORWARD);
+	ck_assert_uint_eq(w.st.drops[DP_DROP_NO_FLOW], 0);
+	ck_assert_uint_eq(w.ft.n, 1);
+
+	/* A policy that denies it: the next packet either way is dropped. */
+	struct egw_policy *pol = fixture_policy();
+	pol->profiles[0].n_rules = 1;   /* standard: only the category rule */
+	struct dp_tables *c = build(pol);
+	dp_worker_rebind(&w, c);
+	dp_tables_free(b);
+	ck_assert_int_eq(in_synack(&w, c, 3 * S), DP_DISP_DROP);
+	ck_assert_int_eq(out_syn(&w, c, 3 * S), DP_DISP_DROP);
+	ck_assert_uint_eq(w.st.drops[DP_DROP_PROFILE], 2);
+	dp_tables_free(c);
+	dp_worker_fini(&w);
+}
+END_TEST
+
+START_TEST(control_plane_verdict_for_a_punted_flow)
+{
+	struct dp_worker w;
+	struct fb f;
+	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
+	struct dp_tables *t = build(fixture_policy());
+	w.ctl_up = true;
+	fb_tcp4(&f, LN_MAC, "10.1.0.11", "203.0.113.80", 42000, 22, DP_TCP_SYN);
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, f.len, false, S), DP_DISP_PUNT);
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, f.len, false, S), DP_DISP_PUNT);
+
+	struct egw_ipc_flow_verdict v;
+	memset(&v, 0, sizeof(v));
+	egw_ipc_hdr_init(&v.hdr, EGW_IPC_FLOW_VERDICT, sizeof(v), 1);
+	v.family = AF_INET;
+	v.proto = 6;
+	v.verdict = EGW_IPC_V_ALLOW;
+	v.src_port = 42000;
+	v.dst_port = 22;
+	memcpy(v.src_ip, (uint8_t[]){ 10, 1, 0, 11 }, 4);
+	memcpy(v.dst_ip, (uint8_t[]){ 203, 0, 113, 80 }, 4);
+	ck_assert_int_eq(egw_ipc_check(&v, sizeof(v), NULL), 0);
+	ck_assert_int_eq(dp_worker_install(&w, &v), 0);
+	/* Installed: the flow stays in the fast path. */
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, f.len, false, S), DP_DISP_FORWARD);
+	v.verdict = EGW_IPC_V_DROP;
+	ck_assert_int_eq(dp_worker_install(&w, &v), 0);
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, f.len, false, S), DP_DISP_DROP);
+	ck_assert_uint_eq(w.st.drops[DP_DROP_CONTROL], 1);
+	v.dst_port = 23;
+	ck_assert_int_eq(dp_worker_install(&w, &v), -ENOENT);
+
+	/* Without a control plane: fail closed, or open when so configured. */
+	w.ctl_up = false;
+	fb_tcp4(&f, LN_MAC, "10.1.0.11", "203.0.113.80", 42001, 22, DP_TCP_SYN);
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, f.len, false, S), DP_DISP_DROP);
+	ck_assert_uint_eq(w.st.drops[DP_DROP_PUNT_FAIL_CLOSED], 1);
+	dp_tables_free(t);
+	struct egw_policy *pol = fixture_policy();
+	pol->gateway.fail_mode = EGW_FAIL_OPEN;
+	t = build(pol);
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, f.len, false, S), DP_DISP_FORWARD);
+	ck_assert_uint_eq(w.st.fail_open, 1);
+	dp_tables_free(t);
+	dp_worker_fini(&w);
+}
+END_TEST
+
+START_TEST(expired_or_evicted_flow_no_longer_admits_replies)
+{
+	struct dp_worker w;
+	ck_assert_int_eq(dp_worker_init(&w, 0, 2, 64), 0);
+	struct dp_tables *t = build(fixture_policy());
+	ck_assert_int_eq(out_syn(&w, t, 1 * S), DP_DISP_FORWARD);
+	/* TCP never established: 30 s. */
+	dp_worker_tick(&w, t, 40 * S);
+	ck_assert_uint_eq(w.ft.n, 0);
+	ck_assert_int_eq(in_synack(&w, t, 41 * S), DP_DISP_DROP);
+	ck_assert_uint_eq(w.st.drops[DP_DROP_NO_FLOW], 1);
+	/* One flow end event with reason timeout. */
+	int ends = 0;
+	for (uint32_t i = 0; i < w.ev.n; i++)
+		if (w.ev.v[i].type == EGW_EV_FLOW && !strcmp(w.ev.v[i].u.flow.reason, "timeout"))
+			ends++;
+	ck_assert_int_eq(ends, 1);
+
+	/* Capacity 2: a third flow evicts the oldest, counted. */
+	struct fb f;
+	ck_assert_int_eq(out_syn(&w, t, 50 * S), DP_DISP_FORWARD);
+	fb_udp4(&f, ZW_MAC, "10.1.0.10", "198.51.100.80", 1, 2);
+	dp_worker_packet(&w, t, f.b, f.len, false, 51 * S);
+	fb_udp4(&f, ZW_MAC, "10.1.0.10", "198.51.100.80", 1, 3);
+	dp_worker_packet(&w, t, f.b, f.len, false, 52 * S);
+	ck_assert_uint_eq(w.ft.st.evicted, 1);
+	ck_assert_int_eq(in_synack(&w, t, 53 * S), DP_DISP_DROP);
+	dp_tables_free(t);
+	dp_worker_fini(&w);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	eal_fixture_init(argv[0]);
+	Suite *s = suite_create("dp_worker");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, reload_keeps_flows_and_applies_the_new_policy);
+	tcase_add_test(tc, control_plane_verdict_for_a_punted_flow);
+	tcase_add_test(tc, expired_or_evicted_flow_no_longer_admits_replies);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	rte_eal_cleanup();
+	return failed ? 1 : 0;
+}
