@@ -18,7 +18,7 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		enum dp_disp d = dp_worker_packet(w, t, rte_pktmbuf_mtod(m, const uint8_t *),
+		enum dp_disp d = dp_worker_packet(w, t, rte_pktmbuf_mtod(m, uint8_t *),
 						  m->data_len, from_outside, now_us);
 		if (d == DP_DISP_FORWARD)
 			fwd[(*nfwd)++] = m;

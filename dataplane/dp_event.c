@@ -39,8 +39,7 @@ enum egw_event_action dp_event_action(const struct dp_verdict *v)
 	switch (v->action) {
 	case DP_ACT_ALLOW: return EGW_EA_ALLOWED;
 	case DP_ACT_PUNT: return EGW_EA_PUNTED;
-	/* DP_ACT_REDIRECT: the fast path does not rewrite queries yet, so
-	 * the query is dropped and logged as blocked. */
+	case DP_ACT_REDIRECT: return EGW_EA_REDIRECTED;
 	default: return EGW_EA_BLOCKED;
 	}
 }
@@ -65,7 +64,8 @@ void dp_event_fill(struct egw_event *ev, enum egw_event_type type, const struct 
 		ev->dest_port = k->out_port;
 	}
 	memcpy(ev->src_ip, k->in_ip, 16);
-	memcpy(ev->dest_ip, k->out_ip, 16);
+	/* A redirected query is logged with the resolver the client asked. */
+	memcpy(ev->dest_ip, f->nat ? f->nat_ip : k->out_ip, 16);
 	memcpy(ev->src_mac, f->src_mac, 6);
 	ev->has_mac = 1;
 	ev->ts_us = ts_us;

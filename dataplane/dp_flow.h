@@ -55,7 +55,8 @@ struct dp_flow {
 	uint8_t src_mac[6];
 	uint8_t tcp_state;
 	uint8_t in_use;
-	uint8_t punt_verdict_installed;
+	uint8_t nat;                   /* DNS redirect: out_ip is the target */
+	uint8_t nat_ip[16];            /* the resolver the client asked */
 };
 
 #define DP_FLOW_NIL UINT32_MAX

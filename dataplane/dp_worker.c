@@ -7,6 +7,7 @@
 #include <egw/dns_msg.h>
 #include <egw/ipc.h>
 
+#include "dp_nat.h"
 #include "dp_parse.h"
 #include "dp_policy.h"
 #include "dp_worker.h"
@@ -90,7 +91,8 @@ static enum dp_disp disposition(struct dp_worker *w, const struct dp_tables *t,
 		w->st.drops[DP_DROP_PUNT_FAIL_CLOSED]++;
 		return DP_DISP_DROP;
 	case DP_ACT_REDIRECT:
-		/* No rewriting yet: the query does not leave. */
+		/* Rewritten by the caller: on its way to the redirect target. */
+		return DP_DISP_FORWARD;
 	default:
 		w->st.drops[v->drop ? v->drop : DP_DROP_PROFILE]++;
 		return DP_DISP_DROP;
@@ -131,8 +133,14 @@ static struct dp_flow *new_flow(struct dp_worker *w, const struct dp_tables *t,
 }
 
 /* A later fragment: its first fragment's verdict, or the L3-only one. */
-static enum dp_disp fragment(struct dp_worker *w, const struct dp_tables *t,
-			     const struct dp_pkt *p, const struct dp_flow_key *k,
+static const uint8_t *redirect_target(const struct dp_tables *t, int family)
+{
+	const struct egw_dns *d = &t->pol->dns;
+	return family == AF_INET ? d->redirect_v4.addr : d->redirect_v6.addr;
+}
+
+static enum dp_disp fragment(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame,
+			     struct dp_pkt *p, const struct dp_flow_key *k,
 			     bool from_outside, uint32_t len, uint64_t now_us)
 {
 	uint32_t h = dp_flow_hash(k);
@@ -154,7 +162,60 @@ static enum dp_disp fragment(struct dp_worker *w, const struct dp_tables *t,
 	f->pkts[from_outside]++;
 	f->bytes[from_outside] += len;
 	dp_flow_touch(&w->ft, f, now_us);
+	if (f->verdict.action == DP_ACT_REDIRECT)
+		dp_nat_set_addr(frame, p, true, redirect_target(t, p->family));
 	return disposition(w, t, &f->verdict);
+}
+
+/* A first fragment's verdict, for the fragments that follow (keyed by the
+ * tuple as sent and the fragment id). */
+static void remember_first_fragment(struct dp_worker *w, const struct dp_tables *t,
+				    const struct dp_pkt *p, const struct dp_flow_key *k,
+				    const struct dp_verdict *v, uint64_t now_us)
+{
+	struct dp_flow_key fk = *k;
+	fk.kind = DP_FK_FRAG;
+	fk.frag_id = p->frag_id;
+	fk.in_port = fk.out_port = 0;
+	uint32_t fh = dp_flow_hash(&fk);
+	struct dp_flow *ff = dp_flow_lookup(&w->ft, &fk, fh);
+	if (!ff)
+		ff = new_flow(w, t, &fk, fh, p, v, now_us);
+	ff->verdict = *v;
+	dp_flow_touch(&w->ft, ff, now_us);
+}
+
+/*
+ * A query to a resolver that is not approved, under "redirect": on to the
+ * redirect target through a flow keyed by the target, which remembers the
+ * resolver asked so that answers go back as if from it.
+ */
+static struct dp_flow *redirect(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame,
+				struct dp_pkt *p, const struct dp_flow_key *k,
+				const struct dp_verdict *v, uint64_t now_us)
+{
+	struct dp_flow_key nk = *k;
+	memcpy(nk.out_ip, redirect_target(t, p->family), 16);
+	uint32_t h = dp_flow_hash(&nk);
+	struct dp_flow *f = dp_flow_lookup(&w->ft, &nk, h);
+	if (f && (!f->nat || memcmp(f->nat_ip, k->out_ip, 16)))
+		f = NULL;   /* the same tuple straight to the target: not ours */
+	if (!f && !dp_flow_lookup(&w->ft, &nk, h)) {
+		struct dp_flow old;
+		bool evicted;
+		f = dp_flow_insert(&w->ft, &nk, h, now_us, &old, &evicted);
+		if (evicted)
+			emit(w, t, EGW_EV_FLOW, &old, now_us, "evicted");
+		f->verdict = *v;
+		f->nat = 1;
+		memcpy(f->nat_ip, k->out_ip, 16);
+		memcpy(f->src_mac, p->src_mac, 6);
+		w->st.verdicts[v->action]++;
+		emit(w, t, EGW_EV_FLOW, f, now_us, NULL);
+	}
+	if (f)
+		dp_nat_set_addr(frame, p, true, nk.out_ip);
+	return f;
 }
 
 /* A DNS query from the inside (UDP, or TCP with the whole message in this
@@ -185,7 +246,7 @@ static void dns_event(struct dp_worker *w, const struct dp_tables *t, const stru
 }
 
 enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
-			      const uint8_t *frame, uint32_t len, bool from_outside,
+			      uint8_t *frame, uint32_t len, bool from_outside,
 			      uint64_t now_us)
 {
 	struct dp_pkt p;
@@ -207,7 +268,7 @@ enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
 		w->st.fragments++;
 	make_key(&p, from_outside, &k);
 	if (k.kind == DP_FK_FRAG)
-		return fragment(w, t, &p, &k, from_outside, len, now_us);
+		return fragment(w, t, frame, &p, &k, from_outside, len, now_us);
 
 	uint32_t h = dp_flow_hash(&k);
 	struct dp_flow *f = dp_flow_lookup(&w->ft, &k, h);
@@ -237,8 +298,31 @@ enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
 		}
 		struct dp_verdict v;
 		dp_policy_decide(t, &p, &v);
+		if (v.action == DP_ACT_REDIRECT) {
+			f = redirect(w, t, frame, &p, &k, &v, now_us);
+			if (!f) {
+				w->st.drops[DP_DROP_DNS_RESOLVER]++;
+				return DP_DISP_DROP;
+			}
+			if (p.dport == 53 && p.payload_len && !p.is_frag)
+				dns_event(w, t, f, frame, &p, now_us);
+			struct dp_flow_key nk = f->key;
+			uint32_t nh = f->hash;
+			if (p.is_frag)
+				remember_first_fragment(w, t, &p, &k, &v, now_us);
+			f = dp_flow_lookup(&w->ft, &nk, nh);
+			if (!f)
+				return disposition(w, t, &v);
+			f->pkts[0]++;
+			f->bytes[0] += len;
+			tcp_track(f, &p, false);
+			dp_flow_touch(&w->ft, f, now_us);
+			return disposition(w, t, &f->verdict);
+		}
 		f = new_flow(w, t, &k, h, &p, &v, now_us);
 	}
+	if (f->nat && from_outside)
+		dp_nat_set_addr(frame, &p, false, f->nat_ip);   /* as if from the resolver asked */
 	f->pkts[from_outside]++;
 	f->bytes[from_outside] += len;
 	tcp_track(f, &p, from_outside);
@@ -247,19 +331,9 @@ enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
 	dp_flow_touch(&w->ft, f, now_us);
 
 	if (p.is_frag && p.frag_first) {
-		/* Remember the verdict for the fragments that follow. */
-		struct dp_flow_key fk = k;
-		fk.kind = DP_FK_FRAG;
-		fk.frag_id = p.frag_id;
-		fk.in_port = fk.out_port = 0;
-		uint32_t fh = dp_flow_hash(&fk);
-		struct dp_flow *ff = dp_flow_lookup(&w->ft, &fk, fh);
 		struct dp_verdict v = f->verdict;
-		if (!ff)
-			ff = new_flow(w, t, &fk, fh, &p, &v, now_us);
-		ff->verdict = v;
-		dp_flow_touch(&w->ft, ff, now_us);
-		/* f may have moved if the insert evicted it: look it up again. */
+		remember_first_fragment(w, t, &p, &k, &v, now_us);
+		/* The insert may have evicted f: look it up again. */
 		f = dp_flow_lookup(&w->ft, &k, h);
 		if (!f)
 			return disposition(w, t, &v);

@@ -7,6 +7,9 @@
  *   (outside) only packets of a flow opened from the inside pass.
  * Non-IP frames (ARP, ...) pass both ways. Non-first fragments take the
  * verdict recorded for their first fragment, else the L3-only verdict.
+ * DNS to a non-approved resolver under violation = "redirect" is rewritten
+ * to dns.redirect_to (a flow keyed by the target remembers the resolver
+ * asked) and its answers rewritten back, checksums fixed.
  *
  * Thread safety: a worker's state is its own; the tables are read-only and
  * passed per call (the caller holds them across an RCU read section).
@@ -49,8 +52,9 @@ struct dp_worker {
 int dp_worker_init(struct dp_worker *w, unsigned id, uint32_t flows, uint32_t events);
 void dp_worker_fini(struct dp_worker *w);
 
+/* frame may be rewritten in place (DNS redirection). */
 enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
-			      const uint8_t *frame, uint32_t len, bool from_outside,
+			      uint8_t *frame, uint32_t len, bool from_outside,
 			      uint64_t now_us);
 
 /* Expire idle flows (bounded work; call every few ms). */

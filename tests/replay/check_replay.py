@@ -11,7 +11,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen  # noqa: E402
 
-BUILD, SRC = sys.argv[1], sys.argv[2]
+BUILD, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 BIN = os.path.join(BUILD, "dataplane", "egw-dataplane")
 CFG = os.path.join(SRC, "firmware", "egw.cfg")
 failures = []
@@ -23,9 +23,9 @@ def check(cond, what):
         print(f"FAIL: {what}", file=sys.stderr)
 
 
-def replay(tmp, name):
+def replay(tmp, name, cfg=CFG):
     out, st = f"{tmp}/{name}.eve.json", f"{tmp}/{name}.stats.json"
-    r = subprocess.run([BIN, "--", "--config", CFG, "--replay", f"{tmp}/{name}.pcap",
+    r = subprocess.run([BIN, "--", "--config", cfg, "--replay", f"{tmp}/{name}.pcap",
                         "--replay-out", out, "--stats", st], capture_output=True, text=True)
     if r.returncode != 0:
         print(r.stderr, file=sys.stderr)
@@ -105,36 +105,54 @@ with tempfile.TemporaryDirectory(prefix="egwt-dataplane-replay-") as tmp:
     for res in ("198.51.100.53", "198.51.100.54"):
         one(ev, f"DNS to approved {res}", event_type="dns", dest_ip=res, egw__action="allowed",
             dns__rrname="www.example.org")
+    # violation = "redirect": logged with the resolver asked, sent on to redirect_to.
     for res in ("203.0.113.53", "192.0.2.53"):
-        one(ev, f"DNS to foreign {res}", event_type="dns", dest_ip=res, egw__action="blocked",
-            egw__reason="dns-resolver", egw__rule="egw.cfg:58")
-    one(ev, "TCP DNS to a foreign resolver", event_type="drop", proto="TCP", dest_port=53,
-        egw__reason="dns-resolver")
+        one(ev, f"DNS to foreign {res}", event_type="dns", dest_ip=res, egw__action="redirected",
+            egw__reason="dns-resolver", egw__rule="egw.cfg:58", dns__rrname="www.example.org")
+    one(ev, "TCP DNS to a foreign resolver", event_type="flow", proto="TCP", dest_port=53,
+        flow__reason=None, egw__action="redirected", dest_ip="203.0.113.53")
     one(ev, "DoT to a foreign resolver", event_type="drop", dest_port=853, egw__reason="dot",
         egw__rule="egw.cfg:60")
     one(ev, "DoT to the approved resolver", event_type="flow", dest_port=853,
         dest_ip="198.51.100.53", flow__reason=None, egw__action="allowed")
     one(ev, "DoH address", event_type="drop", dest_ip="203.0.113.111", egw__reason="doh",
         egw__rule="egw.cfg:61")
-    check(st["ports"]["outside"]["tx_packets"] == 3, "only approved DNS and DoT leave")
+    check(st["ports"]["outside"]["tx_packets"] == 6,
+          "approved DNS and DoT leave, foreign DNS leaves redirected, the rest not "
+          f"(got {st['ports']['outside']['tx_packets']})")
+    check(st["verdicts"]["redirect"] == 3, "three redirected flows")
 
     # --- VLAN / QinQ
     ev, st = replay(tmp, "vlan")
     one(ev, "802.1Q flow", event_type="flow", dest_port=80, flow__reason=None, egw__action="allowed")
     one(ev, "QinQ DNS to a foreign resolver", event_type="dns", dns__rrname="qinq.example",
-        egw__action="blocked")
+        egw__action="redirected")
     one(ev, "QinQ UDP", event_type="flow", dest_port=5000, flow__reason=None, egw__action="allowed")
-    check(st["ports"]["inside"]["tx_packets"] == 1 and st["ports"]["outside"]["tx_packets"] == 2,
+    check(st["ports"]["inside"]["tx_packets"] == 1 and st["ports"]["outside"]["tx_packets"] == 3,
           "tagged frames forwarded")
 
-    # --- IPv4 fragments
-    ev, st = replay(tmp, "frags")
+    # --- IPv4 fragments, violation = "drop": every fragment of the query is caught
+    drop_cfg = f"{tmp}/drop.cfg"
+    with open(CFG) as f:
+        text = f.read()
+    text = text.replace('violation = "redirect";', 'violation = "drop";').replace(
+        '"lab/geo-lab.mmdb"', '"%s"' % os.path.join(SRC, "firmware", "lab", "geo-lab.mmdb"))
+    with open(drop_cfg, "w") as f:
+        f.write(text)
+    ev, st = replay(tmp, "frags", drop_cfg)
     one(ev, "fragmented DNS query to a foreign resolver", event_type="drop", dest_ip="203.0.113.53",
-        egw__reason="dns-resolver")
+        egw__reason="dns-resolver", egw__rule="drop.cfg:58")
     check(st["fragments"] == 9, f"9 fragments seen (got {st['fragments']})")
     check(st["drops"]["dns-resolver"] == 6,
           f"all 6 fragments of both DNS queries dropped, in order or not (got {st['drops']['dns-resolver']})")
     check(st["ports"]["outside"]["tx_packets"] == 3, "the allowed datagram's 3 fragments pass")
+    # ... and under "redirect": the in-order query is redirected whole; of the
+    # reversed one, the later fragments (seen before their first) are dropped.
+    ev, st = replay(tmp, "frags")
+    one(ev, "fragmented DNS query redirected", event_type="flow", dest_ip="203.0.113.53",
+        flow__reason=None, egw__action="redirected")
+    check(st["drops"]["dns-resolver"] == 2, f"orphan later fragments dropped (got {st['drops']['dns-resolver']})")
+    check(st["ports"]["outside"]["tx_packets"] == 7, "3 redirected + 3 allowed + 1 first fragment leave")
 
     # --- IPv6 extension headers
     ev, st = replay(tmp, "ipv6")

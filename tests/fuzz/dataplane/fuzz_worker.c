@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../../unit/dataplane/eal_fixture.h"
 #include "../../unit/dataplane/policy_fixture.h"
@@ -49,8 +50,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = size - off;
 		now += (uint64_t)(flags >> 1) * 1000000u;
 		dp_worker_tick(&w, tables, now);
-		enum dp_disp d = dp_worker_packet(&w, tables, data + off, (uint32_t)len,
-						  flags & 1, now);
+		uint8_t frame[65536];
+		memcpy(frame, data + off, len);   /* the worker may rewrite it */
+		enum dp_disp d = dp_worker_packet(&w, tables, frame, (uint32_t)len, flags & 1, now);
 		if (d != DP_DISP_DROP && d != DP_DISP_FORWARD && d != DP_DISP_PUNT)
 			abort();
 		if (w.ft.n > w.ft.cap)

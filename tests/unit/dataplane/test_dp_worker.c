@@ -8,6 +8,8 @@
 
 #include <egw/ipc.h>
 
+#include "dp_nat.h"
+#include "dp_parse.h"
 #include "dp_tables.h"
 #include "dp_worker.h"
 #include "eal_fixture.h"
@@ -151,6 +153,115 @@ START_TEST(expired_or_evicted_flow_no_longer_admits_replies)
 }
 END_TEST
 
+
+/* The TCP/UDP checksum of a parsed frame, pseudo-header included: 0 when
+ * the frame's checksum is right. */
+static uint16_t l4_csum(const struct fb *f)
+{
+	struct dp_pkt p;
+	ck_assert_int_eq(dp_parse(f->b, f->len, &p), DP_DROP_NONE);
+	uint8_t ph[40];
+	unsigned n = p.family == AF_INET ? 4 : 16;
+	uint32_t l4len = p.l3_len - (p.l4_off - p.l3_off);
+	memcpy(ph, p.src, n);
+	memcpy(ph + n, p.dst, n);
+	uint32_t sum = 0;
+	for (unsigned i = 0; i < 2 * n; i += 2)
+		sum += (uint32_t)(ph[i] << 8 | ph[i + 1]);
+	sum += p.proto + l4len;
+	return dp_nat_csum(f->b + p.l4_off, l4len, sum);
+}
+
+static void set_l4_csum(struct fb *f)
+{
+	struct dp_pkt p;
+	ck_assert_int_eq(dp_parse(f->b, f->len, &p), DP_DROP_NONE);
+	unsigned off = p.l4_off + (p.proto == 6 ? 16 : 6);
+	f->b[off] = f->b[off + 1] = 0;
+	uint16_t c = l4_csum(f);
+	f->b[off] = (uint8_t)(c >> 8);
+	f->b[off + 1] = (uint8_t)c;
+	if (p.family == AF_INET) {
+		f->b[p.l3_off + 10] = f->b[p.l3_off + 11] = 0;
+		c = dp_nat_csum(f->b + p.l3_off, 20, 0);
+		f->b[p.l3_off + 10] = (uint8_t)(c >> 8);
+		f->b[p.l3_off + 11] = (uint8_t)c;
+	}
+}
+
+START_TEST(dns_redirect_rewrites_both_ways_with_valid_checksums)
+{
+	struct dp_worker w;
+	struct fb f;
+	struct dp_pkt p;
+	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
+	struct dp_tables *t = build(fixture_policy());
+
+	/* Query to the foreign resolver: leaves towards the redirect target. */
+	fb_udp4(&f, ZW_MAC, "10.1.0.10", "203.0.113.53", 5353, 53);
+	set_l4_csum(&f);
+	ck_assert_uint_eq(l4_csum(&f), 0);
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, f.len, false, S), DP_DISP_FORWARD);
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
+	ck_assert_int_eq(p.dst[0], 198);
+	ck_assert_int_eq(p.dst[3], 53);
+	ck_assert_uint_eq(l4_csum(&f), 0);
+	ck_assert_uint_eq(dp_nat_csum(f.b + p.l3_off, 20, 0), 0);
+
+	/* The answer from the target returns as if from the resolver asked. */
+	fb_udp4(&f, "02:ee:00:00:00:02", "198.51.100.53", "10.1.0.10", 53, 5353);
+	set_l4_csum(&f);
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, f.len, true, 2 * S), DP_DISP_FORWARD);
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
+	ck_assert_int_eq(p.src[0], 203);
+	ck_assert_int_eq(p.src[3], 53);
+	ck_assert_uint_eq(l4_csum(&f), 0);
+	ck_assert_uint_eq(dp_nat_csum(f.b + p.l3_off, 20, 0), 0);
+	ck_assert_uint_eq(w.st.verdicts[DP_ACT_REDIRECT], 1);
+
+	/* TCP too. */
+	fb_tcp4(&f, ZW_MAC, "10.1.0.10", "203.0.113.53", 5354, 53, DP_TCP_SYN);
+	set_l4_csum(&f);
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, f.len, false, 3 * S), DP_DISP_FORWARD);
+	ck_assert_uint_eq(l4_csum(&f), 0);
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
+	ck_assert_int_eq(p.dst[0], 198);
+
+	/* The flow is logged with the resolver the client asked. */
+	int found = 0;
+	for (uint32_t i = 0; i < w.ev.n; i++)
+		if (w.ev.v[i].action == EGW_EA_REDIRECTED && w.ev.v[i].dest_ip[0] == 203)
+			found++;
+	ck_assert_int_ge(found, 2);
+	dp_tables_free(t);
+	dp_worker_fini(&w);
+}
+END_TEST
+
+START_TEST(dns_redirect_ipv6)
+{
+	struct dp_worker w;
+	struct fb f;
+	struct dp_pkt p;
+	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
+	struct egw_policy *pol = fixture_policy();
+	pol->dns.has_redirect_v6 = true;
+	pol->dns.redirect_v6 = fx_pfx("2001:db8:ff::5353");
+	struct dp_tables *t = build(pol);
+	fb_eth(&f, ZW_MAC, 0x86dd, 0);
+	fb_ipv6(&f, "2001:db8:1::10", "2001:db8:ff::53", 17, 8 + 12);
+	fb_udp(&f, 7000, 53, 12);
+	set_l4_csum(&f);
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, f.len, false, S), DP_DISP_FORWARD);
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
+	ck_assert_int_eq(p.dst[14], 0x53);
+	ck_assert_int_eq(p.dst[15], 0x53);
+	ck_assert_uint_eq(l4_csum(&f), 0);
+	dp_tables_free(t);
+	dp_worker_fini(&w);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -160,6 +271,8 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, reload_keeps_flows_and_applies_the_new_policy);
 	tcase_add_test(tc, control_plane_verdict_for_a_punted_flow);
 	tcase_add_test(tc, expired_or_evicted_flow_no_longer_admits_replies);
+	tcase_add_test(tc, dns_redirect_rewrites_both_ways_with_valid_checksums);
+	tcase_add_test(tc, dns_redirect_ipv6);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);
