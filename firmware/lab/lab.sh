@@ -122,8 +122,10 @@ stop_recorded() {
 			kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
 		fi
 	done <"$f"
-	# Reap our own children when down runs inside up's failure trap.
-	wait 2>/dev/null || true
+	# Reap those that are our own children (down inside up's failure trap).
+	while read -r pid st name; do
+		[ -n "$pid" ] && wait "$pid" 2>/dev/null || true
+	done <"$f"
 	rm -f "$f"
 }
 
@@ -472,8 +474,10 @@ cmd_demo() {
 		say "no $b/dataplane/egw-dataplane: demo in bridge mode (no enforcement)"
 	fi
 	cmd_up
-	trap 'cmd_down' EXIT
-	trap 'exit 130' INT TERM
+	DEMO_SLEEP=
+	trap '[ -z "$DEMO_SLEEP" ] || kill "$DEMO_SLEEP" 2>/dev/null; cmd_down' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 	# shellcheck source=../../tests/lab/scenarios.sh
 	source "$TOP/tests/lab/scenarios.sh"
 	sc_init "$PREFIX"
@@ -489,8 +493,13 @@ cmd_demo() {
 	if [ "$ONCE" = 1 ]; then
 		return "$rc"
 	fi
-	echo "Lab is up: lab.sh exec HOST CMD --prefix $PREFIX (hosts: ${HOSTS[*]}). Ctrl-C to tear down."
-	while :; do sleep 3600; done
+	echo "Lab is up: lab.sh exec --prefix $PREFIX HOST CMD... (hosts: ${HOSTS[*]}). Ctrl-C to tear down."
+	# A waited-for background sleep: INT/TERM are handled at once.
+	while :; do
+		sleep 3600 &
+		DEMO_SLEEP=$!
+		wait "$DEMO_SLEEP" || true
+	done
 }
 
 # --- main --------------------------------------------------------------------

@@ -191,5 +191,29 @@ nothing_left "$prefix-m"
 rm -rf "$fake"
 ok "demo in dataplane mode with the default command"
 
+# --- 8. demo stays up until a signal, then tears down -----------------------
+dout=$(mktemp)
+bash "$lab" demo --prefix "$prefix-m" /nonexistent-build >"$dout" 2>&1 &
+dpid=$!
+for _ in $(seq 1 120); do
+	grep -q 'Ctrl-C to tear down' "$dout" && break
+	kill -0 "$dpid" 2>/dev/null || break
+	sleep 1
+done
+if grep -q 'Ctrl-C to tear down' "$dout"; then
+	sleep 1
+	[ -e "/run/netns/$prefix-m-fin1" ] || fail "demo did not leave the lab up"
+	kill -TERM "$dpid"
+	for _ in $(seq 1 30); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.5; done
+	kill -0 "$dpid" 2>/dev/null && { fail "demo ignored SIGTERM"; kill -KILL "$dpid"; }
+	wait "$dpid" 2>/dev/null
+	nothing_left "$prefix-m"
+	ok "demo waits, and tears down on SIGTERM"
+else
+	fail "demo did not come up: $(tail -n 5 "$dout")"
+	kill -TERM "$dpid" 2>/dev/null
+fi
+rm -f "$dout"
+
 echo "lab-kernel: $fails failure(s)"
 [ "$fails" = 0 ]
