@@ -332,9 +332,14 @@ default_gw_cmds() {
 	local dp=$b/dataplane/egw-dataplane cd=$b/control/egw-controld
 	[ -x "$dp" ] || die "dataplane mode: $dp not built (give --build DIR or --gw-cmd CMD)"
 	local eal=${EGW_LAB_EAL:-"-l 0,1 --no-huge -m 512 --no-pci --no-shconf --file-prefix=$PREFIX"}
-	GW_CMDS+=("exec '$dp' $eal -- --config '$CONFIG'")
+	# The control-plane socket and controld's management sockets live in the
+	# lab's state directory: /run/egw is the appliance's, and two labs (or a
+	# lab and another test's daemons) must not meet there.
+	local sock
+	sock="$(state)/dataplane.sock"
+	GW_CMDS+=("exec '$dp' $eal -- --config '$CONFIG' --socket '$sock'")
 	if [ -x "$cd" ]; then
-		GW_CMDS+=("exec '$cd' --config '$CONFIG'")
+		GW_CMDS+=("exec '$cd' --config '$CONFIG' --dataplane-sock '$sock' --run-dir '$(state)'")
 	fi
 }
 

@@ -185,7 +185,7 @@ grep -Eq '^FAIL  rogue ping 198.51.100.80 +expected blocked +observed ok' <<<"$d
 grep -Eq '^PASS  fin1 ping 198.51.100.80 +expected ok +observed ok' <<<"$demo" ||
 	fail "demo table does not show fin1 passing"
 args=$(cat "$fake/args" 2>/dev/null)
-grep -q -- "--no-huge .*--file-prefix=$prefix-m -- --config $(realpath "$src/firmware/egw.cfg")\$" <<<"$args" ||
+grep -q -- "--no-huge .*--file-prefix=$prefix-m -- --config $(realpath "$src/firmware/egw.cfg") --socket /run/egw-lab/$prefix-m/dataplane.sock\$" <<<"$args" ||
 	fail "default egw-dataplane command line: '$args'"
 nothing_left "$prefix-m"
 rm -rf "$fake"
