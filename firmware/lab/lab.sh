@@ -490,14 +490,22 @@ cmd_demo() {
 	[ "$MODE" = bridge ] && set=bridge
 	echo
 	echo "egw lab ($MODE mode, prefix $PREFIX): expected = $set expectations"
+	if [ -s "$(state)/gw-cmds" ]; then
+		local c
+		while read -r c; do echo "gateway: ${c#exec }"; done <"$(state)/gw-cmds"
+	fi
 	echo "(ok: allowed, answered by the server asked; blocked/reset/refused: stopped;"
 	echo " redirected: the approved resolver answered; nxdomain: the gateway's answer)"
+	echo
+	sc_table_header
 	local rc=0
-	sc_suite "$set" || rc=$?
+	SC_TABLE=1 sc_suite "$set" || rc=$?
 	echo
 	if [ "$ONCE" = 1 ]; then
 		return "$rc"
 	fi
+	# Ctrl-C is how this demo is meant to end: tear down, exit 0.
+	trap 'exit 0' INT
 	echo "Lab is up: lab.sh exec --prefix $PREFIX HOST CMD... (hosts: ${HOSTS[*]}). Ctrl-C to tear down."
 	# A waited-for background sleep: INT/TERM are handled at once.
 	while :; do

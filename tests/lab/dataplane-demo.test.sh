@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The README's run command ends in `firmware/lab/lab.sh demo build/release`
+# (firmware/quickstart.sh). With a built egw-dataplane, `demo --once` must
+# start the real fast path on firmware/egw.cfg in dataplane mode (its command
+# line shown), print the table of enforced outcomes with a header, one row
+# per scenario of the suite and a summary, and tear everything down: no
+# namespace, state directory, DPDK runtime directory or process of its prefix
+# left. The rows this test asserts are the ones the fast path enforces today
+# (the same list as dataplane-scenarios.test.sh); the demo itself shows every
+# row, failing ones included.
+# Args: BUILD_DIR SOURCE_DIR (ctest); runs as root, ~1 minute, one lcore busy.
+set -uo pipefail
+build=$(cd "${1:?usage: dataplane-demo.test.sh BUILD_DIR SOURCE_DIR}" && pwd)
+src=$(cd "${2:?usage: dataplane-demo.test.sh BUILD_DIR SOURCE_DIR}" && pwd)
+lab=$src/firmware/lab/lab.sh
+prefix=egwt-e2e-m$$
+fails=0
+
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+cleanup() { bash "$lab" down --prefix "$prefix" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+[ "$(id -u)" = 0 ] || { echo "FAIL: dataplane-demo needs root"; exit 1; }
+[ -x "$build/dataplane/egw-dataplane" ] || { echo "FAIL: $build/dataplane/egw-dataplane not built"; exit 1; }
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+
+# shellcheck source=tests/lab/scenarios.sh
+source "$src/tests/lab/scenarios.sh"
+
+out=$(bash "$lab" demo --once --prefix "$prefix" "$build" 2>&1)
+echo "$out"
+
+grep -q "^egw lab (dataplane mode, prefix $prefix): expected = policy expectations" <<<"$out" ||
+	fail "demo did not run in dataplane mode with the policy's expectations"
+grep -qF "gateway: '$build/dataplane/egw-dataplane' " <<<"$out" ||
+	fail "demo does not show the egw-dataplane it started"
+grep -F "gateway: '$build/dataplane/egw-dataplane' " <<<"$out" |
+	grep -qF -- "-- --config '$src/firmware/egw.cfg' " ||
+	fail "demo's egw-dataplane does not run on firmware/egw.cfg"
+grep -Eq '^result +scenario +what was tried +expected +observed$' <<<"$out" ||
+	fail "no table header"
+rows=$(sc_rows | grep -c .)
+summary=$(grep -E '^scenarios \(policy\): [0-9]+ passed, [0-9]+ failed$' <<<"$out")
+if [ -z "$summary" ]; then
+	fail "no summary line"
+else
+	read -r _ _ p _ f _ <<<"$summary"
+	[ $((p + f)) = "$rows" ] || fail "the table has $((p + f)) rows, the suite $rows"
+fi
+# Every row: result, the scenario's id, its check, expected and observed.
+while read -r id _ ep _; do
+	grep -Eq "^(PASS|FAIL) +$id +[^ ].* +[^ ]+ +[^ ].*\$" <<<"$out" || fail "no row for scenario $id"
+	grep -Eq "^(PASS|FAIL) +$id +[^ ].* +$ep +[^ ].*\$" <<<"$out" || fail "row $id does not expect '$ep'"
+done < <(sc_rows)
+# What the fast path enforces today must show as PASS.
+for id in fin1-ping fin2-ping fin1-http fin1-https fin2-https-us fin1-openssl \
+	fin1-bulk rogue-ping rogue-http spoof-udp \
+	dns-approved dns-inprovince dns-foreign dns-foreign-tcp dns-foreign-a dns-example-a \
+	dot doh health-cn health-cn-beijing health-dns health-us health-us-https; do
+	grep -Eq "^PASS +$id " <<<"$out" || fail "scenario $id: $(grep -E "^[A-Z]+ +$id " <<<"$out")"
+done
+
+# Torn down: nothing of the prefix left.
+n=$(ip netns list | awk '{print $1}' | grep -c "^$prefix-" || true)
+[ "$n" = 0 ] || fail "$n namespaces left"
+[ -e "/run/egw-lab/$prefix" ] && fail "state directory /run/egw-lab/$prefix left"
+[ -e "/var/run/dpdk/$prefix" ] && fail "DPDK runtime directory /var/run/dpdk/$prefix left"
+for c in /proc/[0-9]*/cmdline; do
+	if tr "\\0" " " 2>/dev/null <"$c" | grep -q -- "--file-prefix=$prefix "; then
+		fail "a process of the demo is left: $(tr '\0' ' ' <"$c")"
+	fi
+done
+
+echo "dataplane-demo: $fails failure(s)"
+[ "$fails" = 0 ]
