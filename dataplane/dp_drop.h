@@ -37,6 +37,8 @@
 	X(DNS_RESOLVER, "dns-resolver") \
 	X(DOT, "dot") \
 	X(DOH, "doh") \
+	X(DNS_NAME, "dns-name") \
+	X(SNI_HOST, "sni-host") \
 	X(PROFILE, "profile") \
 	/* state (dp_worker) */ \
 	X(NO_FLOW, "outside-no-flow") \

@@ -56,6 +56,7 @@ struct dp_flow {
 	uint8_t tcp_state;
 	uint8_t in_use;
 	uint8_t nat;                   /* DNS redirect: out_ip is the target */
+	uint8_t inspected;             /* first client payload looked at (SNI/Host) */
 	uint8_t nat_ip[16];            /* the resolver the client asked */
 };
 

@@ -239,8 +239,8 @@ static void push_events(struct wctx *c)
 static int worker_main(void *arg)
 {
 	struct wctx *c = arg;
-	struct rte_mbuf *rx[BURST], *fwd[BURST], *punt[BURST];
-	uint16_t nf, np;
+	struct rte_mbuf *rx[BURST], *fwd[2 * BURST], *punt[BURST], *reply[BURST];
+	uint16_t nf, np, nr;
 	uint64_t last_tick = 0;
 
 	while (!stop) {
@@ -259,8 +259,9 @@ static int worker_main(void *arg)
 			uint16_t n = rte_eth_rx_burst(from->id, c->queue, rx, BURST);
 			if (!n)
 				continue;
-			dp_burst(&c->w, c->t, rx, n, side == 1, now, fwd, &nf, punt, &np);
+			dp_burst(&c->w, c->t, rx, n, side == 1, now, fwd, &nf, punt, &np, reply, &nr);
 			tx_to(&c->w, to, side ? DP_PORT_INSIDE : DP_PORT_OUTSIDE, c->queue, fwd, nf);
+			tx_to(&c->w, from, side ? DP_PORT_OUTSIDE : DP_PORT_INSIDE, c->queue, reply, nr);
 			tx_to(&c->w, &c->ports[2], DP_PORT_PUNT, c->queue, punt, np);
 		}
 		uint16_t n = rte_eth_rx_burst(c->ports[2].id, c->queue, rx, BURST);

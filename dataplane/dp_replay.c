@@ -100,10 +100,15 @@ int dp_replay_run(const struct dp_tables *t, const struct dp_replay_opts *o)
 		} else {
 			memcpy(rte_pktmbuf_append(m, (uint16_t)h->caplen), data, h->caplen);
 		}
-		struct rte_mbuf *fwd[1], *punt[1];
-		uint16_t nf, np;
-		dp_burst(&w, t, &m, 1, outside, now, fwd, &nf, punt, &np);
+		struct rte_mbuf *fwd[2], *punt[1], *reply[1];
+		uint16_t nf, np, nr;
+		dp_burst(&w, t, &m, 1, outside, now, fwd, &nf, punt, &np, reply, &nr);
 		unsigned to = outside ? DP_PORT_INSIDE : DP_PORT_OUTSIDE;
+		for (uint16_t i = 0; i < nr; i++) {
+			w.st.tx_pkts[outside ? DP_PORT_OUTSIDE : DP_PORT_INSIDE]++;
+			w.st.tx_bytes[outside ? DP_PORT_OUTSIDE : DP_PORT_INSIDE] += reply[i]->pkt_len;
+			rte_pktmbuf_free(reply[i]);
+		}
 		for (uint16_t i = 0; i < nf; i++) {
 			w.st.tx_pkts[to]++;
 			w.st.tx_bytes[to] += fwd[i]->pkt_len;

@@ -36,6 +36,8 @@ static json_t *one(const struct dp_stats *s, const struct dp_flow_stats *fs,
 	json_object_set_new(o, "fragments", json_integer((json_int_t)s->fragments));
 	json_object_set_new(o, "punts", json_integer((json_int_t)s->punts));
 	json_object_set_new(o, "fail_open", json_integer((json_int_t)s->fail_open));
+	json_object_set_new(o, "dns_answers", json_integer((json_int_t)s->dns_answers));
+	json_object_set_new(o, "resets", json_integer((json_int_t)s->resets));
 	json_object_set_new(o, "events", json_integer((json_int_t)ev_made));
 	json_object_set_new(o, "events_lost", json_integer((json_int_t)ev_lost));
 	return o;

@@ -12,6 +12,8 @@
 #include <rte_lpm.h>
 #include <rte_lpm6.h>
 
+#include <egw/domain_set.h>
+
 #include "dp_tables.h"
 
 /* One prefix of the policy and what it says about its addresses. */
@@ -314,6 +316,34 @@ static int build_profiles(struct dp_tables *t, const int32_t *dst_bits)
 	return 0;
 }
 
+static int build_names(struct dp_tables *t, struct egw_diag *diag)
+{
+	const struct egw_policy *pol = t->pol;
+	const char *why = NULL;
+
+	t->names = egw_domain_set_new();
+	if (!t->names)
+		return -ENOMEM;
+	for (size_t c = 0; c < pol->n_categories; c++) {
+		const struct egw_category *cat = &pol->categories[c];
+		for (size_t i = 0; i < cat->n_domains; i++) {
+			int r = egw_domain_set_add(t->names, cat->domains[i], (uint32_t)c, &why);
+			if (r) {
+				const struct egw_loc *l = cat->domain_locs ? &cat->domain_locs[i] : &cat->loc;
+				egw_diag_error(diag, l->file, l->line, "domain %s: %s", cat->domains[i],
+					       r == -ENOMEM ? "out of memory" : why ? why : "rejected");
+				return r;
+			}
+		}
+	}
+	if (pol->dns.block_doh) {
+		int r = egw_domain_set_add(t->names, DP_CANARY_DOMAIN, DP_NAME_CANARY, &why);
+		if (r)
+			return r;
+	}
+	return egw_domain_set_freeze(t->names);
+}
+
 struct dp_tables *dp_tables_build(const struct egw_policy *pol, struct egw_diag *diag)
 {
 	struct dp_tables *t = calloc(1, sizeof(*t));
@@ -372,6 +402,9 @@ struct dp_tables *dp_tables_build(const struct egw_policy *pol, struct egw_diag 
 	err = build_profiles(t, dst_bits);
 	if (err)
 		goto fail;
+	err = build_names(t, diag);
+	if (err)
+		goto fail;
 	free(pv.v);
 	free(dst_bits);
 	return t;
@@ -392,6 +425,7 @@ void dp_tables_free(struct dp_tables *t)
 	rte_lpm_free(t->lpm4);
 	rte_lpm6_free(t->lpm6);
 	rte_hash_free(t->terms);
+	egw_domain_set_free(t->names);
 	free(t->term_at);
 	free(t->class_unit);
 	free(t->class_bits);

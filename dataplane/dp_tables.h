@@ -28,6 +28,7 @@
 #include <egw/diag.h>
 #include <egw/policy.h>
 
+struct egw_domain_set;
 struct rte_lpm;
 struct rte_lpm6;
 struct rte_hash;
@@ -60,7 +61,13 @@ struct dp_tables {
 	struct rte_hash *terms;  /* key struct dp_addr_key -> position */
 	const struct egw_terminal **term_at; /* by hash position */
 	struct dp_profile *profiles; /* pol->n_profiles */
+	/* Category domains (value: category index) and, under block_doh, the
+	 * Firefox canary (value DP_NAME_CANARY). */
+	struct egw_domain_set *names;
 };
+
+#define DP_NAME_CANARY UINT32_MAX
+#define DP_CANARY_DOMAIN "use-application-dns.net"
 
 struct dp_addr_key {
 	uint8_t family;

@@ -5,11 +5,16 @@
 #include <sys/socket.h>
 
 #include <egw/dns_msg.h>
+#include <egw/domain_set.h>
+#include <egw/http_host.h>
+#include <egw/tls_sni.h>
 #include <egw/ipc.h>
 
+#include "dp_dnsreply.h"
 #include "dp_nat.h"
 #include "dp_parse.h"
 #include "dp_policy.h"
+#include "dp_tcpreset.h"
 #include "dp_worker.h"
 
 int dp_worker_init(struct dp_worker *w, unsigned id, uint32_t flows, uint32_t events)
@@ -218,37 +223,164 @@ static struct dp_flow *redirect(struct dp_worker *w, const struct dp_tables *t, 
 	return f;
 }
 
-/* A DNS query from the inside (UDP, or TCP with the whole message in this
- * segment): one dns event, with the action its flow gets. */
-static void dns_event(struct dp_worker *w, const struct dp_tables *t, const struct dp_flow *f,
-		      const uint8_t *frame, const struct dp_pkt *p, uint64_t now_us)
+/* What the names in the policy say about a query name, for unit (-1: no
+ * unit): v->action stays DP_ACT_ALLOW when nothing applies. */
+static void name_decide(const struct dp_tables *t, int32_t unit, const char *qname, size_t len,
+			struct dp_verdict *v)
+{
+	const struct egw_policy *pol = t->pol;
+	uint32_t vals[8];
+	size_t n = egw_domain_set_match(t->names, qname, len, vals, 8);
+	if (n > 8)
+		n = 8;
+	v->action = DP_ACT_ALLOW;
+	if (!n)
+		return;
+	for (size_t i = 0; i < n && pol->dns.block_doh; i++) {
+		if (vals[i] == DP_NAME_CANARY || (int32_t)vals[i] == pol->doh_category) {
+			v->action = DP_ACT_DROP;
+			v->reason = DP_R_DOH;
+			v->drop = DP_DROP_DNS_NAME;
+			v->category = (int16_t)pol->doh_category;
+			v->loc = &pol->dns.block_doh_loc;
+			return;
+		}
+	}
+	if (unit < 0)
+		return;
+	const struct egw_profile *prof = &pol->profiles[pol->units[unit].profile];
+	for (size_t r = 0; r < prof->n_rules; r++) {
+		const struct egw_rule *er = &prof->rules[r];
+		/* Only a rule about the category alone speaks about its names. */
+		if (er->category < 0 || er->n_geo || er->dst.n || er->n_ports ||
+		    er->proto != EGW_PROTO_ANY)
+			continue;
+		size_t i = 0;
+		while (i < n && vals[i] != (uint32_t)er->category)
+			i++;
+		if (i == n)
+			continue;
+		if (er->action == EGW_ACT_ALLOW)
+			return;
+		v->action = er->action == EGW_ACT_PUNT ? DP_ACT_PUNT : DP_ACT_DROP;
+		v->reason = DP_R_CATEGORY;
+		v->drop = DP_DROP_DNS_NAME;
+		v->category = (int16_t)er->category;
+		v->loc = &er->loc;
+		return;
+	}
+}
+
+/*
+ * A DNS query from the inside (UDP, or TCP with the whole message in this
+ * segment), on flow f (its verdict allows or redirects it): one dns event,
+ * and the names' verdict. Returns -1 to go on as the flow says, or the
+ * disposition the name decided (*len updated for an answer).
+ */
+static int dns_query(struct dp_worker *w, const struct dp_tables *t, const struct dp_flow *f,
+		     uint8_t *frame, const struct dp_pkt *p, uint32_t *len, uint64_t now_us)
 {
 	const uint8_t *msg = frame + p->payload_off;
-	size_t len = p->payload_len;
+	size_t mlen = p->payload_len;
 	struct egw_dns_query q;
 
 	if (p->proto == 6) {
-		if (len < 2 || (size_t)(msg[0] << 8 | msg[1]) != len - 2)
-			return;
+		if (mlen < 2 || (size_t)(msg[0] << 8 | msg[1]) != mlen - 2)
+			return -1;
 		msg += 2;
-		len -= 2;
+		mlen -= 2;
 	}
-	if (egw_dns_decode_query(msg, len, &q) != EGW_DNS_OK)
-		return;
+	if (egw_dns_decode_query(msg, mlen, &q) != EGW_DNS_OK)
+		return -1;
+	struct dp_verdict nv = f->verdict;
+	name_decide(t, f->verdict.unit, q.qname, q.qname_len, &nv);
 	struct egw_event *ev = dp_event_next(&w->ev);
-	if (!ev)
-		return;
-	dp_event_fill(ev, EGW_EV_DNS, f, t->pol, now_us, NULL);
-	ev->u.dns.id = q.id;
-	ev->u.dns.rrtype = q.qtype;
-	ev->u.dns.rcode = -1;
-	snprintf(ev->u.dns.rrname, sizeof(ev->u.dns.rrname), "%s", q.qname);
+	if (ev) {
+		struct dp_flow tmp = *f;
+		if (nv.action != DP_ACT_ALLOW)
+			tmp.verdict = nv;
+		dp_event_fill(ev, EGW_EV_DNS, &tmp, t->pol, now_us, NULL);
+		ev->u.dns.id = q.id;
+		ev->u.dns.rrtype = q.qtype;
+		ev->u.dns.rcode = nv.action == DP_ACT_DROP && p->proto == 17 ? 3 : -1;
+		snprintf(ev->u.dns.rrname, sizeof(ev->u.dns.rrname), "%s", q.qname);
+	}
+	if (nv.action == DP_ACT_ALLOW)
+		return -1;
+	if (nv.action == DP_ACT_PUNT)
+		return (int)disposition(w, t, &nv);
+	uint32_t n = dp_dns_nxdomain(frame, p);
+	if (n) {
+		*len = n;
+		w->st.dns_answers++;
+		return DP_DISP_REPLY;
+	}
+	w->st.drops[DP_DROP_DNS_NAME]++;
+	return DP_DISP_DROP;
+}
+
+/*
+ * The first client payload of an allowed TCP flow: a TLS ClientHello SNI or
+ * an HTTP Host (one tls/http event), and the names' verdict. Returns -1 to
+ * go on, or DP_DISP_REPLY with the frame turned into the RST to the client
+ * and w->extra holding the RST to the server.
+ */
+static int tcp_name(struct dp_worker *w, const struct dp_tables *t, struct dp_flow *f,
+		    uint8_t *frame, const struct dp_pkt *p, uint32_t *len, uint64_t now_us)
+{
+	char name[256];
+	const uint8_t *data = frame + p->payload_off;
+	enum egw_event_type type = EGW_EV_TLS;
+
+	f->inspected = 1;
+	if (egw_tls_sni(data, p->payload_len, name, sizeof(name)) != EGW_SNI_FOUND) {
+		if (egw_http_host(data, p->payload_len, name, sizeof(name)) != EGW_HOST_FOUND)
+			return -1;
+		type = EGW_EV_HTTP;
+	}
+	struct dp_verdict nv = f->verdict;
+	name_decide(t, f->verdict.unit, name, strlen(name), &nv);
+	if (nv.action == DP_ACT_PUNT)
+		nv.action = DP_ACT_ALLOW;   /* the flow was allowed: punt is for names in DNS */
+	struct egw_event *ev = dp_event_next(&w->ev);
+	if (ev) {
+		struct dp_flow tmp = *f;
+		if (nv.action != DP_ACT_ALLOW)
+			tmp.verdict = nv;
+		dp_event_fill(ev, type, &tmp, t->pol, now_us, NULL);
+		if (type == EGW_EV_TLS)
+			snprintf(ev->u.tls.sni, sizeof(ev->u.tls.sni), "%s", name);
+		else
+			snprintf(ev->u.http.hostname, sizeof(ev->u.http.hostname), "%s", name);
+	}
+	if (nv.action == DP_ACT_ALLOW)
+		return -1;
+	nv.drop = DP_DROP_SNI_HOST;
+	f->verdict = nv;   /* the rest of the connection is dropped */
+	w->st.drops[DP_DROP_SNI_HOST]++;
+	w->extra_len = dp_tcp_reset(frame, p, false, w->extra, sizeof(w->extra));
+	uint8_t rst[128];
+	uint32_t n = dp_tcp_reset(frame, p, true, rst, sizeof(rst));
+	if (!n || n > *len)
+		return DP_DISP_DROP;
+	memcpy(frame, rst, n);
+	*len = n;
+	w->st.resets++;
+	return DP_DISP_REPLY;
+}
+
+static bool is_dns_query(const struct dp_pkt *p, bool from_outside)
+{
+	return !from_outside && p->dport == 53 && p->l4_known && !p->is_frag && p->payload_len;
 }
 
 enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
-			      uint8_t *frame, uint32_t len, bool from_outside,
+			      uint8_t *frame, uint32_t *lenp, bool from_outside,
 			      uint64_t now_us)
 {
+	uint32_t len = *lenp;
+
+	w->extra_len = 0;
 	struct dp_pkt p;
 	struct dp_flow_key k;
 	unsigned port = from_outside ? DP_PORT_OUTSIDE : DP_PORT_INSIDE;
@@ -299,13 +431,37 @@ enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
 		struct dp_verdict v;
 		dp_policy_decide(t, &p, &v);
 		if (v.action == DP_ACT_REDIRECT) {
+			if (is_dns_query(&p, false)) {
+				/* Names first: a blocked name is answered as if by
+				 * the resolver asked, and goes nowhere. */
+				struct dp_flow tmp;
+				memset(&tmp, 0, sizeof(tmp));
+				tmp.key = k;
+				tmp.verdict = v;
+				memcpy(tmp.src_mac, p.src_mac, 6);
+				struct dp_verdict nv = v;
+				struct egw_dns_query q;
+				const uint8_t *msg = frame + p.payload_off;
+				size_t ml = p.payload_len;
+				if (p.proto == 6 && ml >= 2) {
+					msg += 2;
+					ml -= 2;
+				}
+				if (egw_dns_decode_query(msg, ml, &q) == EGW_DNS_OK)
+					name_decide(t, v.unit, q.qname, q.qname_len, &nv);
+				if (nv.action != DP_ACT_ALLOW) {
+					int d = dns_query(w, t, &tmp, frame, &p, lenp, now_us);
+					if (d >= 0)
+						return (enum dp_disp)d;
+				}
+			}
 			f = redirect(w, t, frame, &p, &k, &v, now_us);
 			if (!f) {
 				w->st.drops[DP_DROP_DNS_RESOLVER]++;
 				return DP_DISP_DROP;
 			}
-			if (p.dport == 53 && p.payload_len && !p.is_frag)
-				dns_event(w, t, f, frame, &p, now_us);
+			if (is_dns_query(&p, false))
+				(void)dns_query(w, t, f, frame, &p, lenp, now_us);
 			struct dp_flow_key nk = f->key;
 			uint32_t nh = f->hash;
 			if (p.is_frag)
@@ -326,8 +482,19 @@ enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
 	f->pkts[from_outside]++;
 	f->bytes[from_outside] += len;
 	tcp_track(f, &p, from_outside);
-	if (!from_outside && p.dport == 53 && !p.is_frag && p.payload_len)
-		dns_event(w, t, f, frame, &p, now_us);
+	if (!from_outside && p.proto == 6 && p.payload_len && !p.is_frag && !f->inspected &&
+	    f->verdict.action == DP_ACT_ALLOW && p.dport != 53) {
+		dp_flow_touch(&w->ft, f, now_us);
+		int d = tcp_name(w, t, f, frame, &p, lenp, now_us);
+		if (d >= 0)
+			return (enum dp_disp)d;
+	}
+	if (is_dns_query(&p, from_outside) && f->verdict.action == DP_ACT_ALLOW) {
+		dp_flow_touch(&w->ft, f, now_us);
+		int d = dns_query(w, t, f, frame, &p, lenp, now_us);
+		if (d >= 0)
+			return (enum dp_disp)d;
+	}
 	dp_flow_touch(&w->ft, f, now_us);
 
 	if (p.is_frag && p.frag_first) {

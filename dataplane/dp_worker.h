@@ -9,7 +9,15 @@
  * verdict recorded for their first fragment, else the L3-only verdict.
  * DNS to a non-approved resolver under violation = "redirect" is rewritten
  * to dns.redirect_to (a flow keyed by the target remembers the resolver
- * asked) and its answers rewritten back, checksums fixed.
+ * asked) and its answers rewritten back, checksums fixed. A DNS query for
+ * the Firefox canary (block_doh), a doh-category name (block_doh) or a name
+ * in a category the unit's profile denies (a rule with a category and no
+ * other match) is answered NXDOMAIN by the gateway (UDP; over TCP it is
+ * dropped); a category rule with punt sends the query to the control plane.
+ * The first client payload of an allowed TCP flow is looked at for a TLS
+ * ClientHello SNI or an HTTP Host: a name the same rules deny resets the
+ * connection both ways (the frame becomes the RST to the client, w->extra
+ * the RST to the server) and drops the flow from then on.
  *
  * Thread safety: a worker's state is its own; the tables are read-only and
  * passed per call (the caller holds them across an RCU read section).
@@ -29,14 +37,20 @@
 
 enum dp_port_id { DP_PORT_INSIDE = 0, DP_PORT_OUTSIDE, DP_PORT_PUNT, DP_PORT__COUNT };
 
-enum dp_disp { DP_DISP_DROP = 0, DP_DISP_FORWARD, DP_DISP_PUNT };
+enum dp_disp {
+	DP_DISP_DROP = 0,
+	DP_DISP_FORWARD,   /* to the other port */
+	DP_DISP_PUNT,      /* to the punt port */
+	DP_DISP_REPLY,     /* the frame became the gateway's answer: back out
+			      the port it came in on */
+};
 
 struct dp_stats {
 	uint64_t rx_pkts[DP_PORT__COUNT], rx_bytes[DP_PORT__COUNT];
 	uint64_t tx_pkts[DP_PORT__COUNT], tx_bytes[DP_PORT__COUNT];
 	uint64_t drops[DP_DROP__COUNT];
 	uint64_t verdicts[4];        /* new flows by enum dp_action */
-	uint64_t non_ip, fragments, punts, fail_open;
+	uint64_t non_ip, fragments, punts, fail_open, dns_answers, resets;
 };
 
 struct dp_worker {
@@ -46,15 +60,20 @@ struct dp_worker {
 	struct dp_event_buf ev;
 	struct dp_stats st;
 	uint64_t last_tick_us;
+	/* A second frame the last packet produced (the RST to the server when
+	 * a connection is reset), to go out the other port; 0: none. */
+	uint32_t extra_len;
+	uint8_t extra[128];
 };
 
 /* 0 or -errno. */
 int dp_worker_init(struct dp_worker *w, unsigned id, uint32_t flows, uint32_t events);
 void dp_worker_fini(struct dp_worker *w);
 
-/* frame may be rewritten in place (DNS redirection). */
+/* frame may be rewritten in place (DNS redirection, the gateway's NXDOMAIN
+ * answers); *len is updated when its length changes. */
 enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
-			      uint8_t *frame, uint32_t len, bool from_outside,
+			      uint8_t *frame, uint32_t *len, bool from_outside,
 			      uint64_t now_us);
 
 /* Expire idle flows (bounded work; call every few ms). */

@@ -1,8 +1,9 @@
 #!/usr/bin/perl
 # Build the lab's MaxMind DB from its source file.
 #   make-geo-db.pl SOURCE.json OUT.mmdb
-# SOURCE.json: { "database_type": "...", "networks": [ { "network": CIDR,
-# "record": { ...MaxMind layout... } }, ... ] }. Keys of maps may be any of
+# SOURCE.json: { "database_type": "...", "alias_ipv6_to_ipv4": bool (default
+# true), "networks": [ { "network": CIDR, "record": { ...MaxMind layout... } },
+# ... ] }. Keys of maps may be any of
 # %TYPES below; add a key there before using it in the source.
 # The lab uses documentation ranges (RFC 5737, RFC 3849), which the writer
 # removes unless remove_reserved_networks => 0.
@@ -38,8 +39,9 @@ my $tree = MaxMind::DB::Writer::Tree->new(
     description              => { en => 'egw test-lab geo database' },
     remove_reserved_networks => 0,
     # Like MaxMind's own databases: ::ffff:0:0/96 and 2002::/16 lead to the
-    # IPv4 tree, so the geo compiler's alias detection is exercised.
-    alias_ipv6_to_ipv4       => 1,
+    # IPv4 tree, so the geo compiler's alias detection is exercised. A
+    # source may turn it off ("alias_ipv6_to_ipv4": false).
+    alias_ipv6_to_ipv4       => ( $data->{alias_ipv6_to_ipv4} // 1 ) ? 1 : 0,
     map_key_type_callback    => sub {
         my $t = $TYPES{ $_[0] };
         die "$src: key \"$_[0]\" has no type in make-geo-db.pl\n" unless $t;

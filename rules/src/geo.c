@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "geo_internal.h"
 
@@ -517,18 +518,25 @@ int egw_geo_compile(const char *db_path, const char *country_field,
 	c.cpath = (const char *const *)cpath;
 	c.rpath = (const char *const *)rpath;
 
+	/* Clearer words than mmap's for two common mistakes. */
+	struct stat st;
+	if (stat(db_path, &st) == 0 && (S_ISDIR(st.st_mode) || st.st_size == 0)) {
+		db_error(diag, dbloc, db_path, S_ISDIR(st.st_mode) ?
+			 "is a directory, not a MaxMind DB file" :
+			 "is empty, not a MaxMind DB file");
+		goto out;
+	}
 	int err = MMDB_open(db_path, MMDB_MODE_MMAP, &db);
 	if (err != MMDB_SUCCESS) {
 		int e = errno;
 		if (err == MMDB_FILE_OPEN_ERROR || err == MMDB_IO_ERROR)
 			snprintf(buf, sizeof(buf), "cannot open: %s", strerror(e));
-		else if (err == MMDB_INVALID_METADATA_ERROR ||
-			 err == MMDB_UNKNOWN_DATABASE_FORMAT_ERROR)
+		else if (err == MMDB_OUT_OF_MEMORY_ERROR)
+			snprintf(buf, sizeof(buf), "out of memory");
+		else /* bad metadata, unknown format, bad data or tree */
 			snprintf(buf, sizeof(buf),
 				 "not a MaxMind DB file, or a corrupt one (%s)",
 				 MMDB_strerror(err));
-		else
-			snprintf(buf, sizeof(buf), "cannot open: %s", MMDB_strerror(err));
 		db_error(diag, dbloc, db_path, buf);
 		goto out;
 	}

@@ -45,7 +45,7 @@ typedef int (*egw_geo_leaf_fn)(void *arg, const struct egw_prefix *p,
  * calling leaf for each network that has data: IPv4 networks from the IPv4
  * subtree (::/96 of an IPv6 database), IPv6 networks from the rest, without
  * the aliases that lead back into the IPv4 subtree (::ffff:0:0/96,
- * 2002::/16). Every node is checked (number, record type, depth, reached
+ * 2001::/32, 2002::/16: any record pointing at the IPv4 start node). Every node is checked (number, record type, depth, reached
  * once). Returns 0; -1 with *why (static or in whybuf) on a corrupt tree or
  * allocation failure; -2 when leaf returned -1.
  */

@@ -9,7 +9,7 @@
  * not a graph: no cycles, no exponential revisits), data records must point
  * into the data section. The only node reached twice on purpose is the IPv4
  * start node (the ::/96 subtree), through the aliases MaxMind writes for
- * ::ffff:0:0/96 and 2002::/16; those are skipped.
+ * ::ffff:0:0/96, 2001::/32 (Teredo) and 2002::/16; those are skipped.
  */
 #include "geo_internal.h"
 

@@ -61,7 +61,7 @@ def one(events, what, **kw):
 
 
 with tempfile.TemporaryDirectory(prefix="egwt-dataplane-replay-") as tmp:
-    for fn in (gen.identity, gen.dns, gen.vlan, gen.frags, gen.ipv6, gen.malformed):
+    for fn in (gen.identity, gen.dns, gen.names, gen.vlan, gen.frags, gen.ipv6, gen.malformed):
         fn(tmp)
 
     # --- identity, profiles, direction
@@ -121,6 +121,32 @@ with tempfile.TemporaryDirectory(prefix="egwt-dataplane-replay-") as tmp:
           "approved DNS and DoT leave, foreign DNS leaves redirected, the rest not "
           f"(got {st['ports']['outside']['tx_packets']})")
     check(st["verdicts"]["redirect"] == 3, "three redirected flows")
+    # Answered NXDOMAIN by the gateway, back to the terminal, nothing leaves.
+    one(ev, "the Firefox canary", event_type="dns", dns__rrname="use-application-dns.net",
+        egw__action="blocked", egw__reason="doh", egw__rule="egw.cfg:61", dns__rcode="NXDOMAIN")
+    one(ev, "a denied category's name", event_type="dns", dns__rrname="mail.qq.com",
+        egw__action="blocked", egw__reason="category:commercial-mail", egw__rule="egw.cfg:79",
+        dns__rcode="NXDOMAIN")
+    one(ev, "a denied name asked of a foreign resolver", event_type="dns", dns__rrname="gmail.com",
+        dest_ip="203.0.113.53", egw__reason="category:commercial-mail", dns__rcode="NXDOMAIN")
+    check(st["dns_answers"] == 3 and st["ports"]["inside"]["tx_packets"] == 3,
+          "three NXDOMAIN answers sent back inside")
+
+    # --- TLS SNI / HTTP Host
+    ev, st = replay(tmp, "names")
+    one(ev, "SNI of a denied category", event_type="tls", tls__sni="mail.163.com",
+        egw__action="blocked", egw__reason="category:commercial-mail", egw__rule="egw.cfg:79")
+    one(ev, "an allowed SNI", event_type="tls", tls__sni="www.example.org", egw__action="allowed")
+    one(ev, "HTTP Host of a denied category", event_type="http", http__hostname="outlook.com",
+        egw__action="blocked")
+    check(st["resets"] == 2, f"two connections reset (got {st['resets']})")
+    check(st["drops"]["sni-host"] == 3, "the denied flows' later packets dropped too "
+          f"(got {st['drops']['sni-host']})")
+    # Out: 2 SYN + 1 allowed hello + 1 SYN + 2 RSTs to servers; in: 2 SYN-ACK,
+    # 2 RSTs to the client, the allowed flow's ACK (the reset flow's is dropped).
+    check(st["ports"]["outside"]["tx_packets"] == 6 and st["ports"]["inside"]["tx_packets"] == 5,
+          "resets both ways (out %d, in %d)" % (st["ports"]["outside"]["tx_packets"],
+                                                st["ports"]["inside"]["tx_packets"]))
 
     # --- VLAN / QinQ
     ev, st = replay(tmp, "vlan")

@@ -103,7 +103,38 @@ def dns(d):
     c.add(inside(ZW, IP(src="10.1.0.10", dst="203.0.113.53") / TCP(sport=50020, dport=853, flags="S")))
     c.add(inside(ZW, IP(src="10.1.0.10", dst="198.51.100.53") / TCP(sport=50021, dport=853, flags="S")))
     c.add(inside(ZW, IP(src="10.1.0.10", dst="203.0.113.111") / TCP(sport=50022, dport=443, flags="S")))
+    # Names the gateway answers NXDOMAIN itself: the canary, a denied category
+    # (to the approved resolver and to a foreign one).
+    c.add(inside(ZW, IP(src="10.1.0.10", dst="198.51.100.53") / UDP(sport=50030, dport=53)
+                 / dns_query("use-application-dns.net")))
+    c.add(inside(ZW, IP(src="10.1.0.10", dst="198.51.100.53") / UDP(sport=50031, dport=53)
+                 / dns_query("mail.qq.com")))
+    c.add(inside(ZW, IP(src="10.1.0.10", dst="203.0.113.53") / UDP(sport=50032, dport=53)
+                 / dns_query("gmail.com")))
     c.write(f"{d}/dns.pcap")
+
+
+def client_hello(name):
+    from scapy.layers.tls.all import TLS, TLSClientHello
+    from scapy.layers.tls.extensions import ServerName, TLS_Ext_ServerName
+    return bytes(TLS(msg=[TLSClientHello(ext=[TLS_Ext_ServerName(
+        servernames=[ServerName(servername=name.encode())])])]))
+
+
+def names(d):
+    """TLS SNI and HTTP Host of a denied category reset the connection."""
+    c = Cap()
+    for sport, sni in ((47000, "mail.163.com"), (47001, "www.example.org")):
+        ip, rip = IP(src="10.1.0.10", dst="198.51.100.80"), IP(src="198.51.100.80", dst="10.1.0.10")
+        c.add(inside(ZW, ip / TCP(sport=sport, dport=443, flags="S", seq=1)))
+        c.add(outside(rip / TCP(sport=443, dport=sport, flags="SA", seq=100, ack=2)))
+        c.add(inside(ZW, ip / TCP(sport=sport, dport=443, flags="PA", seq=2, ack=101) / Raw(client_hello(sni))))
+        c.add(outside(rip / TCP(sport=443, dport=sport, flags="A", seq=101, ack=300)))
+    ip = IP(src="10.1.0.10", dst="198.51.100.80")
+    c.add(inside(ZW, ip / TCP(sport=47002, dport=80, flags="S", seq=1)))
+    c.add(inside(ZW, ip / TCP(sport=47002, dport=80, flags="PA", seq=2, ack=1)
+                 / Raw(b"GET / HTTP/1.1\r\nHost: outlook.com\r\n\r\n")))
+    c.write(f"{d}/names.pcap")
 
 
 def vlan(d):
@@ -201,5 +232,5 @@ def malformed(d):
 
 if __name__ == "__main__":
     out = sys.argv[1]
-    for fn in (identity, dns, vlan, frags, ipv6, malformed):
+    for fn in (identity, dns, names, vlan, frags, ipv6, malformed):
         fn(out)

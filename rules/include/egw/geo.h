@@ -6,8 +6,9 @@
  * tables built from these lists.
  *
  * IPv4 networks are taken from the IPv4 subtree (::/96 of an IPv6 database);
- * the IPv4-mapped (::ffff:0:0/96) and 6to4 (2002::/16) aliases that point
- * into it are not reported again as IPv6 networks.
+ * the aliases that point into it (MaxMind writes IPv4-mapped ::ffff:0:0/96,
+ * Teredo 2001::/32 and 6to4 2002::/16; any record that leads to the IPv4
+ * start node counts) are not reported again as IPv6 networks.
  *
  * Thread safety: reentrant; no global state.
  */
@@ -44,9 +45,10 @@ void egw_geo_release(struct egw_geo_class *classes, size_t n_classes);
 
 /*
  * "CN", "CN-GD", "!CN", "CN-Inner Mongolia": [!]CC[-REGION] where CC is two
- * ASCII letters and REGION 1..EGW_GEO_REGION_MAX bytes with no control
- * character and no leading or trailing space (spaces inside are written as
- * they are). Stores code/country/region upper case (ASCII). 0 or -1 with
+ * ASCII letters and REGION 1..EGW_GEO_REGION_MAX bytes of valid UTF-8 whose
+ * ASCII characters are letters, digits, spaces and ' ( ) , - . / _, with no
+ * leading or trailing space (spaces inside are written as they are; a class
+ * code never needs quoting or escaping). Stores code/country/region upper case (ASCII). 0 or -1 with
  * *why (static English text; why may be NULL). *out is overwritten entirely
  * (loc zeroed: set it afterwards; v4/v6 empty). negate may be NULL where
  * negation is not allowed: "!CN" is then an error.

@@ -52,9 +52,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dp_worker_tick(&w, tables, now);
 		uint8_t frame[65536];
 		memcpy(frame, data + off, len);   /* the worker may rewrite it */
-		enum dp_disp d = dp_worker_packet(&w, tables, frame, (uint32_t)len, flags & 1, now);
-		if (d != DP_DISP_DROP && d != DP_DISP_FORWARD && d != DP_DISP_PUNT)
+		uint32_t l = (uint32_t)len;
+		enum dp_disp d = dp_worker_packet(&w, tables, frame, &l, flags & 1, now);
+		if (d != DP_DISP_DROP && d != DP_DISP_FORWARD && d != DP_DISP_PUNT &&
+		    d != DP_DISP_REPLY)
 			abort();
+		if (l > len)
+			abort();   /* an answer is never longer than its query */
 		if (w.ft.n > w.ft.cap)
 			abort();
 		w.ev.n = 0;   /* events consumed */

@@ -4,6 +4,7 @@
  * user sees them (a reply after the flow is gone is dropped). */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <egw/ipc.h>
@@ -33,7 +34,7 @@ static enum dp_disp out_syn(struct dp_worker *w, const struct dp_tables *t, uint
 {
 	struct fb f;
 	fb_tcp4(&f, ZW_MAC, "10.1.0.10", "192.0.2.80", 40000, 443, DP_TCP_SYN);
-	return dp_worker_packet(w, t, f.b, f.len, false, now);
+	return dp_worker_packet(w, t, f.b, &f.len, false, now);
 }
 
 static enum dp_disp in_synack(struct dp_worker *w, const struct dp_tables *t, uint64_t now)
@@ -41,7 +42,7 @@ static enum dp_disp in_synack(struct dp_worker *w, const struct dp_tables *t, ui
 	struct fb f;
 	fb_tcp4(&f, "02:ee:00:00:00:02", "192.0.2.80", "10.1.0.10", 443, 40000,
 		DP_TCP_SYN | DP_TCP_ACK);
-	return dp_worker_packet(w, t, f.b, f.len, true, now);
+	return dp_worker_packet(w, t, f.b, &f.len, true, now);
 }
 
 START_TEST(reload_keeps_flows_and_applies_the_new_policy)
@@ -81,8 +82,8 @@ START_TEST(control_plane_verdict_for_a_punted_flow)
 	struct dp_tables *t = build(fixture_policy());
 	w.ctl_up = true;
 	fb_tcp4(&f, LN_MAC, "10.1.0.11", "203.0.113.80", 42000, 22, DP_TCP_SYN);
-	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, f.len, false, S), DP_DISP_PUNT);
-	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, f.len, false, S), DP_DISP_PUNT);
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_PUNT);
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_PUNT);
 
 	struct egw_ipc_flow_verdict v;
 	memset(&v, 0, sizeof(v));
@@ -97,10 +98,10 @@ START_TEST(control_plane_verdict_for_a_punted_flow)
 	ck_assert_int_eq(egw_ipc_check(&v, sizeof(v), NULL), 0);
 	ck_assert_int_eq(dp_worker_install(&w, &v), 0);
 	/* Installed: the flow stays in the fast path. */
-	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, f.len, false, S), DP_DISP_FORWARD);
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
 	v.verdict = EGW_IPC_V_DROP;
 	ck_assert_int_eq(dp_worker_install(&w, &v), 0);
-	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, f.len, false, S), DP_DISP_DROP);
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_DROP);
 	ck_assert_uint_eq(w.st.drops[DP_DROP_CONTROL], 1);
 	v.dst_port = 23;
 	ck_assert_int_eq(dp_worker_install(&w, &v), -ENOENT);
@@ -108,13 +109,13 @@ START_TEST(control_plane_verdict_for_a_punted_flow)
 	/* Without a control plane: fail closed, or open when so configured. */
 	w.ctl_up = false;
 	fb_tcp4(&f, LN_MAC, "10.1.0.11", "203.0.113.80", 42001, 22, DP_TCP_SYN);
-	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, f.len, false, S), DP_DISP_DROP);
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_DROP);
 	ck_assert_uint_eq(w.st.drops[DP_DROP_PUNT_FAIL_CLOSED], 1);
 	dp_tables_free(t);
 	struct egw_policy *pol = fixture_policy();
 	pol->gateway.fail_mode = EGW_FAIL_OPEN;
 	t = build(pol);
-	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, f.len, false, S), DP_DISP_FORWARD);
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
 	ck_assert_uint_eq(w.st.fail_open, 1);
 	dp_tables_free(t);
 	dp_worker_fini(&w);
@@ -143,9 +144,9 @@ START_TEST(expired_or_evicted_flow_no_longer_admits_replies)
 	struct fb f;
 	ck_assert_int_eq(out_syn(&w, t, 50 * S), DP_DISP_FORWARD);
 	fb_udp4(&f, ZW_MAC, "10.1.0.10", "198.51.100.80", 1, 2);
-	dp_worker_packet(&w, t, f.b, f.len, false, 51 * S);
+	dp_worker_packet(&w, t, f.b, &f.len, false, 51 * S);
 	fb_udp4(&f, ZW_MAC, "10.1.0.10", "198.51.100.80", 1, 3);
-	dp_worker_packet(&w, t, f.b, f.len, false, 52 * S);
+	dp_worker_packet(&w, t, f.b, &f.len, false, 52 * S);
 	ck_assert_uint_eq(w.ft.st.evicted, 1);
 	ck_assert_int_eq(in_synack(&w, t, 53 * S), DP_DISP_DROP);
 	dp_tables_free(t);
@@ -201,7 +202,7 @@ START_TEST(dns_redirect_rewrites_both_ways_with_valid_checksums)
 	fb_udp4(&f, ZW_MAC, "10.1.0.10", "203.0.113.53", 5353, 53);
 	set_l4_csum(&f);
 	ck_assert_uint_eq(l4_csum(&f), 0);
-	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, f.len, false, S), DP_DISP_FORWARD);
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
 	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
 	ck_assert_int_eq(p.dst[0], 198);
 	ck_assert_int_eq(p.dst[3], 53);
@@ -211,7 +212,7 @@ START_TEST(dns_redirect_rewrites_both_ways_with_valid_checksums)
 	/* The answer from the target returns as if from the resolver asked. */
 	fb_udp4(&f, "02:ee:00:00:00:02", "198.51.100.53", "10.1.0.10", 53, 5353);
 	set_l4_csum(&f);
-	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, f.len, true, 2 * S), DP_DISP_FORWARD);
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, true, 2 * S), DP_DISP_FORWARD);
 	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
 	ck_assert_int_eq(p.src[0], 203);
 	ck_assert_int_eq(p.src[3], 53);
@@ -222,7 +223,7 @@ START_TEST(dns_redirect_rewrites_both_ways_with_valid_checksums)
 	/* TCP too. */
 	fb_tcp4(&f, ZW_MAC, "10.1.0.10", "203.0.113.53", 5354, 53, DP_TCP_SYN);
 	set_l4_csum(&f);
-	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, f.len, false, 3 * S), DP_DISP_FORWARD);
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, 3 * S), DP_DISP_FORWARD);
 	ck_assert_uint_eq(l4_csum(&f), 0);
 	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
 	ck_assert_int_eq(p.dst[0], 198);
@@ -252,11 +253,191 @@ START_TEST(dns_redirect_ipv6)
 	fb_ipv6(&f, "2001:db8:1::10", "2001:db8:ff::53", 17, 8 + 12);
 	fb_udp(&f, 7000, 53, 12);
 	set_l4_csum(&f);
-	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, f.len, false, S), DP_DISP_FORWARD);
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
 	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
 	ck_assert_int_eq(p.dst[14], 0x53);
 	ck_assert_int_eq(p.dst[15], 0x53);
 	ck_assert_uint_eq(l4_csum(&f), 0);
+	dp_tables_free(t);
+	dp_worker_fini(&w);
+}
+END_TEST
+
+/* A UDP DNS query for name (type A) from the finance terminal to dst. */
+static void dns_query4(struct fb *f, const char *mac, const char *src, const char *dst,
+		       const char *name)
+{
+	uint8_t q[300];
+	size_t n = 12;
+	memset(q, 0, sizeof(q));
+	q[0] = 0xab;
+	q[1] = 0xcd;
+	q[2] = 0x01;   /* RD */
+	q[5] = 1;      /* one question */
+	const char *s = name;
+	while (*s) {
+		const char *dot = strchr(s, '.');
+		size_t l = dot ? (size_t)(dot - s) : strlen(s);
+		q[n++] = (uint8_t)l;
+		memcpy(q + n, s, l);
+		n += l;
+		s += l + (dot ? 1 : 0);
+	}
+	q[n++] = 0;
+	q[n++] = 0;
+	q[n++] = 1;
+	q[n++] = 0;
+	q[n++] = 1;
+	fb_eth(f, mac, 0x0800, 0);
+	uint8_t *u = fb_ipv4(f, src, dst, 17, 8 + (uint32_t)n, 0, 0, 0);
+	memcpy(u + 8, q, n);
+	fb_udp(f, 33333, 53, (uint32_t)n);
+	set_l4_csum(f);
+}
+
+START_TEST(blocked_names_are_answered_nxdomain)
+{
+	struct dp_worker w;
+	struct fb f;
+	struct dp_pkt p;
+	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
+	struct dp_tables *t = build(fixture_policy());
+	static const struct { const char *name, *dst, *reason; unsigned line; } cases[] = {
+		{ "use-application-dns.net", "198.51.100.53", "doh", 61 },
+		{ "dns.google", "198.51.100.53", "doh", 61 },
+		{ "mail.qq.com", "198.51.100.53", "category:commercial-mail", 79 },
+		{ "x.gmail.com", "198.51.100.54", "category:commercial-mail", 79 },
+		/* to a foreign resolver: answered as if by it, not redirected */
+		{ "gmail.com", "203.0.113.53", "category:commercial-mail", 79 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		w.ev.n = 0;
+		dns_query4(&f, ZW_MAC, "10.1.0.10", cases[i].dst, cases[i].name);
+		uint32_t qlen = f.len;
+		ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_REPLY);
+		ck_assert_uint_le(f.len, qlen);
+		ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
+		/* Back to the terminal, from the resolver it asked. */
+		ck_assert_int_eq(p.dst_mac[5], 0x0a);
+		ck_assert_int_eq(p.dst[3], 10);
+		ck_assert_int_eq(p.src[0], cases[i].dst[0] == '2' ? 203 : 198);
+		ck_assert_int_eq(p.sport, 53);
+		ck_assert_int_eq(p.dport, 33333);
+		ck_assert_uint_eq(l4_csum(&f), 0);
+		ck_assert_uint_eq(dp_nat_csum(f.b + p.l3_off, 20, 0), 0);
+		const uint8_t *dns = f.b + p.payload_off;
+		ck_assert_int_eq(dns[0], 0xab);
+		ck_assert_int_eq(dns[2] & 0x80, 0x80);    /* QR */
+		ck_assert_int_eq(dns[3] & 0x0f, 3);       /* NXDOMAIN */
+		const struct egw_event *ev = NULL;
+		for (uint32_t e = 0; e < w.ev.n; e++)
+			if (w.ev.v[e].type == EGW_EV_DNS) {
+				ck_assert_ptr_null(ev);   /* one dns event */
+				ev = &w.ev.v[e];
+			}
+		ck_assert_ptr_nonnull(ev);
+		ck_assert_int_eq(ev->u.dns.rcode, 3);
+		ck_assert_int_eq(ev->action, EGW_EA_BLOCKED);
+		ck_assert_str_eq(ev->reason, cases[i].reason);
+		char rule[32];
+		snprintf(rule, sizeof(rule), "example.cfg:%u", cases[i].line);
+		ck_assert_str_eq(ev->rule, rule);
+		ck_assert_str_eq(ev->u.dns.rrname, cases[i].name);
+	}
+	ck_assert_uint_eq(w.st.dns_answers, 5);
+	/* Other names pass; "notgmail.com" is not below gmail.com. */
+	dns_query4(&f, ZW_MAC, "10.1.0.10", "198.51.100.53", "notgmail.com");
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
+	dp_tables_free(t);
+
+	/* block_doh off: the canary is an ordinary name. */
+	struct egw_policy *pol = fixture_policy();
+	pol->dns.block_doh = false;
+	t = build(pol);
+	dns_query4(&f, ZW_MAC, "10.1.0.10", "198.51.100.53", "use-application-dns.net");
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
+	dp_tables_free(t);
+	dp_worker_fini(&w);
+}
+END_TEST
+
+/* A TCP segment with payload from the finance terminal. */
+static void tcp_data4(struct fb *f, const char *dst, uint16_t sport, uint16_t dport,
+		      uint32_t seq, uint32_t ack, const char *data)
+{
+	size_t n = strlen(data);
+	fb_eth(f, ZW_MAC, 0x0800, 0);
+	fb_ipv4(f, "10.1.0.10", dst, 6, 20 + (uint32_t)n, 0, 0, 0);
+	uint8_t *t = f->b + f->len;
+	fb_tcp(f, sport, dport, DP_TCP_ACK | 0x08);
+	t[4] = (uint8_t)(seq >> 24); t[5] = (uint8_t)(seq >> 16); t[6] = (uint8_t)(seq >> 8); t[7] = (uint8_t)seq;
+	t[8] = (uint8_t)(ack >> 24); t[9] = (uint8_t)(ack >> 16); t[10] = (uint8_t)(ack >> 8); t[11] = (uint8_t)ack;
+	memcpy(f->b + f->len, data, n);
+	f->len += (uint32_t)n;
+	set_l4_csum(f);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+START_TEST(denied_http_host_resets_both_ways)
+{
+	struct dp_worker w;
+	struct fb f;
+	struct dp_pkt p;
+	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
+	struct dp_tables *t = build(fixture_policy());
+
+	fb_tcp4(&f, ZW_MAC, "10.1.0.10", "198.51.100.80", 41000, 80, DP_TCP_SYN);
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
+	w.ev.n = 0;
+	tcp_data4(&f, "198.51.100.80", 41000, 80, 1000, 5000,
+		  "GET /inbox HTTP/1.1\r\nHost: mail.qq.com\r\nAccept: */*\r\n\r\n");
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_REPLY);
+	/* The frame is now the RST to the client, as if from the server. */
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
+	ck_assert_int_eq(p.tcp_flags & DP_TCP_RST, DP_TCP_RST);
+	ck_assert_int_eq(p.src[0], 198);
+	ck_assert_int_eq(p.sport, 80);
+	ck_assert_int_eq(p.dport, 41000);
+	ck_assert_uint_eq(rd32(f.b + p.l4_off + 4), 5000);
+	ck_assert_uint_eq(p.payload_len, 0);
+	ck_assert_uint_eq(l4_csum(&f), 0);
+	ck_assert_uint_eq(dp_nat_csum(f.b + p.l3_off, 20, 0), 0);
+	/* ... and w->extra the RST to the server, as if from the client. */
+	ck_assert_uint_gt(w.extra_len, 0);
+	struct fb x;
+	memcpy(x.b, w.extra, w.extra_len);
+	x.len = w.extra_len;
+	ck_assert_int_eq(dp_parse(x.b, x.len, &p), DP_DROP_NONE);
+	ck_assert_int_eq(p.tcp_flags & DP_TCP_RST, DP_TCP_RST);
+	ck_assert_int_eq(p.dst[0], 198);
+	ck_assert_int_eq(p.dport, 80);
+	ck_assert_uint_eq(rd32(x.b + p.l4_off + 4), 1000);
+	ck_assert_uint_eq(l4_csum(&x), 0);
+	/* One http event, blocked, at the category rule. */
+	ck_assert_uint_eq(w.ev.n, 1);
+	ck_assert_int_eq(w.ev.v[0].type, EGW_EV_HTTP);
+	ck_assert_str_eq(w.ev.v[0].u.http.hostname, "mail.qq.com");
+	ck_assert_str_eq(w.ev.v[0].reason, "category:commercial-mail");
+	ck_assert_str_eq(w.ev.v[0].rule, "example.cfg:79");
+	/* The rest of the connection is dropped. */
+	tcp_data4(&f, "198.51.100.80", 41000, 80, 1050, 5000, "more");
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_DROP);
+	ck_assert_uint_eq(w.st.resets, 1);
+
+	/* An allowed host: forwarded, logged. */
+	fb_tcp4(&f, ZW_MAC, "10.1.0.10", "198.51.100.80", 41001, 80, DP_TCP_SYN);
+	dp_worker_packet(&w, t, f.b, &f.len, false, S);
+	w.ev.n = 0;
+	tcp_data4(&f, "198.51.100.80", 41001, 80, 1, 1, "GET / HTTP/1.1\r\nHost: www.example.org\r\n\r\n");
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
+	ck_assert_uint_eq(w.extra_len, 0);
+	ck_assert_uint_eq(w.ev.n, 1);
+	ck_assert_int_eq(w.ev.v[0].action, EGW_EA_ALLOWED);
+	ck_assert_str_eq(w.ev.v[0].u.http.hostname, "www.example.org");
 	dp_tables_free(t);
 	dp_worker_fini(&w);
 }
@@ -273,6 +454,8 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, expired_or_evicted_flow_no_longer_admits_replies);
 	tcase_add_test(tc, dns_redirect_rewrites_both_ways_with_valid_checksums);
 	tcase_add_test(tc, dns_redirect_ipv6);
+	tcase_add_test(tc, blocked_names_are_answered_nxdomain);
+	tcase_add_test(tc, denied_http_host_resets_both_ways);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);

@@ -94,12 +94,14 @@ static void assert_normal(const struct egw_prefix_list *l, int family, const cha
 	}
 }
 
-/* No IPv6 network of the IPv4 subtree or its aliases. */
+/* No IPv6 network of the IPv4 subtree or its aliases (all the databases
+ * used here alias Teredo too). */
 static void assert_no_v4_alias(const struct egw_prefix_list *v6, const char *what)
 {
-	static const char *const aliases[] = { "::/96", "::ffff:0:0/96", "2002::/16" };
+	static const char *const aliases[] = { "::/96", "::ffff:0:0/96", "2001::/32",
+					       "2002::/16" };
 	for (size_t i = 0; i < v6->n; i++) {
-		for (size_t a = 0; a < 3; a++) {
+		for (size_t a = 0; a < 4; a++) {
 			struct egw_prefix al = pfx(aliases[a]);
 			char b[EGW_PREFIX_STRLEN];
 			ck_assert_msg(!egw_prefix_overlaps(&v6->v[i], &al),
@@ -139,6 +141,11 @@ START_TEST(class_parse_forms)
 	ck_assert_int_eq(egw_geo_class_parse("FR-Île-de-France", &k, &neg, &why), 0);
 	ck_assert_str_eq(k.country, "FR");
 	ck_assert_str_eq(k.region, "ÎLE-DE-FRANCE"); /* Î: not ASCII, kept */
+	ck_assert_int_eq(egw_geo_class_parse("FR-Provence-Alpes-Côte d'Azur", &k, NULL,
+						 &why), 0);
+	ck_assert_str_eq(k.region, "PROVENCE-ALPES-CôTE D'AZUR");
+	ck_assert_int_eq(egw_geo_class_parse("CN-广东", &k, NULL, &why), 0);
+	ck_assert_str_eq(k.code, "CN-广东");
 	ck_assert_int_eq(egw_geo_class_parse("CN-22", &k, NULL, &why), 0);
 	ck_assert_str_eq(k.region, "22");
 
@@ -162,7 +169,8 @@ START_TEST(class_parse_errors)
 	const char *why = NULL;
 	static const char *const bad[] = { "", "C", "CHN", "C1", "1N", "CN_GD",
 		"!", "!!CN", " CN", "CN ", "CN-", "CN- GD", "CN-GD ", "CN-G\tD",
-		"-GD" };
+		"-GD", "CN-G\"D", "CN-G\\D", "CN-GD;", "CN-G#D", "CN-\xff",
+		"CN-\xc3", "CN-\xc0\x80", "CN-\xed\xa0\x80", "CN-\xf4\x90\x80\x80" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		why = NULL;
 		ck_assert_msg(egw_geo_class_parse(bad[i], &k, &neg, &why) == -1,
@@ -171,6 +179,11 @@ START_TEST(class_parse_errors)
 	}
 	ck_assert_int_eq(egw_geo_class_parse("CN-", &k, &neg, &why), -1);
 	ck_assert_str_eq(why, "empty region after \"-\"");
+	ck_assert_int_eq(egw_geo_class_parse("CN-G\"D", &k, &neg, &why), -1);
+	ck_assert_str_eq(why, "a region may contain letters, digits, spaces and "
+			      "' ( ) , - . / _ only");
+	ck_assert_int_eq(egw_geo_class_parse("CN-\xe5\xb9", &k, &neg, &why), -1);
+	ck_assert_str_eq(why, "region is not valid UTF-8");
 	ck_assert_int_eq(egw_geo_class_parse("!CN", &k, NULL, &why), -1);
 	ck_assert_str_eq(why, "negation (\"!\") is not allowed here");
 	ck_assert_int_eq(egw_geo_class_parse(NULL, &k, &neg, NULL), -1);
@@ -554,6 +567,8 @@ START_TEST(broken_databases)
 {
 	expect_db_error(MMDB_DIR "no-such.mmdb", "cannot open: No such file or directory");
 	expect_db_error(MMDB_DIR "README.md", "not a MaxMind DB file");
+	expect_db_error(EGW_FIXTURES_DIR "/mmdb", "is a directory, not a MaxMind DB file");
+	expect_db_error("/dev/null", "is empty, not a MaxMind DB file");
 	expect_db_error(MMDB_DIR "GeoIP2-City-Test-Invalid-Node-Count.mmdb",
 			"not a MaxMind DB file, or a corrupt one");
 	expect_db_error(MMDB_DIR "MaxMind-DB-test-broken-search-tree-24.mmdb",
