@@ -58,7 +58,8 @@ done < <(sc_rows)
 for id in fin1-ping fin2-ping fin1-http fin1-https fin2-https-us fin1-openssl \
 	fin1-bulk rogue-ping rogue-http spoof-udp \
 	dns-approved dns-inprovince dns-foreign dns-foreign-tcp dns-foreign-a dns-example-a \
-	dot doh health-cn health-cn-beijing health-dns health-us health-us-https; do
+	dot doh canary mail-dns mail-dns-aaaa gmail-sni mail-http-host \
+	health-cn health-cn-beijing health-dns health-us health-us-https; do
 	grep -Eq "^PASS +$id " <<<"$out" || fail "scenario $id: $(grep -E "^[A-Z]+ +$id " <<<"$out")"
 done
 

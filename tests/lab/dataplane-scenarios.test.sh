@@ -8,20 +8,20 @@
 #     curl and openssl from registered terminals pass; the unregistered rogue
 #     and the spoofed source are blocked; dig to the approved and in-province
 #     resolvers answers, to the foreign one (UDP and TCP) is redirected; DoT
-#     to 203.0.113.111:853 and DoH fail; the restricted unit reaches
-#     198.51.100.80 but not 203.0.113.80; bulk TCP crosses;
+#     to 203.0.113.111:853 and DoH fail; the Firefox canary, mail.qq.com
+#     and gmail.com (AAAA) get NXDOMAIN from the gateway; TLS with SNI
+#     gmail.com and HTTP with Host mail.qq.com are reset; the restricted
+#     unit reaches 198.51.100.80 but not 203.0.113.80; bulk TCP crosses;
 #  2. a reload (SIGHUP, three times) under running traffic loses no packet:
 #     a 10 ms ping and a 10 ms UDP echo stream count every reply, and a TCP
 #     download spanning the reloads arrives whole;
 #  3. the fast path's own record agrees: the events name the rogue as
-#     unregistered, the spoof, the redirect, DoT, DoH and the restricted
-#     unit's deny with their policy lines; on SIGTERM it exits 0 and writes
-#     its counters.
+#     unregistered, the spoof, the redirect, DoT, DoH, the NXDOMAIN answers,
+#     the SNI/Host resets and the restricted unit's deny with their policy
+#     lines; on SIGTERM it exits 0 and writes its counters.
 # Rows of the suite this test does not run yet, because the fast path does
 # not do them yet (see the e2e report; add them here when it does):
-#   fin1-v6-* (IPv6 neighbour discovery does not cross the fast path),
-#   canary, mail-dns, mail-dns-aaaa (NXDOMAIN answers), gmail-sni,
-#   mail-http-host (SNI/Host resets).
+#   fin1-v6-* (IPv6 neighbour discovery does not cross the fast path).
 #
 # Which binary: the one of the build directory given (ctest runs this from
 # the Sanitize build, so egw-dataplane runs under ASan+UBSan). That works:
@@ -80,7 +80,8 @@ sc_init "$prefix" || exit 1
 ids=(fin1-ping fin2-ping fin1-http fin1-https fin2-https-us fin1-openssl
 	fin1-bulk rogue-ping rogue-http spoof-udp
 	dns-approved dns-inprovince dns-foreign dns-foreign-tcp dns-foreign-a dns-example-a
-	dot doh health-cn health-cn-beijing health-dns health-us health-us-https)
+	dot doh canary mail-dns mail-dns-aaaa gmail-sni mail-http-host
+	health-cn health-cn-beijing health-dns health-us health-us-https)
 for id in "${ids[@]}"; do
 	sc_expect policy "$id" >/dev/null || fail "scenario $id is not in the suite any more"
 done
@@ -201,6 +202,19 @@ want("DoT to 203.0.113.111:853 dropped", event_type="drop", dest_ip="203.0.113.1
      dest_port=853, egw__reason="dot", egw__rule=line_of(r"block_dot = true"))
 want("DoH to 203.0.113.111:443 dropped", event_type="drop", dest_ip="203.0.113.111",
      dest_port=443, egw__reason="doh", egw__rule=line_of(r"block_doh = true"))
+mail = line_of(r'action = "deny";  category = "commercial-mail"', after=r'name = "standard"')
+want("mail.qq.com answered NXDOMAIN by the gateway", event_type="dns", src_ip="10.1.0.10",
+     dns__rrname="mail.qq.com", dns__rcode="NXDOMAIN", egw__action="blocked",
+     egw__reason="category:commercial-mail", egw__rule=mail)
+want("the Firefox canary answered NXDOMAIN", event_type="dns", src_ip="10.1.0.10",
+     dns__rrname="use-application-dns.net", dns__rcode="NXDOMAIN", egw__action="blocked",
+     egw__reason="doh", egw__rule=line_of(r"block_doh = true"))
+want("TLS with SNI gmail.com reset", event_type="tls", src_ip="10.1.0.10",
+     dest_ip="203.0.113.80", tls__sni="gmail.com", egw__action="blocked",
+     egw__reason="category:commercial-mail", egw__rule=mail)
+want("HTTP with Host mail.qq.com reset", event_type="http", src_ip="10.1.0.10",
+     dest_ip="203.0.113.80", http__hostname="mail.qq.com", egw__action="blocked",
+     egw__reason="category:commercial-mail", egw__rule=mail)
 want("health -> 203.0.113.80 denied by the restricted profile", event_type="drop",
      src_ip="10.2.0.20", dest_ip="203.0.113.80", egw__unit="health",
      egw__rule=line_of(r'\{ action = "deny"; \}', after=r'name = "restricted"'))
@@ -212,9 +226,13 @@ want("fin1's HTTPS allowed, logged with its user", event_type="flow", src_ip="10
      egw__switch_port="sw1/0/3")
 
 d = st["drops"]
-for k, least in (("unregistered", 2), ("spoof", 1), ("dot", 1), ("doh", 1)):
+for k, least in (("unregistered", 2), ("spoof", 1), ("dot", 1), ("doh", 1), ("sni-host", 2)):
     good = d.get(k, 0) >= least
     print("%s  counter drops.%-44s %d" % ("PASS" if good else "FAIL", k, d.get(k, 0)))
+    ok = ok and good
+for k, least in (("dns_answers", 3), ("resets", 2)):
+    good = st.get(k, 0) >= least
+    print("%s  counter %-50s %d" % ("PASS" if good else "FAIL", k, st.get(k, 0)))
     ok = ok and good
 for k in ("tx-full", "flow-alloc"):
     good = d.get(k, 0) == 0
