@@ -10,6 +10,9 @@
 
 int ctl_policy_main(int argc, char **argv);  /* check, compile */
 int ctl_logs_main(int argc, char **argv);    /* query, verify */
+int ctl_stats_main(int argc, char **argv);   /* egw-controld counters */
+int ctl_reload_main(int argc, char **argv);  /* two-phase reload */
+int ctl_flows_main(int argc, char **argv);   /* live flows of both daemons */
 int ctl_report_main(int argc, char **argv);  /* daily */
 
 #endif

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/* Event sink: JSON lines by default, pluggable. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "cd_evsink.h"
+#include "elog.h"
+
+struct cd_evsink {
+	struct cd_evsink_ops ops;
+	void *ctx;
+	uint64_t count, errors;
+	int warned;
+};
+
+struct jsonl {
+	FILE *f;
+	char path[4096];
+};
+
+static int jsonl_emit(void *ctx, const struct egw_event *ev)
+{
+	struct jsonl *j = ctx;
+	json_t *o = egw_event_to_json(ev);
+	char *s;
+	int rc = 0;
+
+	if (!o)
+		return -ENOMEM;
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!s)
+		return -ENOMEM;
+	if (fputs(s, j->f) == EOF || fputc('\n', j->f) == EOF)
+		rc = -EIO;
+	free(s);
+	return rc;
+}
+
+static int jsonl_flush(void *ctx)
+{
+	struct jsonl *j = ctx;
+
+	return fflush(j->f) == 0 ? 0 : -errno;
+}
+
+static void jsonl_close(void *ctx)
+{
+	struct jsonl *j = ctx;
+
+	if (j->f)
+		fclose(j->f);
+	free(j);
+}
+
+static const struct cd_evsink_ops jsonl_ops = { jsonl_emit, jsonl_flush, jsonl_close, NULL };
+
+static int elog_emit(void *ctx, const struct egw_event *ev)
+{
+	json_t *o = egw_event_to_json(ev);
+	size_t n;
+
+	if (!o)
+		return -ENOMEM;
+	n = elog_write(ctx, &o, 1);
+	json_decref(o);
+	return n == 1 ? 0 : -EIO;
+}
+
+static int elog_flush_op(void *ctx)
+{
+	return elog_flush(ctx);
+}
+
+static void elog_close_op(void *ctx)
+{
+	elog_close(ctx);
+}
+
+static int elog_tick_op(void *ctx)
+{
+	return elog_tick(ctx);
+}
+
+static const struct cd_evsink_ops elog_ops = { elog_emit, elog_flush_op, elog_close_op,
+					       elog_tick_op };
+
+struct cd_evsink *cd_evsink_open_elog(const char *directory, unsigned retention_days,
+				      bool compress, char *err, size_t errlen)
+{
+	struct elog_cfg cfg = { .dir = directory, .retention_days = retention_days,
+				.compress = compress };
+	struct elog *l = elog_open(&cfg, err, errlen);
+	struct cd_evsink *s;
+
+	if (!l)
+		return NULL;
+	s = cd_evsink_open_ops(&elog_ops, l);
+	if (!s) {
+		elog_close(l);
+		snprintf(err, errlen, "out of memory");
+	}
+	return s;
+}
+
+int cd_evsink_tick(struct cd_evsink *s)
+{
+	return s->ops.tick ? s->ops.tick(s->ctx) : 0;
+}
+
+struct cd_evsink *cd_evsink_open_jsonl(const char *directory)
+{
+	struct jsonl *j = calloc(1, sizeof(*j));
+	struct cd_evsink *s;
+	int fd;
+
+	if (!j)
+		return NULL;
+	if (mkdir(directory, 0750) < 0 && errno != EEXIST)
+		goto err;
+	if (snprintf(j->path, sizeof(j->path), "%s/controld.json", directory) >=
+	    (int)sizeof(j->path)) {
+		errno = ENAMETOOLONG;
+		goto err;
+	}
+	fd = open(j->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		goto err;
+	j->f = fdopen(fd, "a");
+	if (!j->f)
+		goto err;
+	s = cd_evsink_open_ops(&jsonl_ops, j);
+	if (s)
+		return s;
+err:
+	jsonl_close(j);
+	return NULL;
+}
+
+struct cd_evsink *cd_evsink_open_ops(const struct cd_evsink_ops *ops, void *ctx)
+{
+	struct cd_evsink *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	s->ops = *ops;
+	s->ctx = ctx;
+	return s;
+}
+
+void cd_evsink_close(struct cd_evsink *s)
+{
+	if (!s)
+		return;
+	if (s->ops.flush)
+		s->ops.flush(s->ctx);
+	if (s->ops.close)
+		s->ops.close(s->ctx);
+	free(s);
+}
+
+int cd_evsink_emit(struct cd_evsink *s, const struct egw_event *ev)
+{
+	int rc = s->ops.emit(s->ctx, ev);
+
+	if (rc < 0) {
+		s->errors++;
+		if (!s->warned++)
+			fprintf(stderr, "egw-controld: writing an event failed: %s (counting further failures)\n",
+				strerror(-rc));
+		return rc;
+	}
+	s->count++;
+	return 0;
+}
+
+int cd_evsink_flush(struct cd_evsink *s)
+{
+	return s->ops.flush ? s->ops.flush(s->ctx) : 0;
+}
+
+uint64_t cd_evsink_count(const struct cd_evsink *s)
+{
+	return s->count;
+}
+
+uint64_t cd_evsink_errors(const struct cd_evsink *s)
+{
+	return s->errors;
+}

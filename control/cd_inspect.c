@@ -1,0 +1,649 @@
+/* SPDX-License-Identifier: MIT */
+/* Inspection of punted packets: names, profile evaluation, tunnelling. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <egw/dns_msg.h>
+#include <egw/domain_set.h>
+#include <egw/http_host.h>
+#include <egw/tls_sni.h>
+
+#include "cd_inspect.h"
+#include "cd_tunnel.h"
+
+#define FLOW_SLOTS 16384
+#define FLOW_PROBE 8
+#define FLOW_IDLE_US (120ull * 1000000ull)
+#define MAX_NAMELESS_DATA 4   /* data packets without a complete name */
+#define MAX_HITS 16
+
+static const char doh_canary[] = "use-application-dns.net";
+
+enum flow_state { FS_FREE = 0, FS_PENDING, FS_FINAL };
+
+struct flow {
+	uint8_t state;
+	uint8_t verdict;
+	uint8_t family, proto;
+	uint8_t data_pkts;
+	uint16_t sport, dport;
+	uint8_t src[16], dst[16];
+	uint64_t last_us;
+	const struct egw_loc *loc;  /* of the decision; in the policy */
+	char reason[32];
+	int32_t unit;               /* -1: none */
+	const struct egw_terminal *term;
+};
+
+struct cd_inspect {
+	const struct egw_policy *p;
+	struct egw_domain_set *domains;
+	struct cd_tunnel *tunnel;
+	struct cd_tunnel_limits lim;
+	struct flow *flows;
+	struct cd_inspect_stats st;
+};
+
+struct cd_inspect *cd_inspect_new(const struct egw_policy *p, char *err, size_t errlen)
+{
+	struct cd_inspect *in = calloc(1, sizeof(*in));
+	const char *why = NULL;
+
+	if (!in)
+		goto nomem;
+	in->p = p;
+	in->domains = egw_domain_set_new();
+	in->tunnel = cd_tunnel_new();
+	in->flows = calloc(FLOW_SLOTS, sizeof(*in->flows));
+	if (!in->domains || !in->tunnel || !in->flows)
+		goto nomem;
+	for (size_t c = 0; c < p->n_categories; c++) {
+		for (size_t i = 0; i < p->categories[c].n_domains; i++) {
+			int rc = egw_domain_set_add(in->domains, p->categories[c].domains[i],
+						    (uint32_t)c, &why);
+			if (rc == -ENOMEM)
+				goto nomem;
+			if (rc < 0) {
+				snprintf(err, errlen, "category %s: domain '%s': %s",
+					 p->categories[c].name, p->categories[c].domains[i],
+					 why ? why : "refused");
+				cd_inspect_free(in);
+				errno = EINVAL;
+				return NULL;
+			}
+		}
+	}
+	if (egw_domain_set_freeze(in->domains) < 0)
+		goto nomem;
+	in->lim.max_qname = p->dns.suspicious.max_qname;
+	in->lim.max_label = p->dns.suspicious.max_label;
+	in->lim.min_entropy_bits = p->dns.suspicious.min_entropy_bits;
+	in->lim.max_queries_per_second = p->dns.suspicious.max_queries_per_second;
+	return in;
+nomem:
+	snprintf(err, errlen, "inspection: out of memory");
+	cd_inspect_free(in);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void cd_inspect_free(struct cd_inspect *in)
+{
+	if (!in)
+		return;
+	egw_domain_set_free(in->domains);
+	cd_tunnel_free(in->tunnel);
+	free(in->flows);
+	free(in);
+}
+
+void cd_inspect_get_stats(const struct cd_inspect *in, struct cd_inspect_stats *out)
+{
+	*out = in->st;
+}
+
+static bool list_contains(const struct egw_prefix_list *l, int family, const uint8_t *a)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (egw_prefix_contains(&l->v[i], family, a))
+			return true;
+	return false;
+}
+
+bool cd_inspect_is_resolver(const struct cd_inspect *in, int family, const uint8_t *addr)
+{
+	return list_contains(&in->p->dns.resolvers, family, addr);
+}
+
+/* Unit by longest prefix on the source; -1 when none. */
+static int find_unit(const struct egw_policy *p, const struct cd_pkt *k)
+{
+	int best = -1, best_len = -1;
+
+	for (size_t u = 0; u < p->n_units; u++) {
+		const struct egw_prefix_list *l = &p->units[u].prefixes;
+		for (size_t i = 0; i < l->n; i++)
+			if (l->v[i].len > best_len &&
+			    egw_prefix_contains(&l->v[i], k->family, k->src)) {
+				best = (int)u;
+				best_len = l->v[i].len;
+			}
+	}
+	return best;
+}
+
+static const struct egw_terminal *find_terminal(const struct egw_unit *u,
+						const struct cd_pkt *k)
+{
+	for (size_t i = 0; i < u->n_terminals; i++)
+		if (egw_prefix_contains(&u->terminals[i].ip, k->family, k->src))
+			return &u->terminals[i];
+	return NULL;
+}
+
+static bool geo_holds(const struct egw_policy *p, const struct egw_rule *r,
+		      const struct cd_pkt *k)
+{
+	for (size_t i = 0; i < r->n_geo; i++) {
+		const struct egw_geo_class *c = &p->geo_classes[r->geo[i].cls];
+		bool in = list_contains(k->family == AF_INET ? &c->v4 : &c->v6,
+					k->family, k->dst);
+		if (in != r->geo[i].negate)
+			return true;
+	}
+	return false;
+}
+
+static bool proto_holds(const struct egw_rule *r, const struct cd_pkt *k)
+{
+	bool l4 = k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP;
+
+	switch (r->proto) {
+	case EGW_PROTO_ANY:
+		return r->n_ports == 0 || l4;
+	case EGW_PROTO_ICMP:
+		return k->proto == (k->family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+	case EGW_PROTO_TCP:
+		return k->proto == IPPROTO_TCP;
+	case EGW_PROTO_UDP:
+		return k->proto == IPPROTO_UDP;
+	}
+	return false;
+}
+
+static bool port_holds(const struct egw_rule *r, const struct cd_pkt *k)
+{
+	if (!r->n_ports)
+		return true;
+	if (k->proto != IPPROTO_TCP && k->proto != IPPROTO_UDP)
+		return false;
+	for (size_t i = 0; i < r->n_ports; i++)
+		if (k->dport >= r->ports[i].lo && k->dport <= r->ports[i].hi)
+			return true;
+	return false;
+}
+
+static bool hit(const uint32_t *hits, size_t n, int32_t cat)
+{
+	for (size_t i = 0; i < n && i < MAX_HITS; i++)
+		if (hits[i] == (uint32_t)cat)
+			return true;
+	return false;
+}
+
+/*
+ * First rule of profile that holds for k with the name's category hits.
+ * names_only: consider only rules with a category, matched on the name
+ * (DNS queries: the destination is the resolver, not the named host).
+ * NULL: no rule holds (the profile's default deny).
+ */
+static const struct egw_rule *eval(const struct egw_policy *p,
+				   const struct egw_profile *pr, const struct cd_pkt *k,
+				   const uint32_t *hits, size_t n_hits, bool names_only)
+{
+	for (size_t i = 0; i < pr->n_rules; i++) {
+		const struct egw_rule *r = &pr->rules[i];
+		if (names_only) {
+			if (r->category >= 0 && hit(hits, n_hits, r->category))
+				return r;
+			continue;
+		}
+		if (r->category >= 0 && !hit(hits, n_hits, r->category) &&
+		    !list_contains(&p->categories[r->category].addresses, k->family, k->dst))
+			continue;
+		if (r->n_geo && !geo_holds(p, r, k))
+			continue;
+		if (r->dst.n && !list_contains(&r->dst, k->family, k->dst))
+			continue;
+		if (!proto_holds(r, k) || !port_holds(r, k))
+			continue;
+		return r;
+	}
+	return NULL;
+}
+
+static uint64_t flow_hash(const struct cd_pkt *k)
+{
+	uint64_t h = 1469598103934665603ull;
+	const uint8_t *parts[2] = { k->src, k->dst };
+
+	for (int j = 0; j < 2; j++)
+		for (int i = 0; i < 16; i++)
+			h = (h ^ parts[j][i]) * 1099511628211ull;
+	h = (h ^ k->sport) * 1099511628211ull;
+	h = (h ^ k->dport) * 1099511628211ull;
+	h = (h ^ k->proto) * 1099511628211ull;
+	return h;
+}
+
+static bool flow_eq(const struct flow *f, const struct cd_pkt *k)
+{
+	return f->family == k->family && f->proto == k->proto && f->sport == k->sport &&
+	       f->dport == k->dport && !memcmp(f->src, k->src, 16) &&
+	       !memcmp(f->dst, k->dst, 16);
+}
+
+/* The flow of k: found, or a fresh (FS_FREE-initialised) slot. */
+static struct flow *flow_get(struct cd_inspect *in, const struct cd_pkt *k, uint64_t now)
+{
+	uint64_t h = flow_hash(k);
+	struct flow *victim = NULL;
+
+	for (unsigned i = 0; i < FLOW_PROBE; i++) {
+		struct flow *f = &in->flows[(h + i) % FLOW_SLOTS];
+		if (f->state != FS_FREE && now - f->last_us > FLOW_IDLE_US)
+			f->state = FS_FREE;
+		if (f->state != FS_FREE && flow_eq(f, k)) {
+			f->last_us = now;
+			return f;
+		}
+		if (!victim || (victim->state != FS_FREE &&
+				(f->state == FS_FREE || f->last_us < victim->last_us)))
+			victim = f;
+	}
+	if (victim->state != FS_FREE)
+		in->st.flow_evictions++;
+	memset(victim, 0, sizeof(*victim));
+	victim->family = k->family;
+	victim->proto = k->proto;
+	victim->sport = k->sport;
+	victim->dport = k->dport;
+	memcpy(victim->src, k->src, 16);
+	memcpy(victim->dst, k->dst, 16);
+	victim->last_us = now;
+	in->st.flows_cached++;
+	return victim;
+}
+
+static void loc_str(const struct egw_loc *loc, char *buf, size_t cap)
+{
+	egw_loc_format(loc, false, buf, cap);
+}
+
+/* Copy, truncating to the field (event fields are fixed size). */
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+	size_t n = src ? strnlen(src, cap - 1) : 0;
+
+	if (n)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static struct egw_event *new_event(struct cd_decision *d, const struct cd_pkt *k,
+				   const struct egw_policy *p, int unit,
+				   const struct egw_terminal *t, uint64_t now,
+				   enum egw_event_type type, enum egw_event_action act,
+				   const char *reason, const struct egw_loc *loc)
+{
+	struct egw_event *ev;
+
+	if (d->n_events >= 2)
+		return NULL;
+	ev = &d->ev[d->n_events++];
+	memset(ev, 0, sizeof(*ev));
+	ev->type = (uint8_t)type;
+	ev->action = (uint8_t)act;
+	ev->family = k->family;
+	ev->proto = k->proto;
+	ev->src_port = k->sport;
+	ev->dest_port = k->dport;
+	memcpy(ev->src_ip, k->src, 16);
+	memcpy(ev->dest_ip, k->dst, 16);
+	ev->ts_us = now;
+	ev->flow_id = flow_hash(k) & 0x7fffffffffffffffull;
+	if (unit >= 0)
+		copy_str(ev->unit, sizeof(ev->unit), p->units[unit].name);
+	if (t) {
+		copy_str(ev->user, sizeof(ev->user), t->user);
+		copy_str(ev->switch_port, sizeof(ev->switch_port), t->switch_port);
+		copy_str(ev->location, sizeof(ev->location), t->location);
+		memcpy(ev->src_mac, t->mac, 6);
+		ev->has_mac = 1;
+	}
+	copy_str(ev->reason, sizeof(ev->reason), reason);
+	if (loc)
+		loc_str(loc, ev->rule, sizeof(ev->rule));
+	if (type == EGW_EV_FLOW) {
+		ev->u.flow.start_us = now;
+		ev->u.flow.end_us = now;
+		copy_str(ev->u.flow.state, sizeof(ev->u.flow.state), "new");
+	}
+	return ev;
+}
+
+struct ctx {
+	struct cd_inspect *in;
+	const struct egw_policy *p;
+	const struct cd_pkt *k;
+	int unit;
+	const struct egw_terminal *t;
+	const struct egw_profile *pr;   /* NULL: unregistered, let through */
+	uint64_t now;
+	struct cd_decision *d;
+};
+
+/* The reason and location of a verdict from eval(). */
+static void rule_reason(const struct ctx *c, const struct egw_rule *r, bool allowed,
+			char *reason, size_t cap, const struct egw_loc **loc)
+{
+	if (!r) {
+		snprintf(reason, cap, "profile-default");
+		*loc = &c->pr->loc;
+		return;
+	}
+	*loc = &r->loc;
+	if (allowed)
+		snprintf(reason, cap, "%s", r->action == EGW_ACT_PUNT ? "inspected" : "allowed");
+	else if (r->category >= 0)
+		snprintf(reason, cap, "category:%s", c->p->categories[r->category].name);
+	else if (r->n_geo)
+		snprintf(reason, cap, "country");
+	else
+		snprintf(reason, cap, "rule");
+}
+
+static void decide_dns(struct ctx *c, const uint8_t *msg, size_t len)
+{
+	struct cd_inspect *in = c->in;
+	const struct egw_policy *p = c->p;
+	struct egw_dns_query q;
+	struct egw_event *ev;
+	uint32_t hits[MAX_HITS];
+	size_t n_hits;
+	const struct egw_loc *loc = NULL;
+	char reason[48];
+	unsigned signs;
+	int rc;
+
+	in->st.dns++;
+	rc = egw_dns_decode_query(msg, len, &q);
+	if (rc != EGW_DNS_OK) {
+		/* Port 53 carrying something that is not a plain query: the
+		 * punt asked us to look, and we cannot: refuse it. */
+		c->d->verdict = CD_DROP;
+		ev = new_event(c->d, c->k, p, c->unit, c->t, c->now, EGW_EV_DROP,
+			       EGW_EA_BLOCKED, "dns-malformed", &p->dns.loc);
+		if (ev)
+			snprintf(ev->u.alert.detail, sizeof(ev->u.alert.detail), "%s",
+				 egw_dns_strerror(rc));
+		return;
+	}
+	signs = cd_tunnel_check(in->tunnel, &in->lim, c->k->family, c->k->src, c->now,
+				q.qname_len, q.max_label, q.entropy_bits);
+	n_hits = egw_domain_set_match(in->domains, q.qname, q.qname_len, hits, MAX_HITS);
+
+	c->d->verdict = CD_ACCEPT;
+	snprintf(reason, sizeof(reason), "inspected");
+	if (signs) {
+		char what[64];
+		c->d->verdict = CD_DROP;
+		c->d->flag_dst = !cd_inspect_is_resolver(in, c->k->family, c->k->dst);
+		snprintf(reason, sizeof(reason), "tunnel-suspect");
+		loc = &p->dns.suspicious.loc;
+		in->st.tunnel_flagged++;
+		ev = new_event(c->d, c->k, p, c->unit, c->t, c->now, EGW_EV_ALERT,
+			       EGW_EA_BLOCKED, reason, loc);
+		if (ev) {
+			cd_tunnel_describe(signs, what, sizeof(what));
+			snprintf(ev->u.alert.signature, sizeof(ev->u.alert.signature),
+				 "DNS tunnelling signs: %s", what);
+			snprintf(ev->u.alert.detail, sizeof(ev->u.alert.detail),
+				 "qname %zu bytes, longest label %u, entropy %.2f bits/char",
+				 q.qname_len, q.max_label, q.entropy_bits);
+		}
+	} else if (p->dns.block_doh &&
+		   ((p->doh_category >= 0 && hit(hits, n_hits, p->doh_category)) ||
+		    !strcmp(q.qname, doh_canary))) {
+		c->d->verdict = CD_DROP;
+		c->d->nxdomain = true;
+		snprintf(reason, sizeof(reason), "doh");
+		loc = &p->dns.block_doh_loc;
+		in->st.doh_blocked++;
+	} else if (c->pr && n_hits) {
+		const struct egw_rule *r = eval(p, c->pr, c->k, hits, n_hits, true);
+		if (r && r->action == EGW_ACT_DENY) {
+			c->d->verdict = CD_DROP;
+			c->d->nxdomain = true;
+			rule_reason(c, r, false, reason, sizeof(reason), &loc);
+			in->st.category_blocked++;
+		} else if (r) {
+			loc = &r->loc;
+		}
+	}
+	ev = new_event(c->d, c->k, p, c->unit, c->t, c->now, EGW_EV_DNS,
+		       c->d->verdict == CD_ACCEPT ? EGW_EA_ALLOWED : EGW_EA_BLOCKED,
+		       reason, loc ? loc : &p->dns.loc);
+	if (ev) {
+		ev->u.dns.id = q.id;
+		ev->u.dns.rrtype = q.qtype;
+		ev->u.dns.rcode = c->d->nxdomain ? 3 : -1;
+		copy_str(ev->u.dns.rrname, sizeof(ev->u.dns.rrname), q.qname);
+	}
+}
+
+/* Decide a flow on its destination (and name when given); final. */
+static void decide_flow(struct ctx *c, struct flow *f, const char *name,
+			enum egw_event_type type)
+{
+	struct cd_inspect *in = c->in;
+	uint32_t hits[MAX_HITS];
+	size_t n_hits = 0;
+	const struct egw_rule *r = NULL;
+	const struct egw_loc *loc = NULL;
+	char reason[48];
+	struct egw_event *ev;
+	bool allow;
+
+	if (name)
+		n_hits = egw_domain_set_match(in->domains, name, strlen(name), hits, MAX_HITS);
+	if (c->pr) {
+		r = eval(c->p, c->pr, c->k, hits, n_hits, false);
+		allow = r && r->action != EGW_ACT_DENY;
+		rule_reason(c, r, allow, reason, sizeof(reason), &loc);
+		if (!allow) {
+			if (!r)
+				in->st.default_denied++;
+			else if (r->category >= 0)
+				in->st.category_blocked++;
+		}
+	} else {
+		allow = true;
+		snprintf(reason, sizeof(reason), "unregistered");
+		loc = &c->p->terminals.unregistered_loc;
+	}
+	if (allow && name && c->p->dns.block_doh && c->p->doh_category >= 0 &&
+	    hit(hits, n_hits, c->p->doh_category)) {
+		allow = false;
+		snprintf(reason, sizeof(reason), "doh");
+		loc = &c->p->dns.block_doh_loc;
+		in->st.doh_blocked++;
+	}
+	c->d->verdict = allow ? CD_ACCEPT : CD_DROP;
+	c->d->reset = !allow && c->k->proto == IPPROTO_TCP;
+	f->state = FS_FINAL;
+	c->d->final = true;
+	f->verdict = (uint8_t)c->d->verdict;
+	f->loc = loc;
+	copy_str(f->reason, sizeof(f->reason), reason);
+	if (!name && !allow)
+		type = EGW_EV_DROP;
+	ev = new_event(c->d, c->k, c->p, c->unit, c->t, c->now, type,
+		       allow ? EGW_EA_ALLOWED : EGW_EA_BLOCKED, reason, loc);
+	if (!ev)
+		return;
+	if (type == EGW_EV_TLS)
+		copy_str(ev->u.tls.sni, sizeof(ev->u.tls.sni), name);
+	else if (type == EGW_EV_HTTP)
+		copy_str(ev->u.http.hostname, sizeof(ev->u.http.hostname), name);
+}
+
+static void decide_tcp_data(struct ctx *c, struct flow *f)
+{
+	char name[256];
+	int rc;
+
+	rc = egw_tls_sni(c->k->payload, c->k->payload_len, name, sizeof(name));
+	if (rc == EGW_SNI_FOUND) {
+		c->in->st.tls++;
+		decide_flow(c, f, name, EGW_EV_TLS);
+		return;
+	}
+	if (rc == EGW_SNI_NOT_TLS) {
+		rc = egw_http_host(c->k->payload, c->k->payload_len, name, sizeof(name));
+		if (rc == EGW_HOST_FOUND) {
+			c->in->st.http++;
+			decide_flow(c, f, name, EGW_EV_HTTP);
+			return;
+		}
+		if (rc == EGW_HOST_INCOMPLETE && ++f->data_pkts < MAX_NAMELESS_DATA) {
+			c->d->verdict = CD_ACCEPT;
+			return;
+		}
+	} else if (rc == EGW_SNI_INCOMPLETE && ++f->data_pkts < MAX_NAMELESS_DATA) {
+		/* the ClientHello continues in the next segment (the copy
+		 * range covers one segment); wait for it */
+		c->d->verdict = CD_ACCEPT;
+		return;
+	}
+	decide_flow(c, f, NULL, EGW_EV_FLOW);
+}
+
+void cd_inspect_packet(struct cd_inspect *in, const uint8_t *data, size_t len,
+		       uint64_t now_us, struct cd_decision *d)
+{
+	const struct egw_policy *p = in->p;
+	struct ctx c = { .in = in, .p = p, .now = now_us, .d = d, .unit = -1 };
+	struct flow *f;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	d->verdict = CD_ACCEPT;
+	in->st.packets++;
+	rc = cd_pkt_parse(data, len, &d->pkt);
+	c.k = &d->pkt;
+	if (rc != CD_PKT_OK) {
+		/* not inspectable: the policy's fail mode decides */
+		in->st.unparsable++;
+		d->verdict = p->gateway.fail_mode == EGW_FAIL_OPEN ? CD_ACCEPT : CD_DROP;
+		goto out;
+	}
+	c.unit = find_unit(p, c.k);
+	if (c.unit >= 0)
+		c.t = find_terminal(&p->units[c.unit], c.k);
+	if (c.unit < 0 || (p->terminals.binding == EGW_BINDING_STRICT && !c.t)) {
+		if (p->terminals.unregistered == EGW_UNREG_DROP) {
+			d->verdict = CD_DROP;
+			d->final = true;
+			f = flow_get(in, c.k, now_us);
+			f->unit = c.unit;
+			f->term = c.t;
+			if (f->state == FS_FINAL)
+				goto out;
+			f->state = FS_FINAL;
+			f->verdict = CD_DROP;
+			f->loc = &p->terminals.unregistered_loc;
+			copy_str(f->reason, sizeof(f->reason), "unregistered");
+			new_event(d, c.k, p, c.unit, c.t, now_us, EGW_EV_DROP,
+				  EGW_EA_BLOCKED, "unregistered",
+				  &p->terminals.unregistered_loc);
+			goto out;
+		}
+		c.pr = NULL;
+	} else {
+		c.pr = &p->profiles[p->units[c.unit].profile];
+	}
+
+	if ((c.k->proto == IPPROTO_UDP || c.k->proto == IPPROTO_TCP) &&
+	    c.k->dport == 53 && c.k->payload_len) {
+		if (c.k->proto == IPPROTO_UDP) {
+			decide_dns(&c, c.k->payload, c.k->payload_len);
+		} else if (c.k->payload_len >= 2) {
+			size_t mlen = (size_t)c.k->payload[0] << 8 | c.k->payload[1];
+			size_t have = c.k->payload_len - 2;
+			decide_dns(&c, c.k->payload + 2, mlen < have ? mlen : have);
+			d->nxdomain = false; /* no injection into a TCP stream */
+			d->reset = d->verdict == CD_DROP;
+		}
+		goto out;
+	}
+
+	f = flow_get(in, c.k, now_us);
+	f->unit = c.unit;
+	f->term = c.t;
+	if (f->state == FS_FINAL) {
+		d->verdict = f->verdict;
+		d->final = true;
+		d->reset = d->verdict == CD_DROP && c.k->proto == IPPROTO_TCP;
+		goto out;
+	}
+	if (c.k->proto == IPPROTO_TCP && c.k->payload_len) {
+		decide_tcp_data(&c, f);
+	} else if (c.k->proto == IPPROTO_TCP) {
+		/* handshake: decide on the destination alone, but stay open for
+		 * the name unless that already denies */
+		const struct egw_rule *r = c.pr ? eval(p, c.pr, c.k, NULL, 0, false) : NULL;
+		if (c.pr && (!r || r->action == EGW_ACT_DENY))
+			decide_flow(&c, f, NULL, EGW_EV_FLOW);
+		else
+			f->state = FS_PENDING;
+	} else {
+		decide_flow(&c, f, NULL, EGW_EV_FLOW);
+	}
+out:
+	if (d->verdict == CD_ACCEPT)
+		in->st.accepted++;
+	else
+		in->st.dropped++;
+}
+
+void cd_inspect_foreach_flow(const struct cd_inspect *in, uint64_t now_us,
+			     cd_flow_fn fn, void *arg)
+{
+	for (size_t i = 0; i < FLOW_SLOTS; i++) {
+		const struct flow *f = &in->flows[i];
+		struct cd_flow_info fi;
+
+		if (f->state == FS_FREE || now_us - f->last_us > FLOW_IDLE_US)
+			continue;
+		fi.family = f->family;
+		fi.proto = f->proto;
+		memcpy(fi.src, f->src, 16);
+		memcpy(fi.dst, f->dst, 16);
+		fi.sport = f->sport;
+		fi.dport = f->dport;
+		fi.decided = f->state == FS_FINAL;
+		fi.verdict = f->state == FS_FINAL ? (enum cd_verdict)f->verdict : CD_ACCEPT;
+		fi.last_us = f->last_us;
+		fi.loc = f->loc;
+		fi.reason = f->reason;
+		fi.unit = f->unit >= 0 && (size_t)f->unit < in->p->n_units ?
+			  in->p->units[f->unit].name : "";
+		fi.user = f->term && f->term->user ? f->term->user : "";
+		fn(arg, &fi);
+	}
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inspection of punted packets and the verdict for each.
+ *
+ * Built from a loaded policy (cd_inspect_new): a domain set of every
+ * category's domains (value = category index), the DoH canary, the
+ * tunnelling limits. Per packet: parse the headers (cd_pkt), find the
+ * terminal (unit by longest prefix, terminal by exact address), take the
+ * name the packet shows (DNS query name, TLS SNI, HTTP Host) and evaluate
+ * the unit's profile first-match, in order, as the fast path does, with the
+ * name known: a rule's `category` holds when the name is in the category
+ * or the destination in its addresses. `punt` counts as allow here (the
+ * inspection is what punt asked for). DNS queries additionally:
+ * block_doh (doh category, canary use-application-dns.net) and tunnelling
+ * signs (dns.suspicious); a DNS query that is refused is answered
+ * NXDOMAIN when the caller can inject (d->nxdomain) and dropped.
+ *
+ * A bounded flow cache (5-tuple) keeps each flow's decision: one event per
+ * flow decision, not per packet, and a blocked flow stays blocked.
+ *
+ * Thread safety: one thread owns a struct cd_inspect; the policy must
+ * outlive it (swap both on reload).
+ */
+#ifndef CD_INSPECT_H
+#define CD_INSPECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <egw/event.h>
+#include <egw/policy.h>
+
+#include "cd_nfq.h"
+#include "cd_pkt.h"
+
+struct cd_decision {
+	enum cd_verdict verdict;
+	bool final;              /* the flow is decided (not a lone DNS query,
+				    not a handshake waiting for its name) */
+	bool nxdomain;           /* answer the DNS query with NXDOMAIN */
+	bool reset;              /* TCP: reset the connection */
+	bool flag_dst;           /* put the destination in flagged_v4/v6 */
+	struct cd_pkt pkt;       /* the parsed headers */
+	unsigned n_events;       /* 0..2 events to log (e.g. dns + alert) */
+	struct egw_event ev[2];
+};
+
+/* Counters by decision reason, for egwctl stats. */
+struct cd_inspect_stats {
+	uint64_t packets, accepted, dropped;
+	uint64_t unparsable;     /* accepted or dropped per fail mode, counted */
+	uint64_t dns, tls, http;
+	uint64_t category_blocked, doh_blocked, tunnel_flagged, default_denied;
+	uint64_t flows_cached, flow_evictions;
+};
+
+struct cd_inspect;
+
+/* NULL with a one-line reason in err (ENOMEM, a domain the set refuses). */
+struct cd_inspect *cd_inspect_new(const struct egw_policy *p, char *err, size_t errlen);
+void cd_inspect_free(struct cd_inspect *in);
+
+/* Decide on one packet (bytes from the IP header) at now_us. Always fills d. */
+void cd_inspect_packet(struct cd_inspect *in, const uint8_t *data, size_t len,
+		       uint64_t now_us, struct cd_decision *d);
+
+void cd_inspect_get_stats(const struct cd_inspect *in, struct cd_inspect_stats *out);
+
+/* true when addr is an approved resolver (dns.resolvers). */
+bool cd_inspect_is_resolver(const struct cd_inspect *in, int family, const uint8_t *addr);
+
+
+
+/* Flows in the cache (not idle-expired at now_us), for egwctl flows. */
+struct cd_flow_info {
+	uint8_t family, proto;
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport;
+	bool decided;
+	enum cd_verdict verdict;
+	uint64_t last_us;
+	const struct egw_loc *loc;  /* NULL while undecided */
+	const char *reason;
+	const char *unit;           /* "" when the source is in no unit */
+	const char *user;           /* "" when not a registered terminal */
+};
+typedef void (*cd_flow_fn)(void *arg, const struct cd_flow_info *f);
+void cd_inspect_foreach_flow(const struct cd_inspect *in, uint64_t now_us,
+			     cd_flow_fn fn, void *arg);
+#endif
