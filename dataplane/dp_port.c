@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include <egw/addr.h>
 #include <egw/diag.h>
 #include <egw/event.h>
 #include <egw/ipc.h>
@@ -27,6 +29,7 @@
 #include "dp_parse.h"
 #include "dp_port.h"
 #include "dp_stats.h"
+#include "dp_telemetry.h"
 #include "dp_worker.h"
 
 #define BURST 32
@@ -62,6 +65,13 @@ struct wctx {
 	uint16_t queue;
 	struct rte_ring *events;      /* worker -> main */
 	struct rte_ring *verdicts;    /* main -> worker */
+	/* A flows snapshot: main fills the request and sets snap = 1; the
+	 * worker appends to snap_arr and sets snap = 2. */
+	atomic_int snap;
+	json_t *snap_arr;
+	const char *snap_unit;
+	const struct egw_prefix *snap_ip;
+	size_t snap_limit;
 };
 
 static uint64_t now_us(void)
@@ -250,6 +260,11 @@ static int worker_main(void *arg)
 			dp_worker_rebind(&c->w, nt);
 			c->t = nt;
 			atomic_store_explicit(&c->acked, nt, memory_order_release);
+		}
+		if (atomic_load_explicit(&c->snap, memory_order_acquire) == 1) {
+			dp_worker_flows_json(&c->w, c->t, c->snap_unit, c->snap_ip, c->snap_limit,
+					     c->snap_arr);
+			atomic_store_explicit(&c->snap, 2, memory_order_release);
 		}
 		struct egw_ipc_flow_verdict v;
 		for (int k = 0; k < 16 && !rte_ring_dequeue_elem(c->verdicts, &v, sizeof(v)); k++)
@@ -459,12 +474,70 @@ static json_t *stats_json(struct run *r)
 	return j;
 }
 
+/* One flows snapshot at a time (socket and telemetry threads). */
+static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Live flows of every worker, filtered (egwctl flows). */
+static json_t *flows_json_locked(struct run *r, const json_t *req);
+
+static json_t *flows_json(struct run *r, const json_t *req)
+{
+	pthread_mutex_lock(&snap_lock);
+	json_t *j = flows_json_locked(r, req);
+	pthread_mutex_unlock(&snap_lock);
+	return j;
+}
+
+static json_t *flows_json_locked(struct run *r, const json_t *req)
+{
+	const char *unit = json_string_value(json_object_get(req, "unit"));
+	const char *ips = json_string_value(json_object_get(req, "ip"));
+	json_int_t limit = json_integer_value(json_object_get(req, "limit"));
+	struct egw_prefix ip;
+	const char *why = NULL;
+
+	if (ips && *ips && (egw_prefix_parse(ips, &ip, &why) || !egw_prefix_is_host(&ip)))
+		return json_pack("{ss}", "error", "ip: not an address");
+	json_t *arr = json_array();
+	if (!arr)
+		return NULL;
+	for (unsigned i = 0; i < r->nw; i++) {
+		struct wctx *c = &r->ws[i];
+		c->snap_arr = arr;
+		c->snap_unit = unit;
+		c->snap_ip = ips && *ips ? &ip : NULL;
+		c->snap_limit = limit > 0 ? (size_t)limit : 1000;
+		atomic_store_explicit(&c->snap, 1, memory_order_release);
+		unsigned waited = 0;
+		while (atomic_load_explicit(&c->snap, memory_order_acquire) != 2 && ++waited < 2000)
+			usleep(500);
+		if (waited >= 2000) {
+			/* The worker may still write into arr: leave it to it. */
+			return json_pack("{ss}", "error", "a worker did not answer");
+		}
+		atomic_store(&c->snap, 0);
+	}
+	return json_pack("{so}", "flows", arr);
+}
+
 static json_t *on_stats(void *arg, const json_t *req)
 {
 	const char *what = req ? json_string_value(json_object_get(req, "what")) : NULL;
+	if (what && !strcmp(what, "flows"))
+		return flows_json(arg, req);
 	if (what && strcmp(what, "stats"))
-		return json_pack("{ss}", "error", "only \"stats\" is served by the fast path so far");
+		return json_pack("{ss}", "error", "\"what\" is \"stats\" or \"flows\"");
 	return stats_json(arg);
+}
+
+static json_t *tel_stats(void *arg)
+{
+	return stats_json(arg);
+}
+
+static json_t *tel_flows(void *arg)
+{
+	return flows_json(arg, NULL);
 }
 
 static void on_subscriber(void *arg, bool up)
@@ -563,6 +636,9 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 		}
 		started++;
 	}
+	struct dp_telemetry_src tel = { .arg = &r, .stats = tel_stats, .flows = tel_flows };
+	if (started == nw && dp_telemetry_set(&tel))
+		fprintf(stderr, "egw-dataplane: telemetry commands not registered (continuing)\n");
 	if (started == nw) {
 		fprintf(stderr, "egw-dataplane: forwarding %s <-> %s (punt %s), %u worker(s), "
 			"fail_mode %s, socket %s\n", g->inside, g->outside, g->punt, nw,
@@ -592,6 +668,7 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 					*msg ? ": " : "", msg);
 		}
 	}
+	dp_telemetry_set(NULL);
 	rte_eal_mp_wait_lcore();
 	drain_events(&r);
 	flush_ipc(&r);

@@ -592,3 +592,60 @@ int dp_worker_install(struct dp_worker *w, const struct egw_ipc_flow_verdict *v)
 	}
 	return 0;
 }
+
+static json_t *addr_json(int family, const uint8_t *a)
+{
+	struct egw_prefix p = { .family = (uint8_t)family,
+				.len = (uint8_t)(family == AF_INET ? 32 : 128) };
+	char buf[EGW_PREFIX_STRLEN];
+	memcpy(p.addr, a, family == AF_INET ? 4 : 16);
+	return json_string(egw_addr_format(&p, buf, sizeof(buf)));
+}
+
+void dp_worker_flows_json(const struct dp_worker *w, const struct dp_tables *t,
+			  const char *unit, const struct egw_prefix *ip, size_t limit,
+			  json_t *arr)
+{
+	const struct egw_policy *pol = t->pol;
+
+	for (uint32_t i = w->ft.lru_head; i != DP_FLOW_NIL && json_array_size(arr) < limit;
+	     i = w->ft.flows[i].lru_next) {
+		const struct dp_flow *f = &w->ft.flows[i];
+		const struct dp_verdict *v = &f->verdict;
+		if (f->key.kind != DP_FK_FLOW)
+			continue;
+		const char *un = v->unit >= 0 && (size_t)v->unit < pol->n_units ?
+				 pol->units[v->unit].name : "";
+		if (unit && *unit && strcmp(unit, un))
+			continue;
+		if (ip && !egw_prefix_contains(ip, f->key.family, f->key.in_ip) &&
+		    !egw_prefix_contains(ip, f->key.family, f->nat ? f->nat_ip : f->key.out_ip))
+			continue;
+		char reason[64], rule[128] = "";
+		dp_reason_format(v, pol, reason, sizeof(reason));
+		if (v->loc)
+			egw_loc_format(v->loc, false, rule, sizeof(rule));
+		json_t *o = json_object();
+		if (!o)
+			return;
+		json_object_set_new(o, "flow_id", json_integer((json_int_t)f->id));
+		json_object_set_new(o, "proto", json_integer(f->key.proto));
+		json_object_set_new(o, "src_ip", addr_json(f->key.family, f->key.in_ip));
+		json_object_set_new(o, "src_port", json_integer(f->key.in_port));
+		json_object_set_new(o, "dest_ip", addr_json(f->key.family,
+							    f->nat ? f->nat_ip : f->key.out_ip));
+		json_object_set_new(o, "dest_port", json_integer(f->key.out_port));
+		json_object_set_new(o, "verdict", json_string(dp_action_name(v->action)));
+		json_object_set_new(o, "reason", json_string(reason));
+		json_object_set_new(o, "rule", json_string(rule));
+		json_object_set_new(o, "unit", json_string(un));
+		json_object_set_new(o, "user", json_string(v->term && v->term->user ? v->term->user : ""));
+		json_object_set_new(o, "pkts_toserver", json_integer((json_int_t)f->pkts[0]));
+		json_object_set_new(o, "pkts_toclient", json_integer((json_int_t)f->pkts[1]));
+		json_object_set_new(o, "bytes_toserver", json_integer((json_int_t)f->bytes[0]));
+		json_object_set_new(o, "bytes_toclient", json_integer((json_int_t)f->bytes[1]));
+		json_object_set_new(o, "start_us", json_integer((json_int_t)f->start_us));
+		json_object_set_new(o, "last_us", json_integer((json_int_t)f->last_us));
+		json_array_append_new(arr, o);
+	}
+}

@@ -30,6 +30,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "dp_drop.h"
 #include "dp_event.h"
 #include "dp_flow.h"
@@ -96,6 +98,18 @@ void dp_worker_rebind(struct dp_worker *w, const struct dp_tables *t);
  */
 struct egw_ipc_flow_verdict;
 int dp_worker_install(struct dp_worker *w, const struct egw_ipc_flow_verdict *v);
+
+/*
+ * Append this worker's live flows (not fragment entries) to arr as JSON
+ * objects (flow_id, proto, src_ip, src_port, dest_ip, dest_port, verdict,
+ * reason, rule, unit, user, pkts/bytes both ways, start_us, last_us), at
+ * most limit in all; unit (or NULL) and ip (NULL, or a host prefix matching
+ * either end) filter. Worker thread only (it reads the flow table).
+ */
+struct egw_prefix;
+void dp_worker_flows_json(const struct dp_worker *w, const struct dp_tables *t,
+			  const char *unit, const struct egw_prefix *ip, size_t limit,
+			  json_t *arr);
 
 /* For replay: does this frame come from the outside? True when it belongs
  * to a flow as its reply, or its destination is inside a unit. */

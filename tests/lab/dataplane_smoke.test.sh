@@ -7,9 +7,10 @@
 # one stays; a denying one takes effect on live traffic). Then bad starts:
 # the socket in use, a missing port and a punt tap name already taken each
 # exit non-zero with one clear line.
-# Args: build dir, source dir. Runs as root; touches only egwt-dataplane-*.
+# Args: build dir, source dir [, workers (default 1)]. Runs as root; touches
+# only egwt-dataplane-*.
 set -euo pipefail
-build=$(cd "$1" && pwd) src=$(cd "$2" && pwd)
+build=$(cd "$1" && pwd) src=$(cd "$2" && pwd) workers=${3:-1}
 bin=$build/dataplane/egw-dataplane
 p=egwt-dataplane-$$
 gw=$p-gw term=$p-term srv=$p-srv
@@ -56,11 +57,17 @@ sed -e 's|"net_af_packet0,iface=egw-in"|"net_af_packet0,iface=in,framecnt=4096"|
     -e 's|"net_af_packet1,iface=egw-out"|"net_af_packet1,iface=out,framecnt=4096"|' \
     -e 's|"net_tap0,iface=egw-punt"|"net_tap0,iface=punt0"|' \
     -e "s|\"lab/geo-lab.mmdb\"|\"$src/firmware/lab/geo-lab.mmdb\"|" \
+    -e "s|workers = 1;|workers = $workers;|" \
     "$src/firmware/egw.cfg" > "$tmp/egw.cfg"
+if [ "$workers" -gt 1 ]; then
+    # One queue pair per worker on each af_packet port (kernel fanout).
+    sed -i "s|framecnt=4096\"|framecnt=4096,qpairs=$workers\"|g" "$tmp/egw.cfg"
+fi
 grep -q 'iface=in,framecnt' "$tmp/egw.cfg" || fail "could not rewrite the policy's ports"
 
-eal=(--no-huge -m 512 --no-pci --no-shconf -l 0-1 --log-level=error --no-telemetry
-     --file-prefix "$p")
+# workers + 1 lcores, floating over the CPUs there are.
+eal=(--no-huge -m 512 --no-pci --no-shconf --lcores "(0-$workers)@(0-$(( $(nproc) - 1 )))"
+     --log-level=error --file-prefix "$p")
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 sock=$tmp/dp.sock
 ip netns exec "$gw" "$bin" "${eal[@]}" -- --config "$tmp/egw.cfg" --socket "$sock" \
@@ -89,6 +96,31 @@ grep -q '"src_ip": "10.1.0.10"' "$tmp/sub.out" ||
 /usr/bin/python3 "$src/tests/lab/ipc_client.py" stats "$sock" >"$tmp/stats.now" ||
     fail "STATS_REQUEST over the socket failed"
 grep -q '"non_ip"' "$tmp/stats.now" || fail "stats reply has no counters"
+/usr/bin/python3 "$src/tests/lab/ipc_client.py" flows "$sock" 198.51.100.80 >"$tmp/flows.now" ||
+    fail "flows request over the socket failed"
+/usr/bin/python3 - "$tmp/flows.now" <<'PY' || { cat "$tmp/flows.now" >&2; fail "live flow not listed"; }
+import json, sys
+fl = json.load(open(sys.argv[1]))["flows"]
+sys.exit(0 if any(f["src_ip"] == "10.1.0.10" and f["verdict"] == "allow" and f["rule"] == "egw.cfg:81"
+                  and f["user"] == "zhang.wei" and f["pkts_toclient"] >= 3 for f in fl) else 1)
+PY
+# DPDK telemetry: /egw/stats and /egw/flows.
+/usr/bin/python3 - "/var/run/dpdk/$p/dpdk_telemetry.v2" <<'PY' || fail "telemetry /egw/stats or /egw/flows wrong"
+import json, socket, sys
+def ask(cmd):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sys.argv[1])
+    s.recv(16384)
+    s.send(cmd.encode())
+    return json.loads(s.recv(65536))[cmd]
+st = ask("/egw/stats")
+fl = ask("/egw/flows")
+ok = st["non_ip"] >= 2 and st["ports_outside_tx_packets"] >= 3 and st["drops_outside_no_flow"] >= 0 and \
+     any("10.1.0.10" in line and "egw.cfg:81" in line for line in fl)
+if not ok:
+    print(st, fl, file=sys.stderr)
+sys.exit(0 if ok else 1)
+PY
 
 # 2. An unregistered address in the unit does not.
 ip -n "$term" addr flush dev t0

@@ -2,7 +2,8 @@
 """A minimal client of egw-dataplane's control-plane socket (egw/ipc.h),
 for tests. `ipc_client.py events SOCK SECONDS`: subscribe (send nothing) and
 print each received event as JSON (the struct's main fields).
-`ipc_client.py stats SOCK`: STATS_REQUEST, print the JSON reply."""
+`ipc_client.py stats SOCK`: STATS_REQUEST, print the JSON reply.
+`ipc_client.py flows SOCK [IP]`: the same with {"what": "flows"}."""
 import json
 import socket
 import struct
@@ -22,8 +23,14 @@ def main():
     mode, path = sys.argv[1], sys.argv[2]
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     s.connect(path)
-    if mode == "stats":
-        s.send(hdr(STATS_REQUEST, HDR.size, 9))
+    if mode in ("stats", "flows"):
+        body = b""
+        if mode == "flows":
+            q = {"what": "flows"}
+            if len(sys.argv) > 3:
+                q["ip"] = sys.argv[3]
+            body = json.dumps(q).encode()
+        s.send(hdr(STATS_REQUEST, HDR.size + len(body), 9) + body)
         s.settimeout(5)
         while True:
             m = s.recv(65536)
