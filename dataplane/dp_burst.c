@@ -39,8 +39,11 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 		}
 		if (d == DP_DISP_FORWARD)
 			fwd[(*nfwd)++] = m;
-		else if (d == DP_DISP_PUNT)
+		else if (d == DP_DISP_PUNT) {
+			if (w->has_punt_mac)
+				memcpy(rte_pktmbuf_mtod(m, uint8_t *), w->punt_mac, 6);
 			punt[(*npunt)++] = m;
+		}
 		else if (d == DP_DISP_REPLY)
 			reply[(*nreply)++] = m;
 		else

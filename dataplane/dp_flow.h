@@ -52,7 +52,8 @@ struct dp_flow {
 	uint64_t start_us, last_us;
 	uint64_t pkts[2], bytes[2];    /* [0] to server (outward), [1] to client */
 	struct dp_verdict verdict;
-	uint8_t src_mac[6];
+	uint8_t src_mac[6];            /* the terminal's */
+	uint8_t dst_mac[6];            /* what the terminal sent to (the next hop) */
 	uint8_t tcp_state;
 	uint8_t in_use;
 	uint8_t nat;                   /* DNS redirect: out_ip is the target */

@@ -53,7 +53,8 @@ enum dp_action {
 	X(RULE, "rule") \
 	X(PROFILE_DEFAULT, "profile-default") \
 	X(CONTROL, "control-plane") \
-	X(FAIL_OPEN, "fail-open")
+	X(FAIL_OPEN, "fail-open") \
+	X(TUNNEL, "tunnel-suspect")
 
 enum dp_reason {
 #define DP_REASON_ENUM(e, s) DP_R_##e,

@@ -208,28 +208,25 @@ static void tx_to(struct dp_worker *w, struct port *p, unsigned port, uint16_t q
 	}
 }
 
-/* Packets back from the punt port were accepted by the control plane: on
- * to the outside when they come from a unit, else to the inside. */
+/* Packets back from the punt port were accepted by the control plane: MACs
+ * and TTL of their flow restored, on to where they were going. */
 static void punt_return(struct wctx *c, struct rte_mbuf **m, uint16_t n)
 {
 	struct rte_mbuf *out[BURST], *in[BURST];
 	uint16_t no = 0, ni = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
-		struct dp_pkt p;
 		c->w.st.rx_pkts[DP_PORT_PUNT]++;
 		c->w.st.rx_bytes[DP_PORT_PUNT] += m[i]->pkt_len;
-		if (m[i]->nb_segs != 1 || dp_parse(rte_pktmbuf_mtod(m[i], const uint8_t *),
-						   m[i]->data_len, &p) != DP_DROP_NONE ||
-		    p.family == 0) {
-			rte_pktmbuf_free(m[i]);
-			continue;
-		}
-		uint32_t cls = dp_tables_class(c->t, p.family, p.src);
-		if (c->t->class_unit[cls] >= 0)
+		int to = m[i]->nb_segs != 1 ? -1 :
+			 dp_worker_unpunt(&c->w, c->t, rte_pktmbuf_mtod(m[i], uint8_t *),
+					  m[i]->data_len);
+		if (to == DP_PORT_OUTSIDE)
 			out[no++] = m[i];
-		else
+		else if (to == DP_PORT_INSIDE)
 			in[ni++] = m[i];
+		else
+			rte_pktmbuf_free(m[i]);
 	}
 	tx_to(&c->w, &c->ports[1], DP_PORT_OUTSIDE, c->queue, out, no);
 	tx_to(&c->w, &c->ports[0], DP_PORT_INSIDE, c->queue, in, ni);
@@ -619,6 +616,11 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 		}
 		r.ws[i].t = r.t;
 		atomic_store(&r.ws[i].acked, r.t);
+		struct rte_ether_addr pm;
+		if (rte_eth_macaddr_get(ports[2].id, &pm) == 0) {
+			memcpy(r.ws[i].w.punt_mac, pm.addr_bytes, 6);
+			r.ws[i].w.has_punt_mac = true;
+		}
 		r.ws[i].ports = ports;
 		r.ws[i].queue = (uint16_t)i;
 	}

@@ -129,6 +129,7 @@ static struct dp_flow *new_flow(struct dp_worker *w, const struct dp_tables *t,
 		emit(w, t, EGW_EV_FLOW, &old, now_us, "evicted");
 	f->verdict = *v;
 	memcpy(f->src_mac, p->src_mac, 6);
+	memcpy(f->dst_mac, p->dst_mac, 6);
 	if (k->kind == DP_FK_FLOW) {
 		w->st.verdicts[v->action]++;
 		emit(w, t, v->action == DP_ACT_ALLOW || v->action == DP_ACT_PUNT ?
@@ -294,6 +295,15 @@ static int dns_query(struct dp_worker *w, const struct dp_tables *t, const struc
 		return -1;
 	struct dp_verdict nv = f->verdict;
 	name_decide(t, f->verdict.unit, q.qname, q.qname_len, &nv);
+	const struct egw_dns_suspicious *sus = &t->pol->dns.suspicious;
+	if (nv.action == DP_ACT_ALLOW &&
+	    (q.qname_len > sus->max_qname || q.max_label > sus->max_label ||
+	     q.entropy_bits > sus->min_entropy_bits)) {
+		/* Tunnelling signs: the control plane looks closer. */
+		nv.action = DP_ACT_PUNT;
+		nv.reason = DP_R_TUNNEL;
+		nv.loc = &sus->loc;
+	}
 	struct egw_event *ev = dp_event_next(&w->ev);
 	if (ev) {
 		struct dp_flow tmp = *f;
@@ -648,4 +658,38 @@ void dp_worker_flows_json(const struct dp_worker *w, const struct dp_tables *t,
 		json_object_set_new(o, "last_us", json_integer((json_int_t)f->last_us));
 		json_array_append_new(arr, o);
 	}
+}
+
+int dp_worker_unpunt(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame,
+		     uint32_t len)
+{
+	struct dp_pkt p;
+	struct dp_flow_key k;
+
+	if (dp_parse(frame, len, &p) != DP_DROP_NONE || p.family == 0)
+		return -1;
+	uint32_t cls = dp_tables_class(t, p.family, p.src);
+	bool from_inside = t->class_unit[cls] >= 0 ||
+			   dp_tables_terminal(t, p.family, p.src) != NULL;
+	make_key(&p, !from_inside, &k);
+	const struct dp_flow *f = dp_flow_lookup(&w->ft, &k, dp_flow_hash(&k));
+	if (f) {
+		memcpy(frame, from_inside ? f->dst_mac : f->src_mac, 6);
+		memcpy(frame + 6, from_inside ? f->src_mac : f->dst_mac, 6);
+		uint8_t *ip = frame + p.l3_off;
+		if (p.family == AF_INET && ip[8] < 255) {
+			/* TTL + 1, checksum adjusted (RFC 1624). */
+			uint32_t sum = (uint16_t)~(ip[10] << 8 | ip[11]);
+			sum += (uint16_t)~(ip[8] << 8 | ip[9]);
+			ip[8]++;
+			sum += (uint32_t)(ip[8] << 8 | ip[9]);
+			while (sum >> 16)
+				sum = (sum & 0xffff) + (sum >> 16);
+			ip[10] = (uint8_t)(~sum >> 8);
+			ip[11] = (uint8_t)~sum;
+		} else if (p.family == AF_INET6 && ip[7] < 255) {
+			ip[7]++;
+		}
+	}
+	return from_inside ? DP_PORT_OUTSIDE : DP_PORT_INSIDE;
 }

@@ -13,7 +13,10 @@
  * the Firefox canary (block_doh), a doh-category name (block_doh) or a name
  * in a category the unit's profile denies (a rule with a category and no
  * other match) is answered NXDOMAIN by the gateway (UDP; over TCP it is
- * dropped); a category rule with punt sends the query to the control plane.
+ * dropped); a category rule with punt sends the query to the control plane,
+ * and so does a query showing tunnelling signs (dns.suspicious: a longer
+ * name or label, or a higher entropy per character, than allowed; the
+ * queries-per-second limit is the control plane's).
  * The first client payload of an allowed TCP flow is looked at for a TLS
  * ClientHello SNI or an HTTP Host: a name the same rules deny resets the
  * connection both ways (the frame becomes the RST to the client, w->extra
@@ -62,6 +65,10 @@ struct dp_worker {
 	struct dp_event_buf ev;
 	struct dp_stats st;
 	uint64_t last_tick_us;
+	/* The punt port's MAC: punted frames are addressed to it (the kernel
+	 * drops frames for other hosts). */
+	uint8_t punt_mac[6];
+	bool has_punt_mac;
 	/* A second frame the last packet produced (the RST to the server when
 	 * a connection is reset), to go out the other port; 0: none. */
 	uint32_t extra_len;
@@ -110,6 +117,16 @@ struct egw_prefix;
 void dp_worker_flows_json(const struct dp_worker *w, const struct dp_tables *t,
 			  const char *unit, const struct egw_prefix *ip, size_t limit,
 			  json_t *arr);
+
+/*
+ * A frame back from the punt port (the control plane let it through and
+ * the kernel routed it back out of the tap): restore the MACs and TTL /
+ * hop limit of its flow (the kernel rewrote them) and say where it goes:
+ * DP_PORT_OUTSIDE when it comes from the inside end, else DP_PORT_INSIDE;
+ * -1 to drop it (not IP, malformed).
+ */
+int dp_worker_unpunt(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame,
+		     uint32_t len);
 
 /* For replay: does this frame come from the outside? True when it belongs
  * to a flow as its reply, or its destination is inside a unit. */

@@ -104,7 +104,9 @@ static struct egw_policy *fixture_policy(void)
 		.redirect_v4 = fx_pfx("198.51.100.53"), .block_dot = true, .block_doh = true,
 		.loc = { FX_FILE, 55 }, .resolvers_loc = { FX_FILE, 56 },
 		.violation_loc = { FX_FILE, 58 }, .block_dot_loc = { FX_FILE, 60 },
-		.block_doh_loc = { FX_FILE, 61 } };
+		.block_doh_loc = { FX_FILE, 61 },
+		.suspicious = { .max_qname = 100, .max_label = 52, .min_entropy_bits = 4.0,
+				.max_queries_per_second = 50, .loc = { FX_FILE, 62 } } };
 
 	static char *mail_domains[] = { (char *)"mail.qq.com", (char *)"gmail.com" };
 	static char *doh_domains[] = { (char *)"dns.google" };

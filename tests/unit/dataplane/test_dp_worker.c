@@ -443,6 +443,69 @@ START_TEST(denied_http_host_resets_both_ways)
 }
 END_TEST
 
+START_TEST(punted_frame_returns_with_its_macs_and_ttl)
+{
+	struct dp_worker w;
+	struct fb f, orig;
+	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
+	struct dp_tables *t = build(fixture_policy());
+	w.ctl_up = true;
+	fb_tcp4(&f, LN_MAC, "10.1.0.11", "203.0.113.80", 42000, 22, DP_TCP_SYN);
+	set_l4_csum(&f);
+	orig = f;
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_PUNT);
+	/* The kernel routes it back out of the tap: its own MACs, TTL - 1. */
+	memset(f.b, 0xaa, 6);
+	memset(f.b + 6, 0xbb, 6);
+	f.b[14 + 8]--;
+	f.b[14 + 10] = f.b[14 + 11] = 0;
+	uint16_t c = dp_nat_csum(f.b + 14, 20, 0);
+	f.b[14 + 10] = (uint8_t)(c >> 8);
+	f.b[14 + 11] = (uint8_t)c;
+	ck_assert_int_eq(dp_worker_unpunt(&w, t, f.b, f.len), DP_PORT_OUTSIDE);
+	ck_assert_uint_eq(f.len, orig.len);
+	ck_assert_mem_eq(f.b, orig.b, f.len);
+	/* A reply of the punted flow from outside goes back inside. */
+	fb_tcp4(&f, "02:ee:00:00:00:02", "203.0.113.80", "10.1.0.11", 22, 42000,
+		DP_TCP_SYN | DP_TCP_ACK);
+	ck_assert_int_eq(dp_worker_unpunt(&w, t, f.b, f.len), DP_PORT_INSIDE);
+	ck_assert_int_eq(f.b[5], 0x0b);   /* to li.na's MAC */
+	/* Not IP, or broken: dropped. */
+	ck_assert_int_eq(dp_worker_unpunt(&w, t, f.b, 10), -1);
+	dp_tables_free(t);
+	dp_worker_fini(&w);
+}
+END_TEST
+
+START_TEST(dns_tunnelling_signs_are_punted)
+{
+	struct dp_worker w;
+	struct fb f;
+	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
+	struct dp_tables *t = build(fixture_policy());
+	w.ctl_up = true;
+	/* A 60-byte label (max_label 52). */
+	dns_query4(&f, ZW_MAC, "10.1.0.10", "198.51.100.53",
+		   "aaaaaaaaaabbbbbbbbbbccccccccccddddddddddeeeeeeeeeeffffffffff.t.example");
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_PUNT);
+	/* High entropy per character. */
+	dns_query4(&f, ZW_MAC, "10.1.0.10", "198.51.100.53",
+		   "q8z3k1x7v9m2n4b6.j5h0g8f2d4s6a1p3.l7o9i2u4y6t8r0e1w.t.example");
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_PUNT);
+	int alerts = 0;
+	for (uint32_t e = 0; e < w.ev.n; e++)
+		if (w.ev.v[e].type == EGW_EV_DNS && !strcmp(w.ev.v[e].reason, "tunnel-suspect") &&
+		    w.ev.v[e].action == EGW_EA_PUNTED && !strcmp(w.ev.v[e].rule, "example.cfg:62"))
+			alerts++;
+	ck_assert_int_eq(alerts, 2);
+	/* An ordinary name is not. */
+	dns_query4(&f, ZW_MAC, "10.1.0.10", "198.51.100.53", "www.example.org");
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
+	dp_tables_free(t);
+	dp_worker_fini(&w);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -456,6 +519,8 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, dns_redirect_ipv6);
 	tcase_add_test(tc, blocked_names_are_answered_nxdomain);
 	tcase_add_test(tc, denied_http_host_resets_both_ways);
+	tcase_add_test(tc, punted_frame_returns_with_its_macs_and_ttl);
+	tcase_add_test(tc, dns_tunnelling_signs_are_punted);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);
