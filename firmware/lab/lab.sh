@@ -506,6 +506,9 @@ cmd_demo() {
 	fi
 	# Ctrl-C is how this demo is meant to end: tear down, exit 0.
 	trap 'exit 0' INT
+	if grep -q "egw-controld' .*--run-dir" "$(state)/gw-cmds" 2>/dev/null; then
+		echo "Counters: $b/control/egwctl stats --socket $(state)/controld.sock"
+	fi
 	echo "Lab is up: lab.sh exec --prefix $PREFIX HOST CMD... (hosts: ${HOSTS[*]}). Ctrl-C to tear down."
 	# A waited-for background sleep: INT/TERM are handled at once.
 	while :; do
