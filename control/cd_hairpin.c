@@ -8,14 +8,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <egw/addr.h>
+
 #include "cd_hairpin.h"
+#include "cd_nft.h"
 #include "cd_spawn.h"
 
 #define TABLE "2001"
 #define PREF "1000"
 #define NH4 "169.254.233.1"
 #define NH6 "fe80::e9:1"
-#define NH_MAC "02:00:00:00:e9:01"
 
 static const char *const ip_paths[] = { "/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip", NULL };
 
@@ -23,7 +25,53 @@ struct cd_hairpin {
 	char ifname[IF_NAMESIZE];
 	unsigned ifindex;
 	bool rules;
+	char nh_mac[18];
+	/* unit prefixes and terminals (ip, mac), as text for `ip` */
+	char (*routes)[EGW_PREFIX_STRLEN];
+	size_t n_routes;
+	char (*neigh)[2][EGW_PREFIX_STRLEN];
+	size_t n_neigh;
 };
+
+int cd_hairpin_set_l2(struct cd_hairpin *h, const char *next_hop_mac,
+		      const struct egw_policy *p)
+{
+	uint8_t mac[6];
+	size_t nr = 0, nn = 0;
+
+	if (next_hop_mac && egw_mac_parse(next_hop_mac, mac) < 0)
+		return -EINVAL;
+	egw_mac_format(next_hop_mac ? mac : (const uint8_t[6]){ 2, 0, 0, 0, 0xe9, 1 },
+		       h->nh_mac, sizeof(h->nh_mac));
+	free(h->routes);
+	free(h->neigh);
+	h->routes = NULL;
+	h->neigh = NULL;
+	h->n_routes = h->n_neigh = 0;
+	for (size_t u = 0; p && u < p->n_units; u++) {
+		nr += p->units[u].prefixes.n;
+		nn += p->units[u].n_terminals;
+	}
+	h->routes = calloc(nr ? nr : 1, sizeof(*h->routes));
+	h->neigh = calloc(nn ? nn : 1, sizeof(*h->neigh));
+	if (!h->routes || !h->neigh)
+		return -ENOMEM;
+	for (size_t u = 0; p && u < p->n_units; u++) {
+		const struct egw_unit *un = &p->units[u];
+		for (size_t i = 0; i < un->prefixes.n; i++)
+			egw_prefix_format(&un->prefixes.v[i], h->routes[h->n_routes++],
+					  EGW_PREFIX_STRLEN);
+		for (size_t i = 0; i < un->n_terminals; i++) {
+			egw_addr_format(&un->terminals[i].ip, h->neigh[h->n_neigh][0],
+					EGW_PREFIX_STRLEN);
+			egw_mac_format(un->terminals[i].mac, h->neigh[h->n_neigh][1],
+				       EGW_PREFIX_STRLEN);
+			h->n_neigh++;
+		}
+	}
+	h->ifindex = 0; /* apply at the next tick */
+	return 0;
+}
 
 struct cd_hairpin *cd_hairpin_new(const char *ifname)
 {
@@ -34,8 +82,10 @@ struct cd_hairpin *cd_hairpin_new(const char *ifname)
 		return NULL;
 	}
 	h = calloc(1, sizeof(*h));
-	if (h)
+	if (h) {
 		memcpy(h->ifname, ifname, strlen(ifname) + 1);
+		snprintf(h->nh_mac, sizeof(h->nh_mac), "02:00:00:00:e9:01");
+	}
 	return h;
 }
 
@@ -66,8 +116,36 @@ static int ip(const char *const *args, bool quiet)
 	return cd_spawn(argv, quiet);
 }
 
+/* Frames from the fast path carry the units' gateway MAC, not the tap's:
+ * mark them for this host at ingress or IP drops them (PACKET_OTHERHOST). */
+static int ingress_table(const struct cd_hairpin *h, bool add)
+{
+	char buf[512];
+
+	if (add)
+		snprintf(buf, sizeof(buf),
+			 "table netdev egw_punt_in\ndelete table netdev egw_punt_in\n"
+			 "table netdev egw_punt_in {\n"
+			 "\tchain ingress {\n"
+			 "\t\ttype filter hook ingress device \"%s\" priority 0; policy accept;\n"
+			 "\t\tmeta pkttype other meta pkttype set host comment \"punted frames are for the kernel\"\n"
+			 "\t}\n}\n", h->ifname);
+	else
+		snprintf(buf, sizeof(buf),
+			 "table netdev egw_punt_in\ndelete table netdev egw_punt_in\n");
+	return cd_nft_run(buf, false, NULL);
+}
+
 static void del_rules(struct cd_hairpin *h)
 {
+	ingress_table(h, false);
+	for (size_t i = 0; i < h->n_routes; i++)
+		ip((const char *[]){ "route", "del", h->routes[i], "dev", h->ifname, "metric",
+				     "4242", NULL }, true);
+	if (if_nametoindex(h->ifname)) {
+		ip((const char *[]){ "-4", "neigh", "flush", "dev", h->ifname, "nud", "permanent", NULL }, true);
+		ip((const char *[]){ "-6", "neigh", "flush", "dev", h->ifname, "nud", "permanent", NULL }, true);
+	}
 	for (int fam = 0; fam < 2; fam++) {
 		const char *f = fam ? "-6" : "-4";
 		for (int i = 0; i < 8; i++)
@@ -101,14 +179,29 @@ int cd_hairpin_tick(struct cd_hairpin *h)
 	sysctl_write(p, "1");
 	rc |= ip((const char *[]){ "link", "set", "dev", h->ifname, "up", NULL }, false);
 	h->rules = true;
+	if (ingress_table(h, true) < 0)
+		rc |= 1;
 	rc |= ip((const char *[]){ "-4", "rule", "add", "pref", PREF, "iif", h->ifname,
 				   "lookup", TABLE, NULL }, false);
 	rc |= ip((const char *[]){ "-6", "rule", "add", "pref", PREF, "iif", h->ifname,
 				   "lookup", TABLE, NULL }, false);
-	rc |= ip((const char *[]){ "-4", "neigh", "replace", NH4, "lladdr", NH_MAC, "dev",
+	rc |= ip((const char *[]){ "-4", "neigh", "replace", NH4, "lladdr", h->nh_mac, "dev",
 				   h->ifname, "nud", "permanent", NULL }, false);
-	rc |= ip((const char *[]){ "-6", "neigh", "replace", NH6, "lladdr", NH_MAC, "dev",
+	rc |= ip((const char *[]){ "-6", "neigh", "replace", NH6, "lladdr", h->nh_mac, "dev",
 				   h->ifname, "nud", "permanent", NULL }, false);
+	/* replies to the units: straight to the terminals, registered MACs;
+	 * in the main table too, for the NXDOMAIN answers and resets egw-controld
+	 * sends itself (an existing route of the administrator's stays) */
+	for (size_t i = 0; i < h->n_routes; i++) {
+		rc |= ip((const char *[]){ "route", "replace", h->routes[i], "dev", h->ifname,
+					   "table", TABLE, NULL }, false);
+		ip((const char *[]){ "route", "add", h->routes[i], "dev", h->ifname, "proto",
+				     "static", "metric", "4242", NULL }, true);
+	}
+	for (size_t i = 0; i < h->n_neigh; i++)
+		rc |= ip((const char *[]){ "neigh", "replace", h->neigh[i][0], "lladdr",
+					   h->neigh[i][1], "dev", h->ifname, "nud", "permanent",
+					   NULL }, false);
 	rc |= ip((const char *[]){ "-4", "route", "replace", "default", "via", NH4, "dev",
 				   h->ifname, "onlink", "table", TABLE, NULL }, false);
 	rc |= ip((const char *[]){ "-6", "route", "replace", "default", "via", NH6, "dev",
@@ -132,5 +225,9 @@ void cd_hairpin_remove(struct cd_hairpin *h)
 
 void cd_hairpin_free(struct cd_hairpin *h)
 {
+	if (!h)
+		return;
+	free(h->routes);
+	free(h->neigh);
 	free(h);
 }

@@ -247,6 +247,27 @@ static bool flow_eq(const struct flow *f, const struct cd_pkt *k)
 	       !memcmp(f->dst, k->dst, 16);
 }
 
+/* The flow whose reply k is (k's addresses and ports swapped), or NULL. */
+static struct flow *flow_find_reverse(struct cd_inspect *in, const struct cd_pkt *k, uint64_t now)
+{
+	struct cd_pkt r = *k;
+	uint64_t h;
+
+	memcpy(r.src, k->dst, 16);
+	memcpy(r.dst, k->src, 16);
+	r.sport = k->dport;
+	r.dport = k->sport;
+	h = flow_hash(&r);
+	for (unsigned i = 0; i < FLOW_PROBE; i++) {
+		struct flow *f = &in->flows[(h + i) % FLOW_SLOTS];
+		if (f->state != FS_FREE && now - f->last_us <= FLOW_IDLE_US && flow_eq(f, &r)) {
+			f->last_us = now;
+			return f;
+		}
+	}
+	return NULL;
+}
+
 /* The flow of k: found, or a fresh (FS_FREE-initialised) slot. */
 static struct flow *flow_get(struct cd_inspect *in, const struct cd_pkt *k, uint64_t now)
 {
@@ -552,6 +573,15 @@ void cd_inspect_packet(struct cd_inspect *in, const uint8_t *data, size_t len,
 		d->verdict = p->gateway.fail_mode == EGW_FAIL_OPEN ? CD_ACCEPT : CD_DROP;
 		goto out;
 	}
+	/* A reply of a flow we have seen (the fast path punts both directions
+	 * of a punted flow): it follows its flow, without an event. */
+	f = flow_find_reverse(in, c.k, now_us);
+	if (f) {
+		d->verdict = f->state == FS_FINAL ? (enum cd_verdict)f->verdict : CD_ACCEPT;
+		d->final = f->state == FS_FINAL;
+		d->reply = true;
+		goto out;
+	}
 	c.unit = find_unit(p, c.k);
 	if (c.unit >= 0)
 		c.t = find_terminal(&p->units[c.unit], c.k);
@@ -582,6 +612,12 @@ void cd_inspect_packet(struct cd_inspect *in, const uint8_t *data, size_t len,
 	    c.k->dport == 53 && c.k->payload_len) {
 		if (c.k->proto == IPPROTO_UDP) {
 			decide_dns(&c, c.k->payload, c.k->payload_len);
+			/* remembered so that the answer, when punted too, finds
+			 * its query; each query is still inspected */
+			f = flow_get(in, c.k, now_us);
+			f->unit = c.unit;
+			f->term = c.t;
+			f->state = FS_PENDING;
 		} else if (c.k->payload_len >= 2) {
 			size_t mlen = (size_t)c.k->payload[0] << 8 | c.k->payload[1];
 			size_t have = c.k->payload_len - 2;

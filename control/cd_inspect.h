@@ -16,7 +16,9 @@
  * NXDOMAIN when the caller can inject (d->nxdomain) and dropped.
  *
  * A bounded flow cache (5-tuple) keeps each flow's decision: one event per
- * flow decision, not per packet, and a blocked flow stays blocked.
+ * flow decision, not per packet, and a blocked flow stays blocked. A packet
+ * whose reversed 5-tuple is a known flow is that flow's reply and gets its
+ * verdict (pending: accept).
  *
  * Thread safety: one thread owns a struct cd_inspect; the policy must
  * outlive it (swap both on reload).
@@ -38,6 +40,7 @@ struct cd_decision {
 	enum cd_verdict verdict;
 	bool final;              /* the flow is decided (not a lone DNS query,
 				    not a handshake waiting for its name) */
+	bool reply;              /* a reply of a known flow (verdict follows it) */
 	bool nxdomain;           /* answer the DNS query with NXDOMAIN */
 	bool reset;              /* TCP: reset the connection */
 	bool flag_dst;           /* put the destination in flagged_v4/v6 */

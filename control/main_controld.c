@@ -61,6 +61,7 @@ struct daemon {
 	struct cd_mgmt *mgmt;
 	struct cd_dpipc *dp;       /* the fast path; NULL in kernel mode */
 	bool hairpin_on;
+	const char *hairpin_mac;
 	struct cd_hairpin *hairpin;
 	const char *dp_path;
 	uint64_t generation;
@@ -313,6 +314,8 @@ static int reload_commit(void *arg, char *err, size_t errlen)
 	egw_policy_free(d->pol);
 	d->insp = d->next_insp;
 	d->pol = d->next_pol;
+	if (d->hairpin)
+		cd_hairpin_set_l2(d->hairpin, d->hairpin_mac, d->pol);
 	free(d->next_ruleset);
 	d->next_insp = NULL;
 	d->next_pol = NULL;
@@ -494,7 +497,10 @@ static void usage(FILE *f)
 		"  --run-dir DIR      management sockets (default /run/egw)\n"
 		"  --flag-timeout S   flagged destinations stay S seconds (default 600)\n"
 		"  --dataplane-sock P the fast path's IPC socket (default " EGW_IPC_PATH ")\n"
-		"  --punt-hairpin     route accepted punted packets back out of the punt tap\n"
+		"  --no-punt-hairpin  do not route accepted punted packets back out of the punt\n"
+		"                     interface (when the fast path's tap is set up otherwise)\n"
+		"  --punt-hairpin-mac M  MAC of the units' gateway (upstream router) for packets\n"
+		"                     routed back out of the punt tap (bump-in-the-wire fast path)\n"
 		"  --keep-caps        do not drop capabilities (debugging)\n");
 }
 
@@ -513,7 +519,8 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{ "flag-timeout", required_argument, NULL, 't' },
 		{ "keep-caps", no_argument, NULL, 'K' },
 		{ "dataplane-sock", required_argument, NULL, 'D' },
-		{ "punt-hairpin", no_argument, NULL, 'H' },
+		{ "no-punt-hairpin", no_argument, NULL, 'H' },
+		{ "punt-hairpin-mac", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -531,7 +538,8 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		case 'r': d->run_dir = optarg; break;
 		case 'K': d->keep_caps = true; break;
 		case 'D': d->dp_path = optarg; break;
-		case 'H': d->hairpin_on = true; break;
+		case 'H': d->hairpin_on = false; break;
+		case 'M': d->hairpin_mac = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		case 'q': case 'n': case 'm': case 't':
 			errno = 0;
@@ -604,6 +612,7 @@ int main(int argc, char **argv)
 
 	d->run_dir = "/run/egw";
 	d->dp_path = EGW_IPC_PATH;
+	d->hairpin_on = true;
 	d->flag_timeout = 600;
 	cd_nfq_cfg_default(&d->nfq_cfg);
 	cd_queue_rule_cfg_default(&d->qr);
@@ -704,7 +713,12 @@ int main(int argc, char **argv)
 	if (d->hairpin_on && !d->kernel_mode) {
 		d->hairpin = cd_hairpin_new(d->qr.iifname);
 		if (!d->hairpin) {
-			fprintf(stderr, PROG ": --punt-hairpin: bad interface name %s\n", d->qr.iifname);
+			fprintf(stderr, PROG ": punt hairpin: bad interface name %s\n", d->qr.iifname);
+			goto out;
+		}
+		if (cd_hairpin_set_l2(d->hairpin, d->hairpin_mac, d->pol) < 0) {
+			fprintf(stderr, PROG ": --punt-hairpin-mac %s: not a MAC address\n",
+				d->hairpin_mac);
 			goto out;
 		}
 		cd_hairpin_tick(d->hairpin);

@@ -115,8 +115,9 @@ cd_start() {
 	local cfg=$1; shift
 	local before
 	before=$(grep -c 'egw-controld: running' "$tmp/controld.log" 2>/dev/null)
+	# these tests punt a veth of a plain forwarding gateway: no hairpin
 	ip netns exec "$G" "$build/control/egw-controld" --config "$cfg" \
-		--run-dir "$tmp/run" "$@" >>"$tmp/controld.log" 2>&1 &
+		--run-dir "$tmp/run" --no-punt-hairpin "$@" >>"$tmp/controld.log" 2>&1 &
 	cd_pid=$!
 	cd_pids+=($cd_pid)
 	local i

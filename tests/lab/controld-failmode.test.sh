@@ -43,12 +43,12 @@ cd_policy "$tmp/policy.cfg" closed
 cd_start "$tmp/policy.cfg" --punt-iif g0 || exit 1
 first=$cd_pid
 ip netns exec "$G" "$build/control/egw-controld" --config "$tmp/policy.cfg" \
-	--run-dir "$tmp/run" --punt-iif g0 >"$tmp/second.log" 2>&1
+	--run-dir "$tmp/run" --punt-iif g0 --no-punt-hairpin >"$tmp/second.log" 2>&1
 rc=$?
 [ "$rc" != 0 ] && grep -q 'socket in use' "$tmp/second.log" && ok "second daemon refused: $(cat "$tmp/second.log")" ||
 	fail "second daemon: rc $rc: $(cat "$tmp/second.log")"
 ip netns exec "$G" "$build/control/egw-controld" --config "$tmp/policy.cfg" \
-	--run-dir "$tmp/run2" --punt-iif g0 >"$tmp/third.log" 2>&1
+	--run-dir "$tmp/run2" --punt-iif g0 --no-punt-hairpin >"$tmp/third.log" 2>&1
 rc=$?
 [ "$rc" != 0 ] && grep -q 'bound by another process' "$tmp/third.log" && ok "queue in use refused: $(cat "$tmp/third.log")" ||
 	fail "queue in use: rc $rc: $(cat "$tmp/third.log")"

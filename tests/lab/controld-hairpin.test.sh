@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Dataplane mode with --punt-hairpin: a stand-in fast path (namespace D)
+# Dataplane mode (hairpin on by default): a stand-in fast path (namespace D)
 # writes punted frames into the punt interface "egw-punt" of the gateway
 # namespace (a veth here instead of the tap); egw-controld queues them,
 # accepted ones are routed back out of egw-punt to the fast path, refused
@@ -38,11 +38,12 @@ cd_policy "$tmp/policy.cfg" closed
 trap cleanup EXIT
 
 ip netns exec "$G" "$build/control/egw-controld" --config "$tmp/policy.cfg" \
-	--run-dir "$tmp/run" --punt-hairpin --dataplane-sock "$tmp/none.sock" >"$tmp/controld.log" 2>&1 &
+	--run-dir "$tmp/run" --punt-hairpin-mac 02:00:0a:01:00:01 --dataplane-sock "$tmp/none.sock" >"$tmp/controld.log" 2>&1 &
 pid=$!
 for i in $(seq 100); do grep -q 'routed back' "$tmp/controld.log" && break; sleep 0.1; done
 grep -q 'routed back' "$tmp/controld.log" && ok "hairpin configured" || { cat "$tmp/controld.log"; fail "no hairpin"; }
-ip -n "$G" route add 10.1.0.0/16 via 169.254.233.1 dev egw-punt onlink
+ip -n "$G" route show | grep -q '10.1.0.0/16 dev egw-punt' && ok "route to the unit through the tap" ||
+	fail "no unit route: $(ip -n "$G" route show)"
 ip -n "$G" rule | grep -q 'iif egw-punt lookup 2001' && ok "policy rule for iif egw-punt" || fail "no ip rule"
 
 # The stand-in fast path: send three frames into egw-punt, capture what
@@ -66,20 +67,23 @@ for p in sn.stop():
     if IP not in p:
         continue
     if UDP in p and p[UDP].sport == 53 and DNS in p:
-        print("DNSREPLY id=%d rcode=%d src=%s" % (p[DNS].id, p[DNS].rcode, p[IP].src))
+        print("DNSREPLY id=%d rcode=%d src=%s dst=%s" % (p[DNS].id, p[DNS].rcode, p[IP].src, p[Ether].dst))
     elif UDP in p and p[UDP].dport == 53:
-        print("FORWARDED dns sport=%d ttl=%d" % (p[UDP].sport, p[IP].ttl))
+        print("FORWARDED dns sport=%d ttl=%d dst=%s" % (p[UDP].sport, p[IP].ttl, p[Ether].dst))
     elif TCP in p and p[TCP].dport == 80:
         print("FORWARDED tcp sport=%d ttl=%d" % (p[TCP].sport, p[IP].ttl))
     elif TCP in p and p[TCP].sport == 80:
         print("TCPREPLY flags=%s" % p[TCP].flags)
 PY
-out=$(ip netns exec "$D" /usr/bin/python3 "$tmp/dp.py" "$punt_mac" 2>&1)
-echo "$out" | grep -q 'FORWARDED dns sport=40001 ttl=63' && ok "allowed query came back out of the punt interface" ||
+# the fast path keeps the units' gateway MAC: not the tap's
+out=$(ip netns exec "$D" /usr/bin/python3 "$tmp/dp.py" 02:00:00:00:00:fe 2>&1)
+echo "$out" | grep -q 'FORWARDED dns sport=40001 ttl=63 dst=02:00:0a:01:00:01' &&
+	ok "allowed query came back out of the punt interface, to the units' gateway MAC" ||
 	fail "allowed query not hairpinned: $out"
 # (what we sent is captured too, with ttl 64: forwarded means ttl 63)
 echo "$out" | grep -q 'FORWARDED dns sport=40002 ttl=63' && fail "denied query was forwarded"
-echo "$out" | grep -q 'DNSREPLY id=2 rcode=3 src=198.51.100.53' && ok "denied query answered NXDOMAIN through the tap" ||
+echo "$out" | grep -q 'DNSREPLY id=2 rcode=3 src=198.51.100.53 dst=02:00:0a:01:00:0a' &&
+	ok "denied query answered NXDOMAIN through the tap, to the terminal's MAC" ||
 	fail "no NXDOMAIN: $out"
 echo "$out" | grep -q 'FORWARDED tcp sport=40003 ttl=63' && fail "blocked HTTP forwarded" ||
 	ok "blocked HTTP not forwarded"
@@ -90,6 +94,8 @@ kill "$pid"; wait "$pid"; rc=$?; pid=
 [ "$rc" = 0 ] || fail "exit status $rc"
 ip -n "$G" rule | grep -q 'lookup 2001' && fail "ip rule left" || ok "policy routing removed at exit"
 [ -z "$(ip -n "$G" route show table 2001 2>/dev/null)" ] && ok "table 2001 empty" || fail "routes left"
-ip netns exec "$G" nft list tables | grep -q egw_punt && fail "punt table left"
+ip -n "$G" route show | grep -q 'egw-punt' && fail "main table route left: $(ip -n "$G" route show)"
+ip -n "$G" neigh show nud permanent | grep -q . && fail "neighbours left: $(ip -n "$G" neigh show nud permanent)"
+ip netns exec "$G" nft list tables | grep -q egw_punt && fail "punt tables left: $(ip netns exec "$G" nft list tables)"
 [ "$fails" = 0 ] || { echo "--- controld log"; cat "$tmp/controld.log"; }
 exit "$fails"

@@ -4,11 +4,15 @@
  * and egwctl for stats), version 1.
  *
  * Transport: one unix SOCK_SEQPACKET socket, EGW_IPC_PATH, created by
- * egw-dataplane (the server; mode 0660, group egw). egw-controld connects
- * (one connection at a time; a second controld connection is refused by
- * closing it); egwctl may connect too, for STATS only. SOCK_SEQPACKET keeps
- * message boundaries, so one message = one send()/recv(); a message is never
- * split or joined.
+ * egw-dataplane (the server; mode 0660; a live socket at the path is a bad
+ * start, a stale one is replaced). Up to 8 connections. egw-controld
+ * connects and listens; egwctl connects for STATS only. The events
+ * subscriber is the oldest open connection whose first message was not a
+ * STATS_REQUEST: a client that only wants stats sends its request at once
+ * and ignores any EVENTS it may get before the server has read it. While a
+ * subscriber is connected the fast path punts (fail_mode applies otherwise).
+ * SOCK_SEQPACKET keeps message boundaries, so one message = one
+ * send()/recv(); a message is never split or joined.
  *
  * Every message starts with struct egw_ipc_hdr; all integers are in host
  * byte order (both ends run on one machine); all structs are fixed layout
@@ -40,13 +44,23 @@
  *
  *  EGW_IPC_STATS_REQUEST controld/egwctl -> dataplane   body: empty, or a
  *      JSON object (not NUL-terminated) with optional "what": "stats" (the
- *      default) or "flows", and for flows optional "unit", "ip", "limit".
+ *      default) or "flows", and for flows optional "unit", "ip", "limit"
+ *      (default 1000).
  *  EGW_IPC_STATS_REPLY   dataplane -> requester  body: a JSON object (not
  *      NUL-terminated, UTF-8) with the same hdr.seq as the request. For
- *      "stats": { "ports": {...}, "workers": [...], "verdicts": {...},
- *      "drops": { reason: count, ... }, "flows": {...}, "events_lost": n }.
- *      A reply that would exceed EGW_IPC_MAX_MSG is truncated to a valid
- *      JSON object with "truncated": true.
+ *      "stats": { "ports": { inside|outside|punt: { rx_packets, rx_bytes,
+ *      tx_packets, tx_bytes } }, "drops": { reason: count, ... },
+ *      "verdicts": { allow, drop, punt, redirect }, "flows": { active,
+ *      created, expired, evicted }, "non_ip", "fragments", "punts",
+ *      "fail_open", "dns_answers", "resets", "events", "events_lost",
+ *      "events_undelivered", "verdicts_lost", "reloads",
+ *      "ipc_protocol_errors", "control_plane", "workers": [ per worker ] }.
+ *      For "flows": { "flows": [ { flow_id, proto (number), src_ip,
+ *      src_port, dest_ip, dest_port, verdict ("allow"...), reason, rule,
+ *      unit, user, pkts_toserver, pkts_toclient, bytes_toserver,
+ *      bytes_toclient, start_us, last_us } ] }. A bad request gets
+ *      { "error": "..." }. A reply that would exceed EGW_IPC_MAX_MSG is
+ *      truncated to a valid JSON object with "truncated": true.
  *
  *  EGW_IPC_RELOAD        controld -> dataplane   struct egw_ipc_reload
  *  EGW_IPC_RELOAD_REPLY  dataplane -> controld   struct egw_ipc_reload_reply

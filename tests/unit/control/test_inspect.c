@@ -313,6 +313,40 @@ START_TEST(tls_sni_blocks_flow)
 }
 END_TEST
 
+/* The fast path punts both directions of a punted flow: replies follow it. */
+START_TEST(replies_follow_their_flow)
+{
+	uint8_t b[1500], ch[600];
+	struct cd_decision d;
+	size_t n;
+
+	n = tcp(b, "10.1.0.10", "203.0.113.80", 22, 0x02, NULL, 0);
+	decide(b, n, &d);
+	ck_assert_int_eq(d.verdict, CD_ACCEPT);
+	/* the SYN-ACK from outside (no unit: unregistered if judged alone) */
+	n = tcp(b, "203.0.113.80", "10.1.0.10", 0, 0x12, NULL, 0);
+	b[20] = 0; b[21] = 22; b[22] = 0xc0; b[23] = 0x02;
+	decide(b, n, &d);
+	ck_assert_int_eq(d.verdict, CD_ACCEPT);
+	ck_assert(d.reply);
+	ck_assert_uint_eq(d.n_events, 0);
+	/* a blocked flow's replies are dropped */
+	n = tcp(b, "10.1.0.10", "198.51.100.80", 443, 0x18, ch, client_hello(ch, "gmail.com"));
+	decide(b, n, &d);
+	ck_assert_int_eq(d.verdict, CD_DROP);
+	n = tcp(b, "198.51.100.80", "10.1.0.10", 0, 0x18, NULL, 0);
+	b[20] = 0x01; b[21] = 0xbb; b[22] = 0xc0; b[23] = 0x02;
+	decide(b, n, &d);
+	ck_assert_int_eq(d.verdict, CD_DROP);
+	ck_assert(d.reply);
+	/* a packet from outside that belongs to no flow is judged as a source */
+	n = tcp(b, "203.0.113.80", "10.1.0.10", 22, 0x02, NULL, 0);
+	decide(b, n, &d);
+	ck_assert_int_eq(d.verdict, CD_DROP);
+	ck_assert_str_eq(d.ev[0].reason, "unregistered");
+}
+END_TEST
+
 START_TEST(http_host_allowed_and_blocked)
 {
 	static const char ok_req[] = "GET / HTTP/1.1\r\nHost: www.example.org\r\n\r\n";
@@ -399,6 +433,7 @@ int main(void)
 	tcase_add_test(tc, dns_query_rate);
 	tcase_add_test(tc, tls_sni_blocks_flow);
 	tcase_add_test(tc, http_host_allowed_and_blocked);
+	tcase_add_test(tc, replies_follow_their_flow);
 	tcase_add_test(tc, restricted_profile_country_and_default);
 	tcase_add_test(tc, truncated_and_garbage);
 	suite_add_tcase(s, tc);
