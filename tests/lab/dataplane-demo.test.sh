@@ -107,7 +107,7 @@ fi
 # Torn down: nothing of the prefix left.
 n=$(ip netns list | awk '{print $1}' | grep -c "^$prefix-" || true)
 [ "$n" = 0 ] || fail "$n namespaces left"
-[ -e "/run/egw-lab/$prefix" ] && fail "state directory /run/egw-lab/$prefix left"
+[ -e "${EGW_LAB_RUN:-/run/egw-lab}/$prefix" ] && fail "state directory of $prefix left"
 [ -e "/var/run/dpdk/$prefix" ] && fail "DPDK runtime directory /var/run/dpdk/$prefix left"
 for c in /proc/[0-9]*/cmdline; do
 	if tr "\\0" " " 2>/dev/null <"$c" | grep -q -- "--file-prefix=$prefix "; then

@@ -68,7 +68,7 @@ if ! bash "$lab" up --prefix "$prefix" --mode dataplane --config "$cfg" --gw-cmd
 	exit 1
 fi
 dp_pid=$(cat "$tmp/dp.pid")
-dplog=/run/egw-lab/$prefix/gw1.log
+dplog=${EGW_LAB_RUN:-/run/egw-lab}/$prefix/gw1.log
 grep -q "^egw-dataplane: forwarding net_af_packet0,iface=egw-in <-> net_af_packet1,iface=egw-out (punt net_tap0,iface=egw-punt)" "$dplog" ||
 	fail "egw-dataplane does not say it forwards the policy's ports: $(tail -n 3 "$dplog")"
 

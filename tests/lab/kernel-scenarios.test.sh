@@ -57,7 +57,7 @@ if ! bash "$lab" up --prefix "$prefix" --mode kernel --gw-cmd "$gw"; then
 	exit 1
 fi
 cd_pid=$(cat "$tmp/cd.pid")
-cdlog=/run/egw-lab/$prefix/gw1.log
+cdlog=${EGW_LAB_RUN:-/run/egw-lab}/$prefix/gw1.log
 grep -q '^egw-controld: running (kernel mode' "$cdlog" ||
 	fail "egw-controld does not say it runs in kernel mode: $(tail -n 3 "$cdlog")"
 
