@@ -332,9 +332,14 @@ default_gw_cmds() {
 	local dp=$b/dataplane/egw-dataplane cd=$b/control/egw-controld
 	[ -x "$dp" ] || die "dataplane mode: $dp not built (give --build DIR or --gw-cmd CMD)"
 	local eal=${EGW_LAB_EAL:-"-l 0,1 --no-huge -m 512 --no-pci --no-shconf --file-prefix=$PREFIX"}
-	GW_CMDS+=("exec '$dp' $eal -- --config '$CONFIG'")
+	# The control-plane socket and controld's management sockets live in the
+	# lab's state directory: /run/egw is the appliance's, and two labs (or a
+	# lab and another test's daemons) must not meet there.
+	local sock
+	sock="$(state)/dataplane.sock"
+	GW_CMDS+=("exec '$dp' $eal -- --config '$CONFIG' --socket '$sock'")
 	if [ -x "$cd" ]; then
-		GW_CMDS+=("exec '$cd' --config '$CONFIG'")
+		GW_CMDS+=("exec '$cd' --config '$CONFIG' --dataplane-sock '$sock' --run-dir '$(state)'")
 	fi
 }
 
@@ -485,13 +490,24 @@ cmd_demo() {
 	[ "$MODE" = bridge ] && set=bridge
 	echo
 	echo "egw lab ($MODE mode, prefix $PREFIX): expected = $set expectations"
+	if [ -s "$(state)/gw-cmds" ]; then
+		local c
+		while read -r c; do echo "gateway: ${c#exec }"; done <"$(state)/gw-cmds"
+	fi
 	echo "(ok: allowed, answered by the server asked; blocked/reset/refused: stopped;"
 	echo " redirected: the approved resolver answered; nxdomain: the gateway's answer)"
+	echo
+	sc_table_header
 	local rc=0
-	sc_suite "$set" || rc=$?
+	SC_TABLE=1 sc_suite "$set" || rc=$?
 	echo
 	if [ "$ONCE" = 1 ]; then
 		return "$rc"
+	fi
+	# Ctrl-C is how this demo is meant to end: tear down, exit 0.
+	trap 'exit 0' INT
+	if grep -q "egw-controld' .*--run-dir" "$(state)/gw-cmds" 2>/dev/null; then
+		echo "Counters: $b/control/egwctl stats --socket $(state)/controld.sock"
 	fi
 	echo "Lab is up: lab.sh exec --prefix $PREFIX HOST CMD... (hosts: ${HOSTS[*]}). Ctrl-C to tear down."
 	# A waited-for background sleep: INT/TERM are handled at once.

@@ -180,12 +180,12 @@ demo=$(SC_TIMEOUT=1 bash "$lab" demo --once --prefix "$prefix-m" "$fake" 2>&1)
 rc=$?
 [ "$rc" != 0 ] || fail "demo passed the policy table with a dataplane that enforces nothing"
 grep -q '(dataplane mode' <<<"$demo" || fail "demo did not pick dataplane mode: $(head -n 3 <<<"$demo")"
-grep -Eq '^FAIL  rogue ping 198.51.100.80 +expected blocked +observed ok' <<<"$demo" ||
+grep -Eq '^FAIL +rogue-ping +rogue ping 198.51.100.80 +blocked +ok$' <<<"$demo" ||
 	fail "demo table does not show the unenforced rogue"
-grep -Eq '^PASS  fin1 ping 198.51.100.80 +expected ok +observed ok' <<<"$demo" ||
+grep -Eq '^PASS +fin1-ping +fin1 ping 198.51.100.80 +ok +ok$' <<<"$demo" ||
 	fail "demo table does not show fin1 passing"
 args=$(cat "$fake/args" 2>/dev/null)
-grep -q -- "--no-huge .*--file-prefix=$prefix-m -- --config $(realpath "$src/firmware/egw.cfg")\$" <<<"$args" ||
+grep -q -- "--no-huge .*--file-prefix=$prefix-m -- --config $(realpath "$src/firmware/egw.cfg") --socket /run/egw-lab/$prefix-m/dataplane.sock\$" <<<"$args" ||
 	fail "default egw-dataplane command line: '$args'"
 nothing_left "$prefix-m"
 rm -rf "$fake"

@@ -75,9 +75,19 @@ sc_result() {
 		rc=1
 	fi
 	if [ "$rc" = 0 ]; then SC_PASSED=$((SC_PASSED + 1)); else SC_FAILED=$((SC_FAILED + 1)); fi
-	printf '%s  %-56s expected %-16s observed %-16s %s\n' \
-		"$verdict" "$label" "$e" "$o" "$detail"
+	if [ -n "${SC_TABLE:-}" ]; then
+		printf '%-6s  %-17s  %-54s  %-15s  %s\n' "$verdict" "${SC_ID:--}" "$label" "$e" "$o"
+	else
+		printf '%s  %-56s expected %-16s observed %-16s %s\n' \
+			"$verdict" "$label" "$e" "$o" "$detail"
+	fi
 	return "$rc"
+}
+
+# sc_table_header: the column names of SC_TABLE=1 rows (sc_suite's scenario
+# id, what was tried, expected, observed; no details: one screen wide).
+sc_table_header() {
+	printf '%-6s  %-17s  %-54s  %-15s  %s\n' result scenario "what was tried" expected observed
 }
 
 sc_url_host() {  # an address as it goes into a URL
@@ -359,6 +369,7 @@ sc_expect() {
 # expectations; prints one line each and a summary; returns 1 if any failed.
 # SC_OVERRIDE="ID=EXPECT ..." replaces single expectations (a back end whose
 # documented behaviour differs, e.g. SC_OVERRIDE="dot=reset").
+# SC_TABLE=1: rows as a table (sc_table_header), the scenario id first.
 sc_suite() {
 	local set=$1; shift
 	local col
@@ -377,8 +388,10 @@ sc_suite() {
 		for o in ${SC_OVERRIDE:-}; do
 			[ "${o%%=*}" = "$id" ] && e=${o#*=}
 		done
+		SC_ID=$id
 		# shellcheck disable=SC2086 # the check's words are split on purpose
 		$check "$e" </dev/null || true
+		SC_ID=
 	done < <(sc_rows)
 	local p=$((SC_PASSED - before_p)) f=$((SC_FAILED - before_f))
 	echo "scenarios ($set): $p passed, $f failed"

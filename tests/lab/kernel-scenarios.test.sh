@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# One scenario suite, two back ends: the lab's whole scenario suite
+# (tests/lab/scenarios.sh, every row, the policy's expectations, no
+# SC_OVERRIDE) against egw-controld --kernel-mode, the same suite
+# dataplane-scenarios.test.sh runs against egw-dataplane. lab.sh brings the
+# lab up in kernel mode (the gateway namespace routes) and starts
+# egw-controld --kernel-mode on firmware/egw.cfg in it: the policy compiled
+# to nftables and applied, names (DNS, SNI, Host) inspected over nfqueue.
+# Then three reloads (SIGHUP) under a 10 ms ping, a 10 ms UDP echo stream
+# and a TCP download must lose nothing; the behaviour log shows the
+# NXDOMAIN answers and resets with the same policy lines the fast path
+# gives; on SIGTERM the daemon exits 0 and removes its table.
+# The policy is firmware/egw.cfg with two paths made absolute for the test:
+# the geo database, and the log directory (this test's, not /var/log/egw).
+# What nft-lab.test.sh checks (the compiled ruleset alone, no daemon) and
+# controld-kernel.test.sh (the daemon's own mechanics, on its own topology)
+# is not repeated here.
+# Args: BUILD_DIR SOURCE_DIR (ctest); runs as root, ~1 minute.
+set -uo pipefail
+build=$(cd "${1:?usage: kernel-scenarios.test.sh BUILD_DIR SOURCE_DIR}" && pwd)
+src=$(cd "${2:?usage: kernel-scenarios.test.sh BUILD_DIR SOURCE_DIR}" && pwd)
+lab=$src/firmware/lab/lab.sh
+cd=$build/control/egw-controld
+prefix=egwt-e2e-k$$
+tmp=$(mktemp -d /tmp/egwt-e2e.XXXXXX)
+fails=0
+
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+cleanup() {
+	bash "$lab" down --prefix "$prefix" >/dev/null 2>&1 || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+[ "$(id -u)" = 0 ] || { echo "FAIL: kernel-scenarios needs root"; exit 1; }
+[ -x "$cd" ] || { echo "FAIL: $cd not built"; exit 1; }
+chmod 0755 "$tmp"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+cfg=$tmp/egw.cfg
+sed -e "s|\"lab/geo-lab.mmdb\"|\"$src/firmware/lab/geo-lab.mmdb\"|" \
+	-e "s|directory = \"/var/log/egw\";|directory = \"$tmp/log\";|" \
+	"$src/firmware/egw.cfg" >"$cfg"
+if ! grep -q "directory = \"$tmp/log\"" "$cfg" || ! grep -q "$src/firmware/lab/geo-lab.mmdb" "$cfg"; then
+	echo "FAIL: could not rewrite the policy's paths"
+	exit 1
+fi
+mkdir -p "$tmp/run"
+
+gw="'$cd' --config '$cfg' --kernel-mode --inside-if egw-in --outside-if egw-out"
+gw+=" --run-dir '$tmp/run' & echo \$! >'$tmp/cd.pid'; wait \$!; echo \"egw-controld exit status \$?\""
+if ! bash "$lab" up --prefix "$prefix" --mode kernel --gw-cmd "$gw"; then
+	echo "FAIL: the lab did not come up with egw-controld --kernel-mode"
+	exit 1
+fi
+cd_pid=$(cat "$tmp/cd.pid")
+cdlog=${EGW_LAB_RUN:-/run/egw-lab}/$prefix/gw1.log
+grep -q '^egw-controld: running (kernel mode' "$cdlog" ||
+	fail "egw-controld does not say it runs in kernel mode: $(tail -n 3 "$cdlog")"
+
+# shellcheck source=tests/lab/scenarios.sh
+source "$src/tests/lab/scenarios.sh"
+sc_init "$prefix" || exit 1
+
+echo "--- the whole scenario suite through egw-controld --kernel-mode"
+sc_suite policy || fail "scenarios in kernel mode"
+
+echo "--- three reloads (SIGHUP) under running traffic"
+n=400
+sc_x fin1 ping -c "$n" -i 0.01 -W 2 -q 198.51.100.80 >"$tmp/ping.out" 2>&1 &
+ping_pid=$!
+tok="reload-$$-$RANDOM"
+sc_x fin2 /usr/bin/python3 - "$n" "$tok" >"$tmp/udp.out" 2>&1 <<'PY' &
+import socket, sys, time
+n, tok = int(sys.argv[1]), sys.argv[2]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect(("198.51.100.80", 9999))
+s.setblocking(False)
+got = set()
+def drain():
+    while True:
+        try:
+            d = s.recv(2048).decode(errors="replace").split()
+        except BlockingIOError:
+            return
+        if d and d[-1].startswith(tok + "-"):
+            got.add(d[-1])
+for i in range(n):
+    s.send(("%s-%d" % (tok, i)).encode())
+    time.sleep(0.01)
+    drain()
+end = time.time() + 3
+while time.time() < end and len(got) < n:
+    time.sleep(0.05)
+    drain()
+print("echoed %d of %d" % (len(got), n))
+PY
+udp_pid=$!
+sc_x fin1 curl -sS --limit-rate 1M -m 30 -o /dev/null -w '%{size_download}' \
+	http://198.51.100.80/bytes/6000000 >"$tmp/bulk.out" 2>&1 &
+bulk_pid=$!
+sleep 1
+for _ in 1 2 3; do
+	kill -HUP "$cd_pid"
+	sleep 1
+done
+wait "$ping_pid"
+wait "$udp_pid"
+wait "$bulk_pid"
+reloads=$(grep -c '^egw-controld: reload by signal SIGHUP: ok' "$cdlog")
+[ "$reloads" = 3 ] || fail "$reloads reloads done of 3: $(grep reload "$cdlog" | tail -n 3)"
+grep -q "$n packets transmitted, $n received" "$tmp/ping.out" ||
+	fail "ping lost packets across reloads: $(grep transmitted "$tmp/ping.out")"
+grep -q "^echoed $n of $n\$" "$tmp/udp.out" ||
+	fail "UDP echoes lost across reloads: $(cat "$tmp/udp.out")"
+seen=$(grep -c " $tok-[0-9]*\$" "$SC_STATE/srv.log")
+[ "$seen" = "$n" ] || fail "the server saw $seen of $n UDP datagrams sent across reloads"
+[ "$(cat "$tmp/bulk.out")" = 6000000 ] ||
+	fail "TCP download across reloads: $(cat "$tmp/bulk.out")"
+echo "reloads: $reloads; ping: $(grep -o '[0-9]* received' "$tmp/ping.out"); UDP: $(cat "$tmp/udp.out"), server saw $seen; TCP: $(cat "$tmp/bulk.out") bytes"
+ip netns exec "$prefix-gw" nft list table inet egw >/dev/null 2>&1 || fail "no table inet egw while running"
+
+kill -TERM "$cd_pid"
+for _ in $(seq 1 100); do
+	grep -q '^egw-controld exit status' "$cdlog" && break
+	sleep 0.1
+done
+grep -q '^egw-controld exit status 0$' "$cdlog" ||
+	fail "egw-controld did not exit 0 on SIGTERM: $(tail -n 5 "$cdlog")"
+grep -q 'Sanitizer' "$cdlog" && fail "sanitizer report: $(grep -A5 Sanitizer "$cdlog" | head -n 20)"
+ip netns exec "$prefix-gw" nft list table inet egw >/dev/null 2>&1 && fail "table inet egw left after exit"
+
+# The behaviour log: the names the daemon answered and reset, with the
+# policy lines (the same lines the fast path's events carry).
+/usr/bin/python3 - "$tmp/log" "$cfg" <<'PY' || fail "the behaviour log"
+import glob, json, re, sys
+evs = []
+for f in sorted(glob.glob(sys.argv[1] + "/eve-*.json")):
+    evs += [json.loads(l) for l in open(f)]
+cfg = open(sys.argv[2]).read().split("\n")
+name = sys.argv[2].rsplit("/", 1)[-1]
+
+def line_of(pattern, after=None):
+    start = 0
+    if after:
+        start = next(i for i, l in enumerate(cfg) if re.search(after, l))
+    for i in range(start, len(cfg)):
+        if re.search(pattern, cfg[i]):
+            return "%s:%d" % (name, i + 1)
+    raise SystemExit("no line %r in the policy" % pattern)
+
+ok = True
+def want(what, **kw):
+    global ok
+    def match(e):
+        for k, v in kw.items():
+            x = e
+            for p in k.split("__"):
+                x = x.get(p) if isinstance(x, dict) else None
+            if x != v:
+                return False
+        return True
+    hits = [e for e in evs if match(e)]
+    print("%s  %-58s %d event(s)" % ("PASS" if hits else "FAIL", what, len(hits)))
+    if not hits:
+        ok = False
+
+mail = line_of(r'action = "deny";  category = "commercial-mail"', after=r'name = "standard"')
+want("mail.qq.com answered NXDOMAIN", event_type="dns", src_ip="10.1.0.10",
+     dns__rrname="mail.qq.com", dns__rcode="NXDOMAIN", egw__action="blocked",
+     egw__reason="category:commercial-mail", egw__rule=mail)
+want("the Firefox canary answered NXDOMAIN", event_type="dns", src_ip="10.1.0.10",
+     dns__rrname="use-application-dns.net", dns__rcode="NXDOMAIN", egw__action="blocked",
+     egw__reason="doh", egw__rule=line_of(r"block_doh = true"))
+want("TLS with SNI gmail.com reset", event_type="tls", src_ip="10.1.0.10",
+     dest_ip="203.0.113.80", tls__sni="gmail.com", egw__action="blocked",
+     egw__reason="category:commercial-mail", egw__rule=mail)
+want("HTTP with Host mail.qq.com reset", event_type="http", src_ip="10.1.0.10",
+     dest_ip="203.0.113.80", http__hostname="mail.qq.com", egw__action="blocked",
+     egw__reason="category:commercial-mail", egw__rule=mail)
+sys.exit(0 if ok else 1)
+PY
+
+pids=$(awk '{print $1}' "$SC_STATE/pids")
+bash "$lab" down --prefix "$prefix" || fail "lab down"
+for p in $pids; do
+	[ -d "/proc/$p" ] && fail "process $p left after down"
+done
+n=$(ip netns list | awk '{print $1}' | grep -c "^$prefix-" || true)
+[ "$n" = 0 ] || fail "$n namespaces left"
+
+echo "kernel-scenarios: $fails failure(s)"
+[ "$fails" = 0 ]
