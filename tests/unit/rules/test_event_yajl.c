@@ -55,7 +55,16 @@ static void same_free(const struct egw_event *ev)
 
 /* Every string field of ev set from s (truncated to the field, NUL-terminated
  * when it fits, not when it does not: the encoders read up to the size). */
-#define SETF(f, s) strncpy((f), (s), sizeof(f))
+static void setf(char *f, size_t cap, const char *s)
+{
+	size_t n = strlen(s);
+	if (n > cap)
+		n = cap;
+	memcpy(f, s, n);
+	if (n < cap)
+		f[n] = '\0';
+}
+#define SETF(f, s) setf((f), sizeof(f), (s))
 static void set_strings(struct egw_event *ev, const char *s)
 {
 	SETF(ev->unit, s);
