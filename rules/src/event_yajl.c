@@ -36,25 +36,40 @@ struct egw_event_enc {
 	bool oom;
 };
 
+/* Room for any event's text (strings at most 256 bytes a field, 6 bytes of
+ * output per input byte at worst): print_cb then never grows the buffer. */
+#define ENC_ROOM 16384
+
+static int grow(struct egw_event_enc *e, size_t n)
+{
+	size_t ncap = e->cap ? e->cap : ENC_ROOM;
+	while (ncap < e->len + n)
+		ncap *= 2;
+	char *nb = realloc(e->buf, ncap);
+	if (!nb) {
+		e->oom = true;
+		return -1;
+	}
+	e->buf = nb;
+	e->cap = ncap;
+	return 0;
+}
+
+/* yajl hands over the text in many small pieces (a quote, a key, a colon):
+ * copy short ones by hand rather than through a memcpy call. */
 static void print_cb(void *ctx, const char *s, size_t n)
 {
 	struct egw_event_enc *e = ctx;
 
-	if (e->oom)
+	if (__builtin_expect(e->len + n > e->cap, 0) && grow(e, n) < 0)
 		return;
-	if (e->len + n > e->cap) {
-		size_t ncap = e->cap ? e->cap : 4096;
-		while (ncap < e->len + n)
-			ncap *= 2;
-		char *nb = realloc(e->buf, ncap);
-		if (!nb) {
-			e->oom = true;
-			return;
-		}
-		e->buf = nb;
-		e->cap = ncap;
+	char *o = e->buf + e->len;
+	if (n <= 8) {
+		for (size_t i = 0; i < n; i++)
+			o[i] = s[i];
+	} else {
+		memcpy(o, s, n);
 	}
-	memcpy(e->buf + e->len, s, n);
 	e->len += n;
 }
 
@@ -65,7 +80,7 @@ struct egw_event_enc *egw_event_enc_new(void)
 	if (!e)
 		return NULL;
 	e->g = yajl_gen_alloc(NULL);
-	if (!e->g ||
+	if (!e->g || grow(e, ENC_ROOM) < 0 ||
 	    !yajl_gen_config(e->g, yajl_gen_beautify, 0) ||
 	    !yajl_gen_config(e->g, yajl_gen_validate_utf8, 0) ||
 	    !yajl_gen_config(e->g, yajl_gen_escape_solidus, 0) ||
@@ -248,7 +263,7 @@ int egw_event_encode(struct egw_event_enc *e, const struct egw_event *ev,
 
 	yajl_gen_reset(g, NULL);
 	e->len = 0;
-	e->oom = false;
+	e->oom = false;  /* a failed grow: the text is cut, the call fails */
 	yajl_gen_map_open(g);
 	kts(g, "timestamp", ev->ts_us);
 	kstr(g, "event_type", egw_event_type_name(ev->type));
