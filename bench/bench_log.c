@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Behaviour-log writer throughput on one core, the full path: struct
- * egw_event in (egw_event_to_json), elog_write (jansson serialisation,
- * HMAC chain, batched write(2)), the line on disk out, no loss allowed.
- *   bench_log [EVENTS [DIR]]   (default 1000000 events, a fresh temp dir)
+ * egw_event in, the line on disk out, no loss allowed; two encoders side by
+ * side in the same run:
+ *   jansson: egw_event_to_json + elog_write (object tree, json_dumpb)
+ *   yajl:    elog_write_events (egw_event_encode streams the same bytes)
+ * both then HMAC-chained and written in batches by the same writer.
+ *   bench_log [EVENTS [DIR [json|yajl|both]]]
+ *   (default 1000000 events, a fresh temp dir, both)
  * Prints events/s of wall time and per CPU second (getrusage, user+system)
- * for the encoding alone, jansson's serialisation alone and the full path;
- * fails if any event was lost. For a repeatable figure run
- * it under callgrind with --toggle-collect=run_full (instructions/event =
- * Ir / EVENTS): see bench/RESULTS.md.
+ * for the encoders alone, jansson's serialisation alone and each full path;
+ * fails if any event was lost. For a repeatable figure run it under
+ * callgrind with --toggle-collect=run_full or --toggle-collect=run_yajl
+ * (instructions/event = Ir / EVENTS): see bench/RESULTS.md.
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,22 +127,75 @@ __attribute__((noinline)) uint64_t run_full(struct elog *l, const struct egw_eve
 	return lost;
 }
 
+/* The full path through the struct entry point (yajl): the same batches. */
+__attribute__((noinline)) uint64_t run_yajl(struct elog *l, const struct egw_event *evs,
+					    uint64_t total);
+__attribute__((noinline)) uint64_t run_yajl(struct elog *l, const struct egw_event *evs,
+					    uint64_t total)
+{
+	uint64_t lost = 0;
+
+	for (uint64_t n = 0; n < total; n += BATCH) {
+		struct egw_event b[BATCH];
+		size_t k = total - n < BATCH ? (size_t)(total - n) : BATCH;
+		/* the batch as it arrives from the fast path: a copy of structs */
+		for (size_t i = 0; i < k; i++)
+			b[i] = evs[(n + i) % DISTINCT];
+		lost += k - elog_write_events(l, b, k);
+		if (n % 4096 == 0)
+			elog_tick(l);
+	}
+	if (elog_flush(l))
+		lost++;
+	return lost;
+}
+
 static void report(const char *what, uint64_t n, double wall, double cpu, const char *extra)
 {
 	printf("bench_log: %-28s %8.0f events/s wall, %8.0f events per CPU second%s\n",
 	       what, n / wall, n / cpu, extra);
 }
 
-int main(int argc, char **argv)
+/* One full path into dir/sub: 0, or 1 when an event was lost. */
+static int full(const char *dir, const char *sub, const struct egw_event *evs,
+		uint64_t total, bool structs)
 {
-	uint64_t total = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
-	char tmpl[] = "/tmp/egw-bench-log-XXXXXX", err[512], cmd[600], extra[160];
-	const char *dir = argc > 2 ? argv[2] : mkdtemp(tmpl);
-	struct elog_cfg cfg = { .dir = dir, .compress = true };
-	static struct egw_event evs[DISTINCT];
+	char path[600], err[512], extra[160];
+	struct elog_cfg cfg = { 0 };
 	struct elog_stats st;
 	struct elog *l;
 	uint64_t lost;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
+	cfg.dir = path;
+	cfg.compress = true;
+	l = elog_open(&cfg, err, sizeof(err));
+	if (!l) {
+		fprintf(stderr, "elog_open: %s\n", err);
+		return 1;
+	}
+	double t0 = now_s(), c0 = cpu_s();
+	lost = structs ? run_yajl(l, evs, total) : run_full(l, evs, total);
+	double wall = now_s() - t0, cpu = cpu_s() - c0;
+	elog_get_stats(l, &st);
+	if (elog_close(l))
+		lost++;
+	snprintf(extra, sizeof(extra), "; %.1f MB/s, %.0f bytes/line, written=%" PRIu64
+		 " failed=%" PRIu64, st.bytes / wall / 1e6,
+		 (double)st.bytes / (double)st.written, st.written, st.failed);
+	report(structs ? "full path, yajl:" : "full path, jansson:", total, wall, cpu, extra);
+	return lost || st.failed || st.written < total;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t total = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
+	char tmpl[] = "/tmp/egw-bench-log-XXXXXX", cmd[600], extra[160];
+	const char *dir = argc > 2 ? argv[2] : mkdtemp(tmpl);
+	const char *mode = argc > 3 ? argv[3] : "both";
+	bool do_json = strcmp(mode, "yajl") != 0, do_yajl = strcmp(mode, "json") != 0;
+	static struct egw_event evs[DISTINCT];
+	int bad = 0;
 	double t0, c0;
 
 	if (!dir) {
@@ -146,8 +204,8 @@ int main(int argc, char **argv)
 	}
 	make_events(evs);
 	/* the parts alone, for where the time goes: encoding (struct -> json_t,
-	 * freed again) and jansson's serialisation of trees built beforehand,
-	 * which no writer that serialises with jansson can beat */
+	 * freed again), jansson's serialisation of trees built beforehand, and
+	 * yajl's streaming encoder (struct -> text) */
 	{
 		static char buf[65536];
 		static json_t *trees[DISTINCT];
@@ -168,27 +226,32 @@ int main(int argc, char **argv)
 		report("json_dumpb alone:", m, now_s() - t0, cpu_s() - c0, extra);
 		for (int i = 0; i < DISTINCT; i++)
 			json_decref(trees[i]);
+
+		struct egw_event_enc *enc = egw_event_enc_new();
+		const char *text;
+		size_t len;
+		if (!enc)
+			return 1;
+		sink = 0;
+		t0 = now_s();
+		c0 = cpu_s();
+		for (uint64_t n = 0; n < m; n++) {
+			if (egw_event_encode(enc, &evs[n % DISTINCT], &text, &len))
+				return 1;
+			sink += len;
+		}
+		snprintf(extra, sizeof(extra), " (%zu bytes)", sink / m);
+		report("egw_event_encode alone:", m, now_s() - t0, cpu_s() - c0, extra);
+		egw_event_enc_free(enc);
 	}
-	l = elog_open(&cfg, err, sizeof(err));
-	if (!l) {
-		fprintf(stderr, "elog_open: %s\n", err);
-		return 1;
-	}
-	t0 = now_s();
-	c0 = cpu_s();
-	lost = run_full(l, evs, total);
-	double wall = now_s() - t0, cpu = cpu_s() - c0;
-	elog_get_stats(l, &st);
-	if (elog_close(l))
-		lost++;
-	snprintf(extra, sizeof(extra), "; %.1f MB/s, %.0f bytes/line, written=%" PRIu64
-		 " failed=%" PRIu64, st.bytes / wall / 1e6,
-		 (double)st.bytes / (double)st.written, st.written, st.failed);
-	report("full path (struct -> disk):", total, wall, cpu, extra);
+	if (do_json)
+		bad |= full(dir, "json", evs, total, false);
+	if (do_yajl)
+		bad |= full(dir, "yajl", evs, total, true);
 	if (argc <= 2) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 		if (system(cmd) != 0)
 			return 1;
 	}
-	return lost || st.failed || st.written < total ? 1 : 0;
+	return bad;
 }

@@ -61,16 +61,11 @@ static void jsonl_close(void *ctx)
 
 static const struct cd_evsink_ops jsonl_ops = { jsonl_emit, jsonl_flush, jsonl_close, NULL };
 
+/* Struct events straight to the writer (elog_write_events): the same line
+ * as through egw_event_to_json, without building a json_t. */
 static int elog_emit(void *ctx, const struct egw_event *ev)
 {
-	json_t *o = egw_event_to_json(ev);
-	size_t n;
-
-	if (!o)
-		return -ENOMEM;
-	n = elog_write(ctx, &o, 1);
-	json_decref(o);
-	return n == 1 ? 0 : -EIO;
+	return elog_write_events(ctx, ev, 1) == 1 ? 0 : -EIO;
 }
 
 static int elog_flush_op(void *ctx)

@@ -58,6 +58,8 @@ struct elog {
 	int64_t gap_from, gap_to;
 	int gap_errno;
 
+	struct egw_event_enc *enc;  /* elog_write_events, made at first use */
+
 	struct elog_stats st;
 };
 
@@ -119,19 +121,13 @@ static size_t format_u64(char *out, uint64_t v)
 	return n;
 }
 
-/* Serialise ev, chain it and queue it. 0, -EINVAL (bad event), -ENOMEM. */
-static int queue_line(struct elog *l, json_t *ev)
+/* Chain and queue the object text p[0..n) at the end of the pending lines
+ * (room reserved). 0, -EINVAL (bad event), -EIO. */
+static int finish_line(struct elog *l, char *p, size_t n)
 {
 	char hex[ELOG_HEX_LEN + 1];
 	uint8_t chain[ELOG_CHAIN_LEN];
-	size_t n;
-	char *p;
-	int rc = reserve(l, LINE_ROOM);
 
-	if (rc)
-		return rc;
-	p = l->buf + l->len;
-	n = json_dumpb(ev, p, LINE_ROOM, JSON_COMPACT);
 	if (n < 3 || n > ELOG_MAX_LINE - 128 || p[0] != '{' || p[n - 1] != '}')
 		return -EINVAL;
 	n--; /* drop the closing brace */
@@ -157,6 +153,39 @@ static int queue_line(struct elog *l, json_t *ev)
 	memcpy(l->chain, chain, ELOG_CHAIN_LEN);
 	l->st.backlog++;
 	return 0;
+}
+
+/* Serialise ev, chain it and queue it. 0, -EINVAL (bad event), -ENOMEM. */
+static int queue_line(struct elog *l, json_t *ev)
+{
+	int rc = reserve(l, LINE_ROOM);
+	char *p;
+
+	if (rc)
+		return rc;
+	p = l->buf + l->len;
+	return finish_line(l, p, json_dumpb(ev, p, LINE_ROOM, JSON_COMPACT));
+}
+
+/* The same for a struct event, streamed by yajl (egw_event_encode). */
+static int queue_event(struct elog *l, const struct egw_event *ev)
+{
+	const char *text;
+	size_t n;
+	int rc;
+
+	if (!l->enc && !(l->enc = egw_event_enc_new()))
+		return -ENOMEM;
+	rc = egw_event_encode(l->enc, ev, &text, &n);
+	if (rc)
+		return rc;
+	if (n > ELOG_MAX_LINE - 128)
+		return -EINVAL;
+	rc = reserve(l, LINE_ROOM);
+	if (rc)
+		return rc;
+	memcpy(l->buf + l->len, text, n);
+	return finish_line(l, l->buf + l->len, n);
 }
 
 static void write_head(struct elog *l)
@@ -412,18 +441,22 @@ static bool ready(struct elog *l, int64_t t)
 	return l->fd >= 0 && !l->sealed;
 }
 
-size_t elog_write(struct elog *l, json_t *const *events, size_t n)
+/* n events, either JSON objects (objs) or structs (evs). */
+static size_t write_events(struct elog *l, json_t *const *objs,
+			   const struct egw_event *evs, size_t n)
 {
 	size_t ok = 0;
 	bool can = ready(l, now_us(l)), retried = false;
 
 	for (size_t i = 0; i < n; i++) {
-		json_t *ev = events[i];
-		json_t *type = json_object_get(ev, "event_type");
-		if (!json_is_object(ev) ||
-		    (json_is_string(type) && !strncmp(json_string_value(type), "egw_", 4))) {
-			l->st.rejected++;
-			continue;
+		if (objs) {
+			json_t *type = json_object_get(objs[i], "event_type");
+			if (!json_is_object(objs[i]) ||
+			    (json_is_string(type) &&
+			     !strncmp(json_string_value(type), "egw_", 4))) {
+				l->st.rejected++;
+				continue;
+			}
 		}
 		if (can && l->len - l->off >= l->backlog_max && !retried) {
 			/* the backlog is full: the disk may have room again */
@@ -438,7 +471,7 @@ size_t elog_write(struct elog *l, json_t *const *events, size_t n)
 			lose(l, 1);
 			continue;
 		}
-		int rc = queue_line(l, ev);
+		int rc = objs ? queue_line(l, objs[i]) : queue_event(l, &evs[i]);
 		if (rc == -EINVAL) {
 			l->st.rejected++;
 			continue;
@@ -454,6 +487,16 @@ size_t elog_write(struct elog *l, json_t *const *events, size_t n)
 		}
 	}
 	return ok;
+}
+
+size_t elog_write(struct elog *l, json_t *const *events, size_t n)
+{
+	return write_events(l, events, NULL, n);
+}
+
+size_t elog_write_events(struct elog *l, const struct egw_event *events, size_t n)
+{
+	return write_events(l, NULL, events, n);
 }
 
 int elog_flush(struct elog *l)
@@ -723,6 +766,7 @@ int elog_close(struct elog *l)
 	elog_mac_free(l->mac);
 	elog_mac_free(l->arch_mac);
 	explicit_bzero(l->key, sizeof(l->key));
+	egw_event_enc_free(l->enc);
 	free(l->buf);
 	free(l->dir);
 	free(l);

@@ -35,6 +35,7 @@
 
 #include <jansson.h>
 
+#include <egw/event.h>
 #include <egw/policy.h>
 
 #define ELOG_BATCH_LINES 256
@@ -89,6 +90,14 @@ struct elog *elog_open(const struct elog_cfg *cfg, char *err, size_t errlen);
  * the rest are counted in stats.failed or stats.rejected.
  */
 size_t elog_write(struct elog *l, json_t *const *events, size_t n);
+/*
+ * Log n events given as structs (the fast path's batches), without building
+ * JSON objects: each line is streamed by egw_event_encode (egw/event.h) and
+ * is byte for byte the line elog_write(egw_event_to_json(ev)) writes. Same
+ * return value and accounting as elog_write (an event is never rejected for
+ * its type: struct events have no egw_ type).
+ */
+size_t elog_write_events(struct elog *l, const struct egw_event *events, size_t n);
 /* Write everything pending. 0, or -errno (the lines stay in the backlog). */
 int elog_flush(struct elog *l);
 /* Call every ELOG_TICK_MS: rotates at UTC midnight, flushes. 0 or -errno. */

@@ -14,6 +14,7 @@ PKGS=(
     # dependencies (pkg-config names in CMakeLists.txt)
     libdpdk-dev dpdk dpdk-dev libnftables-dev libnetfilter-queue-dev libmnl-dev
     libmaxminddb-dev libconfig-dev check libjansson-dev libzstd-dev libpcap-dev
+    libyajl-dev  # rules/src/event_yajl.c: streaming EVE encoder of the log hot path
     libsystemd-dev libcap-dev libssl-dev
     # run
     nftables iptables iproute2 mmdb-bin zstd

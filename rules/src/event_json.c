@@ -23,6 +23,8 @@
 #include <egw/addr.h>
 #include <egw/dns_msg.h>
 
+#include "event_int.h"
+
 static const char *const type_names[EGW_EV__COUNT] = {
 	[EGW_EV_FLOW] = "flow",   [EGW_EV_DNS] = "dns",     [EGW_EV_TLS] = "tls",
 	[EGW_EV_HTTP] = "http",   [EGW_EV_DROP] = "drop",   [EGW_EV_ALERT] = "alert",
@@ -77,13 +79,10 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
-/* A JSON string of field f[0..cap) (up to its first NUL), invalid bytes as
- * "\xNN". NULL on ENOMEM. */
-static json_t *str_field(const char *f, size_t cap)
+size_t egw_ev_str_text(const char *f, size_t cap, char *buf)
 {
 	const unsigned char *s = (const unsigned char *)f;
 	size_t n = strnlen(f, cap);
-	char buf[4 * 256 + 1];
 	char *o = buf;
 	if (n > 256)
 		n = 256;
@@ -102,8 +101,16 @@ static json_t *str_field(const char *f, size_t cap)
 			i++;
 		}
 	}
+	return (size_t)(o - buf);
+}
+
+/* A JSON string of field f[0..cap) (up to its first NUL), invalid bytes as
+ * "\xNN". NULL on ENOMEM. */
+static json_t *str_field(const char *f, size_t cap)
+{
+	char buf[EGW_EV_STR_MAX];
 	/* valid UTF-8 by construction: no need for jansson to check it again */
-	return json_stringn_nocheck(buf, (size_t)(o - buf));
+	return json_stringn_nocheck(buf, egw_ev_str_text(f, cap, buf));
 }
 
 #define FIELD(x) (x), sizeof(x)
@@ -141,20 +148,19 @@ static char *two(char *o, unsigned v)
 }
 
 /* Suricata's form: 2026-11-27T04:20:00.123456+0000 */
-static json_t *timestamp(uint64_t us)
+size_t egw_ev_ts_text(uint64_t us, char *buf)
 {
 	time_t sec = (time_t)(us / 1000000);
 	unsigned frac = (unsigned)(us % 1000000);
 	struct tm tm;
-	char buf[64];
 
 	if (!gmtime_r(&sec, &tm))
-		return json_string_nocheck("1970-01-01T00:00:00.000000+0000");
+		return (size_t)snprintf(buf, EGW_EV_TS_MAX, "%s", "1970-01-01T00:00:00.000000+0000");
 	if (tm.tm_year + 1900 > 9999) {
-		snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06u+0000",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-			 tm.tm_min, tm.tm_sec, frac);
-		return json_string_nocheck(buf);
+		int n = snprintf(buf, EGW_EV_TS_MAX, "%04d-%02d-%02dT%02d:%02d:%02d.%06u+0000",
+				 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+				 tm.tm_min, tm.tm_sec, frac);
+		return n < 0 ? 0 : (size_t)n < EGW_EV_TS_MAX ? (size_t)n : EGW_EV_TS_MAX - 1;
 	}
 	/* the same text without printf (one per event, and flows have three) */
 	char *o = buf;
@@ -175,7 +181,13 @@ static json_t *timestamp(uint64_t us)
 	o = two(o, frac / 100 % 100);
 	o = two(o, frac % 100);
 	memcpy(o, "+0000", 5);
-	return json_stringn_nocheck(buf, (size_t)(o + 5 - buf));
+	return (size_t)(o + 5 - buf);
+}
+
+static json_t *timestamp(uint64_t us)
+{
+	char buf[EGW_EV_TS_MAX];
+	return json_stringn_nocheck(buf, egw_ev_ts_text(us, buf));
 }
 
 static const char *proto_name(uint8_t p)
@@ -206,21 +218,62 @@ static size_t ipv4_format(const uint8_t a[4], char *o)
 	return (size_t)(p - 1 - o);
 }
 
+size_t egw_ev_addr_text(int af, const uint8_t *addr, char *buf)
+{
+	if (af == AF_INET)
+		return ipv4_format(addr, buf);
+	if (inet_ntop(af, addr, buf, INET6_ADDRSTRLEN))
+		return strlen(buf);
+	return 0;
+}
+
 /* An address of family af (AF_INET or AF_INET6) as a JSON string, or NULL. */
 static json_t *addr_json(int af, const uint8_t *addr)
 {
 	char a[INET6_ADDRSTRLEN];
+	size_t n = egw_ev_addr_text(af, addr, a);
 
-	if (af == AF_INET)
-		return json_stringn_nocheck(a, ipv4_format(addr, a));
-	if (inet_ntop(af, addr, a, sizeof(a)))
-		return json_string_nocheck(a);
-	return NULL;
+	return n ? json_stringn_nocheck(a, n) : NULL;
+}
+
+int egw_ev_family(const struct egw_event *ev)
+{
+	return ev->family == AF_INET ? AF_INET : ev->family == AF_INET6 ? AF_INET6 : 0;
+}
+
+const char *egw_ev_proto_text(uint8_t p, char num[8])
+{
+	const char *pn = proto_name(p);
+
+	if (pn || !p)
+		return pn;
+	snprintf(num, 8, "%u", p);
+	return num;
+}
+
+const char *egw_ev_rrtype_text(uint16_t t, char num[16])
+{
+	const char *tn = egw_dns_type_name(t);
+
+	if (tn)
+		return tn;
+	snprintf(num, 16, "TYPE%u", t);
+	return num;
+}
+
+const char *egw_ev_rcode_text(int16_t r, char num[16])
+{
+	const char *rn = egw_dns_rcode_name(r);
+
+	if (rn)
+		return rn;
+	snprintf(num, 16, "RCODE%d", r);
+	return num;
 }
 
 static void addresses(struct enc *e, json_t *o, const struct egw_event *ev)
 {
-	int af = ev->family == AF_INET ? AF_INET : ev->family == AF_INET6 ? AF_INET6 : 0;
+	int af = egw_ev_family(ev);
 	bool ports = ev->proto == 6 || ev->proto == 17;
 	if (af)
 		put(e, o, "src_ip", addr_json(af, ev->src_ip));
@@ -230,14 +283,10 @@ static void addresses(struct enc *e, json_t *o, const struct egw_event *ev)
 		put(e, o, "dest_ip", addr_json(af, ev->dest_ip));
 	if (ports)
 		put(e, o, "dest_port", json_integer(ev->dest_port));
-	const char *pn = proto_name(ev->proto);
-	if (pn) {
+	char num[8];
+	const char *pn = egw_ev_proto_text(ev->proto, num);
+	if (pn)
 		put(e, o, "proto", json_string_nocheck(pn));
-	} else if (ev->proto) {
-		char num[8];
-		snprintf(num, sizeof(num), "%u", ev->proto);
-		put(e, o, "proto", json_string_nocheck(num));
-	}
 }
 
 static json_t *egw_object(struct enc *e, const struct egw_event *ev)
@@ -275,23 +324,12 @@ static json_t *type_object(struct enc *e, const struct egw_event *ev)
 		break;
 	case EGW_EV_DNS: {
 		char num[16];
-		const char *tn = egw_dns_type_name(ev->u.dns.rrtype);
 		put(e, t, "type", json_string_nocheck("query"));
 		put(e, t, "id", json_integer(ev->u.dns.id));
 		put(e, t, "rrname", str_field(FIELD(ev->u.dns.rrname)));
-		if (!tn) {
-			snprintf(num, sizeof(num), "TYPE%u", ev->u.dns.rrtype);
-			tn = num;
-		}
-		put(e, t, "rrtype", json_string_nocheck(tn));
-		if (ev->u.dns.rcode >= 0) {
-			const char *rn = egw_dns_rcode_name(ev->u.dns.rcode);
-			if (!rn) {
-				snprintf(num, sizeof(num), "RCODE%d", ev->u.dns.rcode);
-				rn = num;
-			}
-			put(e, t, "rcode", json_string_nocheck(rn));
-		}
+		put(e, t, "rrtype", json_string_nocheck(egw_ev_rrtype_text(ev->u.dns.rrtype, num)));
+		if (ev->u.dns.rcode >= 0)
+			put(e, t, "rcode", json_string_nocheck(egw_ev_rcode_text(ev->u.dns.rcode, num)));
 		break;
 	}
 	case EGW_EV_TLS:

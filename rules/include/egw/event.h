@@ -13,6 +13,7 @@
 #ifndef EGW_EVENT_H
 #define EGW_EVENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -106,6 +107,23 @@ struct egw_event {
  * output is valid JSON whatever the struct holds. Thread-safe.
  */
 json_t *egw_event_to_json(const struct egw_event *ev);
+/*
+ * The same EVE text streamed with yajl's generator (no object tree), for the
+ * log writer's hot path: egw_event_encode writes exactly the bytes that
+ * json_dumpb(egw_event_to_json(ev), JSON_COMPACT) writes, for every event
+ * (same members and order, same numbers, same escaping: '"', '\\', \b \f
+ * \n \r \t, other control characters as \u00XX in upper case, '/' and
+ * non-ASCII as they are). An encoder is reused from event to event; *text
+ * (not NUL-terminated) stays valid until the next call or the free.
+ * Errors: egw_event_enc_new returns NULL (ENOMEM); egw_event_encode returns
+ * 0 or -ENOMEM. Thread safety: one encoder per thread.
+ */
+struct egw_event_enc;
+struct egw_event_enc *egw_event_enc_new(void);
+void egw_event_enc_free(struct egw_event_enc *enc);
+int egw_event_encode(struct egw_event_enc *enc, const struct egw_event *ev,
+		     const char **text, size_t *len);
+
 /* "flow", ... / "allowed", ...; "unknown" when out of range (never NULL). */
 const char *egw_event_type_name(enum egw_event_type t);
 const char *egw_event_action_name(enum egw_event_action a);
