@@ -288,3 +288,32 @@ bool dp_pkt_is_echo(const struct dp_pkt *pkt)
 		return pkt->icmp_type == 128 || pkt->icmp_type == 129;
 	return false;
 }
+
+static bool icmpv6_whole(const struct dp_pkt *pkt)
+{
+	return pkt->family == AF_INET6 && pkt->proto == IPP_ICMPV6 && pkt->l4_known &&
+	       !pkt->is_frag;
+}
+
+bool dp_pkt_is_nd(const struct dp_pkt *pkt)
+{
+	if (!icmpv6_whole(pkt) || pkt->icmp_type < 133 || pkt->icmp_type > 137)
+		return false;
+	return pkt->icmp_code == 0 && pkt->ttl == 255;
+}
+
+bool dp_pkt_is_mld(const struct dp_pkt *pkt)
+{
+	static const uint8_t unspec[16];
+
+	if (!icmpv6_whole(pkt) || pkt->ttl != 1 || pkt->dst[0] != 0xff)
+		return false;
+	switch (pkt->icmp_type) {
+	case 130: case 131: case 132: case 143:
+		break;
+	default:
+		return false;
+	}
+	bool link_local = pkt->src[0] == 0xfe && (pkt->src[1] & 0xc0) == 0x80;
+	return link_local || !memcmp(pkt->src, unspec, 16);
+}

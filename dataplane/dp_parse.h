@@ -62,4 +62,24 @@ enum dp_drop dp_parse(const uint8_t *frame, uint32_t len, struct dp_pkt *pkt);
 /* ICMP / ICMPv6 echo request or reply (the only ICMP that opens flows). */
 bool dp_pkt_is_echo(const struct dp_pkt *pkt);
 
+/*
+ * IPv6 neighbour / router discovery (RFC 4861): ICMPv6 type 133 router
+ * solicitation, 134 router advertisement, 135 neighbour solicitation, 136
+ * neighbour advertisement or 137 redirect, code 0, hop limit 255 (proof that
+ * it was sent on this link), not fragmented. The fast path passes these both
+ * ways like ARP, without a flow. The same types with any other hop limit or
+ * code are not ND: they go through flows and policy like any packet.
+ */
+bool dp_pkt_is_nd(const struct dp_pkt *pkt);
+
+/*
+ * Multicast listener discovery (RFC 2710, RFC 3810): ICMPv6 type 130 query,
+ * 131 v1 report, 132 done or 143 v2 report, hop limit 1 (link-local, never
+ * routed), from a link-local source or :: (RFC 3810 5.2.13), to a multicast
+ * address, not fragmented. Passed both ways like ND, without a flow (a
+ * report to ff02::16 must not open a flow to a multicast address). The same
+ * types otherwise are not MLD and go through flows and policy.
+ */
+bool dp_pkt_is_mld(const struct dp_pkt *pkt);
+
 #endif

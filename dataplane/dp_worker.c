@@ -477,6 +477,17 @@ enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tabl
 		w->st.non_ip++;
 		return DP_DISP_FORWARD;
 	}
+	/* Link-local control that IPv6 needs as IPv4 needs ARP: both ways,
+	 * no flow, no event (a solicitation to a multicast address must not
+	 * open a flow that the unicast answer then cannot match). */
+	if (dp_pkt_is_nd(&pre->p)) {
+		w->st.nd++;
+		return DP_DISP_FORWARD;
+	}
+	if (dp_pkt_is_mld(&pre->p)) {
+		w->st.mld++;
+		return DP_DISP_FORWARD;
+	}
 	struct dp_pkt *p = &pre->p;
 	struct dp_flow_key *k = &pre->k;
 	if (p->is_frag)
@@ -615,6 +626,14 @@ bool dp_worker_from_outside(struct dp_worker *w, const struct dp_tables *t,
 
 	if (dp_parse(frame, len, &p) != DP_DROP_NONE || p.family == 0)
 		return false;
+	if (dp_pkt_is_nd(&p)) {
+		/* On the link both ends are in the unit's prefix: routers
+		 * advertise and redirect, terminals speak for themselves. */
+		if (p.icmp_type == 134 || p.icmp_type == 137)
+			return true;
+		if (dp_tables_terminal(t, p.family, p.src))
+			return false;
+	}
 	make_key(&p, true, &k);
 	if (dp_flow_lookup(&w->ft, &k, dp_flow_hash(&k)))
 		return true;

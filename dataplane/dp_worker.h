@@ -56,6 +56,7 @@ struct dp_stats {
 	uint64_t drops[DP_DROP__COUNT];
 	uint64_t verdicts[4];        /* new flows by enum dp_action */
 	uint64_t non_ip, fragments, punts, fail_open, dns_answers, resets;
+	uint64_t nd, mld;            /* IPv6 ND / MLD passed without a flow */
 };
 
 /*
@@ -169,7 +170,9 @@ int dp_worker_unpunt(struct dp_worker *w, const struct dp_tables *t, uint8_t *fr
 		     uint32_t len);
 
 /* For replay: does this frame come from the outside? True when it belongs
- * to a flow as its reply, or its destination is inside a unit. */
+ * to a flow as its reply, or its destination is inside a unit; for ND: a
+ * router advertisement or redirect is, ND from a registered terminal's
+ * address is not. */
 bool dp_worker_from_outside(struct dp_worker *w, const struct dp_tables *t,
 			    const uint8_t *frame, uint32_t len);
 

@@ -76,7 +76,7 @@ while read -r id _ ep _; do
 done < <(sc_rows)
 # What the fast path enforces today must show as PASS.
 for id in fin1-ping fin2-ping fin1-http fin1-https fin2-https-us fin1-openssl \
-	fin1-bulk rogue-ping rogue-http spoof-udp \
+	fin1-bulk fin1-v6-ping fin1-v6-http fin1-v6-https fin1-v6-bulk rogue-ping rogue-http spoof-udp \
 	dns-approved dns-inprovince dns-foreign dns-foreign-tcp dns-foreign-a dns-example-a \
 	dot doh canary mail-dns mail-dns-aaaa gmail-sni mail-http-host \
 	health-cn health-cn-beijing health-dns health-us health-us-https; do

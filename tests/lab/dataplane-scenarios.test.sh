@@ -12,6 +12,8 @@
 #     and gmail.com (AAAA) get NXDOMAIN from the gateway; TLS with SNI
 #     gmail.com and HTTP with Host mail.qq.com are reset; the restricted
 #     unit reaches 198.51.100.80 but not 203.0.113.80; bulk TCP crosses;
+#     IPv6 ping, HTTP, HTTPS and bulk TCP cross (neighbour discovery passes
+#     the fast path like ARP);
 #  2. a reload (SIGHUP, three times) under running traffic loses no packet:
 #     a 10 ms ping and a 10 ms UDP echo stream count every reply, and a TCP
 #     download spanning the reloads arrives whole;
@@ -19,9 +21,6 @@
 #     unregistered, the spoof, the redirect, DoT, DoH, the NXDOMAIN answers,
 #     the SNI/Host resets and the restricted unit's deny with their policy
 #     lines; on SIGTERM it exits 0 and writes its counters.
-# Rows of the suite this test does not run yet, because the fast path does
-# not do them yet (see the e2e report; add them here when it does):
-#   fin1-v6-* (IPv6 neighbour discovery does not cross the fast path).
 #
 # Which binary: the one of the build directory given (ctest runs this from
 # the Sanitize build, so egw-dataplane runs under ASan+UBSan). That works:
@@ -78,7 +77,7 @@ sc_init "$prefix" || exit 1
 
 # --- 1. the scenarios ---------------------------------------------------------
 ids=(fin1-ping fin2-ping fin1-http fin1-https fin2-https-us fin1-openssl
-	fin1-bulk rogue-ping rogue-http spoof-udp
+	fin1-bulk fin1-v6-ping fin1-v6-http fin1-v6-https fin1-v6-bulk rogue-ping rogue-http spoof-udp
 	dns-approved dns-inprovince dns-foreign dns-foreign-tcp dns-foreign-a dns-example-a
 	dot doh canary mail-dns mail-dns-aaaa gmail-sni mail-http-host
 	health-cn health-cn-beijing health-dns health-us health-us-https)

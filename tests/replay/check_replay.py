@@ -61,7 +61,7 @@ def one(events, what, **kw):
 
 
 with tempfile.TemporaryDirectory(prefix="egwt-dataplane-replay-") as tmp:
-    for fn in (gen.identity, gen.dns, gen.dnsrate, gen.names, gen.vlan, gen.frags, gen.ipv6, gen.malformed):
+    for fn in (gen.identity, gen.dns, gen.dnsrate, gen.names, gen.vlan, gen.frags, gen.ipv6, gen.nd, gen.malformed):
         fn(tmp)
 
     # --- identity, profiles, direction
@@ -207,6 +207,27 @@ with tempfile.TemporaryDirectory(prefix="egwt-dataplane-replay-") as tmp:
     check(st["drops"]["dns-resolver"] == 2, "both IPv6 fragments dropped")
     check(st["ports"]["inside"]["tx_packets"] == 1 and st["ports"]["outside"]["tx_packets"] == 2,
           "IPv6 forwarding both ways")
+
+    # --- IPv6 neighbour / router discovery passes like ARP, nothing else does
+    ev, st = replay(tmp, "nd")
+    check(st["ipv6_nd"] == 5, f"NS, NA, NUD NS, NA and RA passed as ND (got {st['ipv6_nd']})")
+    check(st["ipv6_mld"] == 1, f"the MLD report passed as MLD (got {st['ipv6_mld']})")
+    check(not find(ev, dest_ip="ff02::1:ff00:1") and not find(ev, dest_ip="ff02::16")
+          and not find(ev, dest_ip="ff02::1"), "ND and MLD open no flow to a multicast address")
+    check(not find(ev, src_ip="2001:db8:1::1") and not find(ev, src_ip="2001:db8:ff::80"),
+          "nothing from outside opens a flow")
+    check(st["drops"]["outside-no-flow"] == 2,
+          "an echo reply and a hop-limit-64 NA from outside have no flow: dropped "
+          f"(got {st['drops']['outside-no-flow']})")
+    na64 = one(ev, "a hop-limit-64 NA from inside is not ND: it goes through policy",
+               event_type="flow", src_ip="2001:db8:1::10", dest_ip="2001:db8:ff::80",
+               proto="IPv6-ICMP", flow__reason=None)
+    check(na64.get("egw", {}).get("rule") == "egw.cfg:81", "the hop-limit-64 NA: matched by rule 81")
+    check(st["flows"]["created"] == 1, f"one flow: the inside NA with hop limit 64 (got {st['flows']['created']})")
+    # Out: NS, NA (inside's), MLD, the hop-limit-64 NA; in: NA, NS, RA.
+    check(st["ports"]["outside"]["tx_packets"] == 4 and st["ports"]["inside"]["tx_packets"] == 3,
+          "ND both ways (out %d, in %d)" % (st["ports"]["outside"]["tx_packets"],
+                                          st["ports"]["inside"]["tx_packets"]))
 
     # --- malformed frames: each dropped and counted by reason
     ev, st = replay(tmp, "malformed")

@@ -9,7 +9,9 @@ import struct
 import sys
 
 from scapy.all import (DNS, DNSQR, ICMP, IP, TCP, UDP, Dot1AD, Dot1Q, Ether,
-                       ICMPv6EchoRequest, IPv6, IPv6ExtHdrDestOpt,
+                       ICMPv6EchoReply, ICMPv6EchoRequest, ICMPv6MLReport2,
+                       ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6ND_RA,
+                       ICMPv6NDOptDstLLAddr, ICMPv6NDOptSrcLLAddr, IPv6, IPv6ExtHdrDestOpt,
                        IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
                        IPv6ExtHdrRouting, Raw, fragment)
 
@@ -203,6 +205,35 @@ def ipv6(d):
     c.write(f"{d}/ipv6.pcap")
 
 
+def nd(d):
+    """IPv6 neighbour / router discovery both ways (passed like ARP, no
+    flow), an MLD report, and ICMPv6 that is not ND: an echo reply from
+    outside with no flow, and NAs with hop limit 64 (off link: not ND)."""
+    c = Cap()
+    zw, rtr, rtr_ll = "2001:db8:1::10", "2001:db8:1::1", "fe80::ee:ff:fe00:2"
+    # zhang.wei asks for the router's MAC (to its solicited-node group) ...
+    c.add(inside(ZW, IPv6(src=zw, dst="ff02::1:ff00:1", hlim=255)
+                 / ICMPv6ND_NS(tgt=rtr) / ICMPv6NDOptSrcLLAddr(lladdr=ZW)))
+    # ... the router answers unicast, and probes zhang.wei (unicast NUD).
+    c.add(outside(IPv6(src=rtr, dst=zw, hlim=255)
+                  / ICMPv6ND_NA(tgt=rtr, R=1, S=1, O=1) / ICMPv6NDOptDstLLAddr(lladdr=OUT)))
+    c.add(outside(IPv6(src=rtr, dst=zw, hlim=255) / ICMPv6ND_NS(tgt=zw)
+                  / ICMPv6NDOptSrcLLAddr(lladdr=OUT)))
+    c.add(inside(ZW, IPv6(src=zw, dst=rtr, hlim=255) / ICMPv6ND_NA(tgt=zw, S=1)))
+    # The router advertises itself to all nodes.
+    c.add(outside(IPv6(src=rtr_ll, dst="ff02::1", hlim=255) / ICMPv6ND_RA()
+                  / ICMPv6NDOptSrcLLAddr(lladdr=OUT)))
+    # An MLDv2 report from inside (hop limit 1, link-local source).
+    c.add(inside(ZW, IPv6(src="fe80::a:1ff:fe00:a", dst="ff02::16", hlim=1)
+                 / IPv6ExtHdrHopByHop(options=[]) / ICMPv6MLReport2()))
+    # Not ND: an echo reply nobody asked for, a NA with hop limit 64 from
+    # outside (both: no flow, dropped) and one from inside (policy decides).
+    c.add(outside(IPv6(src="2001:db8:ff::80", dst=zw) / ICMPv6EchoReply(id=9, seq=1)))
+    c.add(outside(IPv6(src=rtr, dst=zw, hlim=64) / ICMPv6ND_NA(tgt=rtr, R=1, S=1, O=1)))
+    c.add(inside(ZW, IPv6(src=zw, dst="2001:db8:ff::80", hlim=64) / ICMPv6ND_NA(tgt=zw)))
+    c.write(f"{d}/nd.pcap")
+
+
 def malformed(d):
     """Broken frames (each must be dropped and counted) and random bytes."""
     rnd = random.Random(1)
@@ -248,5 +279,5 @@ def malformed(d):
 
 if __name__ == "__main__":
     out = sys.argv[1]
-    for fn in (identity, dns, dnsrate, names, vlan, frags, ipv6, malformed):
+    for fn in (identity, dns, dnsrate, names, vlan, frags, ipv6, nd, malformed):
         fn(out)

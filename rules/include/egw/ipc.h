@@ -51,7 +51,8 @@
  *      "stats": { "ports": { inside|outside|punt: { rx_packets, rx_bytes,
  *      tx_packets, tx_bytes } }, "drops": { reason: count, ... },
  *      "verdicts": { allow, drop, punt, redirect }, "flows": { active,
- *      created, expired, evicted }, "non_ip", "fragments", "punts",
+ *      created, expired, evicted }, "non_ip", "ipv6_nd", "ipv6_mld",
+ *      "fragments", "punts",
  *      "fail_open", "dns_answers", "resets", "events", "events_lost",
  *      "events_undelivered", "verdicts_lost", "reloads",
  *      "ipc_protocol_errors", "control_plane", "workers": [ per worker ] }.

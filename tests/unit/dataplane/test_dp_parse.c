@@ -263,6 +263,79 @@ START_TEST(icmp_echo_identifier)
 }
 END_TEST
 
+/* An ICMPv6 message of type `type` with hop limit hl, src -> dst. */
+static void icmp6(struct fb *f, struct dp_pkt *p, const char *src, const char *dst,
+		  uint8_t type, uint8_t hl)
+{
+	fb_eth(f, "02:00:00:00:00:01", 0x86dd, 0);
+	uint8_t *ip = f->b + f->len;
+	fb_ipv6(f, src, dst, 58, 24);
+	ip[7] = hl;
+	fb_icmp_echo(f, type, 0);
+	f->len += 16;
+	ck_assert_int_eq(dp_parse(f->b, f->len, p), DP_DROP_NONE);
+}
+
+START_TEST(ipv6_neighbour_discovery)
+{
+	struct fb f;
+	struct dp_pkt p;
+	for (uint8_t type = 133; type <= 137; type++) {
+		icmp6(&f, &p, "2001:db8:1::10", "ff02::1:ff00:1", type, 255);
+		ck_assert_msg(dp_pkt_is_nd(&p), "type %u with hop limit 255 is ND", type);
+		ck_assert(!dp_pkt_is_mld(&p));
+		/* Off link (hop limit below 255): not ND. */
+		icmp6(&f, &p, "2001:db8:1::10", "ff02::1:ff00:1", type, 64);
+		ck_assert_msg(!dp_pkt_is_nd(&p), "type %u with hop limit 64 is not ND", type);
+		icmp6(&f, &p, "2001:db8:1::10", "ff02::1:ff00:1", type, 254);
+		ck_assert(!dp_pkt_is_nd(&p));
+	}
+	/* Code other than 0: not ND. */
+	icmp6(&f, &p, "2001:db8:1::1", "2001:db8:1::10", 136, 255);
+	f.b[14 + 40 + 1] = 1;
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
+	ck_assert(!dp_pkt_is_nd(&p));
+	/* Other ICMPv6 with hop limit 255: not ND either. */
+	static const uint8_t other[] = { 1, 128, 129, 132, 138, 143 };
+	for (unsigned i = 0; i < sizeof(other); i++) {
+		icmp6(&f, &p, "2001:db8:1::1", "2001:db8:1::10", other[i], 255);
+		ck_assert_msg(!dp_pkt_is_nd(&p), "type %u is not ND", other[i]);
+	}
+	/* ICMPv4 type 135 and UDP are not ND. */
+	fb_eth(&f, "02:00:00:00:00:01", 0x0800, 0);
+	uint8_t *ip4 = f.b + f.len;
+	fb_ipv4(&f, "10.1.0.10", "10.1.0.1", 1, 8, 0, 0, 0);
+	ip4[8] = 255;
+	fb_icmp_echo(&f, 135, 0);
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
+	ck_assert(!dp_pkt_is_nd(&p));
+}
+END_TEST
+
+START_TEST(ipv6_multicast_listener_discovery)
+{
+	struct fb f;
+	struct dp_pkt p;
+	static const uint8_t mld[] = { 130, 131, 132, 143 };
+	for (unsigned i = 0; i < sizeof(mld); i++) {
+		icmp6(&f, &p, "fe80::1", "ff02::16", mld[i], 1);
+		ck_assert_msg(dp_pkt_is_mld(&p), "type %u is MLD", mld[i]);
+		ck_assert(!dp_pkt_is_nd(&p));
+		icmp6(&f, &p, "::", "ff02::16", mld[i], 1);
+		ck_assert(dp_pkt_is_mld(&p));
+		/* Routed (hop limit > 1), from a global source, or unicast: not MLD. */
+		icmp6(&f, &p, "fe80::1", "ff02::16", mld[i], 2);
+		ck_assert(!dp_pkt_is_mld(&p));
+		icmp6(&f, &p, "2001:db8:1::10", "ff02::16", mld[i], 1);
+		ck_assert(!dp_pkt_is_mld(&p));
+		icmp6(&f, &p, "fe80::1", "2001:db8:ff::80", mld[i], 1);
+		ck_assert(!dp_pkt_is_mld(&p));
+	}
+	icmp6(&f, &p, "fe80::1", "ff02::16", 128, 1);
+	ck_assert(!dp_pkt_is_mld(&p));
+}
+END_TEST
+
 START_TEST(drop_names_are_stable)
 {
 	ck_assert_str_eq(dp_drop_name(DP_DROP_IPV4_BAD_IHL), "ipv4-bad-ihl");
@@ -285,6 +358,8 @@ int main(void)
 	tcase_add_test(tc, ipv6_extension_headers);
 	tcase_add_test(tc, ipv6_fragments);
 	tcase_add_test(tc, icmp_echo_identifier);
+	tcase_add_test(tc, ipv6_neighbour_discovery);
+	tcase_add_test(tc, ipv6_multicast_listener_discovery);
 	tcase_add_test(tc, drop_names_are_stable);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
