@@ -229,7 +229,14 @@ for k, least in (("unregistered", 2), ("spoof", 1), ("dot", 1), ("doh", 1), ("sn
     good = d.get(k, 0) >= least
     print("%s  counter drops.%-44s %d" % ("PASS" if good else "FAIL", k, d.get(k, 0)))
     ok = ok and good
-for k, least in (("dns_answers", 3), ("resets", 2)):
+want("fin1's IPv6 ping allowed", event_type="flow", src_ip="2001:db8:1::10",
+     dest_ip="2001:db8:ff::80", proto="IPv6-ICMP", egw__action="allowed")
+# Neighbour discovery crossed like ARP: counted, and no flow to a multicast address.
+mc = [e for e in evs if str(e.get("dest_ip", "")).lower().startswith("ff")]
+good = not mc
+print("%s  no event for a multicast destination%-24s %d" % ("PASS" if good else "FAIL", "", len(mc)))
+ok = ok and good
+for k, least in (("dns_answers", 3), ("resets", 2), ("ipv6_nd", 2)):
     good = st.get(k, 0) >= least
     print("%s  counter %-50s %d" % ("PASS" if good else "FAIL", k, st.get(k, 0)))
     ok = ok and good
