@@ -82,19 +82,23 @@ for r in 198.51.100.0/24 192.0.2.0/24 203.0.113.0/24; do
 done
 x "$GW" ip -6 route add 2001:db8:ff::/48 via 2001:db8:64::2
 
+# Background servers are started with "ip netns exec" itself, not the x
+# function: $! of a backgrounded function is a subshell, and killing that
+# left the servers running after the test. ip netns exec execs the program,
+# so $! is the server.
 # servers: the approved resolver (only on 198.51.100.53), a web server, a
 # DoT stand-in on the foreign resolver's address
-x "$NET" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
+ip netns exec "$NET" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
 	--listen-address=198.51.100.53 --bind-interfaces --port=53 \
 	--address=/www.lab.test/198.51.100.80 --pid-file="$tmp/dnsmasq.pid" \
 	--user=root 2> "$tmp/dnsmasq.log" &
 pids+=($!)
 mkdir -p "$tmp/www"
 echo "hello from 198.51.100.80" > "$tmp/www/index.html"
-x "$NET" "$py" -m http.server --bind 198.51.100.80 --directory "$tmp/www" 80 \
+ip netns exec "$NET" "$py" -m http.server --bind 198.51.100.80 --directory "$tmp/www" 80 \
 	> "$tmp/http.log" 2>&1 &
 pids+=($!)
-x "$NET" socat TCP-LISTEN:853,bind=203.0.113.53,fork,reuseaddr SYSTEM:'echo dot' \
+ip netns exec "$NET" socat TCP-LISTEN:853,bind=203.0.113.53,fork,reuseaddr SYSTEM:'echo dot' \
 	> /dev/null 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do
@@ -171,7 +175,7 @@ if [ "$(counter_of verdicts 'blocked TCP flow: reset')" -ge 1 ]; then
 	ok "the reset is counted in chain verdicts"; else bad "no reset counted"; fi
 # the blocked mark sticks: the server (443, a web port, so inspected) speaks
 # one second after the reset; that later packet is dropped by the flow's mark
-x "$NET" socat TCP-LISTEN:443,bind=198.51.100.80,fork,reuseaddr SYSTEM:'sleep 1; echo late' \
+ip netns exec "$NET" socat TCP-LISTEN:443,bind=198.51.100.80,fork,reuseaddr SYSTEM:'sleep 1; echo late' \
 	> /dev/null 2>&1 &
 pids+=($!)
 for _ in $(seq 30); do x "$NET" ss -ltn | grep -q '198.51.100.80:443' && break; sleep 0.1; done
@@ -210,7 +214,7 @@ else
 fi
 
 # a destination the control plane flags: dropped, also for a running flow
-x "$T1" ping -i 0.2 -c 40 -W 1 203.0.113.80 > "$tmp/ping.txt" 2>&1 &
+ip netns exec "$T1" ping -i 0.2 -c 40 -W 1 203.0.113.80 > "$tmp/ping.txt" 2>&1 &
 pinger=$!
 pids+=("$pinger")
 sleep 1
