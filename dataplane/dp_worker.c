@@ -12,6 +12,7 @@
 #include <egw/ipc.h>
 
 #include "dp_dnsreply.h"
+#include "dp_dnstcp.h"
 #include "dp_nat.h"
 #include "dp_parse.h"
 #include "dp_policy.h"
@@ -273,6 +274,18 @@ static struct dp_flow *redirect(struct dp_worker *w, const struct dp_tables *t, 
 	return f;
 }
 
+/* The RST toward the server in w->extra, of a connection redirected to
+ * the redirect target: addressed to the target, which holds it. */
+static void reset_to_target(struct dp_worker *w, const struct dp_tables *t)
+{
+	struct dp_pkt xp;
+	if (dp_parse(w->extra, w->extra_len, &xp) != DP_DROP_NONE || !xp.family) {
+		w->extra_len = 0;
+		return;
+	}
+	dp_nat_set_addr(w->extra, &xp, true, redirect_target(t, xp.family));
+}
+
 /* What the names in the policy say about a query name, for unit (-1: no
  * unit): v->action stays DP_ACT_ALLOW when nothing applies. */
 static void name_decide(const struct dp_tables *t, int32_t unit, const char *qname, size_t len,
@@ -322,12 +335,32 @@ static void name_decide(const struct dp_tables *t, int32_t unit, const char *qna
 }
 
 /*
+ * The gateway's NXDOMAIN for the query in frame, in place: over UDP the
+ * answer; over TCP the answer closing the connection to the client, and in
+ * w->extra the RST that closes it toward the server (built first, from the
+ * query segment). Returns the answer's length, or 0 (frame unchanged, no
+ * extra frame) when the query cannot be answered.
+ */
+static uint32_t answer_nxdomain(struct dp_worker *w, uint8_t *frame, const struct dp_pkt *p)
+{
+	if (p->proto != 6)
+		return dp_dns_nxdomain(frame, p);
+	w->extra_len = dp_tcp_reset(frame, p, false, w->extra, sizeof(w->extra));
+	uint32_t n = w->extra_len ? dp_dns_tcp_nxdomain(frame, p) : 0;
+	if (!n)
+		w->extra_len = 0;
+	else
+		w->st.resets++;
+	return n;
+}
+
+/*
  * A DNS query from the inside (UDP, or TCP with the whole message in this
  * segment), on flow f (its verdict allows or redirects it): one dns event,
  * and the names' verdict. Returns -1 to go on as the flow says, or the
  * disposition the name decided (*len updated for an answer).
  */
-static int dns_query(struct dp_worker *w, const struct dp_tables *t, const struct dp_flow *f,
+static int dns_query(struct dp_worker *w, const struct dp_tables *t, struct dp_flow *f,
 		     uint8_t *frame, const struct dp_pkt *p, uint32_t *len, uint64_t now_us)
 {
 	const uint8_t *msg = frame + p->payload_off;
@@ -356,6 +389,9 @@ static int dns_query(struct dp_worker *w, const struct dp_tables *t, const struc
 		nv.reason = DP_R_TUNNEL;
 		nv.loc = &sus->loc;
 	}
+	uint32_t n = 0;
+	if (nv.action == DP_ACT_DROP)
+		n = answer_nxdomain(w, frame, p);
 	struct egw_event *ev = dp_event_next(&w->ev);
 	if (ev) {
 		struct dp_flow tmp = *f;
@@ -364,14 +400,15 @@ static int dns_query(struct dp_worker *w, const struct dp_tables *t, const struc
 		dp_event_fill(ev, EGW_EV_DNS, &tmp, t->pol, now_us, NULL);
 		ev->u.dns.id = q.id;
 		ev->u.dns.rrtype = q.qtype;
-		ev->u.dns.rcode = nv.action == DP_ACT_DROP && p->proto == 17 ? 3 : -1;
+		ev->u.dns.rcode = n ? 3 : -1;
 		snprintf(ev->u.dns.rrname, sizeof(ev->u.dns.rrname), "%s", q.qname);
 	}
 	if (nv.action == DP_ACT_ALLOW)
 		return -1;
 	if (nv.action == DP_ACT_PUNT)
 		return (int)disposition(w, t, &nv);
-	uint32_t n = dp_dns_nxdomain(frame, p);
+	if (p->proto == 6)
+		f->verdict = nv;   /* the gateway ended the connection: drop the rest */
 	if (n) {
 		*len = n;
 		w->st.dns_answers++;
@@ -544,6 +581,8 @@ enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tabl
 					name_decide(t, v.unit, q.qname, q.qname_len, &nv);
 				if (nv.action != DP_ACT_ALLOW) {
 					int d = dns_query(w, t, &tmp, frame, p, lenp, now_us);
+					if (w->extra_len)
+						reset_to_target(w, t);
 					if (d >= 0)
 						return (enum dp_disp)d;
 				}

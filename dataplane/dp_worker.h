@@ -12,8 +12,11 @@
  * asked) and its answers rewritten back, checksums fixed. A DNS query for
  * the Firefox canary (block_doh), a doh-category name (block_doh) or a name
  * in a category the unit's profile denies (a rule with a category and no
- * other match) is answered NXDOMAIN by the gateway (UDP; over TCP it is
- * dropped); a category rule with punt sends the query to the control plane,
+ * other match) is answered NXDOMAIN by the gateway (UDP; over TCP, a
+ * segment holding one whole query, the answer closes the connection to the
+ * client, w->extra holds the RST toward the server, and the rest of the
+ * connection is dropped); a category rule with punt sends the query to the
+ * control plane,
  * and so does a query showing tunnelling signs (dns.suspicious: a longer
  * name or label, or a higher entropy per character, than allowed; the
  * queries-per-second limit is the control plane's).

@@ -348,6 +348,9 @@ doh              ok               blocked         sc_https fin1 203.0.113.111 dn
 canary           =203.0.113.80    nxdomain        sc_dns_name fin1 198.51.100.53 use-application-dns.net A
 mail-dns         =203.0.113.80    nxdomain        sc_dns_name fin1 198.51.100.53 mail.qq.com A
 mail-dns-aaaa    =2001:db8:ff::80 nxdomain        sc_dns_name fin1 198.51.100.53 gmail.com AAAA
+canary-tcp       =203.0.113.80    nxdomain        sc_dns_name fin1 198.51.100.53 use-application-dns.net A tcp
+mail-dns-tcp     =203.0.113.80    nxdomain        sc_dns_name fin1 198.51.100.53 mail.qq.com A tcp
+dns-example-tcp  =198.51.100.80   =198.51.100.80  sc_dns_name fin1 198.51.100.53 www.example.cn A tcp
 gmail-sni        ok               reset           sc_https fin1 203.0.113.80 gmail.com
 mail-http-host   ok               reset           sc_http fin1 203.0.113.80 mail.qq.com
 health-cn        ok               ok              sc_http health 198.51.100.80
