@@ -13,6 +13,7 @@
 
 #include "dp_dnsreply.h"
 #include "dp_dnstcp.h"
+#include "dp_icmperr.h"
 #include "dp_nat.h"
 #include "dp_parse.h"
 #include "dp_policy.h"
@@ -468,6 +469,33 @@ static int tcp_name(struct dp_worker *w, const struct dp_tables *t, struct dp_fl
 	return DP_DISP_REPLY;
 }
 
+/*
+ * An ICMP error: the verdict of the flow whose packet it quotes (so PMTU
+ * discovery works wherever the flow passes); quoting no live flow, it is
+ * dropped. It does not keep the flow alive.
+ */
+static enum dp_disp icmp_error(struct dp_worker *w, const struct dp_tables *t,
+			       const uint8_t *frame, const struct dp_pkt *p, bool from_outside,
+			       uint32_t len, uint64_t now_us)
+{
+	struct dp_flow_key k;
+	struct dp_flow *f = NULL;
+
+	if (!dp_icmperr_key(frame, p, from_outside, &k)) {
+		f = dp_flow_lookup(&w->ft, &k, dp_flow_hash(&k));
+		if (f && dp_flow_expired(f, now_us))
+			f = NULL;   /* the tick or the next packet of the flow ends it */
+	}
+	if (!f) {
+		w->st.drops[DP_DROP_ICMP_NO_FLOW]++;
+		return DP_DISP_DROP;
+	}
+	f->pkts[from_outside]++;
+	f->bytes[from_outside] += len;
+	w->st.icmp_errors++;
+	return disposition(w, t, &f->verdict);
+}
+
 static bool is_dns_query(const struct dp_pkt *p, bool from_outside)
 {
 	return !from_outside && p->dport == 53 && p->l4_known && !p->is_frag && p->payload_len;
@@ -525,6 +553,8 @@ enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tabl
 		w->st.mld++;
 		return DP_DISP_FORWARD;
 	}
+	if (dp_icmperr_is(&pre->p))
+		return icmp_error(w, t, frame, &pre->p, from_outside, len, now_us);
 	struct dp_pkt *p = &pre->p;
 	struct dp_flow_key *k = &pre->k;
 	if (p->is_frag)

@@ -60,6 +60,7 @@ struct dp_stats {
 	uint64_t verdicts[4];        /* new flows by enum dp_action */
 	uint64_t non_ip, fragments, punts, fail_open, dns_answers, resets;
 	uint64_t nd, mld;            /* IPv6 ND / MLD passed without a flow */
+	uint64_t icmp_errors;        /* ICMP errors that took their flow's verdict */
 };
 
 /*
