@@ -220,8 +220,12 @@ static void punt_return(struct wctx *c, struct rte_mbuf **m, uint16_t n)
 	for (uint16_t i = 0; i < n; i++) {
 		c->w.st.rx_pkts[DP_PORT_PUNT]++;
 		c->w.st.rx_bytes[DP_PORT_PUNT] += m[i]->pkt_len;
-		int to = m[i]->nb_segs != 1 ? -1 :
-			 dp_worker_unpunt(&c->w, c->t, rte_pktmbuf_mtod(m[i], uint8_t *),
+		m[i] = dp_burst_linear(m[i]);   /* NULL: freed, too long for a buffer */
+		if (!m[i]) {
+			c->w.st.drops[DP_DROP_MULTI_SEGMENT]++;
+			continue;
+		}
+		int to = dp_worker_unpunt(&c->w, c->t, rte_pktmbuf_mtod(m[i], uint8_t *),
 					  m[i]->data_len);
 		if (to == DP_PORT_OUTSIDE)
 			out[no++] = m[i];
