@@ -27,6 +27,7 @@
 #include <egw/ipc.h>
 
 #include "dp_burst.h"
+#include "dp_vtally.h"
 #include "dp_ipc.h"
 #include "dp_parse.h"
 #include "dp_port.h"
@@ -67,6 +68,7 @@ struct wctx {
 	uint16_t queue;
 	struct rte_ring *events;      /* worker -> main */
 	struct rte_ring *verdicts;    /* main -> worker */
+	struct dp_vtally *vtally;     /* verdicts no worker had a flow for */
 	/* A flows snapshot: main fills the request and sets snap = 1; the
 	 * worker appends to snap_arr and sets snap = 2. */
 	atomic_int snap;
@@ -271,7 +273,9 @@ static int worker_main(void *arg)
 		}
 		struct egw_ipc_flow_verdict v;
 		for (int k = 0; k < 16 && !rte_ring_dequeue_elem(c->verdicts, &v, sizeof(v)); k++)
-			dp_worker_install(&c->w, &v);
+			if (dp_worker_install(&c->w, &v) == -ENOENT &&
+			    dp_vtally_miss(c->vtally, v.hdr.seq))
+				c->w.st.verdicts_no_flow++;   /* evicted or ended meanwhile */
 		for (int side = 0; side < 2; side++) {
 			struct port *from = &c->ports[side], *to = &c->ports[!side];
 			uint16_t n = rte_eth_rx_burst(from->id, c->queue, rx, BURST);
@@ -450,14 +454,21 @@ static int on_reload(void *arg, const struct egw_ipc_reload *m, char *msg, size_
 	return -EINVAL;
 }
 
+/* One tally for the process (one run at a time; all zero is empty). */
+static struct dp_vtally g_vtally;
+
 static void on_verdict(void *arg, const struct egw_ipc_flow_verdict *v)
 {
 	struct run *r = arg;
 	struct egw_ipc_flow_verdict copy = *v;
-	/* The worker that has the flow takes it; the others find nothing. */
+	/* The worker that has the flow takes it; the others find nothing.
+	 * The copies carry their tally slot in hdr.seq. */
+	copy.hdr.seq = dp_vtally_open(&g_vtally, r->nw);
 	for (unsigned i = 0; i < r->nw; i++)
-		if (rte_ring_enqueue_elem(r->ws[i].verdicts, &copy, sizeof(copy)))
+		if (rte_ring_enqueue_elem(r->ws[i].verdicts, &copy, sizeof(copy))) {
 			r->verdicts_lost++;
+			dp_vtally_cancel(&g_vtally, copy.hdr.seq);
+		}
 }
 
 static json_t *stats_json(struct run *r)
@@ -691,6 +702,7 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 			goto out;
 		}
 		r.ws[i].t = r.t;
+		r.ws[i].vtally = &g_vtally;
 		atomic_store(&r.ws[i].acked, r.t);
 		struct rte_ether_addr pm;
 		if (rte_eth_macaddr_get(ports[2].id, &pm) == 0) {

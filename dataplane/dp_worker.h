@@ -61,6 +61,8 @@ struct dp_stats {
 	uint64_t non_ip, fragments, punts, fail_open, dns_answers, resets;
 	uint64_t nd, mld;            /* IPv6 ND / MLD passed without a flow */
 	uint64_t icmp_errors;        /* ICMP errors that took their flow's verdict */
+	uint64_t verdicts_no_flow;   /* control-plane verdicts no worker had the
+					flow for (dp_vtally) */
 };
 
 /*
@@ -146,7 +148,9 @@ void dp_worker_rebind(struct dp_worker *w, const struct dp_tables *t);
 
 /*
  * A control-plane verdict for a punted flow (src = the inside end). Returns
- * 0, or -ENOENT when this worker has no such flow.
+ * 0, or -ENOENT when this worker has no such flow (the caller counts, in
+ * st.verdicts_no_flow, a verdict no worker had the flow for: dp_vtally; the
+ * flow is not created again: its next packet is decided, and punted, anew).
  */
 struct egw_ipc_flow_verdict;
 int dp_worker_install(struct dp_worker *w, const struct egw_ipc_flow_verdict *v);
