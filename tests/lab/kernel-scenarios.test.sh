@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One scenario suite, two back ends: the lab's whole scenario suite
 # (tests/lab/scenarios.sh, every row, the policy's expectations; only the
-# blocked names over TCP DNS differ: kernel mode resets the connection
-# instead of answering NXDOMAIN, docs/extensions.md) against
+# blocked names over TCP DNS differ: kernel mode drops the query instead
+# of answering NXDOMAIN, dig times out, docs/extensions.md) against
 # egw-controld --kernel-mode, the same suite
 # dataplane-scenarios.test.sh runs against egw-dataplane. lab.sh brings the
 # lab up in kernel mode (the gateway namespace routes) and starts
