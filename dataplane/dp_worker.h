@@ -5,7 +5,9 @@
  *   flow and its start event -> counters -> a disposition (forward to the
  *   other port unchanged, drop, or punt to the control plane).
  *   (outside) only packets of a flow opened from the inside pass.
- * Non-IP frames (ARP, ...) pass both ways. Non-first fragments take the
+ * Non-IP frames (ARP, ...) pass both ways. ICMP errors take the verdict of
+ * the flow whose packet they quote (dp_icmperr), else are dropped
+ * (icmp-error-no-flow). Non-first fragments take the
  * verdict recorded for their first fragment, else the L3-only verdict.
  * DNS to a non-approved resolver under violation = "redirect" is rewritten
  * to dns.redirect_to (a flow keyed by the target remembers the resolver
