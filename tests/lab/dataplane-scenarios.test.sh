@@ -77,7 +77,8 @@ sc_init "$prefix" || exit 1
 
 # --- 1. the scenarios ---------------------------------------------------------
 ids=(fin1-ping fin2-ping fin1-http fin1-https fin2-https-us fin1-openssl
-	fin1-bulk fin1-v6-ping fin1-v6-http fin1-v6-https fin1-v6-bulk rogue-ping rogue-http spoof-udp
+	fin1-bulk fin1-v6-ping fin1-v6-http fin1-v6-https fin1-v6-bulk fin1-pmtu fin1-v6-pmtu
+	rogue-ping rogue-http spoof-udp
 	dns-approved dns-inprovince dns-foreign dns-foreign-tcp dns-foreign-a dns-example-a
 	dot doh canary mail-dns mail-dns-aaaa canary-tcp mail-dns-tcp dns-example-tcp
 	gmail-sni mail-http-host

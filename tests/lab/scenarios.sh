@@ -155,6 +155,27 @@ sc_ping() {
 	sc_result "$h ping $dst" "$e" "$o"
 }
 
+# sc_pmtu HOST DST EXPECT: path MTU discovery through the gateway. The
+# router's link to the servers gets MTU 1280; HOST pings DST with 1400-byte
+# packets that may not be fragmented, so the router answers "fragmentation
+# needed" / "packet too big" about them. ok = HOST learned the path MTU
+# 1280 (the ICMP error crossed the gateway), else blocked. MTUs and HOST's
+# route cache are restored afterwards.
+sc_pmtu() {
+	local h=$1 dst=$2 e=$3 o=blocked fam=-4
+	case $dst in *:*) fam=-6 ;; esac
+	sc_x rtr ip link set up0 mtu 1280
+	sc_x net ip link set eth0 mtu 1280
+	sc_x "$h" ping "$fam" -M do -c 2 -i 0.3 -W "$SC_TIMEOUT" -s 1400 "$dst" >/dev/null 2>&1 || true
+	local route
+	route=$(sc_x "$h" ip "$fam" route get "$dst" 2>&1 | tr '\n' ' ')
+	case $route in *" mtu 1280"*) o=ok ;; esac
+	sc_x rtr ip link set up0 mtu 1500
+	sc_x net ip link set eth0 mtu 1500
+	sc_x "$h" ip "$fam" route flush cache >/dev/null 2>&1 || true
+	sc_result "$h pmtu $dst (router MTU 1280)" "$e" "$o" "$route"
+}
+
 # sc_http HOST DST [NAME] EXPECT: HTTP GET (Host: NAME, connecting to DST).
 sc_http() {
 	local h=$1 dst=$2 name='' e
@@ -334,6 +355,8 @@ fin1-v6-http     ok               ok              sc_http fin1 2001:db8:ff::80 w
 fin1-v6-https    ok               ok              sc_https fin1 2001:db8:ff::80 web6.example.com
 fin1-bulk        ok               ok              sc_bulk fin1 https 198.51.100.80 2000000
 fin1-v6-bulk     ok               ok              sc_bulk fin1 http 2001:db8:ff::80 2000000
+fin1-pmtu        ok               ok              sc_pmtu fin1 198.51.100.80
+fin1-v6-pmtu     ok               ok              sc_pmtu fin1 2001:db8:ff::80
 rogue-ping       ok               blocked         sc_ping rogue 198.51.100.80
 rogue-http       ok               blocked         sc_http rogue 198.51.100.80
 spoof-udp        ok               blocked         sc_spoof 198.51.100.80
