@@ -96,12 +96,12 @@ grep -q '^egw-dataplane: control plane connected' "$dplog" ||
 now() { date +%s.%N; }
 
 # streams TAG: fin1 and health ping 198.51.100.80 and fin1 streams UDP to
-# port 9999, 20 packets a second for 8 s each, in the background.
+# port 9999, 20 packets a second for 12 s each, in the background.
 streams() {
 	local t=$1
-	sc_x fin1 ping -D -c 160 -i 0.05 -W 1 198.51.100.80 >"$tmp/$t-fin1.ping" 2>&1 &
+	sc_x fin1 ping -D -c 240 -i 0.05 -W 1 198.51.100.80 >"$tmp/$t-fin1.ping" 2>&1 &
 	spids=($!)
-	sc_x health ping -D -c 160 -i 0.05 -W 1 198.51.100.80 >"$tmp/$t-health.ping" 2>&1 &
+	sc_x health ping -D -c 240 -i 0.05 -W 1 198.51.100.80 >"$tmp/$t-health.ping" 2>&1 &
 	spids+=($!)
 	sc_x fin1 /usr/bin/python3 - "$t-$$" >"$tmp/$t-udp.out" 2>&1 <<'PY' &
 import socket, sys, time
@@ -110,7 +110,7 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.connect(("198.51.100.80", 9999))
 s.settimeout(0.5)
 got = 0
-for i in range(160):
+for i in range(240):
     s.send(("%s-%d" % (tok, i)).encode())
     try:
         while True:
@@ -121,7 +121,7 @@ for i in range(160):
     except socket.timeout:
         pass
     time.sleep(0.05)
-print("echoed %d of 160" % got)
+print("echoed %d of 240" % got)
 PY
 	spids+=($!)
 }
@@ -142,12 +142,12 @@ last = max(fin1) - done if fin1 else float("nan")
 ok = len(before) >= 10 and not late
 print("%s  fin1's ping: %d replies before the reload, last %.3f s after it, %d later than 1 s"
       % ("PASS" if ok else "FAIL", len(before), last, len(late)))
-good = len(health) == 160 and max(health) > done + 2
-print("%s  health's ping to the same server: %d of 160 replies, the last %.1f s after the reload"
+good = len(health) == 240 and max(health) > done + 2
+print("%s  health's ping to the same server: %d of 240 replies, the last %.1f s after the reload"
       % ("PASS" if good else "FAIL", len(health), max(health) - done if health else -1))
 sys.exit(0 if ok and good else 1)
 PY
-	grep -q '^echoed 160 of 160$' "$tmp/$t-udp.out" && pass "$t: fin1's UDP stream lost nothing" ||
+	grep -q '^echoed 240 of 240$' "$tmp/$t-udp.out" && pass "$t: fin1's UDP stream lost nothing" ||
 		fail "$t: fin1's UDP stream: $(cat "$tmp/$t-udp.out")"
 }
 
