@@ -713,14 +713,15 @@ bool dp_worker_from_outside(struct dp_worker *w, const struct dp_tables *t,
 	return t->class_unit[cls] >= 0 || dp_tables_terminal(t, p.family, p.dst) != NULL;
 }
 
-/* The packet fields dp_policy_decide reads, rebuilt from a flow. */
+/* The packet fields dp_policy_decide reads, rebuilt from a flow (a
+ * redirected query: to the resolver the client asked). */
 static void pkt_of_flow(const struct dp_flow *f, struct dp_pkt *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->family = f->key.family;
 	p->proto = f->key.proto;
 	memcpy(p->src, f->key.in_ip, 16);
-	memcpy(p->dst, f->key.out_ip, 16);
+	memcpy(p->dst, f->nat ? f->nat_ip : f->key.out_ip, 16);
 	memcpy(p->src_mac, f->src_mac, 6);
 	p->sport = f->key.in_port;
 	p->dport = f->key.out_port;
@@ -728,13 +729,34 @@ static void pkt_of_flow(const struct dp_flow *f, struct dp_pkt *p)
 	p->is_frag = f->key.kind == DP_FK_FRAG;
 }
 
-void dp_worker_rebind(struct dp_worker *w, const struct dp_tables *t)
+void dp_worker_rebind(struct dp_worker *w, const struct dp_tables *old,
+		      const struct dp_tables *t)
 {
-	for (uint32_t i = w->ft.lru_head; i != DP_FLOW_NIL; i = w->ft.flows[i].lru_next) {
+	struct end_ctx c = { w, old, "reload" };
+	uint32_t i = w->ft.lru_head;
+
+	while (i != DP_FLOW_NIL) {
 		struct dp_flow *f = &w->ft.flows[i];
 		struct dp_pkt p;
+		struct dp_verdict v;
+		i = f->lru_next;
 		pkt_of_flow(f, &p);
-		dp_policy_decide(t, &p, &f->verdict);
+		dp_policy_decide(t, &p, &v);
+		if (f->verdict.reason == DP_R_CONTROL && v.action == DP_ACT_PUNT) {
+			/* Still the control plane's to decide: its verdict stays. */
+			v.action = f->verdict.action;
+			v.drop = f->verdict.drop;
+			v.reason = DP_R_CONTROL;
+		}
+		if (v.action == f->verdict.action) {
+			f->verdict = v;
+			continue;
+		}
+		/* The new policy treats it otherwise: it ends here (its end
+		 * event names the old policy's verdict); its next packet is a
+		 * new flow under the new policy. */
+		flow_ended(f, &c);
+		dp_flow_remove(&w->ft, f);
 	}
 }
 

@@ -141,12 +141,17 @@ void dp_worker_tick(struct dp_worker *w, const struct dp_tables *t, uint64_t now
 void dp_worker_flush(struct dp_worker *w, const struct dp_tables *t, const char *reason);
 
 /*
- * After a reload: re-decide every flow's verdict under the new tables t
- * (the flows stay: replies keep passing, nothing is lost; a flow the new
- * policy forbids is dropped from its next packet on). After this the worker
- * holds no pointer into the old tables or policy.
+ * After a reload: re-decide every flow under the new tables t (old: the
+ * tables its verdicts were made under). A flow whose action stays the same
+ * keeps going with the new verdict (replies keep passing, nothing is
+ * lost); a flow the new policy treats otherwise (an allowed flow now
+ * denied, a dropped one now allowed, ...) ends with reason "reload" (its
+ * end event from old) and is removed, so its next packet starts a new flow
+ * under t. A control-plane verdict stays while t still punts the flow.
+ * After this the worker holds no pointer into old or its policy.
  */
-void dp_worker_rebind(struct dp_worker *w, const struct dp_tables *t);
+void dp_worker_rebind(struct dp_worker *w, const struct dp_tables *old,
+		      const struct dp_tables *t);
 
 /*
  * A control-plane verdict for a punted flow (src = the inside end). Returns

@@ -210,9 +210,11 @@ check(st["ports"]["outside"]["tx_packets"] >= 3 and st["ports"]["inside"]["tx_pa
 check(any(e["event_type"] == "flow" and e["src_ip"] == "10.1.0.10" and e["egw"]["action"] == "allowed"
           and e["egw"].get("user") == "zhang.wei" and "reason" not in e["flow"]
           for e in ev), "flow start event for the registered ping, allowed")
-check(any(e["event_type"] == "flow" and e["src_ip"] == "10.1.0.10"
-          and e["flow"].get("reason") == "shutdown" and e["flow"]["pkts_toclient"] >= 3
-          for e in ev), "flow end event for the registered ping, with its replies")
+# The denying reload ended the allowed ping flow (reason "reload", with the
+# verdict it had and its replies).
+check(any(e["event_type"] == "flow" and e["src_ip"] == "10.1.0.10" and e["egw"]["action"] == "allowed"
+          and e["flow"].get("reason") == "reload" and e["flow"]["pkts_toclient"] >= 3
+          for e in ev), "flow end event (reload) for the registered ping, with its replies")
 check(any(e["event_type"] == "drop" and e["src_ip"] == "10.1.0.99" and e["egw"]["reason"] == "unregistered"
           for e in ev), "drop event for the unregistered source")
 check(any(e["event_type"] == "drop" and e["egw"]["reason"] == "spoof" for e in ev), "drop event for the spoof")

@@ -423,3 +423,82 @@ sc_suite() {
 	echo "scenarios ($set): $p passed, $f failed"
 	[ "$f" = 0 ]
 }
+
+# sc_reload_traffic DIR PID LOG PATTERN: three reloads (SIGHUP to PID, one a
+# second) under running traffic lose nothing: fin1 pings 198.51.100.80 every
+# 10 ms, fin2 sends a numbered UDP stream to its echo server (port 9999) and
+# fin1 downloads 6 MB over TCP across the reloads; every reply, datagram and
+# byte must arrive, and LOG must gain three lines matching PATTERN (grep -E:
+# the daemon's "reload done" line). Scratch files go to DIR. Prints a FAIL
+# line per failure and one summary line; returns the number of failures.
+sc_reload_traffic() {
+	local dir=$1 pid=$2 log=$3 pat=$4 n=400 fails=0 before reloads seen tok
+	local ping_pid udp_pid bulk_pid
+	before=$(grep -cE "$pat" "$log")
+	sc_x fin1 ping -c "$n" -i 0.01 -W 2 -q 198.51.100.80 >"$dir/ping.out" 2>&1 &
+	ping_pid=$!
+	tok="reload-$$-$RANDOM"
+	sc_x fin2 /usr/bin/python3 - "$n" "$tok" >"$dir/udp.out" 2>&1 <<'PY' &
+import socket, sys, time
+n, tok = int(sys.argv[1]), sys.argv[2]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect(("198.51.100.80", 9999))
+s.setblocking(False)
+got = set()
+def drain():
+    while True:
+        try:
+            d = s.recv(2048).decode(errors="replace").split()
+        except BlockingIOError:
+            return
+        if d and d[-1].startswith(tok + "-"):
+            got.add(d[-1])
+for i in range(n):
+    s.send(("%s-%d" % (tok, i)).encode())
+    time.sleep(0.01)
+    drain()
+end = time.time() + 3
+while time.time() < end and len(got) < n:
+    time.sleep(0.05)
+    drain()
+print("echoed %d of %d" % (len(got), n))
+PY
+	udp_pid=$!
+	# A TCP download that spans the reloads (rate-limited to ~6 s).
+	sc_x fin1 curl -sS --limit-rate 1M -m 30 -o /dev/null -w '%{size_download}' \
+		http://198.51.100.80/bytes/6000000 >"$dir/bulk.out" 2>&1 &
+	bulk_pid=$!
+	sleep 1
+	for _ in 1 2 3; do
+		kill -HUP "$pid"
+		sleep 1
+	done
+	wait "$ping_pid"
+	wait "$udp_pid"
+	wait "$bulk_pid"
+	reloads=$(($(grep -cE "$pat" "$log") - before))
+	[ "$reloads" = 3 ] || {
+		echo "FAIL: $reloads reloads done of 3: $(grep reload "$log" | tail -n 3)"
+		fails=$((fails + 1))
+	}
+	grep -q "$n packets transmitted, $n received" "$dir/ping.out" || {
+		echo "FAIL: ping lost packets across reloads: $(grep transmitted "$dir/ping.out")"
+		fails=$((fails + 1))
+	}
+	grep -q "^echoed $n of $n\$" "$dir/udp.out" || {
+		echo "FAIL: UDP echoes lost across reloads: $(cat "$dir/udp.out")"
+		fails=$((fails + 1))
+	}
+	seen=$(grep -c " $tok-[0-9]*\$" "$SC_STATE/srv.log")
+	[ "$seen" = "$n" ] || {
+		echo "FAIL: the server saw $seen of $n UDP datagrams sent across reloads"
+		fails=$((fails + 1))
+	}
+	[ "$(cat "$dir/bulk.out")" = 6000000 ] || {
+		echo "FAIL: TCP download across reloads: $(cat "$dir/bulk.out")"
+		fails=$((fails + 1))
+	}
+	echo "reloads: $reloads; ping: $(grep -o '[0-9]* received' "$dir/ping.out"); UDP:" \
+		"$(cat "$dir/udp.out"), server saw $seen; TCP: $(cat "$dir/bulk.out") bytes"
+	return "$fails"
+}
