@@ -9,6 +9,7 @@
 
 #include "cd_inspect.h"
 #include "cd_inject.h"
+#include "ct_helpers.h"
 
 #define POLICY EGW_SOURCE_DIR "/tests/unit/control/data/inspect.cfg"
 
@@ -495,9 +496,5 @@ int main(void)
 	tcase_add_test(tc, restricted_profile_country_and_default);
 	tcase_add_test(tc, truncated_and_garbage);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return ct_run(s);
 }
