@@ -19,7 +19,6 @@ three snapshots of `egwctl stats --json` (before, after the first phase,
 after the N packets).
 """
 import json
-import os
 import random
 import socket
 import string

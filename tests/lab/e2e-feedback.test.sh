@@ -23,7 +23,8 @@
 #     applies fail_mode itself: "closed" drops a new punted flow and counts
 #     drops.punt-fail-closed, the flow decided before keeps passing in the
 #     fast path; after a fast-path reload (SIGHUP) to fail_mode "open" a new
-#     punted flow passes and counts fail_open.
+#     punted flow passes and counts fail_open; meanwhile egwctl stats
+#     clients are never taken for the control plane.
 # Args: BUILD_DIR SOURCE_DIR; runs as root; namespaces egwt-e2e-f<pid>-*.
 set -uo pipefail
 build=$(cd "${1:?usage: e2e-feedback.test.sh BUILD_DIR SOURCE_DIR}" && pwd)
@@ -265,6 +266,7 @@ print("echoed %d" % n)' "$tmp/keep.up" "$tmp/keep.go" >"$tmp/keep.out" 2>&1 &
 keep_pid=$!
 for _ in $(seq 1 100); do [ -s "$tmp/keep.up" ] && break; sleep 0.1; done
 sleep 1   # its verdict reaches the fast path
+ups=$(grep -c 'control plane connected' "$dplog")
 kill -9 "$cd_pid"
 for _ in $(seq 1 100); do
 	[ "$("$egwctl" stats --json --socket /nonexistent --dataplane-socket "$dsock" 2>/dev/null |
@@ -314,6 +316,12 @@ pu3=$(echo "$s3" | py 's["dataplane"]["punts"]')
 [ "$out" = echo ] && [ "$fo3" -ge $((fo2 + 3)) ] && [ "$pu3" = "$pu2" ] &&
 	ok "open: a new punted flow passes uninspected (fail_open $fo2 -> $fo3, punts stay $pu3)" ||
 	fail "open: '$out', fail_open $fo2 -> $fo3, punts $pu2 -> $pu3"
+
+# the egwctl stats calls above (a dozen, none from egw-controld) never made
+# the fast path take them for the control plane
+[ "$(grep -c 'control plane connected' "$dplog")" = "$ups" ] &&
+	ok "egwctl stats clients are not taken for the control plane" ||
+	fail "the control plane flapped: $(grep 'control plane' "$dplog" | tail -n 4)"
 
 # --- the end --------------------------------------------------------------------
 kill -TERM "$dp_pid"
