@@ -93,6 +93,21 @@ x() { local h=$1; shift; ip netns exec "$prefix-$h" "$@"; }
 stats() { "$egwctl" stats --json --socket "$csock" --dataplane-socket "$dsock"; }
 # jq-like: py EXPR < json (EXPR over s = the parsed object)
 py() { /usr/bin/python3 -c "import json,sys; s=json.load(sys.stdin); print($1)"; }
+# judge FILE [RULE] <<'PY' ... : python checks over a client's result r (and
+# its snapshots b, m, a: before, mid, after), each check(what, good, got)
+# printing PASS/FAIL; non-zero when any failed.
+judge_head='import json, sys
+r = json.load(open(sys.argv[1]))
+rule = sys.argv[2] if len(sys.argv) > 2 else None
+b, m, a = r["before"], r["mid"], r["after"]
+ok = True
+def check(what, good, got):
+    global ok
+    print("%s  %-66s %s" % ("PASS" if good else "FAIL", what, got))
+    ok = ok and good
+'
+judge() { /usr/bin/python3 -c "$judge_head$(cat)
+sys.exit(0 if ok else 1)" "$@"; }
 
 for _ in $(seq 1 100); do
 	[ "$(stats 2>/dev/null | py 's["dataplane"]["control_plane"]' 2>/dev/null)" = True ] && break
@@ -124,16 +139,7 @@ srv_pid=$!
 for _ in $(seq 1 50); do x net ss -ltn | grep -q '203.0.113.80:22 ' && break; sleep 0.1; done
 x fin1 /usr/bin/python3 "$client" tcp 203.0.113.80 22 50 "$egwctl" "$csock" "$dsock" \
 	>"$tmp/allow.json" 2>"$tmp/allow.err"
-/usr/bin/python3 - "$tmp/allow.json" "egw.cfg:$punt_line" <<'PY' || fail "allow verdict (above)"
-import json, sys
-r = json.load(open(sys.argv[1]))
-rule = sys.argv[2]
-b, m, a = r["before"], r["mid"], r["after"]
-ok = True
-def check(what, good, got):
-    global ok
-    print("%s  %-66s %s" % ("PASS" if good else "FAIL", what, got))
-    ok = ok and good
+judge "$tmp/allow.json" "egw.cfg:$punt_line" <<'PY' || fail "allow verdict (above)"
 check("the first round trip crossed (through nfqueue)", r["first"] == "SSH-2.0-egw_e2e\r\n", repr(r["first"]))
 check("the handshake and first data were punted", m["punts"] - b["punts"] >= 3, m["punts"] - b["punts"])
 check("egw-controld queued them", m["queue_packets"] - b["queue_packets"] >= 3,
@@ -152,7 +158,6 @@ check("nfqueue saw none of them", a["queue_packets"] == m["queue_packets"],
 fa = r["dp_flow_after"]
 check("the fast path counted them on the flow",
       bool(fa) and fa["pkts_toserver"] - f["pkts_toserver"] >= 50, fa and fa["pkts_toserver"])
-sys.exit(0 if ok else 1)
 PY
 [ -s "$tmp/allow.err" ] && echo "client: $(cat "$tmp/allow.err")"
 
@@ -160,16 +165,7 @@ PY
 echo "--- 2. a DNS flow with tunnelling signs is blocked in the fast path"
 x fin1 /usr/bin/python3 "$client" dns 198.51.100.53 20 "$egwctl" "$csock" "$dsock" \
 	>"$tmp/deny.json" 2>"$tmp/deny.err"
-/usr/bin/python3 - "$tmp/deny.json" "egw.cfg:$sus_line" <<'PY' || fail "deny verdict (above)"
-import json, sys
-r = json.load(open(sys.argv[1]))
-rule = sys.argv[2]
-b, m, a = r["before"], r["mid"], r["after"]
-ok = True
-def check(what, good, got):
-    global ok
-    print("%s  %-66s %s" % ("PASS" if good else "FAIL", what, got))
-    ok = ok and good
+judge "$tmp/deny.json" "egw.cfg:$sus_line" <<'PY' || fail "deny verdict (above)"
 check("the tunnel-like query got no answer", r["tunnel"] == "timeout", r["tunnel"])
 check("it was punted and queued", m["punts"] > b["punts"] and m["queue_packets"] > b["queue_packets"],
       (m["punts"] - b["punts"], m["queue_packets"] - b["queue_packets"]))
@@ -184,7 +180,6 @@ check("none of them queued", a["queue_packets"] == m["queue_packets"],
       (m["queue_packets"], a["queue_packets"]))
 d = a["drops"].get("control-plane", 0) - m["drops"].get("control-plane", 0)
 check("the fast path dropped them (drops.control-plane)", d == 20, d)
-sys.exit(0 if ok else 1)
 PY
 [ -s "$tmp/deny.err" ] && echo "client: $(cat "$tmp/deny.err")"
 sleep 0.3
@@ -209,15 +204,7 @@ r1=$(stats | py 's["dataplane"]["reloads"]')
 # punted packet must not fall into a gap; the next query is the first)
 x fin1 /usr/bin/python3 "$client" dns 203.0.113.53 10 "$egwctl" "$csock" "$dsock" whoami.lab \
 	>"$tmp/flag.json" 2>"$tmp/flag.err"
-/usr/bin/python3 - "$tmp/flag.json" <<'PY' || fail "burst to the foreign resolver (above)"
-import json, sys
-r = json.load(open(sys.argv[1]))
-b, m, a = r["before"], r["mid"], r["after"]
-ok = True
-def check(what, good, got):
-    global ok
-    print("%s  %-66s %s" % ("PASS" if good else "FAIL", what, got))
-    ok = ok and good
+judge "$tmp/flag.json" <<'PY' || fail "burst to the foreign resolver (above)"
 check("a harmless query to it is inspected and answered by it",
       "foreign 203.0.113.53" in r.get("first", ""), r.get("first"))
 check("the tunnel query got no answer", r["tunnel"] == "timeout", r["tunnel"])
@@ -230,7 +217,6 @@ check("none of them punted or queued", a["punts"] == m["punts"] and
       (m["punts"], a["punts"], m["queue_packets"], a["queue_packets"]))
 d = a["drops"].get("control-plane", 0) - m["drops"].get("control-plane", 0)
 check("the fast path dropped them", d == 10, d)
-sys.exit(0 if ok else 1)
 PY
 [ -s "$tmp/flag.err" ] && echo "client: $(cat "$tmp/flag.err")"
 x gw nft list set inet egw_punt flagged_v4 | grep -q '203.0.113.53' &&
