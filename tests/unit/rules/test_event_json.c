@@ -387,11 +387,11 @@ START_TEST(timestamps_match_gmtime)
 		for (int mon = 0; mon < 12; mon++) {
 			struct tm tm = { .tm_year = years[y] - 1900, .tm_mon = mon, .tm_mday = 1 };
 			int64_t s = (int64_t)timegm(&tm);
-			for (size_t d = 0; d < sizeof(deltas) / sizeof(deltas[0]); d++) {
-				int64_t us = s * 1000000 + deltas[d];
-				if (us >= 0)
-					check_ts((uint64_t)us);
-			}
+			ck_assert((uint64_t)s < UINT64_MAX / 1000000);
+			uint64_t base = (uint64_t)s * 1000000;  /* unsigned: past INT64_MAX */
+			for (size_t d = 0; d < sizeof(deltas) / sizeof(deltas[0]); d++)
+				if (deltas[d] >= 0 || base >= (uint64_t)-deltas[d])
+					check_ts(base + (uint64_t)deltas[d]);
 		}
 	/* 29 February and the day after, leap and not */
 	for (int y = 1970; y <= 2410; y++) {
