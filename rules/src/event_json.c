@@ -105,23 +105,26 @@ size_t egw_ev_str_text(const char *f, size_t cap, char *buf)
 
 const char *egw_ev_str_view(const char *f, size_t cap, char *buf, size_t *len)
 {
-	size_t n = strnlen(f, cap < 256 ? cap : 256), i = 0;
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	size_t lim = cap < 256 ? cap : 256, i = 0;
 	uint64_t hi = 0;
 
-	/* ASCII (the usual case) is its own text: look for a byte >= 0x80,
-	 * eight at a time */
-	for (; i + 8 <= n; i += 8) {
+	/* the length and whether any byte is >= 0x80 (not ASCII) in one pass,
+	 * eight bytes at a time up to the word holding the NUL */
+	for (; i + 8 <= lim; i += 8) {
 		uint64_t w;
 		memcpy(&w, f + i, 8);
+		if ((w - ones) & ~w & highs)
+			break;  /* a NUL in this word */
 		hi |= w;
 	}
-	for (; i < n; i++)
+	for (; i < lim && f[i]; i++)
 		hi |= (unsigned char)f[i];
-	if (hi & 0x8080808080808080ULL) {
+	if (hi & highs) {
 		*len = egw_ev_str_text(f, cap, buf);
 		return buf;
 	}
-	*len = n;
+	*len = i;
 	return f;
 }
 
