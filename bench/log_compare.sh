@@ -61,7 +61,13 @@ for p in $(seq 1 "$pairs"); do
     read -r nw nc <<<"$n"
     printf '%-5s %14s %16s %14s %16s %7s\n' "$p" "$bw" "$bc" "$nw" "$nc" \
         "$(awk -v a="$nc" -v b="$bc" 'BEGIN { printf "%.2fx", a / b }')"
+    echo "$bc $nc" >> "$work/pairs"
 done
+# medians of the per-CPU-second figures, and their ratio
+sort -n -k1,1 "$work/pairs" | awk '{ b[NR] = $1 } END { print b[int((NR + 1) / 2)] }' > "$work/mb"
+sort -n -k2,2 "$work/pairs" | awk '{ n[NR] = $2 } END { print n[int((NR + 1) / 2)] }' > "$work/mn"
+awk -v b="$(cat "$work/mb")" -v n="$(cat "$work/mn")" 'BEGIN {
+    printf "median per CPU s: base %d, new %d, ratio %.2fx\n", b, n, n / b }'
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 if [ $cg = 1 ]; then
