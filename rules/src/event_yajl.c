@@ -122,8 +122,9 @@ void egw_event_enc_free(struct egw_event_enc *e)
 	free(e);
 }
 
-/* Keys are this file's string literals: their length is known. */
-#define KEY(g, k) yajl_gen_string((g), (const unsigned char *)(k), sizeof(k) - 1)
+/* Keys are this file's string literals, their length known at compile time
+ * ("" k "" refuses anything but a literal). */
+#define KEY(g, k) yajl_gen_string((g), (const unsigned char *)("" k ""), sizeof("" k "") - 1)
 
 /* Enumeration names (event_json.c's ASCII literals). */
 static void str(yajl_gen g, const char *v)
