@@ -6,15 +6,23 @@
  *   jansson: egw_event_to_json + elog_write (object tree, json_dumpb)
  *   yajl:    elog_write_events (egw_event_encode streams the same bytes)
  * both then HMAC-chained and written in batches by the same writer.
- *   bench_log [EVENTS [DIR [json|yajl|both]]]
- *   (default 1000000 events, a fresh temp dir, both)
- * Prints events/s of wall time and per CPU second (getrusage, user+system)
- * for the encoders alone, jansson's serialisation alone and each full path;
- * fails if any event was lost. For a repeatable figure run it under
- * callgrind with --toggle-collect=run_full or --toggle-collect=run_yajl
- * (instructions/event = Ir / EVENTS): see bench/RESULTS.md.
+ *   bench_log [EVENTS [DIR [all|json|yajl|parts]]]
+ *   (default 1000000 events, a fresh temp dir, all: the parts alone, then
+ *   both full paths; json / yajl: that full path only; parts: only those)
+ * Prints events/s of wall time and per CPU second (getrusage, user+system,
+ * and the user/system split) for the encoders alone, jansson's
+ * serialisation alone and each full path.
+ *
+ * "Without loss", as issue 4 words it: after each full path the directory
+ * is checked as `egwctl logs verify` checks it (elog_verify: chain, seals,
+ * checkpoint) and read back line by line: every event handed in must be one
+ * event line, in order, whose text is that event's encoding. The program
+ * fails (exit 1) otherwise. For a repeatable figure run it under callgrind
+ * with --toggle-collect=run_full or --toggle-collect=run_yajl
+ * (instructions/event = Ir / EVENTS): see bench/log.md.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,18 +36,30 @@
 
 #include "elog.h"
 #include "elog_format.h"
+#include "elog_reader.h"
+#include "elog_verify.h"
 
 #define DISTINCT 1024
 #define BATCH 64
 
-/* CPU time of this process (user + system): what one core spends, which a
- * loaded machine distorts less than the wall clock. */
-static double cpu_s(void)
+/* CPU time of this process (user and system): what one core spends, which
+ * a loaded machine distorts less than the wall clock. */
+struct cpu {
+	double user, sys;
+};
+
+static struct cpu cpu_now(void)
 {
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	return (struct cpu){ ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+			     ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6 };
+}
+
+static double cpu_s(void)
+{
+	struct cpu c = cpu_now();
+	return c.user + c.sys;
 }
 
 static double now_s(void)
@@ -156,15 +176,114 @@ static void report(const char *what, uint64_t n, double wall, double cpu, const 
 	       what, n / wall, n / cpu, extra);
 }
 
+/* The text each event must have on disk (its encoding, checked byte for
+ * byte against jansson's by the unit tests), for the read-back. */
+struct expect {
+	char *text[DISTINCT];
+	size_t len[DISTINCT];
+};
+
+static int expect_make(struct expect *x, const struct egw_event *evs)
+{
+	struct egw_event_enc *enc = egw_event_enc_new();
+	const char *t;
+	size_t n;
+
+	if (!enc)
+		return -1;
+	for (int i = 0; i < DISTINCT; i++) {
+		if (egw_event_encode(enc, &evs[i], &t, &n) || !(x->text[i] = malloc(n)))
+			return -1;
+		memcpy(x->text[i], t, n);
+		x->len[i] = n;
+	}
+	egw_event_enc_free(enc);
+	return 0;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* Read back the day files of dir in order: *events = event lines that are
+ * exactly the events handed in, in order; -1 at the first line that is
+ * not (said on stderr). */
+static int read_back(const char *dir, const struct expect *x, uint64_t *events)
+{
+	struct dirent **names;
+	int nn = scandir(dir, &names, NULL, by_name), rc = 0;
+	char path[1200];
+
+	*events = 0;
+	if (nn < 0) {
+		perror(dir);
+		return -1;
+	}
+	for (int i = 0; i < nn; i++) {
+		int64_t day;
+		enum elog_file_kind kind;
+		if (rc || elog_name_parse(names[i]->d_name, &day, &kind) < 0 ||
+		    kind == ELOG_F_SUMMARY) {
+			free(names[i]);
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+		free(names[i]);
+		struct elog_reader *r = elog_reader_open(path, kind == ELOG_F_ZSTD);
+		const char *line, *why = "";
+		size_t len;
+		bool complete;
+		int got;
+		uint64_t lineno = 0;
+		if (!r) {
+			perror(path);
+			rc = -1;
+			continue;
+		}
+		while ((got = elog_reader_next(r, &line, &len, &complete, &why)) == 1) {
+			struct elog_line ln;
+			lineno++;
+			if (!complete || elog_line_parse(line, len, &ln, &why) < 0) {
+				fprintf(stderr, "%s: line %" PRIu64 ": %s\n", path,
+					lineno, complete ? why : "torn");
+				rc = -1;
+				break;
+			}
+			if (ln.record)
+				continue;
+			/* body = the event's text without its '}', then ,"egw_seq": */
+			size_t k = (size_t)(*events % DISTINCT), n = x->len[k] - 1;
+			if (ln.body_len < n + sizeof(ELOG_SEQ_PREFIX) - 1 ||
+			    memcmp(ln.body, x->text[k], n) ||
+			    memcmp(ln.body + n, ELOG_SEQ_PREFIX, sizeof(ELOG_SEQ_PREFIX) - 1)) {
+				fprintf(stderr, "%s: line %" PRIu64 " is not event %" PRIu64
+					" handed in\n", path, lineno, *events);
+				rc = -1;
+				break;
+			}
+			(*events)++;
+		}
+		if (got < 0) {
+			fprintf(stderr, "%s: %s\n", path, why);
+			rc = -1;
+		}
+		elog_reader_close(r);
+	}
+	free(names);
+	return rc;
+}
+
 /* One full path into dir/sub: 0, or 1 when an event was lost. */
 static int full(const char *dir, const char *sub, const struct egw_event *evs,
-		uint64_t total, bool structs)
+		const struct expect *x, uint64_t total, bool structs)
 {
-	char path[600], err[512], extra[160];
+	char path[600], err[512], extra[200];
 	struct elog_cfg cfg = { 0 };
 	struct elog_stats st;
 	struct elog *l;
-	uint64_t lost;
+	uint64_t lost, events = 0;
+	const char *name = structs ? "yajl" : "jansson";
 
 	snprintf(path, sizeof(path), "%s/%s", dir, sub);
 	cfg.dir = path;
@@ -174,17 +293,34 @@ static int full(const char *dir, const char *sub, const struct egw_event *evs,
 		fprintf(stderr, "elog_open: %s\n", err);
 		return 1;
 	}
-	double t0 = now_s(), c0 = cpu_s();
+	double t0 = now_s();
+	struct cpu c0 = cpu_now();
 	lost = structs ? run_yajl(l, evs, total) : run_full(l, evs, total);
-	double wall = now_s() - t0, cpu = cpu_s() - c0;
+	double wall = now_s() - t0;
+	struct cpu c1 = cpu_now();
 	elog_get_stats(l, &st);
 	if (elog_close(l))
 		lost++;
-	snprintf(extra, sizeof(extra), "; %.1f MB/s, %.0f bytes/line, written=%" PRIu64
-		 " failed=%" PRIu64, st.bytes / wall / 1e6,
-		 (double)st.bytes / (double)st.written, st.written, st.failed);
-	report(structs ? "full path, yajl:" : "full path, jansson:", total, wall, cpu, extra);
-	return lost || st.failed || st.written < total;
+	double user = c1.user - c0.user, sys = c1.sys - c0.sys;
+	snprintf(extra, sizeof(extra), "; %.1f MB/s, %.0f bytes/line, user %.0f%% system "
+		 "%.0f%%, written=%" PRIu64 " failed=%" PRIu64, st.bytes / wall / 1e6,
+		 (double)st.bytes / (double)st.written, 100 * user / (user + sys),
+		 100 * sys / (user + sys), st.written, st.failed);
+	snprintf(err, sizeof(err), "full path, %s:", name);
+	report(err, total, wall, user + sys, extra);
+
+	/* without loss: logs verify passes and every event is on disk */
+	struct elog_verify_opts vo = { .dir = path, .since_day = INT64_MIN,
+				       .today = elog_day_of_us((int64_t)(time(NULL)) * 1000000) };
+	struct elog_verify_result vr = { 0 };
+	int vrc = elog_verify(&vo, &vr);
+	int brc = read_back(path, x, &events);
+	bool ok = !lost && !st.failed && vrc == 0 && brc == 0 && events == total;
+	printf("bench_log: %-8s %s: %" PRIu64 " events handed in, %" PRIu64 " event lines "
+	       "read back in order; logs verify: %s (%u file(s), %" PRIu64 " lines, %u errors)\n",
+	       name, ok ? "no loss" : "LOSS", total, events, vrc == 0 ? "OK" : "BROKEN",
+	       vr.files, vr.lines, vr.errors);
+	return !ok;
 }
 
 int main(int argc, char **argv)
@@ -192,9 +328,11 @@ int main(int argc, char **argv)
 	uint64_t total = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
 	char tmpl[] = "/tmp/egw-bench-log-XXXXXX", cmd[600], extra[160];
 	const char *dir = argc > 2 ? argv[2] : mkdtemp(tmpl);
-	const char *mode = argc > 3 ? argv[3] : "both";
-	bool do_json = strcmp(mode, "yajl") != 0, do_yajl = strcmp(mode, "json") != 0;
+	const char *mode = argc > 3 ? argv[3] : "all";
+	bool all = !strcmp(mode, "all"), parts = all || !strcmp(mode, "parts");
+	bool do_json = all || !strcmp(mode, "json"), do_yajl = all || !strcmp(mode, "yajl");
 	static struct egw_event evs[DISTINCT];
+	static struct expect x;
 	int bad = 0;
 	double t0, c0;
 
@@ -202,11 +340,19 @@ int main(int argc, char **argv)
 		perror("mkdtemp");
 		return 1;
 	}
+	if (!parts && !do_json && !do_yajl) {
+		fprintf(stderr, "usage: bench_log [EVENTS [DIR [all|json|yajl|parts]]]\n");
+		return 2;
+	}
 	make_events(evs);
+	if (expect_make(&x, evs) < 0) {
+		fprintf(stderr, "bench_log: out of memory\n");
+		return 1;
+	}
 	/* the parts alone, for where the time goes: encoding (struct -> json_t,
 	 * freed again), jansson's serialisation of trees built beforehand, and
 	 * yajl's streaming encoder (struct -> text) */
-	{
+	if (parts) {
 		static char buf[65536];
 		static json_t *trees[DISTINCT];
 		size_t sink = 0;
@@ -245,13 +391,15 @@ int main(int argc, char **argv)
 		egw_event_enc_free(enc);
 	}
 	if (do_json)
-		bad |= full(dir, "json", evs, total, false);
+		bad |= full(dir, "json", evs, &x, total, false);
 	if (do_yajl)
-		bad |= full(dir, "yajl", evs, total, true);
+		bad |= full(dir, "yajl", evs, &x, total, true);
 	if (argc <= 2) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 		if (system(cmd) != 0)
 			return 1;
 	}
+	for (int i = 0; i < DISTINCT; i++)
+		free(x.text[i]);
 	return bad;
 }

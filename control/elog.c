@@ -228,10 +228,16 @@ static int flush_buf(struct elog *l)
 			l->st.write_errors++;
 			return -errno;
 		}
-		for (const char *p = l->buf + l->off, *e = p + n;
-		     (p = memchr(p, '\n', (size_t)(e - p))); p++) {
-			l->st.written++;
-			l->st.backlog--;
+		if ((size_t)n == l->len - l->off) {
+			/* all pending lines (each has exactly one newline) */
+			l->st.written += l->st.backlog;
+			l->st.backlog = 0;
+		} else {
+			for (const char *p = l->buf + l->off, *e = p + n;
+			     (p = memchr(p, '\n', (size_t)(e - p))); p++) {
+				l->st.written++;
+				l->st.backlog--;
+			}
 		}
 		l->off += (size_t)n;
 		l->st.bytes += (uint64_t)n;

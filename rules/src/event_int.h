@@ -19,6 +19,10 @@
  * buf (EGW_EV_STR_MAX bytes), invalid bytes as the text "\xNN"; no NUL
  * written. Returns the length. */
 size_t egw_ev_str_text(const char *f, size_t cap, char *buf);
+/* The same text without a copy when it can be: returns f itself when the
+ * field is ASCII (its text is its bytes), else buf filled by egw_ev_str_text;
+ * the length in *len. */
+const char *egw_ev_str_view(const char *f, size_t cap, char *buf, size_t *len);
 /* Suricata's timestamp at buf (EGW_EV_TS_MAX bytes); returns the length. */
 size_t egw_ev_ts_text(uint64_t us, char *buf);
 /* AF_INET, AF_INET6 or 0 (no addresses) for ev->family. */

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include <egw/addr.h>
 #include <egw/dns_msg.h>
@@ -104,6 +103,31 @@ size_t egw_ev_str_text(const char *f, size_t cap, char *buf)
 	return (size_t)(o - buf);
 }
 
+const char *egw_ev_str_view(const char *f, size_t cap, char *buf, size_t *len)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	size_t lim = cap < 256 ? cap : 256, i = 0;
+	uint64_t hi = 0;
+
+	/* the length and whether any byte is >= 0x80 (not ASCII) in one pass,
+	 * eight bytes at a time up to the word holding the NUL */
+	for (; i + 8 <= lim; i += 8) {
+		uint64_t w;
+		memcpy(&w, f + i, 8);
+		if ((w - ones) & ~w & highs)
+			break;  /* a NUL in this word */
+		hi |= w;
+	}
+	for (; i < lim && f[i]; i++)
+		hi |= (unsigned char)f[i];
+	if (hi & highs) {
+		*len = egw_ev_str_text(f, cap, buf);
+		return buf;
+	}
+	*len = i;
+	return f;
+}
+
 /* A JSON string of field f[0..cap) (up to its first NUL), invalid bytes as
  * "\xNN". NULL on ENOMEM. */
 static json_t *str_field(const char *f, size_t cap)
@@ -147,35 +171,52 @@ static char *two(char *o, unsigned v)
 	return o + 2;
 }
 
-/* Suricata's form: 2026-11-27T04:20:00.123456+0000 */
+/* Year, month (1-12) and day (1-31) of day z since 1970-01-01 (z >= 0),
+ * proleptic Gregorian as gmtime_r: the days-from-civil algorithm inverted
+ * (400-year eras of 146,097 days, years starting on 1 March). */
+static void civil_from_days(uint64_t z, uint64_t *y, unsigned *m, unsigned *d)
+{
+	z += 719468;  /* days from 0000-03-01 to 1970-01-01 */
+	uint64_t era = z / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);                         /* [0, 146096] */
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
+	unsigned mp = (5 * doy + 2) / 153;                                    /* [0, 11] */
+
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = era * 400 + yoe + (*m <= 2);
+}
+
+/* Suricata's form: 2026-11-27T04:20:00.123456+0000 (UTC). Computed without
+ * gmtime_r (it takes the time-zone lock: once per event, three for flows);
+ * unit.rules.test_event_json checks it against gmtime_r. */
 size_t egw_ev_ts_text(uint64_t us, char *buf)
 {
-	time_t sec = (time_t)(us / 1000000);
-	unsigned frac = (unsigned)(us % 1000000);
-	struct tm tm;
+	uint64_t sec = us / 1000000, year;
+	unsigned frac = (unsigned)(us % 1000000), sod = (unsigned)(sec % 86400);
+	unsigned mon, mday, hour = sod / 3600, min = sod / 60 % 60, s = sod % 60;
 
-	if (!gmtime_r(&sec, &tm))
-		return (size_t)snprintf(buf, EGW_EV_TS_MAX, "%s", "1970-01-01T00:00:00.000000+0000");
-	if (tm.tm_year + 1900 > 9999) {
-		int n = snprintf(buf, EGW_EV_TS_MAX, "%04d-%02d-%02dT%02d:%02d:%02d.%06u+0000",
-				 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-				 tm.tm_min, tm.tm_sec, frac);
+	civil_from_days(sec / 86400, &year, &mon, &mday);
+	if (year > 9999) {
+		/* at most 584,555 for 64-bit microseconds */
+		int n = snprintf(buf, EGW_EV_TS_MAX, "%04llu-%02u-%02uT%02u:%02u:%02u.%06u+0000",
+				 (unsigned long long)year, mon, mday, hour, min, s, frac);
 		return n < 0 ? 0 : (size_t)n < EGW_EV_TS_MAX ? (size_t)n : EGW_EV_TS_MAX - 1;
 	}
-	/* the same text without printf (one per event, and flows have three) */
 	char *o = buf;
-	o = two(o, (unsigned)(tm.tm_year + 1900) / 100);
-	o = two(o, (unsigned)(tm.tm_year + 1900) % 100);
+	o = two(o, (unsigned)year / 100);
+	o = two(o, (unsigned)year % 100);
 	*o++ = '-';
-	o = two(o, (unsigned)tm.tm_mon + 1);
+	o = two(o, mon);
 	*o++ = '-';
-	o = two(o, (unsigned)tm.tm_mday);
+	o = two(o, mday);
 	*o++ = 'T';
-	o = two(o, (unsigned)tm.tm_hour);
+	o = two(o, hour);
 	*o++ = ':';
-	o = two(o, (unsigned)tm.tm_min);
+	o = two(o, min);
 	*o++ = ':';
-	o = two(o, (unsigned)tm.tm_sec);
+	o = two(o, s);
 	*o++ = '.';
 	o = two(o, frac / 10000);
 	o = two(o, frac / 100 % 100);

@@ -353,6 +353,63 @@ START_TEST(formatting_matches_the_reference)
 }
 END_TEST
 
+/* Timestamps are computed without gmtime_r (calendar arithmetic): each
+ * must read as gmtime_r + printf write it, at the edges of days, months,
+ * leap years and centuries and over the whole 64-bit microsecond range. */
+static void check_ts(uint64_t us)
+{
+	struct egw_event ev = { 0 };
+	char want[64];
+	time_t sec = (time_t)(us / 1000000);
+	struct tm tm;
+
+	ev.type = EGW_EV_DROP;
+	ev.ts_us = us;
+	json_t *o = roundtrip(&ev, NULL);
+	ck_assert_ptr_nonnull(gmtime_r(&sec, &tm));
+	snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%06u+0000",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		 tm.tm_sec, (unsigned)(us % 1000000));
+	ck_assert_msg(str(o, "timestamp") && !strcmp(str(o, "timestamp"), want),
+		      "%llu: %s, want %s", (unsigned long long)us, str(o, "timestamp"), want);
+	json_decref(o);
+}
+
+START_TEST(timestamps_match_gmtime)
+{
+	static const int years[] = { 1970, 1971, 1972, 1999, 2000, 2001, 2024, 2026, 2100,
+				     2400, 9999, 10000, 12345, 100000, 584554 };
+	static const int64_t deltas[] = { -86400000001LL, -1000001, -1, 0, 1, 999999, 1000000,
+					  86399999999LL };
+	uint64_t x = 0x2545f4914f6cdd1dULL;
+
+	for (size_t y = 0; y < sizeof(years) / sizeof(years[0]); y++)
+		for (int mon = 0; mon < 12; mon++) {
+			struct tm tm = { .tm_year = years[y] - 1900, .tm_mon = mon, .tm_mday = 1 };
+			int64_t s = (int64_t)timegm(&tm);
+			ck_assert((uint64_t)s < UINT64_MAX / 1000000);
+			uint64_t base = (uint64_t)s * 1000000;  /* unsigned: past INT64_MAX */
+			for (size_t d = 0; d < sizeof(deltas) / sizeof(deltas[0]); d++)
+				if (deltas[d] >= 0 || base >= (uint64_t)-deltas[d])
+					check_ts(base + (uint64_t)deltas[d]);
+		}
+	/* 29 February and the day after, leap and not */
+	for (int y = 1970; y <= 2410; y++) {
+		struct tm tm = { .tm_year = y - 1900, .tm_mon = 1, .tm_mday = 29, .tm_hour = 23 };
+		check_ts((uint64_t)timegm(&tm) * 1000000 + 3599999999ULL);
+	}
+	check_ts(0);
+	check_ts((uint64_t)INT64_MAX);
+	check_ts(UINT64_MAX);
+	for (int i = 0; i < 20000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		check_ts(i % 2 ? x : x % (4102444800ULL * 1000000)); /* anywhere; before 2100 */
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("event_json");
@@ -363,6 +420,7 @@ int main(void)
 	tcase_add_test(tc, other_types_and_protocols);
 	tcase_add_test(tc, garbage_strings_stay_valid_json);
 	tcase_add_test(tc, formatting_matches_the_reference);
+	tcase_add_test(tc, timestamps_match_gmtime);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
