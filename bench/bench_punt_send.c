@@ -12,6 +12,8 @@
  *                   [--size B] [--dport-base P]
  *
  * --count N stops after N packets (or at --secs, whichever comes first).
+ * --sockets K sends from K sockets (K source ports): K * flows distinct
+ * flows, the destination port turning fastest.
  *
  * Prints one JSON line: {"sent":N,"errors":E,"secs":S,"rate_asked":R,
  * "pps":P}. errors counts packets the socket refused (ENOBUFS, EAGAIN):
@@ -33,6 +35,7 @@
 #include <unistd.h>
 
 #define BURST 32
+#define MAXSOCK 256
 
 static double now_s(void)
 {
@@ -66,9 +69,10 @@ int main(int argc, char **argv)
 		{ "size", required_argument, NULL, 'z' },
 		{ "dport-base", required_argument, NULL, 'p' },
 		{ "count", required_argument, NULL, 'n' },
+		{ "sockets", required_argument, NULL, 'k' },
 		{ 0 }
 	};
-	unsigned long rate = 0, secs = 1, flows = 1024, size = 64, base = 1024, count = 0, v;
+	unsigned long rate = 0, secs = 1, flows = 1024, size = 64, base = 1024, count = 0, nsock = 1, v;
 	struct sockaddr_in dst = { .sin_family = AF_INET };
 	struct sockaddr_in to[BURST];
 	struct mmsghdr msg[BURST];
@@ -76,7 +80,8 @@ int main(int argc, char **argv)
 	static char payload[1500];
 	uint64_t sent = 0, errors = 0, next_flow = 0;
 	double t0, t, end;
-	int c, fd, have_dst = 0;
+	int c, fd[MAXSOCK], have_dst = 0;
+	unsigned long cur = 0;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -93,9 +98,10 @@ int main(int argc, char **argv)
 		case 'z': if (num(optarg, "size", 1, 1472, &size)) return 2; break;
 		case 'p': if (num(optarg, "dport-base", 1, 65535, &base)) return 2; break;
 		case 'n': if (num(optarg, "count", 1, 4000000000UL, &count)) return 2; break;
+		case 'k': if (num(optarg, "sockets", 1, MAXSOCK, &nsock)) return 2; break;
 		default:
 			fprintf(stderr, "usage: bench_punt_send --dst IPV4 --rate PPS --secs S "
-				"[--count N] [--flows N] [--size B] [--dport-base P]\n");
+				"[--count N] [--flows N] [--sockets K] [--size B] [--dport-base P]\n");
 			return 2;
 		}
 	}
@@ -103,13 +109,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_punt_send: need --dst, and dport-base + flows - 1 <= 65535\n");
 		return 2;
 	}
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		perror("bench_punt_send: socket");
-		return 1;
-	}
 	v = 4 << 20;
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){ (int)v }, sizeof(int));
+	for (unsigned long k = 0; k < nsock; k++) {
+		fd[k] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd[k] < 0) {
+			perror("bench_punt_send: socket");
+			return 1;
+		}
+		(void)setsockopt(fd[k], SOL_SOCKET, SO_SNDBUF, &(int){ (int)v }, sizeof(int));
+	}
 	memset(payload, 'p', sizeof(payload));
 	for (int i = 0; i < BURST; i++) {
 		iov[i] = (struct iovec){ .iov_base = payload, .iov_len = size };
@@ -140,28 +148,35 @@ int main(int argc, char **argv)
 		}
 		if (count && due > count - sent)
 			due = count - sent;
+		/* a burst stays on one socket: it ends where the ports wrap */
+		if (due > flows - next_flow)
+			due = flows - next_flow;
 		for (n = 0; n < due; n++) {
 			to[n] = dst;
-			to[n].sin_port = htons((uint16_t)(base + next_flow));
-			next_flow = next_flow + 1 == flows ? 0 : next_flow + 1;
+			to[n].sin_port = htons((uint16_t)(base + next_flow + n));
 		}
-		r = sendmmsg(fd, msg, (unsigned)due, 0);
+		r = sendmmsg(fd[cur], msg, (unsigned)due, 0);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno != ENOBUFS && errno != EAGAIN && errno != ECONNREFUSED &&
 			    errno != EPERM) {
 				perror("bench_punt_send: sendmmsg");
-				close(fd);
 				return 1;
 			}
 			errors++;   /* the first of the burst was refused */
 			continue;
 		}
 		sent += (uint64_t)r;
+		next_flow += (uint64_t)r;
+		if (next_flow == flows) {
+			next_flow = 0;
+			cur = cur + 1 == nsock ? 0 : cur + 1;
+		}
 	}
 	t = now_s() - t0;
-	close(fd);
+	for (unsigned long k = 0; k < nsock; k++)
+		close(fd[k]);
 	printf("{\"sent\": %llu, \"errors\": %llu, \"secs\": %.3f, \"rate_asked\": %lu, "
 	       "\"pps\": %.0f}\n", (unsigned long long)sent, (unsigned long long)errors, t,
 	       rate, (double)sent / t);
