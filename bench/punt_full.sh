@@ -36,7 +36,7 @@ build=${1:?usage: punt_full.sh BUILD_DIR OUT_JSONL [--quick] [--secs S] [--rates
 out=${2:?}
 shift 2
 secs=3 probes=200
-rates="1000 2000 5000 10000 20000 40000 80000"
+rates="2000 5000 10000 20000 40000"
 while [ $# -gt 0 ]; do
     case $1 in
     --quick) secs=2 probes=100; rates="2000 10000 40000" ;;

@@ -39,7 +39,7 @@ build=${1:?usage: punt_rate.sh BUILD_DIR OUT_JSONL [--quick] [--secs S] [--rates
 out=${2:?}
 shift 2
 secs=3 rounds=10 BACKLOG=4000 sat_only=0
-rates="20000 50000 100000 150000 200000 300000 400000 600000"
+rates="20000 50000 100000 200000 400000"
 mixes="cached new"
 while [ $# -gt 0 ]; do
     case $1 in
