@@ -91,6 +91,8 @@ ip link add d0 netns "$G" type veth peer name s0 netns "$S"
 ip -n "$G" addr add 198.51.100.1/24 dev d0
 for spec in "$C c0" "$G g0" "$G d0" "$S s0"; do
     set -- $spec
+    # no IPv6 chatter (ND, MLD): d0 counts exactly the forwarded packets
+    ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1"
     ip -n "$1" link set "$2" up
     ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1 || true
 done
