@@ -92,7 +92,8 @@ PY
 # upstream router's MAC (the lab's 10.1.0.1).
 eal="-l 0,1 --no-huge -m 512 --no-pci --no-shconf --file-prefix=$prefix"
 gw1="exec '$dp' $eal -- --config '$work/policy.cfg' --socket '$work/dp.sock'"
-gw2="exec '$controld' --config '$work/policy.cfg' --dataplane-sock '$work/dp.sock'"
+# EGW_PUNT_WRAP (e.g. "chrt -f 10") runs egw-controld under a command.
+gw2="exec ${EGW_PUNT_WRAP:-} '$controld' --config '$work/policy.cfg' --dataplane-sock '$work/dp.sock'"
 gw2+=" --run-dir '$work/run' --punt-hairpin-mac 02:00:0a:01:00:01"
 log "lab up (dataplane mode, prefix $prefix)"
 EGW_LAB_WAIT=90 bash "$lab" up --prefix "$prefix" --mode dataplane --config "$work/policy.cfg" \
