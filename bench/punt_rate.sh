@@ -132,9 +132,12 @@ log: { directory = "$work/log"; retention_days = 60; compress = "none"; };
 POL
 
 # egw-controld on CPU 1, the sender on CPU 0 (the kernel queues the packets
-# in the sender's softirq: that cost is on the sender's CPU).
+# in the sender's softirq: that cost is on the sender's CPU); no pinning on
+# a one-CPU machine.
 # EGW_PUNT_WRAP (e.g. "valgrind --tool=callgrind ...") runs it under a tool.
-ip netns exec "$G" taskset -c 1 ${EGW_PUNT_WRAP:-} "$controld" --config "$work/policy.cfg" \
+pin0="" pin1=""
+if [ "$(nproc)" -ge 2 ]; then pin0="taskset -c 0" pin1="taskset -c 1"; fi
+ip netns exec "$G" $pin1 ${EGW_PUNT_WRAP:-} "$controld" --config "$work/policy.cfg" \
     --run-dir "$work/run" --no-punt-hairpin --punt-iif g0 \
     --dataplane-sock "$work/no-fastpath.sock" >"$work/controld.log" 2>&1 &
 cd_pid=$!
@@ -192,7 +195,7 @@ run() {
     local mix=$1 flows=$2 rate=$3 a b s
     drain
     a=$(snap)
-    s=$(ip netns exec "$C" taskset -c 0 "$send" --dst 198.51.100.80 --rate "$rate" \
+    s=$(ip netns exec "$C" $pin0 "$send" --dst 198.51.100.80 --rate "$rate" \
         --secs "$secs" --flows "$flows")
     sleep 0.3   # what is still queued gets its verdict
     drain
@@ -238,7 +241,7 @@ backlog() {
     for k in $(seq "$rounds"); do
         read -r _ q0 d0 < <(qstat)
         kill -STOP "$cd_pid"
-        ip netns exec "$C" taskset -c 0 "$send" --dst 198.51.100.80 --rate 0 --secs 10 \
+        ip netns exec "$C" $pin0 "$send" --dst 198.51.100.80 --rate 0 --secs 10 \
             --count "$BACKLOG" --flows "$flows" >/dev/null
         for i in $(seq 100); do   # the last packets reach the queue
             read -r n q1 d1 < <(qstat)
