@@ -116,6 +116,98 @@ def gnuplot(out, name, title, xlabel, ylabel, series, logx=False, xtics=None):
     os.unlink(data)
 
 
+def punt_section(rows, w):
+    """The punt path (bench/punt_rate.sh, bench/punt_full.sh)."""
+    w("## Punt path\n")
+    sat = sel(rows, suite="punt-saturated")
+    queue = sel(rows, suite="punt-queue")
+    full = sel(rows, suite="punt-full")
+    delay = sel(rows, suite="punt-delay")
+    if not (sat or queue or full or delay):
+        w("(not run)\n")
+        return
+    punt = (sat or queue or [{}])[0].get("punt", "?")
+    w("### egw-controld's nfqueue path alone (`bench/punt_rate.sh`)\n")
+    w("UDP from a registered terminal through a forwarding namespace whose ingress "
+      "egw-controld queues (%s); one sender on CPU 0, egw-controld on CPU 1. Mixes: "
+      "*cached* = 256 flows in rotation (every packet a flow egw-controld has decided), "
+      "*new* = 60,000 flows in rotation, more than its 16,384-entry flow cache (every "
+      "packet a flow decision and a behaviour-log event). Queue drops = the kernel's "
+      "queue_dropped + user_dropped (`/proc/net/netfilter/nfnetlink_queue`) + "
+      "egw-controld's socket overruns.\n" % punt)
+    if sat:
+        w("**Saturated** (egw-controld stopped while 4,000 packets queue, then let go; "
+          "its CPU time from `/proc/PID/schedstat` until the queue is empty, every "
+          "burst full):\n")
+        w("| mix | rounds | verdicts | queue drops | CPU s | verdicts per CPU-second | ns per verdict | target 100,000/s |")
+        w("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for r in sat:
+            v = r.get("verdicts_per_cpu_s") or 0
+            w("| %s | %d | %d | %d | %.3f | %d | %s | %s |" % (
+                r["mix"], r["rounds"], r["verdicts"], r["queue_drops"], r["controld_cpu_s"], v,
+                r.get("ns_per_verdict"), "yes" if v >= 100000 else "**no**"))
+        w("")
+    if queue:
+        w("**Rising offered rates** (wall clock; the last row of a mix is the sender "
+          "unpaced, `0`):\n")
+        w("| mix | asked /s | offered /s | verdicts /s | queue drops | egw-controld CPU s (user/sys) | verdicts per CPU-second | events |")
+        w("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for r in queue:
+            w("| %s | %s | %d | %d | %d | %.2f (%.2f/%.2f) | %s | %d |" % (
+                r["mix"], r["rate_asked"] or "unpaced", r["offered_pps"], r["verdict_pps"],
+                r["queue_drops"], r["controld_cpu_s"], r.get("controld_user_s", 0),
+                r.get("controld_sys_s", 0), r.get("verdicts_per_cpu_s"), r["events"]))
+        w("")
+        for mix in sorted(set(r["mix"] for r in queue)):
+            ok = [r for r in queue if r["mix"] == mix and r["queue_drops"] == 0]
+            best = max(ok, key=lambda r: r["offered_pps"]) if ok else None
+            w("- %s: highest offered rate with zero queue drops: %s%s" % (
+                mix, "%d/s" % best["offered_pps"] if best else "none",
+                " (the sender's limit on this machine, not egw-controld's: it was asked %s)"
+                % (best["rate_asked"] or "unpaced") if best and
+                (not best["rate_asked"] or best["offered_pps"] < 0.95 * best["rate_asked"]) else ""))
+        w("")
+    if full or delay:
+        w("### The whole punt path with egw-dataplane (`bench/punt_full.sh`)\n")
+        w("The lab in dataplane mode (egw-dataplane on net_af_packet ports, punt port "
+          "net_tap `egw-punt`, egw-controld subscribed with its hairpin); policy "
+          "`firmware/egw.cfg` plus a punt rule for UDP to !CN ports 9999 and "
+          "20000-29999. The sender in fin1 makes every packet a new flow to 203.0.113.80, "
+          "so every packet it gets through the inside port is punted. *Returned* = "
+          "frames the fast path read back from the tap; *lost* = punts - returned; "
+          "*inside lost* = sent but not received by the fast path's inside port (before "
+          "any punt).\n")
+    if full:
+        w("| asked /s | offered /s | inside lost | punts | punts /s | to tap | queued | verdicts | queue drops | returned | lost | load avg |")
+        w("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        for r in full:
+            w("| %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d (%.2f%%) | %.1f |" % (
+                r["rate_asked"], r["offered_pps"], r.get("inside_lost", 0), r["punts"],
+                r["punt_pps"], r["to_tap"], r["queued"], r["verdicts"], r["queue_drops"],
+                r["returned"], r["lost"], 100.0 * (r["loss_share"] or 0), r.get("loadavg", 0)))
+        first = next((r for r in full if (r["loss_share"] or 0) > 0.001), None)
+        clean = [r for r in full if (r["loss_share"] or 0) <= 0.001]
+        w("\nPunt rate at which loss (> 0.1%% of punts) starts: %s; highest punt rate "
+          "without it: %s.\n" % (
+              "%d punts/s" % first["punt_pps"] if first else "not reached",
+              "%d punts/s" % max(r["punt_pps"] for r in clean) if clean else "none"))
+    if delay or full:
+        w("**First-packet delay** (UDP echo to 203.0.113.80:9999, a new socket per probe: "
+          "round trip of the first datagram, punted, and of the second one, fast path "
+          "only; microseconds):\n")
+        w("| load (sender /s) | probes | lost | first median | first p99 | second median | second p99 | median added by the punt |")
+        w("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        pr = [(0, d) for d in delay] + [(r["rate_asked"], r["probe"]) for r in full if r.get("probe")]
+        for load_, p in pr:
+            add = (p["first_us_median"] - p["second_us_median"]
+                   if p.get("first_us_median") is not None and p.get("second_us_median") is not None
+                   else None)
+            w("| %s | %d | %d | %s | %s | %s | %s | %s |" % (
+                load_ or "idle", p["probes"], p["lost"], p["first_us_median"], p["first_us_p99"],
+                p["second_us_median"], p["second_us_p99"], add))
+        w("")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", required=True)
@@ -258,6 +350,11 @@ def main():
     else:
         tgt("zero loss across 100 reloads at full rate", "not run", None)
     tgt("1M flows", "not measurable: at most %d flows replayable (see below)" % a.pcap_max, None)
+    for r in sel(rows, suite="punt-saturated"):
+        v = r.get("verdicts_per_cpu_s") or 0
+        tgt("punted packets with verdicts >= 100,000/s (egw-controld saturated, %s mix; "
+            "see Punt path)" % r["mix"], "%d per CPU-second, %d queue drops" % (v, r["queue_drops"]),
+            v >= 100000 and r["queue_drops"] == 0)
     w("")
 
     # ---- reload
@@ -389,6 +486,8 @@ def main():
                              for i, x in enumerate(("64", "imix")) if S("testpmd-io", suite="size", x=x)])],
             xtics=[("64 B", 1), ("IMIX", 2)])
     w("![size](size.png)\n")
+
+    punt_section(rows, w)
 
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")
     if os.path.exists(notes):

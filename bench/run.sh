@@ -6,7 +6,9 @@
 #   kernel mode     the same policy compiled to nftables, trafgen load
 #                   through network namespaces (bench/kernel_mode.sh)
 # then the scaling curves (rules, flows, new flows, terminals, workers,
-# packet size), and bench/RESULTS.md with bench/*.png (gnuplot).
+# packet size), the punt path (bench/punt_rate.sh: egw-controld's nfqueue
+# path alone; bench/punt_full.sh: with egw-dataplane in the lab), and
+# bench/RESULTS.md with bench/*.png (gnuplot).
 #
 #   bench/run.sh [--quick] [--reps N] [--build DIR] [--no-build] [--out DIR]
 #
@@ -57,7 +59,8 @@ log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 if [ "$do_build" = 1 ]; then
     log "building Release in $build"
     cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$build" -j2 --target egw-dataplane egwctl bench_pcapgen >/dev/null
+    cmake --build "$build" -j2 --target egw-dataplane egwctl bench_pcapgen egw-controld \
+        bench_punt_send >/dev/null
 fi
 dp="$build/dataplane/egw-dataplane"
 ctl="$build/control/egwctl"
@@ -291,6 +294,18 @@ for rep in $(seq "$reps"); do
     egw "suite=size x=64 rep=$rep" "$pol"
     testpmd "suite=size x=64 rep=$rep" io "$P64"
 done
+
+# ---- punt path ------------------------------------------------------------
+# egw-controld's nfqueue path alone, then the whole path with egw-dataplane
+# in the lab (bench/punt_rate.sh, bench/punt_full.sh; namespaces egwt-punt-*).
+pq=()
+[ "$quick" = 1 ] && pq=(--quick)
+log "punt path: egw-controld's nfqueue path alone"
+bash "$src/bench/punt_rate.sh" "$build" "$res" "${pq[@]}" 2>"$work/punt.log" ||
+    { log "FAILED: punt_rate.sh"; tail -3 "$work/punt.log" >&2; }
+log "punt path: with egw-dataplane in the lab"
+bash "$src/bench/punt_full.sh" "$build" "$res" "${pq[@]}" 2>"$work/punt-full.log" ||
+    { log "FAILED: punt_full.sh"; tail -3 "$work/punt-full.log" >&2; }
 
 # ---- 3. report --------------------------------------------------------------
 t_end=$(date +%s)

@@ -6,7 +6,7 @@
  * punt_return). For the tap IF:
  *   sysctl net.ipv4.ip_forward=1, net.ipv6.conf.all.forwarding=1,
  *          net.ipv4.conf.IF.rp_filter=0, .send_redirects=0, .accept_local=1
- *   ip link set IF up
+ *   ip link set IF txqueuelen 8192 up   (room for bursts of accepted packets)
  *   ip [-6] rule add pref 1000 iif IF lookup 2001
  *   ip [-6] route replace default via <fake next hop> dev IF onlink table 2001
  *   ip [-6] neigh replace <fake next hop> lladdr 02:00:00:00:e9:01 dev IF nud permanent

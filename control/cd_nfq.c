@@ -21,6 +21,12 @@
 #define BURST 64
 #define RXBUF (0xffff + 4096)
 #define CFGBUF 8192
+/* Room for one queued packet's message besides its copy_range bytes of
+ * payload: netlink and nfgenmsg headers and every attribute the kernel may
+ * add (packet header, marks, ifindexes, hardware address, timestamp,
+ * cap_len, skb_info, uid/gid, security context). A longer message comes
+ * truncated (MSG_TRUNC) and is still given a verdict (on_truncated). */
+#define MSG_EXTRA 4096
 
 struct qsock {
 	struct mnl_socket *nl;
@@ -33,7 +39,12 @@ struct cd_nfq {
 	struct qsock q[CD_NFQ_MAX_QUEUES];
 	size_t n;
 	struct cd_nfq_stats st;
+	/* one recvmmsg() reads up to BURST packets, each into its own slot
+	 * of msgsz bytes of rx */
 	uint8_t *rx;
+	size_t msgsz;
+	struct mmsghdr mm[BURST];
+	struct iovec iov[BURST];
 	uint8_t *tx;
 	size_t txcap;
 };
@@ -207,11 +218,15 @@ struct cd_nfq *cd_nfq_open(const struct cd_nfq_cfg *cfg, char *err, size_t errle
 	if (!q)
 		goto err_nomem;
 	q->cfg = *cfg;
-	q->rx = malloc(RXBUF);
+	q->msgsz = NLMSG_ALIGN(cfg->copy_range) + MSG_EXTRA;
+	q->rx = malloc(q->msgsz * BURST);
 	q->txcap = (size_t)BURST * 96;
 	q->tx = malloc(q->txcap);
 	if (!q->rx || !q->tx)
 		goto err_nomem;
+	for (size_t i = 0; i < BURST; i++)
+		q->iov[i] = (struct iovec){ .iov_base = q->rx + i * q->msgsz,
+					    .iov_len = q->msgsz };
 	for (size_t i = 0; i < cfg->queue_count; i++) {
 		q->q[i].num = (uint16_t)(cfg->queue_num + i);
 		q->n = i + 1;
@@ -345,6 +360,32 @@ static int send_verdicts(struct cd_nfq *q, struct qsock *s, const struct burst *
 	return 0;
 }
 
+/* A message cut short (MSG_TRUNC: longer than a slot): its packet still
+ * gets a verdict, the one fail_mode gives a packet nobody inspected, so
+ * that it never waits in the kernel's queue for good. The packet header is
+ * the first attribute; len bytes of the message were received. */
+static void on_truncated(struct burst *b, const uint8_t *msg, size_t len)
+{
+	const struct nlmsghdr *nlh = (const void *)msg;
+	const struct nlattr *a;
+	const struct nfqnl_msg_packet_hdr *ph;
+	size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
+
+	b->q->st.truncated++;
+	if (len < off + NLA_HDRLEN + sizeof(*ph) || len < NLMSG_HDRLEN ||
+	    (nlh->nlmsg_type & 0xff) != NFQNL_MSG_PACKET || b->n >= BURST)
+		return;
+	a = (const void *)(msg + off);
+	if ((a->nla_type & NLA_TYPE_MASK) != NFQA_PACKET_HDR ||
+	    a->nla_len < NLA_HDRLEN + sizeof(*ph))
+		return;
+	ph = (const void *)(msg + off + NLA_HDRLEN);
+	b->id[b->n] = ntohl(ph->packet_id);
+	b->verdict[b->n] = b->q->cfg.fail_open ? CD_ACCEPT : CD_DROP;
+	b->mark[b->n] = 0;
+	b->n++;
+}
+
 int cd_nfq_process(struct cd_nfq *q, size_t i, cd_nfq_cb cb, void *arg)
 {
 	struct qsock *s;
@@ -356,8 +397,18 @@ int cd_nfq_process(struct cd_nfq *q, size_t i, cd_nfq_cb cb, void *arg)
 	s = &q->q[i];
 	b.queue = s->num;
 	fd = mnl_socket_get_fd(s->nl);
+	/* A queued packet is one netlink message in one datagram: each slot
+	 * of the recvmmsg() holds one packet, and a burst of BURST slots
+	 * never holds more packets than struct burst has room for. */
 	while (b.n < BURST) {
-		ssize_t r = recv(fd, q->rx, RXBUF, MSG_DONTWAIT);
+		unsigned want = (unsigned)(BURST - b.n);
+		int r;
+
+		for (unsigned k = 0; k < want; k++) {
+			q->mm[k].msg_hdr = (struct msghdr){ .msg_iov = &q->iov[k], .msg_iovlen = 1 };
+			q->mm[k].msg_len = 0;
+		}
+		r = recvmmsg(fd, q->mm, want, MSG_DONTWAIT, NULL);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -371,13 +422,20 @@ int cd_nfq_process(struct cd_nfq *q, size_t i, cd_nfq_cb cb, void *arg)
 		}
 		if (r == 0)
 			break;
-		size_t before = b.n;
-		if (mnl_cb_run(q->rx, (size_t)r, 0, s->portid, on_packet, &b) < 0 &&
-		    errno != ENOENT && b.n == before) {
-			/* an error message from the kernel (e.g. a verdict for
-			 * an id it no longer has): note and go on */
-			continue;
+		for (int k = 0; k < r; k++) {
+			const uint8_t *m = q->iov[k].iov_base;
+			size_t len = q->mm[k].msg_len;
+
+			if (q->mm[k].msg_hdr.msg_flags & MSG_TRUNC) {
+				on_truncated(&b, m, len);
+				continue;
+			}
+			/* an error message from the kernel (e.g. a verdict
+			 * for an id it no longer has) fails here: go on */
+			(void)mnl_cb_run(m, len, 0, s->portid, on_packet, &b);
 		}
+		if ((unsigned)r < want)
+			break; /* the socket is empty */
 	}
 	if (b.n && send_verdicts(q, s, &b) < 0)
 		return -errno;

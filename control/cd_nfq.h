@@ -8,6 +8,7 @@
  * F_FAIL_OPEN when fail_open (a full queue then accepts instead of dropping;
  * when the daemon is gone the punt rule's "bypass" does the same).
  *
+ * Packets are read in bursts of up to 64 with one recvmmsg() per burst.
  * Verdicts are sent once per burst: runs of equal verdicts (and marks)
  * become one NFQNL_MSG_VERDICT_BATCH each, all in one send.
  *
@@ -57,6 +58,8 @@ struct cd_nfq_stats {
 	uint64_t packets;       /* received by us */
 	uint64_t accepted, dropped;
 	uint64_t enobufs;       /* socket overruns: packets lost to us */
+	uint64_t truncated;     /* messages longer than a receive slot (given
+				 * the fail_mode verdict uninspected) */
 	uint64_t kernel_queue_dropped; /* queue full (from /proc), summed */
 	uint64_t kernel_user_dropped;  /* netlink send failed in kernel */
 	uint32_t queue_total;   /* currently waiting in the kernel queues */

@@ -390,7 +390,7 @@ static json_t *stats(void *arg)
 		cd_dpipc_get_stats(d->dp, &f);
 	o = json_pack(
 		"{s:s,s:s,s:s,s:I,"
-		"s:{s:b,s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i},"
+		"s:{s:b,s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i},"
 		"s:{s:I,s:I,s:I,s:O},"
 		"s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
 		"s:{s:I,s:I,s:I},"
@@ -409,6 +409,7 @@ static json_t *stats(void *arg)
 		"queue_full_dropped", (json_int_t)q.kernel_queue_dropped,
 		"user_dropped", (json_int_t)q.kernel_user_dropped,
 		"queue_drops", (json_int_t)(q.kernel_queue_dropped + q.kernel_user_dropped + q.enobufs),
+		"truncated", (json_int_t)q.truncated,
 		"waiting", (int)q.queue_total,
 		"verdicts",
 		"accepted", (json_int_t)s.accepted, "dropped", (json_int_t)s.dropped,

@@ -46,6 +46,10 @@ grep -q 'routed back' "$tmp/controld.log" && ok "hairpin configured" || { cat "$
 ip -n "$G" route show | grep -q '10.1.0.0/16 dev egw-punt' && ok "route to the unit through the tap" ||
 	fail "no unit route: $(ip -n "$G" route show)"
 ip -n "$G" rule | grep -q 'iif egw-punt lookup 2001' && ok "policy rule for iif egw-punt" || fail "no ip rule"
+# room for a burst of accepted packets toward the fast path (bench/punt_full.sh
+# lost them from the default 1000-frame ring)
+ip -n "$G" link show egw-punt | grep -q 'qlen 8192' && ok "egw-punt txqueuelen 8192" ||
+	fail "egw-punt txqueuelen: $(ip -n "$G" link show egw-punt)"
 
 # The stand-in fast path: send three frames into egw-punt, capture what
 # comes back on dp0.
