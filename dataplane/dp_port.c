@@ -65,7 +65,6 @@ struct wctx {
 	_Atomic(const struct dp_tables *) acked; /* t, published for main */
 	struct port *ports;
 	uint16_t queue;
-	struct rte_ring *events;      /* worker -> main */
 	struct rte_ring *verdicts;    /* main -> worker */
 	/* A flows snapshot: main fills the request and sets snap = 1; the
 	 * worker appends to snap_arr and sets snap = 2. */
@@ -234,17 +233,6 @@ static void punt_return(struct wctx *c, struct rte_mbuf **m, uint16_t n)
 	tx_to(&c->w, &c->ports[0], DP_PORT_INSIDE, c->queue, in, ni);
 }
 
-static void push_events(struct wctx *c)
-{
-	struct dp_event_buf *b = &c->w.ev;
-	if (!b->n)
-		return;
-	unsigned done = rte_ring_enqueue_burst_elem(c->events, b->v, sizeof(struct egw_event),
-						    b->n, NULL);
-	b->lost += b->n - done;
-	b->n = 0;
-}
-
 static int worker_main(void *arg)
 {
 	struct wctx *c = arg;
@@ -285,10 +273,8 @@ static int worker_main(void *arg)
 			dp_worker_tick(&c->w, c->t, now);
 			last_tick = now;
 		}
-		push_events(c);
 	}
 	dp_worker_flush(&c->w, c->t, "shutdown");
-	push_events(c);
 	return 0;
 }
 
@@ -303,14 +289,18 @@ struct run {
 	uint64_t lost, verdicts_lost, reloads;
 };
 
+/*
+ * Every worker's raw events, formatted here (off the workers) into struct
+ * egw_event for the --events file and the control-plane stream. The
+ * policies they refer to are alive: commit() drains before freeing one.
+ */
 static void drain_events(struct run *r)
 {
 	struct egw_event ev[64];
 
 	for (unsigned i = 0; i < r->nw; i++) {
 		unsigned k;
-		while ((k = rte_ring_dequeue_burst_elem(r->ws[i].events, ev, sizeof(ev[0]), 64,
-							NULL))) {
+		while ((k = dp_event_drain(&r->ws[i].w.ev, ev, 64))) {
 			for (unsigned j = 0; r->events && j < k; j++) {
 				json_t *js = egw_event_to_json(&ev[j]);
 				if (!js || json_dumpf(js, r->events, JSON_COMPACT) ||
@@ -326,6 +316,14 @@ static void drain_events(struct run *r)
 	}
 	if (r->events)
 		fflush(r->events);
+}
+
+/* Do the workers record events? Only when something consumes them: the
+ * --events file or a control-plane subscriber. */
+static void set_consumed(struct run *r, bool subscriber)
+{
+	for (unsigned i = 0; r->ws && i < r->nw; i++)
+		dp_event_set_consumed(&r->ws[i].w.ev, r->events || subscriber);
 }
 
 static void flush_ipc(struct run *r)
@@ -414,6 +412,9 @@ static int commit(struct run *r, uint64_t gen, char *msg, size_t cap)
 			usleep(1000);
 		}
 	}
+	/* Events recorded under the old policy refer into it: format them
+	 * all before it goes (no worker records with it any more). */
+	drain_events(r);
 	dp_tables_free(r->t);
 	egw_policy_free(r->pol);
 	r->pol = r->prep_pol;
@@ -463,7 +464,11 @@ static json_t *stats_json(struct run *r)
 		wp[i] = &r->ws[i].w;
 	json_t *j = dp_stats_json(wp, r->nw);
 	if (j) {
-		json_object_set_new(j, "events_undelivered", json_integer((json_int_t)r->lost));
+		uint64_t unconsumed = 0;
+		for (unsigned i = 0; i < r->nw; i++)
+			unconsumed += r->ws[i].w.ev.unconsumed;
+		json_object_set_new(j, "events_undelivered",
+				    json_integer((json_int_t)(r->lost + unconsumed)));
 		json_object_set_new(j, "verdicts_lost", json_integer((json_int_t)r->verdicts_lost));
 		json_object_set_new(j, "reloads", json_integer((json_int_t)r->reloads));
 		json_object_set_new(j, "ipc_protocol_errors",
@@ -544,6 +549,7 @@ static void on_subscriber(void *arg, bool up)
 	struct run *r = arg;
 	for (unsigned i = 0; r->ws && i < r->nw; i++)
 		__atomic_store_n(&r->ws[i].w.ctl_up, up, __ATOMIC_RELAXED);
+	set_consumed(r, up);
 	fprintf(stderr, "egw-dataplane: control plane %s\n", up ? "connected" : "gone");
 }
 
@@ -666,9 +672,6 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 	atomic_store(&g_tables, r.t);
 	for (unsigned i = 0; i < nw; i++) {
 		char rn[RTE_RING_NAMESIZE];
-		snprintf(rn, sizeof(rn), "egw_ev_%u", i);
-		r.ws[i].events = rte_ring_create_elem(rn, sizeof(struct egw_event), EVENT_RING,
-						      (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 		snprintf(rn, sizeof(rn), "egw_vd_%u", i);
 		r.ws[i].verdicts = rte_ring_create_elem(rn, sizeof(struct egw_ipc_flow_verdict), 1024,
 							(int)rte_socket_id(),
@@ -676,13 +679,13 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 		/* The flow table on hugepages of the worker's NUMA socket when
 		 * EAL has hugepages (--no-huge runs keep it on the heap). */
 		int fsock = rte_eal_has_hugepages() ? worker_socket(i) : DP_FLOW_HEAP;
-		int wr = dp_worker_init_socket(&r.ws[i].w, i, g->flows, 1024, fsock);
+		int wr = dp_worker_init_socket(&r.ws[i].w, i, g->flows, EVENT_RING, fsock);
 		if (wr == -ENOMEM && fsock != DP_FLOW_HEAP) {
 			fprintf(stderr, "egw-dataplane: worker %u: no hugepage memory for %u "
 				"flows, flow table on the heap (slower)\n", i, g->flows);
-			wr = dp_worker_init_socket(&r.ws[i].w, i, g->flows, 1024, DP_FLOW_HEAP);
+			wr = dp_worker_init_socket(&r.ws[i].w, i, g->flows, EVENT_RING, DP_FLOW_HEAP);
 		}
-		if (!r.ws[i].events || !r.ws[i].verdicts || wr) {
+		if (!r.ws[i].verdicts || wr) {
 			fprintf(stderr, "egw-dataplane: no memory for worker %u (%u flows)\n", i, g->flows);
 			goto out;
 		}
@@ -696,6 +699,7 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 		r.ws[i].ports = ports;
 		r.ws[i].queue = (uint16_t)i;
 	}
+	set_consumed(&r, false);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
@@ -760,7 +764,6 @@ out:
 	if (r.ws) {
 		for (unsigned i = 0; i < nw; i++) {
 			dp_worker_fini(&r.ws[i].w);
-			rte_ring_free(r.ws[i].events);
 			rte_ring_free(r.ws[i].verdicts);
 		}
 		rte_free(r.ws);

@@ -18,10 +18,17 @@
 
 #define REPLAY_DATA_ROOM 16384
 
+/* The worker's raw events, formatted and written (the tables they refer to
+ * are the replay's, alive throughout). */
 static int drain(struct dp_worker *w, FILE *out)
 {
-	for (uint32_t i = 0; i < w->ev.n; i++) {
-		json_t *j = egw_event_to_json(&w->ev.v[i]);
+	const struct dp_raw_event *e;
+	struct egw_event ev;
+
+	while ((e = dp_event_peek(&w->ev))) {
+		dp_event_format(e, &ev);
+		dp_event_pop(&w->ev);
+		json_t *j = egw_event_to_json(&ev);
 		if (!j)
 			return -ENOMEM;
 		int r = json_dumpf(j, out, JSON_COMPACT);
@@ -29,7 +36,6 @@ static int drain(struct dp_worker *w, FILE *out)
 		if (r || fputc('\n', out) == EOF)
 			return -EIO;
 	}
-	w->ev.n = 0;
 	return 0;
 }
 
