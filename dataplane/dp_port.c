@@ -286,6 +286,7 @@ struct run {
 	uint64_t prep_gen, local_gen;
 	struct dp_ipc *ipc;
 	FILE *events;
+	struct egw_event_enc *enc;    /* for events: EVE lines without a tree */
 	uint64_t lost, verdicts_lost, reloads;
 };
 
@@ -302,11 +303,12 @@ static void drain_events(struct run *r)
 		unsigned k;
 		while ((k = dp_event_drain(&r->ws[i].w.ev, ev, 64))) {
 			for (unsigned j = 0; r->events && j < k; j++) {
-				json_t *js = egw_event_to_json(&ev[j]);
-				if (!js || json_dumpf(js, r->events, JSON_COMPACT) ||
+				const char *text;
+				size_t len;
+				if (egw_event_encode(r->enc, &ev[j], &text, &len) ||
+				    fwrite(text, 1, len, r->events) != len ||
 				    fputc('\n', r->events) == EOF)
 					r->lost++;
-				json_decref(js);
 			}
 			uint64_t lost = 0;
 			dp_ipc_events(r->ipc, ev, k, &lost);
@@ -625,6 +627,10 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 		fprintf(stderr, "egw-dataplane: %s: %s\n", o->events, strerror(errno));
 		goto out;
 	}
+	if (r.events && !(r.enc = egw_event_enc_new())) {
+		fprintf(stderr, "egw-dataplane: no memory for the event encoder\n");
+		goto out;
+	}
 	for (; attached < 3; attached++)
 		if (attach(&ports[attached]))
 			goto out;
@@ -775,6 +781,7 @@ out:
 	rte_mempool_free(mp);
 	if (r.events)
 		fclose(r.events);
+	egw_event_enc_free(r.enc);
 	*polp = r.pol;
 	*tp = r.t;
 	return ret;
