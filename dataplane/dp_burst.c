@@ -8,19 +8,44 @@
 /* Packets prepared ahead of processing (flow index prefetch distance). */
 #define DP_BURST_STAGE 32
 
+struct rte_mbuf *dp_burst_linear(struct rte_mbuf *m)
+{
+	if (m->nb_segs == 1)
+		return m;
+	if (rte_pktmbuf_linearize(m) == 0)
+		return m;   /* the first segment had room for the rest */
+	uint16_t room = (uint16_t)(rte_pktmbuf_data_room_size(m->pool) - RTE_PKTMBUF_HEADROOM);
+	if (m->pkt_len > room)
+		goto drop;
+	struct rte_mbuf *n = rte_pktmbuf_alloc(m->pool);
+	if (!n)
+		goto drop;
+	char *d = rte_pktmbuf_append(n, (uint16_t)m->pkt_len);
+	const void *r = d ? rte_pktmbuf_read(m, 0, m->pkt_len, d) : NULL;
+	if (!r) {
+		rte_pktmbuf_free(n);
+		goto drop;
+	}
+	if (r != d)
+		memcpy(d, r, m->pkt_len);
+	n->port = m->port;
+	n->ol_flags = m->ol_flags & (RTE_MBUF_F_RX_RSS_HASH | RTE_MBUF_F_RX_VLAN);
+	n->hash = m->hash;
+	n->vlan_tci = m->vlan_tci;
+	rte_pktmbuf_free(m);
+	return n;
+drop:
+	rte_pktmbuf_free(m);
+	return NULL;
+}
+
 static void one(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf *m,
 		struct dp_pre *pre, bool from_outside, uint64_t now_us,
 		struct rte_mbuf **fwd, uint16_t *nfwd, struct rte_mbuf **punt,
 		uint16_t *npunt, struct rte_mbuf **reply, uint16_t *nreply)
 {
-	if (m->nb_segs != 1) {
-		unsigned port = from_outside ? DP_PORT_OUTSIDE : DP_PORT_INSIDE;
-		w->st.rx_pkts[port]++;
-		w->st.rx_bytes[port] += m->pkt_len;
-		w->st.drops[DP_DROP_MULTI_SEGMENT]++;
-		rte_pktmbuf_free(m);
-		return;
-	}
+	if (!m)
+		return;   /* a chain that could not be made one buffer (counted) */
 	uint32_t len = m->data_len;
 	enum dp_disp d = dp_worker_packet_prepared(w, t, rte_pktmbuf_mtod(m, uint8_t *), &len,
 						   from_outside, now_us, pre);
@@ -63,14 +88,25 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 		/* Stage 1: parse, hash, prefetch the index slots. */
 		for (uint16_t i = 0; i < k; i++) {
 			struct rte_mbuf *m = pkts[base + i];
-			if (m->nb_segs == 1)
-				dp_worker_prepare(w, rte_pktmbuf_mtod(m, uint8_t *), m->data_len,
-						  from_outside, &pre[i]);
+			if (m->nb_segs != 1) {
+				/* Headers may span segments: one buffer first. */
+				uint32_t plen = m->pkt_len;
+				m = pkts[base + i] = dp_burst_linear(m);
+				if (!m) {
+					unsigned port = from_outside ? DP_PORT_OUTSIDE : DP_PORT_INSIDE;
+					w->st.rx_pkts[port]++;
+					w->st.rx_bytes[port] += plen;
+					w->st.drops[DP_DROP_MULTI_SEGMENT]++;
+					continue;
+				}
+			}
+			dp_worker_prepare(w, rte_pktmbuf_mtod(m, uint8_t *), m->data_len,
+					  from_outside, &pre[i]);
 		}
 		/* Stage 2: prefetch the entries the slots point to. */
 		if (k > 1)
 			for (uint16_t i = 0; i < k; i++)
-				if (pkts[base + i]->nb_segs == 1 && pre[i].parse == DP_DROP_NONE &&
+				if (pkts[base + i] && pre[i].parse == DP_DROP_NONE &&
 				    pre[i].p.family)
 					dp_flow_prefetch_entry(&w->ft, pre[i].h);
 		/* Stage 3: process. */

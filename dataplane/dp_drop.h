@@ -42,6 +42,7 @@
 	X(PROFILE, "profile") \
 	/* state (dp_worker) */ \
 	X(NO_FLOW, "outside-no-flow") \
+	X(ICMP_NO_FLOW, "icmp-error-no-flow") \
 	X(PUNT_FAIL_CLOSED, "punt-fail-closed") \
 	X(PUNT_TX, "punt-tx-full") \
 	X(TX_FULL, "tx-full") \

@@ -27,10 +27,13 @@
 #include <egw/ipc.h>
 
 #include "dp_burst.h"
+#include "dp_gateway.h"
+#include "dp_vtally.h"
 #include "dp_ipc.h"
 #include "dp_parse.h"
 #include "dp_port.h"
 #include "dp_stats.h"
+#include "dp_swap.h"
 #include "dp_telemetry.h"
 #include "dp_worker.h"
 
@@ -49,8 +52,8 @@ static void on_signal(int sig)
 		stop = 1;
 }
 
-/* The tables in force; workers follow it (see dp_port.h). */
-static _Atomic(const struct dp_tables *) g_tables;
+/* A worker that reports no quiescent state for this long is stuck. */
+#define GRACE_TIMEOUT_MS 10000
 
 struct port {
 	const char *role;      /* "inside", "outside", "punt" */
@@ -62,10 +65,11 @@ struct port {
 struct wctx {
 	struct dp_worker w;
 	const struct dp_tables *t;    /* the worker's own view */
-	_Atomic(const struct dp_tables *) acked; /* t, published for main */
+	struct dp_swap *swap;         /* the tables in force (dp_swap.h) */
 	struct port *ports;
 	uint16_t queue;
 	struct rte_ring *verdicts;    /* main -> worker */
+	struct dp_vtally *vtally;     /* verdicts no worker had a flow for */
 	/* A flows snapshot: main fills the request and sets snap = 1; the
 	 * worker appends to snap_arr and sets snap = 2. */
 	atomic_int snap;
@@ -219,8 +223,12 @@ static void punt_return(struct wctx *c, struct rte_mbuf **m, uint16_t n)
 	for (uint16_t i = 0; i < n; i++) {
 		c->w.st.rx_pkts[DP_PORT_PUNT]++;
 		c->w.st.rx_bytes[DP_PORT_PUNT] += m[i]->pkt_len;
-		int to = m[i]->nb_segs != 1 ? -1 :
-			 dp_worker_unpunt(&c->w, c->t, rte_pktmbuf_mtod(m[i], uint8_t *),
+		m[i] = dp_burst_linear(m[i]);   /* NULL: freed, too long for a buffer */
+		if (!m[i]) {
+			c->w.st.drops[DP_DROP_MULTI_SEGMENT]++;
+			continue;
+		}
+		int to = dp_worker_unpunt(&c->w, c->t, rte_pktmbuf_mtod(m[i], uint8_t *),
 					  m[i]->data_len);
 		if (to == DP_PORT_OUTSIDE)
 			out[no++] = m[i];
@@ -240,13 +248,16 @@ static int worker_main(void *arg)
 	uint16_t nf, np, nr;
 	uint64_t last_tick = 0;
 
+	c->t = dp_swap_online(c->swap, c->w.id);
 	while (!stop) {
 		uint64_t now = now_us();
-		const struct dp_tables *nt = atomic_load_explicit(&g_tables, memory_order_acquire);
+		/* Quiescent: nothing loaded before this point is in use; then
+		 * follow the tables in force (see dp_swap.h). */
+		dp_swap_quiescent(c->swap, c->w.id);
+		const struct dp_tables *nt = dp_swap_current(c->swap);
 		if (nt != c->t) {
-			dp_worker_rebind(&c->w, nt);
+			dp_worker_rebind(&c->w, c->t, nt);
 			c->t = nt;
-			atomic_store_explicit(&c->acked, nt, memory_order_release);
 		}
 		if (atomic_load_explicit(&c->snap, memory_order_acquire) == 1) {
 			dp_worker_flows_json(&c->w, c->t, c->snap_unit, c->snap_ip, c->snap_limit,
@@ -255,7 +266,9 @@ static int worker_main(void *arg)
 		}
 		struct egw_ipc_flow_verdict v;
 		for (int k = 0; k < 16 && !rte_ring_dequeue_elem(c->verdicts, &v, sizeof(v)); k++)
-			dp_worker_install(&c->w, &v);
+			if (dp_worker_install(&c->w, &v) == -ENOENT &&
+			    dp_vtally_miss(c->vtally, v.hdr.seq))
+				c->w.st.verdicts_no_flow++;   /* evicted or ended meanwhile */
 		for (int side = 0; side < 2; side++) {
 			struct port *from = &c->ports[side], *to = &c->ports[!side];
 			uint16_t n = rte_eth_rx_burst(from->id, c->queue, rx, BURST);
@@ -275,6 +288,7 @@ static int worker_main(void *arg)
 		}
 	}
 	dp_worker_flush(&c->w, c->t, "shutdown");
+	dp_swap_offline(c->swap, c->w.id);
 	return 0;
 }
 
@@ -284,6 +298,8 @@ struct run {
 	struct egw_policy *pol, *prep_pol;
 	struct dp_tables *t, *prep_t;
 	uint64_t prep_gen, local_gen;
+	struct dp_swap swap;
+	bool swap_ok;
 	struct dp_ipc *ipc;
 	FILE *events;
 	struct egw_event_enc *enc;    /* for events: EVE lines without a tree */
@@ -345,11 +361,6 @@ static void unprepare(struct run *r)
 	r->prep_gen = 0;
 }
 
-static bool same_str(const char *a, const char *b)
-{
-	return !strcmp(a ? a : "", b ? b : "");
-}
-
 static int prepare(struct run *r, const char *path, uint64_t gen, char *msg, size_t cap)
 {
 	struct egw_diag *d = egw_diag_new();
@@ -364,14 +375,9 @@ static int prepare(struct run *r, const char *path, uint64_t gen, char *msg, siz
 		snprintf(msg, cap, "%s", egw_diag_count(d) ? egw_diag_message(d, 0) : strerror(errno));
 		goto out;
 	}
-	const struct egw_gateway *a = &r->pol->gateway, *b = &r->prep_pol->gateway;
-	if (!same_str(a->inside, b->inside) || !same_str(a->outside, b->outside) ||
-	    !same_str(a->punt, b->punt) || a->workers != b->workers || a->flows != b->flows) {
-		snprintf(msg, cap, "%s:%u: the gateway section changed: ports, workers and flows "
-			 "take effect on restart only", b->loc.file ? b->loc.file : path, b->loc.line);
-		ret = -EINVAL;
+	ret = dp_gateway_check_reload(&r->pol->gateway, &r->prep_pol->gateway, msg, cap);
+	if (ret)
 		goto out;
-	}
 	r->prep_t = dp_tables_build(r->prep_pol, d);
 	if (!r->prep_t) {
 		ret = -errno ? -errno : -ENOMEM;
@@ -393,38 +399,33 @@ static int commit(struct run *r, uint64_t gen, char *msg, size_t cap)
 		snprintf(msg, cap, "generation %llu is not the prepared one", (unsigned long long)gen);
 		return -ESTALE;
 	}
-	atomic_store_explicit(&g_tables, r->prep_t, memory_order_release);
-	/* Grace period: every worker has re-decided its flows under the new
-	 * tables and dropped its pointer to the old ones. */
-	for (unsigned i = 0; i < r->nw; i++) {
-		unsigned waited = 0;
-		while (atomic_load_explicit(&r->ws[i].acked, memory_order_acquire) != r->prep_t) {
-			if (++waited > 10000) {
-				/* A stuck worker may still read the old tables:
-				 * keep them (leak) rather than free under it. */
-				snprintf(msg, cap, "worker %u did not take the new policy in 10 s; "
-					 "old tables kept", i);
-				r->pol = r->prep_pol;
-				r->t = r->prep_t;
-				r->prep_pol = NULL;
-				r->prep_t = NULL;
-				r->prep_gen = 0;
-				return 0;
-			}
-			usleep(1000);
-		}
-	}
-	/* Events recorded under the old policy refer into it: format them
-	 * all before it goes (no worker records with it any more). */
-	drain_events(r);
-	dp_tables_free(r->t);
-	egw_policy_free(r->pol);
+	struct egw_policy *old_pol = r->pol;
+	struct dp_tables *old_t = r->t;
+	unsigned stuck = 0;
+	/* Publish, then wait until no worker can read the old tables (each
+	 * has re-decided its flows under the new ones: dp_swap.h). */
+	int e = dp_swap_publish(&r->swap, r->prep_t, GRACE_TIMEOUT_MS, &stuck);
 	r->pol = r->prep_pol;
 	r->t = r->prep_t;
 	r->prep_pol = NULL;
 	r->prep_t = NULL;
 	r->prep_gen = 0;
 	r->reloads++;
+	if (e) {
+		/* The new policy is in force, but the stuck worker may still
+		 * read the old tables: keep them (leak) rather than free them
+		 * under it. */
+		snprintf(msg, cap, "worker %u passed no quiescent state in %u s (stuck?): the new "
+			 "policy is in force, the old tables are kept (not freed)",
+			 stuck, GRACE_TIMEOUT_MS / 1000);
+		fprintf(stderr, "egw-dataplane: reload: %s\n", msg);
+		return 0;
+	}
+	/* Events recorded under the old policy refer into it: format them
+	 * all before it goes (no worker records with it any more). */
+	drain_events(r);
+	dp_tables_free(old_t);
+	egw_policy_free(old_pol);
 	return 0;
 }
 
@@ -449,14 +450,21 @@ static int on_reload(void *arg, const struct egw_ipc_reload *m, char *msg, size_
 	return -EINVAL;
 }
 
+/* One tally for the process (one run at a time; all zero is empty). */
+static struct dp_vtally g_vtally;
+
 static void on_verdict(void *arg, const struct egw_ipc_flow_verdict *v)
 {
 	struct run *r = arg;
 	struct egw_ipc_flow_verdict copy = *v;
-	/* The worker that has the flow takes it; the others find nothing. */
+	/* The worker that has the flow takes it; the others find nothing.
+	 * The copies carry their tally slot in hdr.seq. */
+	copy.hdr.seq = dp_vtally_open(&g_vtally, r->nw);
 	for (unsigned i = 0; i < r->nw; i++)
-		if (rte_ring_enqueue_elem(r->ws[i].verdicts, &copy, sizeof(copy)))
+		if (rte_ring_enqueue_elem(r->ws[i].verdicts, &copy, sizeof(copy))) {
 			r->verdicts_lost++;
+			dp_vtally_cancel(&g_vtally, copy.hdr.seq);
+		}
 }
 
 static json_t *stats_json(struct run *r)
@@ -675,7 +683,13 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 		fprintf(stderr, "egw-dataplane: no memory for %u workers\n", nw);
 		goto out;
 	}
-	atomic_store(&g_tables, r.t);
+	int se = dp_swap_init(&r.swap, nw, r.t);
+	if (se) {
+		fprintf(stderr, "egw-dataplane: cannot set up RCU for %u workers: %s\n", nw,
+			strerror(-se));
+		goto out;
+	}
+	r.swap_ok = true;
 	for (unsigned i = 0; i < nw; i++) {
 		char rn[RTE_RING_NAMESIZE];
 		snprintf(rn, sizeof(rn), "egw_vd_%u", i);
@@ -696,7 +710,8 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 			goto out;
 		}
 		r.ws[i].t = r.t;
-		atomic_store(&r.ws[i].acked, r.t);
+		r.ws[i].vtally = &g_vtally;
+		r.ws[i].swap = &r.swap;
 		struct rte_ether_addr pm;
 		if (rte_eth_macaddr_get(ports[2].id, &pm) == 0) {
 			memcpy(r.ws[i].w.punt_mac, pm.addr_bytes, 6);
@@ -767,6 +782,8 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 out:
 	dp_ipc_close(r.ipc);
 	unprepare(&r);
+	if (r.swap_ok)
+		dp_swap_fini(&r.swap);
 	if (r.ws) {
 		for (unsigned i = 0; i < nw; i++) {
 			dp_worker_fini(&r.ws[i].w);

@@ -11,9 +11,14 @@
  * The control-plane socket (dp_ipc) streams events to egw-controld, takes
  * its flow verdicts, answers stats and runs two-phase reloads; SIGHUP
  * reloads the policy file alone. A reload builds the new tables on the main
- * lcore, publishes them with one pointer swap, and frees the old ones once
- * every worker has acknowledged the new ones (each re-decides its live
- * flows under the new policy first: no flow and no packet is lost).
+ * lcore, publishes them with one pointer swap, and frees the old ones after
+ * two rte_rcu_qsbr grace periods (dp_swap.h), when every worker has
+ * re-decided its live flows under the new policy (dp_worker_rebind: a flow
+ * the new policy treats otherwise ends with reason "reload"; the others go
+ * on, no packet lost). A worker stuck for 10 s: the old tables are kept,
+ * with one line on stderr naming it. A changed gateway section (ports,
+ * workers, flows) is refused with one line naming the change (the old
+ * policy keeps running); fail_mode applies on reload.
  * Runs until SIGINT/SIGTERM.
  */
 #ifndef DP_PORT_H

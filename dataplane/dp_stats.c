@@ -35,6 +35,9 @@ static json_t *one(const struct dp_stats *s, const struct dp_flow_stats *fs,
 	json_object_set_new(o, "non_ip", json_integer((json_int_t)s->non_ip));
 	json_object_set_new(o, "ipv6_nd", json_integer((json_int_t)s->nd));
 	json_object_set_new(o, "ipv6_mld", json_integer((json_int_t)s->mld));
+	json_object_set_new(o, "icmp_errors", json_integer((json_int_t)s->icmp_errors));
+	json_object_set_new(o, "control_verdicts_no_flow",
+			    json_integer((json_int_t)s->verdicts_no_flow));
 	json_object_set_new(o, "fragments", json_integer((json_int_t)s->fragments));
 	json_object_set_new(o, "punts", json_integer((json_int_t)s->punts));
 	json_object_set_new(o, "fail_open", json_integer((json_int_t)s->fail_open));

@@ -12,6 +12,8 @@
 #include <egw/ipc.h>
 
 #include "dp_dnsreply.h"
+#include "dp_dnstcp.h"
+#include "dp_icmperr.h"
 #include "dp_nat.h"
 #include "dp_parse.h"
 #include "dp_policy.h"
@@ -275,6 +277,18 @@ static struct dp_flow *redirect(struct dp_worker *w, const struct dp_tables *t, 
 	return f;
 }
 
+/* The RST toward the server in w->extra, of a connection redirected to
+ * the redirect target: addressed to the target, which holds it. */
+static void reset_to_target(struct dp_worker *w, const struct dp_tables *t)
+{
+	struct dp_pkt xp;
+	if (dp_parse(w->extra, w->extra_len, &xp) != DP_DROP_NONE || !xp.family) {
+		w->extra_len = 0;
+		return;
+	}
+	dp_nat_set_addr(w->extra, &xp, true, redirect_target(t, xp.family));
+}
+
 /* What the names in the policy say about a query name, for unit (-1: no
  * unit): v->action stays DP_ACT_ALLOW when nothing applies. */
 static void name_decide(const struct dp_tables *t, int32_t unit, const char *qname, size_t len,
@@ -324,12 +338,32 @@ static void name_decide(const struct dp_tables *t, int32_t unit, const char *qna
 }
 
 /*
+ * The gateway's NXDOMAIN for the query in frame, in place: over UDP the
+ * answer; over TCP the answer closing the connection to the client, and in
+ * w->extra the RST that closes it toward the server (built first, from the
+ * query segment). Returns the answer's length, or 0 (frame unchanged, no
+ * extra frame) when the query cannot be answered.
+ */
+static uint32_t answer_nxdomain(struct dp_worker *w, uint8_t *frame, const struct dp_pkt *p)
+{
+	if (p->proto != 6)
+		return dp_dns_nxdomain(frame, p);
+	w->extra_len = dp_tcp_reset(frame, p, false, w->extra, sizeof(w->extra));
+	uint32_t n = w->extra_len ? dp_dns_tcp_nxdomain(frame, p) : 0;
+	if (!n)
+		w->extra_len = 0;
+	else
+		w->st.resets++;
+	return n;
+}
+
+/*
  * A DNS query from the inside (UDP, or TCP with the whole message in this
  * segment), on flow f (its verdict allows or redirects it): one dns event,
  * and the names' verdict. Returns -1 to go on as the flow says, or the
  * disposition the name decided (*len updated for an answer).
  */
-static int dns_query(struct dp_worker *w, const struct dp_tables *t, const struct dp_flow *f,
+static int dns_query(struct dp_worker *w, const struct dp_tables *t, struct dp_flow *f,
 		     uint8_t *frame, const struct dp_pkt *p, uint32_t *len, uint64_t now_us)
 {
 	const uint8_t *msg = frame + p->payload_off;
@@ -358,13 +392,16 @@ static int dns_query(struct dp_worker *w, const struct dp_tables *t, const struc
 		nv.reason = DP_R_TUNNEL;
 		nv.loc = &sus->loc;
 	}
+	uint32_t n = 0;
+	if (nv.action == DP_ACT_DROP)
+		n = answer_nxdomain(w, frame, p);
 	struct dp_raw_event *e = dp_event_slot(&w->ev);
 	if (e) {
 		dp_event_record(e, EGW_EV_DNS, f, nv.action != DP_ACT_ALLOW ? &nv : &f->verdict,
 				t->pol, now_us, NULL);
 		e->dns_id = q.id;
 		e->dns_rrtype = q.qtype;
-		e->dns_rcode = nv.action == DP_ACT_DROP && p->proto == 17 ? 3 : -1;
+		e->dns_rcode = n ? 3 : -1;
 		dp_event_set_name(e, q.qname, q.qname_len);
 		dp_event_push(&w->ev);
 	}
@@ -372,7 +409,8 @@ static int dns_query(struct dp_worker *w, const struct dp_tables *t, const struc
 		return -1;
 	if (nv.action == DP_ACT_PUNT)
 		return (int)disposition(w, t, &nv);
-	uint32_t n = dp_dns_nxdomain(frame, p);
+	if (p->proto == 6)
+		f->verdict = nv;   /* the gateway ended the connection: drop the rest */
 	if (n) {
 		*len = n;
 		w->st.dns_answers++;
@@ -427,6 +465,33 @@ static int tcp_name(struct dp_worker *w, const struct dp_tables *t, struct dp_fl
 	*len = n;
 	w->st.resets++;
 	return DP_DISP_REPLY;
+}
+
+/*
+ * An ICMP error: the verdict of the flow whose packet it quotes (so PMTU
+ * discovery works wherever the flow passes); quoting no live flow, it is
+ * dropped. It does not keep the flow alive.
+ */
+static enum dp_disp icmp_error(struct dp_worker *w, const struct dp_tables *t,
+			       const uint8_t *frame, const struct dp_pkt *p, bool from_outside,
+			       uint32_t len, uint64_t now_us)
+{
+	struct dp_flow_key k;
+	struct dp_flow *f = NULL;
+
+	if (!dp_icmperr_key(frame, p, from_outside, &k)) {
+		f = dp_flow_lookup(&w->ft, &k, dp_flow_hash(&k));
+		if (f && dp_flow_expired(f, now_us))
+			f = NULL;   /* the tick or the next packet of the flow ends it */
+	}
+	if (!f) {
+		w->st.drops[DP_DROP_ICMP_NO_FLOW]++;
+		return DP_DISP_DROP;
+	}
+	f->pkts[from_outside]++;
+	f->bytes[from_outside] += len;
+	w->st.icmp_errors++;
+	return disposition(w, t, &f->verdict);
 }
 
 static bool is_dns_query(const struct dp_pkt *p, bool from_outside)
@@ -486,6 +551,8 @@ enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tabl
 		w->st.mld++;
 		return DP_DISP_FORWARD;
 	}
+	if (dp_icmperr_is(&pre->p))
+		return icmp_error(w, t, frame, &pre->p, from_outside, len, now_us);
 	struct dp_pkt *p = &pre->p;
 	struct dp_flow_key *k = &pre->k;
 	if (p->is_frag)
@@ -542,6 +609,8 @@ enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tabl
 					name_decide(t, v.unit, q.qname, q.qname_len, &nv);
 				if (nv.action != DP_ACT_ALLOW) {
 					int d = dns_query(w, t, &tmp, frame, p, lenp, now_us);
+					if (w->extra_len)
+						reset_to_target(w, t);
 					if (d >= 0)
 						return (enum dp_disp)d;
 				}
@@ -642,14 +711,15 @@ bool dp_worker_from_outside(struct dp_worker *w, const struct dp_tables *t,
 	return t->class_unit[cls] >= 0 || dp_tables_terminal(t, p.family, p.dst) != NULL;
 }
 
-/* The packet fields dp_policy_decide reads, rebuilt from a flow. */
+/* The packet fields dp_policy_decide reads, rebuilt from a flow (a
+ * redirected query: to the resolver the client asked). */
 static void pkt_of_flow(const struct dp_flow *f, struct dp_pkt *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->family = f->key.family;
 	p->proto = f->key.proto;
 	memcpy(p->src, f->key.in_ip, 16);
-	memcpy(p->dst, f->key.out_ip, 16);
+	memcpy(p->dst, f->nat ? f->nat_ip : f->key.out_ip, 16);
 	memcpy(p->src_mac, f->src_mac, 6);
 	p->sport = f->key.in_port;
 	p->dport = f->key.out_port;
@@ -657,13 +727,34 @@ static void pkt_of_flow(const struct dp_flow *f, struct dp_pkt *p)
 	p->is_frag = f->key.kind == DP_FK_FRAG;
 }
 
-void dp_worker_rebind(struct dp_worker *w, const struct dp_tables *t)
+void dp_worker_rebind(struct dp_worker *w, const struct dp_tables *old,
+		      const struct dp_tables *t)
 {
-	for (uint32_t i = w->ft.lru_head; i != DP_FLOW_NIL; i = w->ft.flows[i].lru_next) {
+	struct end_ctx c = { w, old, "reload" };
+	uint32_t i = w->ft.lru_head;
+
+	while (i != DP_FLOW_NIL) {
 		struct dp_flow *f = &w->ft.flows[i];
 		struct dp_pkt p;
+		struct dp_verdict v;
+		i = f->lru_next;
 		pkt_of_flow(f, &p);
-		dp_policy_decide(t, &p, &f->verdict);
+		dp_policy_decide(t, &p, &v);
+		if (f->verdict.reason == DP_R_CONTROL && v.action == DP_ACT_PUNT) {
+			/* Still the control plane's to decide: its verdict stays. */
+			v.action = f->verdict.action;
+			v.drop = f->verdict.drop;
+			v.reason = DP_R_CONTROL;
+		}
+		if (v.action == f->verdict.action) {
+			f->verdict = v;
+			continue;
+		}
+		/* The new policy treats it otherwise: it ends here (its end
+		 * event names the old policy's verdict); its next packet is a
+		 * new flow under the new policy. */
+		flow_ended(f, &c);
+		dp_flow_remove(&w->ft, f);
 	}
 }
 

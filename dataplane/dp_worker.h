@@ -5,15 +5,20 @@
  *   flow and its start event -> counters -> a disposition (forward to the
  *   other port unchanged, drop, or punt to the control plane).
  *   (outside) only packets of a flow opened from the inside pass.
- * Non-IP frames (ARP, ...) pass both ways. Non-first fragments take the
+ * Non-IP frames (ARP, ...) pass both ways. ICMP errors take the verdict of
+ * the flow whose packet they quote (dp_icmperr), else are dropped
+ * (icmp-error-no-flow). Non-first fragments take the
  * verdict recorded for their first fragment, else the L3-only verdict.
  * DNS to a non-approved resolver under violation = "redirect" is rewritten
  * to dns.redirect_to (a flow keyed by the target remembers the resolver
  * asked) and its answers rewritten back, checksums fixed. A DNS query for
  * the Firefox canary (block_doh), a doh-category name (block_doh) or a name
  * in a category the unit's profile denies (a rule with a category and no
- * other match) is answered NXDOMAIN by the gateway (UDP; over TCP it is
- * dropped); a category rule with punt sends the query to the control plane,
+ * other match) is answered NXDOMAIN by the gateway (UDP; over TCP, a
+ * segment holding one whole query, the answer closes the connection to the
+ * client, w->extra holds the RST toward the server, and the rest of the
+ * connection is dropped); a category rule with punt sends the query to the
+ * control plane,
  * and so does a query showing tunnelling signs (dns.suspicious: a longer
  * name or label, or a higher entropy per character, than allowed; the
  * queries-per-second limit is the control plane's).
@@ -57,6 +62,9 @@ struct dp_stats {
 	uint64_t verdicts[4];        /* new flows by enum dp_action */
 	uint64_t non_ip, fragments, punts, fail_open, dns_answers, resets;
 	uint64_t nd, mld;            /* IPv6 ND / MLD passed without a flow */
+	uint64_t icmp_errors;        /* ICMP errors that took their flow's verdict */
+	uint64_t verdicts_no_flow;   /* control-plane verdicts no worker had the
+					flow for (dp_vtally) */
 };
 
 /*
@@ -134,16 +142,23 @@ void dp_worker_tick(struct dp_worker *w, const struct dp_tables *t, uint64_t now
 void dp_worker_flush(struct dp_worker *w, const struct dp_tables *t, const char *reason);
 
 /*
- * After a reload: re-decide every flow's verdict under the new tables t
- * (the flows stay: replies keep passing, nothing is lost; a flow the new
- * policy forbids is dropped from its next packet on). After this the worker
- * holds no pointer into the old tables or policy.
+ * After a reload: re-decide every flow under the new tables t (old: the
+ * tables its verdicts were made under). A flow whose action stays the same
+ * keeps going with the new verdict (replies keep passing, nothing is
+ * lost); a flow the new policy treats otherwise (an allowed flow now
+ * denied, a dropped one now allowed, ...) ends with reason "reload" (its
+ * end event from old) and is removed, so its next packet starts a new flow
+ * under t. A control-plane verdict stays while t still punts the flow.
+ * After this the worker holds no pointer into old or its policy.
  */
-void dp_worker_rebind(struct dp_worker *w, const struct dp_tables *t);
+void dp_worker_rebind(struct dp_worker *w, const struct dp_tables *old,
+		      const struct dp_tables *t);
 
 /*
  * A control-plane verdict for a punted flow (src = the inside end). Returns
- * 0, or -ENOENT when this worker has no such flow.
+ * 0, or -ENOENT when this worker has no such flow (the caller counts, in
+ * st.verdicts_no_flow, a verdict no worker had the flow for: dp_vtally; the
+ * flow is not created again: its next packet is decided, and punted, anew).
  */
 struct egw_ipc_flow_verdict;
 int dp_worker_install(struct dp_worker *w, const struct egw_ipc_flow_verdict *v);

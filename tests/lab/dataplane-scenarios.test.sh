@@ -77,9 +77,11 @@ sc_init "$prefix" || exit 1
 
 # --- 1. the scenarios ---------------------------------------------------------
 ids=(fin1-ping fin2-ping fin1-http fin1-https fin2-https-us fin1-openssl
-	fin1-bulk fin1-v6-ping fin1-v6-http fin1-v6-https fin1-v6-bulk rogue-ping rogue-http spoof-udp
+	fin1-bulk fin1-v6-ping fin1-v6-http fin1-v6-https fin1-v6-bulk fin1-pmtu fin1-v6-pmtu
+	rogue-ping rogue-http spoof-udp
 	dns-approved dns-inprovince dns-foreign dns-foreign-tcp dns-foreign-a dns-example-a
-	dot doh canary mail-dns mail-dns-aaaa gmail-sni mail-http-host
+	dot doh canary mail-dns mail-dns-aaaa canary-tcp mail-dns-tcp dns-example-tcp
+	gmail-sni mail-http-host
 	health-cn health-cn-beijing health-dns health-us health-us-https)
 for id in "${ids[@]}"; do
 	sc_expect policy "$id" >/dev/null || fail "scenario $id is not in the suite any more"
@@ -89,62 +91,7 @@ sc_suite policy "${ids[@]}" || fail "scenarios through egw-dataplane"
 
 # --- 2. reloads under running traffic ---------------------------------------
 echo "--- three reloads (SIGHUP) under running traffic"
-reloads_before=$(grep -c '^egw-dataplane: reloaded' "$dplog")
-n=400
-sc_x fin1 ping -c "$n" -i 0.01 -W 2 -q 198.51.100.80 >"$tmp/ping.out" 2>&1 &
-ping_pid=$!
-# A UDP stream from fin2: every datagram numbered, the server logs and
-# echoes each; both counts must be complete.
-tok="reload-$$-$RANDOM"
-sc_x fin2 /usr/bin/python3 - "$n" "$tok" >"$tmp/udp.out" 2>&1 <<'PY' &
-import socket, sys, time
-n, tok = int(sys.argv[1]), sys.argv[2]
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.connect(("198.51.100.80", 9999))
-s.setblocking(False)
-got = set()
-def drain():
-    while True:
-        try:
-            d = s.recv(2048).decode(errors="replace").split()
-        except BlockingIOError:
-            return
-        if d and d[-1].startswith(tok + "-"):
-            got.add(d[-1])
-for i in range(n):
-    s.send(("%s-%d" % (tok, i)).encode())
-    time.sleep(0.01)
-    drain()
-end = time.time() + 3
-while time.time() < end and len(got) < n:
-    time.sleep(0.05)
-    drain()
-print("echoed %d of %d" % (len(got), n))
-PY
-udp_pid=$!
-# A TCP download that spans the reloads (rate-limited to ~6 s).
-sc_x fin1 curl -sS --limit-rate 1M -m 30 -o /dev/null -w '%{size_download}' \
-	http://198.51.100.80/bytes/6000000 >"$tmp/bulk.out" 2>&1 &
-bulk_pid=$!
-sleep 1
-for _ in 1 2 3; do
-	kill -HUP "$dp_pid"
-	sleep 1
-done
-wait "$ping_pid"
-wait "$udp_pid"
-wait "$bulk_pid"
-reloads=$(($(grep -c '^egw-dataplane: reloaded' "$dplog") - reloads_before))
-[ "$reloads" = 3 ] || fail "$reloads reloads done of 3: $(grep reload "$dplog" | tail -n 3)"
-grep -q "$n packets transmitted, $n received" "$tmp/ping.out" ||
-	fail "ping lost packets across reloads: $(grep transmitted "$tmp/ping.out")"
-grep -q "^echoed $n of $n\$" "$tmp/udp.out" ||
-	fail "UDP echoes lost across reloads: $(cat "$tmp/udp.out")"
-seen=$(grep -c " $tok-[0-9]*\$" "$SC_STATE/srv.log")
-[ "$seen" = "$n" ] || fail "the server saw $seen of $n UDP datagrams sent across reloads"
-[ "$(cat "$tmp/bulk.out")" = 6000000 ] ||
-	fail "TCP download across reloads: $(cat "$tmp/bulk.out")"
-echo "reloads: $reloads; ping: $(grep -o '[0-9]* received' "$tmp/ping.out"); UDP: $(cat "$tmp/udp.out"), server saw $seen; TCP: $(cat "$tmp/bulk.out") bytes"
+sc_reload_traffic "$tmp" "$dp_pid" "$dplog" '^egw-dataplane: reloaded' || fails=$((fails + $?))
 
 # --- 3. the fast path's record ------------------------------------------------
 kill -TERM "$dp_pid"

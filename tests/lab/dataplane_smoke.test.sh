@@ -104,6 +104,23 @@ fl = json.load(open(sys.argv[1]))["flows"]
 sys.exit(0 if any(f["src_ip"] == "10.1.0.10" and f["verdict"] == "allow" and f["rule"] == "egw.cfg:81"
                   and f["user"] == "zhang.wei" and f["pkts_toclient"] >= 3 for f in fl) else 1)
 PY
+# A control-plane verdict for a flow no worker holds: counted, once.
+/usr/bin/python3 "$src/tests/lab/ipc_client.py" verdict "$sock" 10.1.0.10 1 198.51.100.80 2 drop ||
+    fail "FLOW_VERDICT over the socket failed"
+nf=
+for _ in $(seq 20); do
+    /usr/bin/python3 "$src/tests/lab/ipc_client.py" stats "$sock" >"$tmp/stats.now" ||
+        fail "STATS_REQUEST over the socket failed"
+    nf=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["control_verdicts_no_flow"])' "$tmp/stats.now")
+    [ "$nf" = 1 ] && break
+    sleep 0.1
+done
+[ "$nf" = 1 ] || fail "a verdict for no flow: control_verdicts_no_flow is '$nf', not 1 ($workers worker(s))"
+# ... and shown by egwctl stats (egw-controld is not running here: exit 1).
+"$build/control/egwctl" stats --socket "$tmp/no-controld.sock" --dataplane-socket "$sock" \
+    >"$tmp/egwctl.stats" 2>&1 || true
+grep -qx 'dataplane.control_verdicts_no_flow: 1' "$tmp/egwctl.stats" ||
+    { cat "$tmp/egwctl.stats" >&2; fail "egwctl stats does not show control_verdicts_no_flow: 1"; }
 # DPDK telemetry: /egw/stats and /egw/flows.
 /usr/bin/python3 - "/var/run/dpdk/$p/dpdk_telemetry.v2" <<'PY' || fail "telemetry /egw/stats or /egw/flows wrong"
 import json, socket, sys
@@ -115,7 +132,7 @@ def ask(cmd):
     return json.loads(s.recv(65536))[cmd]
 st = ask("/egw/stats")
 fl = ask("/egw/flows")
-ok = st["non_ip"] >= 2 and st["ports_outside_tx_packets"] >= 3 and st["drops_outside_no_flow"] >= 0 and \
+ok = st["control_verdicts_no_flow"] == 1 and st["non_ip"] >= 2 and st["ports_outside_tx_packets"] >= 3 and st["drops_outside_no_flow"] >= 0 and \
      any("10.1.0.10" in line and "egw.cfg:81" in line for line in fl)
 if not ok:
     print(st, fl, file=sys.stderr)
@@ -193,9 +210,11 @@ check(st["ports"]["outside"]["tx_packets"] >= 3 and st["ports"]["inside"]["tx_pa
 check(any(e["event_type"] == "flow" and e["src_ip"] == "10.1.0.10" and e["egw"]["action"] == "allowed"
           and e["egw"].get("user") == "zhang.wei" and "reason" not in e["flow"]
           for e in ev), "flow start event for the registered ping, allowed")
-check(any(e["event_type"] == "flow" and e["src_ip"] == "10.1.0.10"
-          and e["flow"].get("reason") == "shutdown" and e["flow"]["pkts_toclient"] >= 3
-          for e in ev), "flow end event for the registered ping, with its replies")
+# The denying reload ended the allowed ping flow (reason "reload", with the
+# verdict it had and its replies).
+check(any(e["event_type"] == "flow" and e["src_ip"] == "10.1.0.10" and e["egw"]["action"] == "allowed"
+          and e["flow"].get("reason") == "reload" and e["flow"]["pkts_toclient"] >= 3
+          for e in ev), "flow end event (reload) for the registered ping, with its replies")
 check(any(e["event_type"] == "drop" and e["src_ip"] == "10.1.0.99" and e["egw"]["reason"] == "unregistered"
           for e in ev), "drop event for the unregistered source")
 check(any(e["event_type"] == "drop" and e["egw"]["reason"] == "spoof" for e in ev), "drop event for the spoof")

@@ -3,7 +3,9 @@
 for tests. `ipc_client.py events SOCK SECONDS`: subscribe (send nothing) and
 print each received event as JSON (the struct's main fields).
 `ipc_client.py stats SOCK`: STATS_REQUEST, print the JSON reply.
-`ipc_client.py flows SOCK [IP]`: the same with {"what": "flows"}."""
+`ipc_client.py flows SOCK [IP]`: the same with {"what": "flows"}.
+`ipc_client.py verdict SOCK SRC SPORT DST DPORT allow|drop`: one TCP
+FLOW_VERDICT (IPv4), as egw-controld sends it; no reply."""
 import json
 import socket
 import struct
@@ -11,7 +13,9 @@ import sys
 import time
 
 MAGIC, VERSION = 0x49574745, 1
-EVENTS, STATS_REQUEST, STATS_REPLY = 1, 3, 4
+EVENTS, FLOW_VERDICT, STATS_REQUEST, STATS_REPLY = 1, 2, 3, 4
+# struct egw_ipc_flow_verdict after the header (egw/ipc.h)
+VERDICT = struct.Struct("<BBBBHH16s16sI4xQ48s96s")
 HDR = struct.Struct("<IHHII")
 
 
@@ -23,6 +27,13 @@ def main():
     mode, path = sys.argv[1], sys.argv[2]
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     s.connect(path)
+    if mode == "verdict":
+        src, sport, dst, dport, what = sys.argv[3:8]
+        body = VERDICT.pack(socket.AF_INET, 6, {"allow": 0, "drop": 1}[what], 0,
+                            int(sport), int(dport), socket.inet_aton(src),
+                            socket.inet_aton(dst), 0, 0, b"test", b"test:1")
+        s.send(hdr(FLOW_VERDICT, HDR.size + len(body), 7) + body)
+        return 0
     if mode in ("stats", "flows"):
         body = b""
         if mode == "flows":

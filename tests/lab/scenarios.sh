@@ -155,6 +155,27 @@ sc_ping() {
 	sc_result "$h ping $dst" "$e" "$o"
 }
 
+# sc_pmtu HOST DST EXPECT: path MTU discovery through the gateway. The
+# router's link to the servers gets MTU 1280; HOST pings DST with 1400-byte
+# packets that may not be fragmented, so the router answers "fragmentation
+# needed" / "packet too big" about them. ok = HOST learned the path MTU
+# 1280 (the ICMP error crossed the gateway), else blocked. MTUs and HOST's
+# route cache are restored afterwards.
+sc_pmtu() {
+	local h=$1 dst=$2 e=$3 o=blocked fam=-4
+	case $dst in *:*) fam=-6 ;; esac
+	sc_x rtr ip link set up0 mtu 1280
+	sc_x net ip link set eth0 mtu 1280
+	sc_x "$h" ping "$fam" -M do -c 2 -i 0.3 -W "$SC_TIMEOUT" -s 1400 "$dst" >/dev/null 2>&1 || true
+	local route
+	route=$(sc_x "$h" ip "$fam" route get "$dst" 2>&1 | tr '\n' ' ')
+	case $route in *" mtu 1280"*) o=ok ;; esac
+	sc_x rtr ip link set up0 mtu 1500
+	sc_x net ip link set eth0 mtu 1500
+	sc_x "$h" ip "$fam" route flush cache >/dev/null 2>&1 || true
+	sc_result "$h pmtu $dst (router MTU 1280)" "$e" "$o" "$route"
+}
+
 # sc_http HOST DST [NAME] EXPECT: HTTP GET (Host: NAME, connecting to DST).
 sc_http() {
 	local h=$1 dst=$2 name='' e
@@ -334,6 +355,8 @@ fin1-v6-http     ok               ok              sc_http fin1 2001:db8:ff::80 w
 fin1-v6-https    ok               ok              sc_https fin1 2001:db8:ff::80 web6.example.com
 fin1-bulk        ok               ok              sc_bulk fin1 https 198.51.100.80 2000000
 fin1-v6-bulk     ok               ok              sc_bulk fin1 http 2001:db8:ff::80 2000000
+fin1-pmtu        ok               ok              sc_pmtu fin1 198.51.100.80
+fin1-v6-pmtu     ok               ok              sc_pmtu fin1 2001:db8:ff::80
 rogue-ping       ok               blocked         sc_ping rogue 198.51.100.80
 rogue-http       ok               blocked         sc_http rogue 198.51.100.80
 spoof-udp        ok               blocked         sc_spoof 198.51.100.80
@@ -348,6 +371,9 @@ doh              ok               blocked         sc_https fin1 203.0.113.111 dn
 canary           =203.0.113.80    nxdomain        sc_dns_name fin1 198.51.100.53 use-application-dns.net A
 mail-dns         =203.0.113.80    nxdomain        sc_dns_name fin1 198.51.100.53 mail.qq.com A
 mail-dns-aaaa    =2001:db8:ff::80 nxdomain        sc_dns_name fin1 198.51.100.53 gmail.com AAAA
+canary-tcp       =203.0.113.80    nxdomain        sc_dns_name fin1 198.51.100.53 use-application-dns.net A tcp
+mail-dns-tcp     =203.0.113.80    nxdomain        sc_dns_name fin1 198.51.100.53 mail.qq.com A tcp
+dns-example-tcp  =198.51.100.80   =198.51.100.80  sc_dns_name fin1 198.51.100.53 www.example.cn A tcp
 gmail-sni        ok               reset           sc_https fin1 203.0.113.80 gmail.com
 mail-http-host   ok               reset           sc_http fin1 203.0.113.80 mail.qq.com
 health-cn        ok               ok              sc_http health 198.51.100.80
@@ -396,4 +422,83 @@ sc_suite() {
 	local p=$((SC_PASSED - before_p)) f=$((SC_FAILED - before_f))
 	echo "scenarios ($set): $p passed, $f failed"
 	[ "$f" = 0 ]
+}
+
+# sc_reload_traffic DIR PID LOG PATTERN: three reloads (SIGHUP to PID, one a
+# second) under running traffic lose nothing: fin1 pings 198.51.100.80 every
+# 10 ms, fin2 sends a numbered UDP stream to its echo server (port 9999) and
+# fin1 downloads 6 MB over TCP across the reloads; every reply, datagram and
+# byte must arrive, and LOG must gain three lines matching PATTERN (grep -E:
+# the daemon's "reload done" line). Scratch files go to DIR. Prints a FAIL
+# line per failure and one summary line; returns the number of failures.
+sc_reload_traffic() {
+	local dir=$1 pid=$2 log=$3 pat=$4 n=400 fails=0 before reloads seen tok
+	local ping_pid udp_pid bulk_pid
+	before=$(grep -cE "$pat" "$log")
+	sc_x fin1 ping -c "$n" -i 0.01 -W 2 -q 198.51.100.80 >"$dir/ping.out" 2>&1 &
+	ping_pid=$!
+	tok="reload-$$-$RANDOM"
+	sc_x fin2 /usr/bin/python3 - "$n" "$tok" >"$dir/udp.out" 2>&1 <<'PY' &
+import socket, sys, time
+n, tok = int(sys.argv[1]), sys.argv[2]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect(("198.51.100.80", 9999))
+s.setblocking(False)
+got = set()
+def drain():
+    while True:
+        try:
+            d = s.recv(2048).decode(errors="replace").split()
+        except BlockingIOError:
+            return
+        if d and d[-1].startswith(tok + "-"):
+            got.add(d[-1])
+for i in range(n):
+    s.send(("%s-%d" % (tok, i)).encode())
+    time.sleep(0.01)
+    drain()
+end = time.time() + 3
+while time.time() < end and len(got) < n:
+    time.sleep(0.05)
+    drain()
+print("echoed %d of %d" % (len(got), n))
+PY
+	udp_pid=$!
+	# A TCP download that spans the reloads (rate-limited to ~6 s).
+	sc_x fin1 curl -sS --limit-rate 1M -m 30 -o /dev/null -w '%{size_download}' \
+		http://198.51.100.80/bytes/6000000 >"$dir/bulk.out" 2>&1 &
+	bulk_pid=$!
+	sleep 1
+	for _ in 1 2 3; do
+		kill -HUP "$pid"
+		sleep 1
+	done
+	wait "$ping_pid"
+	wait "$udp_pid"
+	wait "$bulk_pid"
+	reloads=$(($(grep -cE "$pat" "$log") - before))
+	[ "$reloads" = 3 ] || {
+		echo "FAIL: $reloads reloads done of 3: $(grep reload "$log" | tail -n 3)"
+		fails=$((fails + 1))
+	}
+	grep -q "$n packets transmitted, $n received" "$dir/ping.out" || {
+		echo "FAIL: ping lost packets across reloads: $(grep transmitted "$dir/ping.out")"
+		fails=$((fails + 1))
+	}
+	grep -q "^echoed $n of $n\$" "$dir/udp.out" || {
+		echo "FAIL: UDP echoes lost across reloads: $(cat "$dir/udp.out")"
+		fails=$((fails + 1))
+	}
+	seen=$(grep -c " $tok-[0-9]*\$" "$SC_STATE/srv.log")
+	[ "$seen" = "$n" ] || {
+		echo "FAIL: the server saw $seen of $n UDP datagrams sent across reloads"
+		fails=$((fails + 1))
+	}
+	[ "$(cat "$dir/bulk.out")" = 6000000 ] || {
+		echo "FAIL: TCP download across reloads: $(cat "$dir/bulk.out")"
+		fails=$((fails + 1))
+	}
+	echo "reloads: $reloads; ping: $(grep -o '[0-9]* received' "$dir/ping.out"); UDP:" \
+		"$(cat "$dir/udp.out"), server saw $seen; TCP: $(cat "$dir/bulk.out") bytes"
+	return "$fails"
 }

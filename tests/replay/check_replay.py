@@ -61,7 +61,7 @@ def one(events, what, **kw):
 
 
 with tempfile.TemporaryDirectory(prefix="egwt-dataplane-replay-") as tmp:
-    for fn in (gen.identity, gen.dns, gen.dnsrate, gen.names, gen.vlan, gen.frags, gen.ipv6, gen.nd, gen.malformed):
+    for fn in (gen.identity, gen.dns, gen.dnsrate, gen.names, gen.vlan, gen.frags, gen.ipv6, gen.nd, gen.icmperr, gen.malformed):
         fn(tmp)
 
     # --- identity, profiles, direction
@@ -228,6 +228,21 @@ with tempfile.TemporaryDirectory(prefix="egwt-dataplane-replay-") as tmp:
     check(st["ports"]["outside"]["tx_packets"] == 4 and st["ports"]["inside"]["tx_packets"] == 3,
           "ND both ways (out %d, in %d)" % (st["ports"]["outside"]["tx_packets"],
                                           st["ports"]["inside"]["tx_packets"]))
+
+    # --- ICMP errors take the verdict of the flow they quote
+    ev, st = replay(tmp, "icmperr")
+    check(st["icmp_errors"] == 4, "frag-needed, packet-too-big, port-unreachable (allowed "
+          f"flows) and unreachable (a blocked flow) took their flow's verdict (got {st['icmp_errors']})")
+    check(st["drops"]["icmp-error-no-flow"] == 1,
+          f"time exceeded about no flow dropped (got {st['drops']['icmp-error-no-flow']})")
+    check(st["drops"]["profile"] == 2, "the blocked flow and the error about it dropped "
+          f"(got {st['drops']['profile']})")
+    # Out: 2 SYN, the UDP datagram, the port unreachable; in: 2 SYN-ACK, 2 errors.
+    check(st["ports"]["outside"]["tx_packets"] == 4 and st["ports"]["inside"]["tx_packets"] == 4,
+          "ICMP errors forwarded (out %d, in %d)" % (st["ports"]["outside"]["tx_packets"],
+                                                    st["ports"]["inside"]["tx_packets"]))
+    check(not find(ev, src_ip="198.51.100.1") and not find(ev, src_ip="2001:db8:ff::1")
+          and not find(ev, event_type="flow", proto="ICMP"), "ICMP errors open no flow")
 
     # --- malformed frames: each dropped and counted by reason
     ev, st = replay(tmp, "malformed")

@@ -10,6 +10,7 @@ import sys
 
 from scapy.all import (DNS, DNSQR, ICMP, IP, TCP, UDP, Dot1AD, Dot1Q, Ether,
                        ICMPv6EchoReply, ICMPv6EchoRequest, ICMPv6MLReport2,
+                       ICMPv6PacketTooBig,
                        ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6ND_RA,
                        ICMPv6NDOptDstLLAddr, ICMPv6NDOptSrcLLAddr, IPv6, IPv6ExtHdrDestOpt,
                        IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
@@ -234,6 +235,36 @@ def nd(d):
     c.write(f"{d}/nd.pcap")
 
 
+def icmperr(d):
+    """ICMP errors about flows: fragmentation needed (IPv4) and packet too
+    big (IPv6) from routers on the way pass to the terminal; a port
+    unreachable from the terminal passes out; an error quoting no flow, or
+    a flow the policy blocks, does not pass."""
+    c = Cap()
+    zw, web6 = "2001:db8:1::10", "2001:db8:ff::80"
+    c.add(inside(ZW, IP(src="10.1.0.10", dst="198.51.100.80") / TCP(sport=40100, dport=443, flags="S")))
+    c.add(outside(IP(src="198.51.100.80", dst="10.1.0.10") / TCP(sport=443, dport=40100, flags="SA")))
+    c.add(outside(IP(src="198.51.100.1", dst="10.1.0.10") / ICMP(type=3, code=4, nexthopmtu=1400)
+                  / IP(src="10.1.0.10", dst="198.51.100.80", flags="DF")
+                  / TCP(sport=40100, dport=443, flags="A")))
+    c.add(inside(ZW, IPv6(src=zw, dst=web6) / TCP(sport=45100, dport=443, flags="S")))
+    c.add(outside(IPv6(src=web6, dst=zw) / TCP(sport=443, dport=45100, flags="SA")))
+    c.add(outside(IPv6(src="2001:db8:ff::1", dst=zw) / ICMPv6PacketTooBig(mtu=1280)
+                  / IPv6(src=zw, dst=web6) / TCP(sport=45100, dport=443, flags="A")))
+    # UDP out, an answer in, the terminal says port unreachable.
+    c.add(inside(ZW, IP(src="10.1.0.10", dst="198.51.100.80") / UDP(sport=40101, dport=5000) / Raw(b"q")))
+    c.add(inside(ZW, IP(src="10.1.0.10", dst="198.51.100.80") / ICMP(type=3, code=3)
+                 / IP(src="198.51.100.80", dst="10.1.0.10") / UDP(sport=5000, dport=40101) / Raw(b"a")))
+    # Time exceeded quoting a connection nobody opened: dropped.
+    c.add(outside(IP(src="198.51.100.1", dst="10.1.0.10") / ICMP(type=11, code=0)
+                  / IP(src="10.1.0.10", dst="198.51.100.80") / TCP(sport=40999, dport=443, flags="S")))
+    # wang.fang (health) to the US is blocked; so is an error about it.
+    c.add(inside(WF, IP(src="10.2.0.20", dst="203.0.113.80") / TCP(sport=40102, dport=80, flags="S")))
+    c.add(outside(IP(src="203.0.113.1", dst="10.2.0.20") / ICMP(type=3, code=1)
+                  / IP(src="10.2.0.20", dst="203.0.113.80") / TCP(sport=40102, dport=80, flags="S")))
+    c.write(f"{d}/icmperr.pcap")
+
+
 def malformed(d):
     """Broken frames (each must be dropped and counted) and random bytes."""
     rnd = random.Random(1)
@@ -279,5 +310,5 @@ def malformed(d):
 
 if __name__ == "__main__":
     out = sys.argv[1]
-    for fn in (identity, dns, dnsrate, names, vlan, frags, ipv6, nd, malformed):
+    for fn in (identity, dns, dnsrate, names, vlan, frags, ipv6, nd, icmperr, malformed):
         fn(out)

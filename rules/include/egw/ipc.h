@@ -37,8 +37,11 @@
  *  EGW_IPC_FLOW_VERDICT  controld -> dataplane   struct egw_ipc_flow_verdict
  *      The verdict of the control plane for a punted flow (after inspection
  *      of DNS, SNI, HTTP Host...). The fast path installs it into the flow
- *      table of the worker that owns the flow (creating the flow entry if it
- *      was evicted), so later packets of the flow stay in the fast path. The
+ *      table of the worker that owns the flow, so later packets of the flow
+ *      stay in the fast path; a flow no longer in any table (timed out,
+ *      evicted) is not created again: the verdict is counted in
+ *      "control_verdicts_no_flow" and the flow's next packet is decided
+ *      anew (a punted flow is punted again). The
  *      5-tuple is written as the client (inside terminal) sent it: src = the
  *      inside terminal. No reply.
  *
@@ -52,7 +55,7 @@
  *      tx_packets, tx_bytes } }, "drops": { reason: count, ... },
  *      "verdicts": { allow, drop, punt, redirect }, "flows": { active,
  *      created, expired, evicted }, "non_ip", "ipv6_nd", "ipv6_mld",
- *      "fragments", "punts",
+ *      "icmp_errors", "control_verdicts_no_flow", "fragments", "punts",
  *      "fail_open", "dns_answers", "resets", "events", "events_lost",
  *      "events_undelivered", "verdicts_lost", "reloads",
  *      "ipc_protocol_errors", "control_plane", "workers": [ per worker ] }.

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The worker path beyond replay's captures: reload re-decides live flows
- * without losing them, control-plane verdicts, eviction and timeouts as a
+ * without losing them (and ends, with reason "reload", those the new
+ * policy treats otherwise), control-plane verdicts, eviction and timeouts as a
  * user sees them (a reply after the flow is gone is dropped). */
 #include <check.h>
 #include <errno.h>
@@ -56,6 +57,16 @@ static enum dp_disp in_synack(struct dp_worker *w, const struct dp_tables *t, ui
 	return dp_worker_packet(w, t, f.b, &f.len, true, now);
 }
 
+/* Flow end events with reason "reload" in w's buffer. */
+static unsigned reload_ends(const struct dp_worker *w)
+{
+	unsigned n = 0;
+	for (uint32_t i = 0; i < w->ev.n; i++)
+		if (w->ev.v[i].type == EGW_EV_FLOW && !strcmp(w->ev.v[i].u.flow.reason, "reload"))
+			n++;
+	return n;
+}
+
 START_TEST(reload_keeps_flows_and_applies_the_new_policy)
 {
 	struct dp_worker w;
@@ -63,24 +74,94 @@ START_TEST(reload_keeps_flows_and_applies_the_new_policy)
 	struct dp_tables *a = build(fixture_policy());
 	ck_assert_int_eq(out_syn(&w, a, 1 * S), DP_DISP_FORWARD);
 
-	/* The same policy again: the reply still passes, no flow lost. */
+	/* The same policy again: the reply still passes, no flow lost or ended. */
 	struct dp_tables *b = build(fixture_policy());
-	dp_worker_rebind(&w, b);
+	dp_worker_rebind(&w, a, b);
 	dp_tables_free(a);
 	ck_assert_int_eq(in_synack(&w, b, 2 * S), DP_DISP_FORWARD);
 	ck_assert_uint_eq(w.st.drops[DP_DROP_NO_FLOW], 0);
 	ck_assert_uint_eq(w.ft.n, 1);
+	ck_assert_uint_eq(reload_ends(&w), 0);
 
-	/* A policy that denies it: the next packet either way is dropped. */
+	/* A policy that denies it: the flow ends now, its end event says
+	 * "reload" with the old verdict; its next packets either way are
+	 * dropped. */
 	struct egw_policy *pol = fixture_policy();
 	pol->profiles[0].n_rules = 1;   /* standard: only the category rule */
 	struct dp_tables *c = build(pol);
-	dp_worker_rebind(&w, c);
+	w.ev.n = 0;
+	dp_worker_rebind(&w, b, c);
 	dp_tables_free(b);
+	ck_assert_uint_eq(w.ft.n, 0);
+	ck_assert_uint_eq(reload_ends(&w), 1);
+	const struct egw_event *e = &w.ev.v[0];
+	ck_assert_int_eq(e->action, EGW_EA_ALLOWED);
+	ck_assert_uint_eq(e->dest_port, 443);
+	ck_assert_uint_eq(e->u.flow.pkts_toserver, 1);
+	ck_assert_uint_eq(e->u.flow.pkts_toclient, 1);
 	ck_assert_int_eq(in_synack(&w, c, 3 * S), DP_DISP_DROP);
+	ck_assert_uint_eq(w.st.drops[DP_DROP_NO_FLOW], 1);
 	ck_assert_int_eq(out_syn(&w, c, 3 * S), DP_DISP_DROP);
-	ck_assert_uint_eq(w.st.drops[DP_DROP_PROFILE], 2);
+	ck_assert_uint_eq(w.st.drops[DP_DROP_PROFILE], 1);
+	/* ... as a new flow of the new policy, with its drop event. */
+	ck_assert_uint_eq(w.ev.n, 2);
+	ck_assert_int_eq(w.ev.v[1].type, EGW_EV_DROP);
+
+	/* Allowed again: the dropped flow ends too, the next SYN passes. */
+	struct dp_tables *d = build(fixture_policy());
+	w.ev.n = 0;
+	dp_worker_rebind(&w, c, d);
 	dp_tables_free(c);
+	ck_assert_uint_eq(reload_ends(&w), 1);
+	ck_assert_int_eq(w.ev.v[0].action, EGW_EA_BLOCKED);
+	ck_assert_int_eq(out_syn(&w, d, 4 * S), DP_DISP_FORWARD);
+	ck_assert_int_eq(in_synack(&w, d, 4 * S), DP_DISP_FORWARD);
+	dp_tables_free(d);
+	dp_worker_fini(&w);
+}
+END_TEST
+
+START_TEST(reload_keeps_redirects_and_control_plane_verdicts)
+{
+	struct dp_worker w;
+	struct fb f;
+	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
+	struct dp_tables *a = build(fixture_policy());
+	w.ctl_up = true;
+
+	/* A redirected query and a punted flow the control plane allowed. */
+	fb_udp4(&f, ZW_MAC, "10.1.0.10", "203.0.113.53", 5353, 53);
+	ck_assert_int_eq(dp_worker_packet(&w, a, f.b, &f.len, false, S), DP_DISP_FORWARD);
+	fb_tcp4(&f, LN_MAC, "10.1.0.11", "203.0.113.80", 42000, 22, DP_TCP_SYN);
+	ck_assert_int_eq(dp_worker_packet(&w, a, f.b, &f.len, false, S), DP_DISP_PUNT);
+	struct egw_ipc_flow_verdict v;
+	memset(&v, 0, sizeof(v));
+	egw_ipc_hdr_init(&v.hdr, EGW_IPC_FLOW_VERDICT, sizeof(v), 1);
+	v.family = AF_INET;
+	v.proto = 6;
+	v.verdict = EGW_IPC_V_ALLOW;
+	v.src_port = 42000;
+	v.dst_port = 22;
+	memcpy(v.src_ip, (uint8_t[]){ 10, 1, 0, 11 }, 4);
+	memcpy(v.dst_ip, (uint8_t[]){ 203, 0, 113, 80 }, 4);
+	ck_assert_int_eq(dp_worker_install(&w, &v), 0);
+
+	/* The same policy again: both go on as they were. */
+	struct dp_tables *b = build(fixture_policy());
+	w.ev.n = 0;
+	dp_worker_rebind(&w, a, b);
+	dp_tables_free(a);
+	ck_assert_uint_eq(reload_ends(&w), 0);
+	ck_assert_uint_eq(w.ft.n, 2);
+	fb_udp4(&f, "02:ee:00:00:00:02", "198.51.100.53", "10.1.0.10", 53, 5353);
+	ck_assert_int_eq(dp_worker_packet(&w, b, f.b, &f.len, true, 2 * S), DP_DISP_FORWARD);
+	struct dp_pkt p;
+	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
+	ck_assert_int_eq(p.src[0], 203);   /* as if from the resolver asked */
+	fb_tcp4(&f, LN_MAC, "10.1.0.11", "203.0.113.80", 42000, 22, DP_TCP_ACK);
+	ck_assert_int_eq(dp_worker_packet(&w, b, f.b, &f.len, false, 2 * S), DP_DISP_FORWARD);
+	ck_assert_uint_eq(w.st.drops[DP_DROP_NO_FLOW], 0);
+	dp_tables_free(b);
 	dp_worker_fini(&w);
 }
 END_TEST
@@ -598,6 +679,7 @@ int main(int argc, char **argv)
 	Suite *s = suite_create("dp_worker");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, reload_keeps_flows_and_applies_the_new_policy);
+	tcase_add_test(tc, reload_keeps_redirects_and_control_plane_verdicts);
 	tcase_add_test(tc, control_plane_verdict_for_a_punted_flow);
 	tcase_add_test(tc, expired_or_evicted_flow_no_longer_admits_replies);
 	tcase_add_test(tc, dns_redirect_rewrites_both_ways_with_valid_checksums);
