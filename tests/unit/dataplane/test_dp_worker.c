@@ -18,20 +18,13 @@
 #include "dp_tables.h"
 #include "dp_worker.h"
 #include "eal_fixture.h"
+#include "event_view.h"
 #include "frame_builder.h"
 #include "policy_fixture.h"
 
 #define ZW_MAC "02:00:0a:01:00:0a"
 #define LN_MAC "02:00:0a:01:00:0b"
 #define S 1000000ull
-
-/* The worker's events so far, formatted as the consumer does (taken off
- * its ring: a second call sees only newer ones). */
-static struct egw_event evs[256];
-static unsigned take_events(struct dp_worker *w)
-{
-	return dp_event_drain(&w->ev, evs, 256);
-}
 
 static struct dp_tables *build(const struct egw_policy *pol)
 {
@@ -227,7 +220,7 @@ START_TEST(expired_or_evicted_flow_no_longer_admits_replies)
 	ck_assert_uint_eq(w.st.drops[DP_DROP_NO_FLOW], 1);
 	/* One flow end event with reason timeout. */
 	int ends = 0;
-	unsigned nev = take_events(&w);
+	unsigned nev = events(&w);
 	for (uint32_t i = 0; i < nev; i++)
 		if (evs[i].type == EGW_EV_FLOW && !strcmp(evs[i].u.flow.reason, "timeout"))
 			ends++;
@@ -323,7 +316,7 @@ START_TEST(dns_redirect_rewrites_both_ways_with_valid_checksums)
 
 	/* The flow is logged with the resolver the client asked. */
 	int found = 0;
-	unsigned nev = take_events(&w);
+	unsigned nev = events(&w);
 	for (uint32_t i = 0; i < nev; i++)
 		if (evs[i].action == EGW_EA_REDIRECTED && evs[i].dest_ip[0] == 203)
 			found++;
@@ -405,7 +398,7 @@ START_TEST(blocked_names_are_answered_nxdomain)
 		{ "gmail.com", "203.0.113.53", "category:commercial-mail", 79 },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		take_events(&w);
+		clear_events(&w);
 		dns_query4(&f, ZW_MAC, "10.1.0.10", cases[i].dst, cases[i].name);
 		uint32_t qlen = f.len;
 		ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_REPLY);
@@ -424,7 +417,7 @@ START_TEST(blocked_names_are_answered_nxdomain)
 		ck_assert_int_eq(dns[2] & 0x80, 0x80);    /* QR */
 		ck_assert_int_eq(dns[3] & 0x0f, 3);       /* NXDOMAIN */
 		const struct egw_event *ev = NULL;
-		unsigned nev = take_events(&w);
+		unsigned nev = events(&w);
 		for (uint32_t e = 0; e < nev; e++)
 			if (evs[e].type == EGW_EV_DNS) {
 				ck_assert_ptr_null(ev);   /* one dns event */
@@ -487,7 +480,7 @@ START_TEST(denied_http_host_resets_both_ways)
 
 	fb_tcp4(&f, ZW_MAC, "10.1.0.10", "198.51.100.80", 41000, 80, DP_TCP_SYN);
 	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
-	take_events(&w);
+	clear_events(&w);
 	tcp_data4(&f, "198.51.100.80", 41000, 80, 1000, 5000,
 		  "GET /inbox HTTP/1.1\r\nHost: mail.qq.com\r\nAccept: */*\r\n\r\n");
 	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_REPLY);
@@ -513,7 +506,7 @@ START_TEST(denied_http_host_resets_both_ways)
 	ck_assert_uint_eq(rd32(x.b + p.l4_off + 4), 1000);
 	ck_assert_uint_eq(l4_csum(&x), 0);
 	/* One http event, blocked, at the category rule. */
-	ck_assert_uint_eq(take_events(&w), 1);
+	ck_assert_uint_eq(events(&w), 1);
 	ck_assert_int_eq(evs[0].type, EGW_EV_HTTP);
 	ck_assert_str_eq(evs[0].u.http.hostname, "mail.qq.com");
 	ck_assert_str_eq(evs[0].reason, "category:commercial-mail");
@@ -526,11 +519,11 @@ START_TEST(denied_http_host_resets_both_ways)
 	/* An allowed host: forwarded, logged. */
 	fb_tcp4(&f, ZW_MAC, "10.1.0.10", "198.51.100.80", 41001, 80, DP_TCP_SYN);
 	dp_worker_packet(&w, t, f.b, &f.len, false, S);
-	take_events(&w);
+	clear_events(&w);
 	tcp_data4(&f, "198.51.100.80", 41001, 80, 1, 1, "GET / HTTP/1.1\r\nHost: www.example.org\r\n\r\n");
 	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
 	ck_assert_uint_eq(w.extra_len, 0);
-	ck_assert_uint_eq(take_events(&w), 1);
+	ck_assert_uint_eq(events(&w), 1);
 	ck_assert_int_eq(evs[0].action, EGW_EA_ALLOWED);
 	ck_assert_str_eq(evs[0].u.http.hostname, "www.example.org");
 	dp_tables_free(t);
@@ -588,7 +581,7 @@ START_TEST(dns_tunnelling_signs_are_punted)
 		   "q8z3k1x7v9m2n4b6.j5h0g8f2d4s6a1p3.l7o9i2u4y6t8r0e1w.t.example");
 	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_PUNT);
 	int alerts = 0;
-	unsigned nev = take_events(&w);
+	unsigned nev = events(&w);
 	for (uint32_t e = 0; e < nev; e++)
 		if (evs[e].type == EGW_EV_DNS && !strcmp(evs[e].reason, "tunnel-suspect") &&
 		    evs[e].action == EGW_EA_PUNTED && !strcmp(evs[e].rule, "example.cfg:62"))
