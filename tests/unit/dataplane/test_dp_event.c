@@ -179,7 +179,7 @@ START_TEST(event_keeps_the_policy_it_was_made_under)
 	pb.profiles = profiles_b;
 	struct dp_tables *b = dp_tables_build(&pb, d);
 	ck_assert_ptr_nonnull(b);
-	dp_worker_rebind(&w, b);
+	dp_worker_rebind(&w, a, b);
 	fb_udp4(&f, ZW_MAC, "10.1.0.10", "198.51.100.80", 40001, 7);
 	ck_assert_int_eq(dp_worker_packet(&w, b, f.b, &f.len, false, 2 * S), DP_DISP_FORWARD);
 

@@ -53,9 +53,9 @@ static enum dp_disp in_synack(struct dp_worker *w, const struct dp_tables *t, ui
 /* Flow end events with reason "reload" in w's buffer. */
 static unsigned reload_ends(const struct dp_worker *w)
 {
-	unsigned n = 0;
-	for (uint32_t i = 0; i < w->ev.n; i++)
-		if (w->ev.v[i].type == EGW_EV_FLOW && !strcmp(w->ev.v[i].u.flow.reason, "reload"))
+	unsigned n = 0, nev = events(w);
+	for (uint32_t i = 0; i < nev; i++)
+		if (evs[i].type == EGW_EV_FLOW && !strcmp(evs[i].u.flow.reason, "reload"))
 			n++;
 	return n;
 }
@@ -82,12 +82,12 @@ START_TEST(reload_keeps_flows_and_applies_the_new_policy)
 	struct egw_policy *pol = fixture_policy();
 	pol->profiles[0].n_rules = 1;   /* standard: only the category rule */
 	struct dp_tables *c = build(pol);
-	w.ev.n = 0;
+	clear_events(&w);
 	dp_worker_rebind(&w, b, c);
 	dp_tables_free(b);
 	ck_assert_uint_eq(w.ft.n, 0);
 	ck_assert_uint_eq(reload_ends(&w), 1);
-	const struct egw_event *e = &w.ev.v[0];
+	const struct egw_event *e = &evs[0];
 	ck_assert_int_eq(e->action, EGW_EA_ALLOWED);
 	ck_assert_uint_eq(e->dest_port, 443);
 	ck_assert_uint_eq(e->u.flow.pkts_toserver, 1);
@@ -97,16 +97,16 @@ START_TEST(reload_keeps_flows_and_applies_the_new_policy)
 	ck_assert_int_eq(out_syn(&w, c, 3 * S), DP_DISP_DROP);
 	ck_assert_uint_eq(w.st.drops[DP_DROP_PROFILE], 1);
 	/* ... as a new flow of the new policy, with its drop event. */
-	ck_assert_uint_eq(w.ev.n, 2);
-	ck_assert_int_eq(w.ev.v[1].type, EGW_EV_DROP);
+	ck_assert_uint_eq(events(&w), 2);
+	ck_assert_int_eq(evs[1].type, EGW_EV_DROP);
 
 	/* Allowed again: the dropped flow ends too, the next SYN passes. */
 	struct dp_tables *d = build(fixture_policy());
-	w.ev.n = 0;
+	clear_events(&w);
 	dp_worker_rebind(&w, c, d);
 	dp_tables_free(c);
 	ck_assert_uint_eq(reload_ends(&w), 1);
-	ck_assert_int_eq(w.ev.v[0].action, EGW_EA_BLOCKED);
+	ck_assert_int_eq(evs[0].action, EGW_EA_BLOCKED);
 	ck_assert_int_eq(out_syn(&w, d, 4 * S), DP_DISP_FORWARD);
 	ck_assert_int_eq(in_synack(&w, d, 4 * S), DP_DISP_FORWARD);
 	dp_tables_free(d);
@@ -141,7 +141,7 @@ START_TEST(reload_keeps_redirects_and_control_plane_verdicts)
 
 	/* The same policy again: both go on as they were. */
 	struct dp_tables *b = build(fixture_policy());
-	w.ev.n = 0;
+	clear_events(&w);
 	dp_worker_rebind(&w, a, b);
 	dp_tables_free(a);
 	ck_assert_uint_eq(reload_ends(&w), 0);
