@@ -31,7 +31,25 @@ struct cd_hairpin {
 	size_t n_routes;
 	char (*neigh)[2][EGW_PREFIX_STRLEN];
 	size_t n_neigh;
+	/* a reload's new L2 while configured: applied in place at the next
+	 * tick (no tear-down: punted packets keep flowing); the lists it
+	 * replaces, for deleting what is gone */
+	bool l2_pending;
+	char (*old_routes)[EGW_PREFIX_STRLEN];
+	size_t n_old_routes;
+	char (*old_neigh)[2][EGW_PREFIX_STRLEN];
+	size_t n_old_neigh;
 };
+
+static void drop_old(struct cd_hairpin *h)
+{
+	free(h->old_routes);
+	free(h->old_neigh);
+	h->old_routes = NULL;
+	h->old_neigh = NULL;
+	h->n_old_routes = h->n_old_neigh = 0;
+	h->l2_pending = false;
+}
 
 int cd_hairpin_set_l2(struct cd_hairpin *h, const char *next_hop_mac,
 		      const struct egw_policy *p)
@@ -43,8 +61,17 @@ int cd_hairpin_set_l2(struct cd_hairpin *h, const char *next_hop_mac,
 		return -EINVAL;
 	egw_mac_format(next_hop_mac ? mac : (const uint8_t[6]){ 2, 0, 0, 0, 0xe9, 1 },
 		       h->nh_mac, sizeof(h->nh_mac));
-	free(h->routes);
-	free(h->neigh);
+	if (h->ifindex && !h->l2_pending) {
+		/* configured: keep what is installed, to delete what goes */
+		h->old_routes = h->routes;
+		h->old_neigh = h->neigh;
+		h->n_old_routes = h->n_routes;
+		h->n_old_neigh = h->n_neigh;
+		h->l2_pending = true;
+	} else {
+		free(h->routes);
+		free(h->neigh);
+	}
 	h->routes = NULL;
 	h->neigh = NULL;
 	h->n_routes = h->n_neigh = 0;
@@ -69,7 +96,8 @@ int cd_hairpin_set_l2(struct cd_hairpin *h, const char *next_hop_mac,
 			h->n_neigh++;
 		}
 	}
-	h->ifindex = 0; /* apply at the next tick */
+	if (!h->l2_pending)
+		h->ifindex = 0; /* configure at the next tick */
 	return 0;
 }
 
@@ -156,35 +184,12 @@ static void del_rules(struct cd_hairpin *h)
 	h->rules = false;
 }
 
-int cd_hairpin_tick(struct cd_hairpin *h)
+/* The L2 part: next hop, routes to the units and the terminals' MACs
+ * (replace: in place, no gap). 0 or non-zero when an `ip` failed. */
+static int add_l2(struct cd_hairpin *h)
 {
-	unsigned idx = if_nametoindex(h->ifname);
-	char p[128];
 	int rc = 0;
 
-	if (!idx) {
-		h->ifindex = 0;
-		return 0;
-	}
-	if (idx == h->ifindex)
-		return 0;
-	del_rules(h);
-	sysctl_write("/proc/sys/net/ipv4/ip_forward", "1");
-	sysctl_write("/proc/sys/net/ipv6/conf/all/forwarding", "1");
-	snprintf(p, sizeof(p), "/proc/sys/net/ipv4/conf/%s/rp_filter", h->ifname);
-	sysctl_write(p, "0");
-	snprintf(p, sizeof(p), "/proc/sys/net/ipv4/conf/%s/send_redirects", h->ifname);
-	sysctl_write(p, "0");
-	snprintf(p, sizeof(p), "/proc/sys/net/ipv4/conf/%s/accept_local", h->ifname);
-	sysctl_write(p, "1");
-	rc |= ip((const char *[]){ "link", "set", "dev", h->ifname, "up", NULL }, false);
-	h->rules = true;
-	if (ingress_table(h, true) < 0)
-		rc |= 1;
-	rc |= ip((const char *[]){ "-4", "rule", "add", "pref", PREF, "iif", h->ifname,
-				   "lookup", TABLE, NULL }, false);
-	rc |= ip((const char *[]){ "-6", "rule", "add", "pref", PREF, "iif", h->ifname,
-				   "lookup", TABLE, NULL }, false);
 	rc |= ip((const char *[]){ "-4", "neigh", "replace", NH4, "lladdr", h->nh_mac, "dev",
 				   h->ifname, "nud", "permanent", NULL }, false);
 	rc |= ip((const char *[]){ "-6", "neigh", "replace", NH6, "lladdr", h->nh_mac, "dev",
@@ -202,6 +207,78 @@ int cd_hairpin_tick(struct cd_hairpin *h)
 		rc |= ip((const char *[]){ "neigh", "replace", h->neigh[i][0], "lladdr",
 					   h->neigh[i][1], "dev", h->ifname, "nud", "permanent",
 					   NULL }, false);
+	return rc;
+}
+
+/* After a reload: what the old policy had and the new one has not goes. */
+static void del_old_l2(struct cd_hairpin *h, bool main_table_only)
+{
+	for (size_t i = 0; i < h->n_old_routes; i++) {
+		size_t j = 0;
+		while (j < h->n_routes && strcmp(h->routes[j], h->old_routes[i]))
+			j++;
+		if (j < h->n_routes)
+			continue;
+		if (!main_table_only)
+			ip((const char *[]){ "route", "del", h->old_routes[i], "dev", h->ifname,
+					     "table", TABLE, NULL }, true);
+		ip((const char *[]){ "route", "del", h->old_routes[i], "dev", h->ifname,
+				     "metric", "4242", NULL }, true);
+	}
+	for (size_t i = 0; i < h->n_old_neigh && !main_table_only; i++) {
+		size_t j = 0;
+		while (j < h->n_neigh && strcmp(h->neigh[j][0], h->old_neigh[i][0]))
+			j++;
+		if (j == h->n_neigh)
+			ip((const char *[]){ "neigh", "del", h->old_neigh[i][0], "dev", h->ifname,
+					     NULL }, true);
+	}
+	drop_old(h);
+}
+
+int cd_hairpin_tick(struct cd_hairpin *h)
+{
+	unsigned idx = if_nametoindex(h->ifname);
+	char p[128];
+	int rc = 0;
+
+	if (!idx) {
+		h->ifindex = 0;
+		return 0;
+	}
+	if (idx == h->ifindex) {
+		if (!h->l2_pending)
+			return 0;
+		if (add_l2(h)) {
+			fprintf(stderr, "egw-controld: hairpin routes through %s: update failed; "
+				"retrying\n", h->ifname);
+			return -1;
+		}
+		del_old_l2(h, false);
+		fprintf(stderr, "egw-controld: %s: hairpin routes and neighbours updated\n",
+			h->ifname);
+		return 1;
+	}
+	if (h->l2_pending)
+		del_old_l2(h, true);   /* the tap is new: only the main table keeps any */
+	del_rules(h);
+	sysctl_write("/proc/sys/net/ipv4/ip_forward", "1");
+	sysctl_write("/proc/sys/net/ipv6/conf/all/forwarding", "1");
+	snprintf(p, sizeof(p), "/proc/sys/net/ipv4/conf/%s/rp_filter", h->ifname);
+	sysctl_write(p, "0");
+	snprintf(p, sizeof(p), "/proc/sys/net/ipv4/conf/%s/send_redirects", h->ifname);
+	sysctl_write(p, "0");
+	snprintf(p, sizeof(p), "/proc/sys/net/ipv4/conf/%s/accept_local", h->ifname);
+	sysctl_write(p, "1");
+	rc |= ip((const char *[]){ "link", "set", "dev", h->ifname, "up", NULL }, false);
+	h->rules = true;
+	if (ingress_table(h, true) < 0)
+		rc |= 1;
+	rc |= ip((const char *[]){ "-4", "rule", "add", "pref", PREF, "iif", h->ifname,
+				   "lookup", TABLE, NULL }, false);
+	rc |= ip((const char *[]){ "-6", "rule", "add", "pref", PREF, "iif", h->ifname,
+				   "lookup", TABLE, NULL }, false);
+	rc |= add_l2(h);
 	rc |= ip((const char *[]){ "-4", "route", "replace", "default", "via", NH4, "dev",
 				   h->ifname, "onlink", "table", TABLE, NULL }, false);
 	rc |= ip((const char *[]){ "-6", "route", "replace", "default", "via", NH6, "dev",
@@ -227,6 +304,7 @@ void cd_hairpin_free(struct cd_hairpin *h)
 {
 	if (!h)
 		return;
+	drop_old(h);
 	free(h->routes);
 	free(h->neigh);
 	free(h);

@@ -37,7 +37,10 @@ struct cd_hairpin *cd_hairpin_new(const char *ifname);  /* NULL on ENOMEM/EINVAL
  * router: --punt-hairpin-mac); replies to a unit's terminals get their
  * registered MAC (a permanent neighbour per terminal, and a route per unit
  * prefix through the tap in the hairpin table). Call before the first tick
- * and on reload (the next tick applies it). 0 or -EINVAL (bad MAC).
+ * and on reload (the next tick applies it: in place when the tap is
+ * configured, the rules and the ingress table untouched, so packets punted
+ * meanwhile still come back; what the old policy had alone is deleted
+ * after). 0 or -EINVAL (bad MAC).
  */
 int cd_hairpin_set_l2(struct cd_hairpin *h, const char *next_hop_mac,
 		      const struct egw_policy *p);

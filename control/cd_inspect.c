@@ -34,7 +34,7 @@ struct flow {
 	uint8_t src[16], dst[16];
 	uint64_t last_us;
 	const struct egw_loc *loc;  /* of the decision; in the policy */
-	char reason[32];
+	char reason[48];           /* as egw_event.reason */
 	int32_t unit;               /* -1: none */
 	const struct egw_terminal *term;
 };
@@ -114,10 +114,6 @@ static bool list_contains(const struct egw_prefix_list *l, int family, const uin
 	return false;
 }
 
-bool cd_inspect_is_resolver(const struct cd_inspect *in, int family, const uint8_t *addr)
-{
-	return list_contains(&in->p->dns.resolvers, family, addr);
-}
 
 /* Unit by longest prefix on the source; -1 when none. */
 static int find_unit(const struct egw_policy *p, const struct cd_pkt *k)
@@ -145,17 +141,31 @@ static const struct egw_terminal *find_terminal(const struct egw_unit *u,
 	return NULL;
 }
 
-static bool geo_holds(const struct egw_policy *p, const struct egw_rule *r,
-		      const struct cd_pkt *k)
+/* true when addr is in any of the n geo classes of refs ("!CN": not in). */
+static bool geo_any(const struct egw_policy *p, const struct egw_geo_ref *refs, size_t n,
+		    int family, const uint8_t *addr)
 {
-	for (size_t i = 0; i < r->n_geo; i++) {
-		const struct egw_geo_class *c = &p->geo_classes[r->geo[i].cls];
-		bool in = list_contains(k->family == AF_INET ? &c->v4 : &c->v6,
-					k->family, k->dst);
-		if (in != r->geo[i].negate)
+	for (size_t i = 0; i < n; i++) {
+		const struct egw_geo_class *c = &p->geo_classes[refs[i].cls];
+		bool in = list_contains(family == AF_INET ? &c->v4 : &c->v6, family, addr);
+		if (in != refs[i].negate)
 			return true;
 	}
 	return false;
+}
+
+static bool geo_holds(const struct egw_policy *p, const struct egw_rule *r,
+		      const struct cd_pkt *k)
+{
+	return geo_any(p, r->geo, r->n_geo, k->family, k->dst);
+}
+
+bool cd_inspect_is_resolver(const struct cd_inspect *in, int family, const uint8_t *addr)
+{
+	const struct egw_dns *d = &in->p->dns;
+
+	return list_contains(&d->resolvers, family, addr) ||
+	       geo_any(in->p, d->resolver_regions, d->n_resolver_regions, family, addr);
 }
 
 static bool proto_holds(const struct egw_rule *r, const struct cd_pkt *k)
@@ -357,6 +367,13 @@ static struct egw_event *new_event(struct cd_decision *d, const struct cd_pkt *k
 	return ev;
 }
 
+/* d is final on flow f: the fast path's copy of the verdict cites f. */
+static void settle(struct cd_decision *d, const struct flow *f)
+{
+	d->why = f->reason;
+	d->why_loc = f->loc;
+}
+
 struct ctx {
 	struct cd_inspect *in;
 	const struct egw_policy *p;
@@ -423,6 +440,9 @@ static void decide_dns(struct ctx *c, const uint8_t *msg, size_t len)
 	if (signs) {
 		char what[64];
 		c->d->verdict = CD_DROP;
+		/* the name itself looks like a tunnel: so does the flow that
+		 * carries it (the rate alone blocks just the query) */
+		c->d->final = (signs & ~(unsigned)CD_TUN_RATE) != 0;
 		c->d->flag_dst = !cd_inspect_is_resolver(in, c->k->family, c->k->dst);
 		snprintf(reason, sizeof(reason), "tunnel-suspect");
 		loc = &p->dns.suspicious.loc;
@@ -511,6 +531,7 @@ static void decide_flow(struct ctx *c, struct flow *f, const char *name,
 	f->verdict = (uint8_t)c->d->verdict;
 	f->loc = loc;
 	copy_str(f->reason, sizeof(f->reason), reason);
+	settle(c->d, f);
 	if (!name && !allow)
 		type = EGW_EV_DROP;
 	ev = new_event(c->d, c->k, c->p, c->unit, c->t, c->now, type,
@@ -592,12 +613,15 @@ void cd_inspect_packet(struct cd_inspect *in, const uint8_t *data, size_t len,
 			f = flow_get(in, c.k, now_us);
 			f->unit = c.unit;
 			f->term = c.t;
-			if (f->state == FS_FINAL)
+			if (f->state == FS_FINAL) {
+				settle(d, f);
 				goto out;
+			}
 			f->state = FS_FINAL;
 			f->verdict = CD_DROP;
 			f->loc = &p->terminals.unregistered_loc;
 			copy_str(f->reason, sizeof(f->reason), "unregistered");
+			settle(d, f);
 			new_event(d, c.k, p, c.unit, c.t, now_us, EGW_EV_DROP,
 				  EGW_EA_BLOCKED, "unregistered",
 				  &p->terminals.unregistered_loc);
@@ -610,20 +634,36 @@ void cd_inspect_packet(struct cd_inspect *in, const uint8_t *data, size_t len,
 
 	if ((c.k->proto == IPPROTO_UDP || c.k->proto == IPPROTO_TCP) &&
 	    c.k->dport == 53 && c.k->payload_len) {
+		/* remembered so that the answer, when punted too, finds its
+		 * query; each query is inspected unless the flow is blocked
+		 * (an allowed one, say after an empty datagram, still is) */
+		f = flow_get(in, c.k, now_us);
+		f->unit = c.unit;
+		f->term = c.t;
+		if (f->state == FS_FINAL && f->verdict == CD_DROP) {
+			d->verdict = f->verdict;
+			d->final = true;
+			d->reset = d->verdict == CD_DROP && c.k->proto == IPPROTO_TCP;
+			settle(d, f);
+			goto out;
+		}
 		if (c.k->proto == IPPROTO_UDP) {
 			decide_dns(&c, c.k->payload, c.k->payload_len);
-			/* remembered so that the answer, when punted too, finds
-			 * its query; each query is still inspected */
-			f = flow_get(in, c.k, now_us);
-			f->unit = c.unit;
-			f->term = c.t;
-			f->state = FS_PENDING;
 		} else if (c.k->payload_len >= 2) {
 			size_t mlen = (size_t)c.k->payload[0] << 8 | c.k->payload[1];
 			size_t have = c.k->payload_len - 2;
 			decide_dns(&c, c.k->payload + 2, mlen < have ? mlen : have);
 			d->nxdomain = false; /* no injection into a TCP stream */
 			d->reset = d->verdict == CD_DROP;
+		}
+		if (f->state != FS_FINAL)
+			f->state = FS_PENDING;
+		if (d->final) {
+			f->state = FS_FINAL;
+			f->verdict = (uint8_t)d->verdict;
+			f->loc = &p->dns.suspicious.loc;
+			copy_str(f->reason, sizeof(f->reason), "tunnel-suspect");
+			settle(d, f);
 		}
 		goto out;
 	}
@@ -635,6 +675,7 @@ void cd_inspect_packet(struct cd_inspect *in, const uint8_t *data, size_t len,
 		d->verdict = f->verdict;
 		d->final = true;
 		d->reset = d->verdict == CD_DROP && c.k->proto == IPPROTO_TCP;
+		settle(d, f);
 		goto out;
 	}
 	if (c.k->proto == IPPROTO_TCP && c.k->payload_len) {

@@ -16,7 +16,10 @@
  * NXDOMAIN when the caller can inject (d->nxdomain) and dropped.
  *
  * A bounded flow cache (5-tuple) keeps each flow's decision: one event per
- * flow decision, not per packet, and a blocked flow stays blocked. A packet
+ * flow decision, not per packet, and a blocked flow stays blocked. DNS
+ * queries are decided one by one, except that a query whose name shows
+ * tunnelling signs (length, label length, entropy; not the rate alone)
+ * blocks its whole flow: the socket that sent it is the tunnel. A packet
  * whose reversed 5-tuple is a known flow is that flow's reply and gets its
  * verdict (pending: accept).
  *
@@ -44,6 +47,12 @@ struct cd_decision {
 	bool nxdomain;           /* answer the DNS query with NXDOMAIN */
 	bool reset;              /* TCP: reset the connection */
 	bool flag_dst;           /* put the destination in flagged_v4/v6 */
+	/* final and not a reply: the flow's reason and policy location (for
+	 * the fast path's copy of the verdict), on its first decision and on
+	 * every later packet the fast path still punts; valid until the next
+	 * cd_inspect_packet. NULL otherwise. */
+	const char *why;
+	const struct egw_loc *why_loc;
 	struct cd_pkt pkt;       /* the parsed headers */
 	unsigned n_events;       /* 0..2 events to log (e.g. dns + alert) */
 	struct egw_event ev[2];
@@ -70,7 +79,8 @@ void cd_inspect_packet(struct cd_inspect *in, const uint8_t *data, size_t len,
 
 void cd_inspect_get_stats(const struct cd_inspect *in, struct cd_inspect_stats *out);
 
-/* true when addr is an approved resolver (dns.resolvers). */
+/* true when addr is an approved resolver: in dns.resolvers, or located in
+ * one of dns.resolver_regions (as the fast path decides). */
 bool cd_inspect_is_resolver(const struct cd_inspect *in, int family, const uint8_t *addr);
 
 

@@ -8,9 +8,11 @@
 #ifndef EGW_CTL_REPORT_H
 #define EGW_CTL_REPORT_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -42,6 +44,32 @@ int ctl_day_read(const char *dir, int64_t day, int64_t since_us, int64_t until_u
  */
 struct egw_policy *ctl_report_policy(const char *config, const char *dir_opt, char *dir,
 				     size_t cap);
+
+/* What the registry and terminals reports share: their options --json,
+ * --dir DIR, --config FILE, --help; the policy; the days of the log. */
+struct ctl_report_run {
+	bool json;
+	char dir[4096];           /* --dir, or the policy's log.directory */
+	struct egw_policy *p;
+	int64_t *days;            /* ascending (ctl_report_days) */
+	size_t nd;
+};
+
+/* A report's own option c (its getopt_long value) with optarg: 0, or 2
+ * after printing what is wrong with it. */
+typedef int (*ctl_report_opt_fn)(void *arg, int c, const char *optarg);
+
+/*
+ * Parse argv: the report's own options (own: getopt_long entries up to a
+ * NULL name, at most 8, whose values are none of 'j' 'D' 'c' 'h'), each
+ * handed to opt(arg, ...), and the shared ones; then read the policy and
+ * list the days of the log directory into r. Returns -1 when the report is
+ * to go on (ctl_report_end(r) after), else the exit status, anything wrong
+ * printed: 0 after --help, 2 bad usage, 1 the policy or the directory.
+ */
+int ctl_report_start(int argc, char **argv, const struct option *own, ctl_report_opt_fn opt,
+		     void *arg, void (*usage)(FILE *), struct ctl_report_run *r);
+void ctl_report_end(struct ctl_report_run *r);
 
 /* The unit (index) whose prefixes hold addr by longest match, or -1. */
 int ctl_unit_of(const struct egw_policy *p, const struct egw_prefix *addr);

@@ -2,6 +2,7 @@
 /* Days, day summaries and the policy for egwctl report: see ctl_report.h. */
 #include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,4 +185,56 @@ int ctl_unit_of(const struct egw_policy *p, const struct egw_prefix *addr)
 			}
 		}
 	return best;
+}
+
+int ctl_report_start(int argc, char **argv, const struct option *own, ctl_report_opt_fn opt,
+		     void *arg, void (*usage)(FILE *), struct ctl_report_run *r)
+{
+	static const struct option shared[] = {
+		{ "json", no_argument, NULL, 'j' }, { "dir", required_argument, NULL, 'D' },
+		{ "config", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' } };
+	struct option lo[8 + 4 + 1];
+	const char *dir_opt = NULL, *config = NULL;
+	char err[4600];
+	size_t n = 0;
+	int c, rc;
+
+	memset(r, 0, sizeof(*r));
+	for (; own && own[n].name && n < 8; n++)
+		lo[n] = own[n];
+	memcpy(lo + n, shared, sizeof(shared));
+	memset(lo + n + 4, 0, sizeof(lo[0]));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'j': r->json = true; break;
+		case 'D': dir_opt = optarg; break;
+		case 'c': config = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case '?': usage(stderr); return 2;
+		default:
+			if ((rc = opt(arg, c, optarg)) != 0)
+				return rc;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!(r->p = ctl_report_policy(config, dir_opt, r->dir, sizeof(r->dir))))
+		return 1;
+	if (!(r->days = ctl_report_days(r->dir, &r->nd, err, sizeof(err)))) {
+		fprintf(stderr, "egwctl report: %s\n", err);
+		ctl_report_end(r);
+		return 1;
+	}
+	return -1;
+}
+
+void ctl_report_end(struct ctl_report_run *r)
+{
+	free(r->days);
+	egw_policy_free(r->p);
+	r->days = NULL;
+	r->p = NULL;
 }

@@ -239,64 +239,57 @@ static int output(const struct egw_policy *p, struct reg *g, int64_t date, unsig
 	return 0;
 }
 
+struct reg_opts {
+	unsigned long ndays;
+	int64_t date;
+};
+
+static int reg_opt(void *arg, int c, const char *val)
+{
+	struct reg_opts *o = arg;
+	char *end;
+
+	if (c == 'n') {
+		errno = 0;
+		o->ndays = strtoul(val, &end, 10);
+		if (errno || *end || !*val || *val == '-' || o->ndays < 1 || o->ndays > 36500) {
+			fprintf(stderr, "egwctl report: --days %s: expected 1..36500\n", val);
+			return 2;
+		}
+	} else if (elog_day_parse(val, &o->date) < 0 || val[10]) {
+		fprintf(stderr, "egwctl report: --date %s: expected YYYY-MM-DD\n", val);
+		return 2;
+	}
+	return 0;
+}
+
 int ctl_report_registry(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "days", required_argument, NULL, 'n' }, { "date", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' }, { "dir", required_argument, NULL, 'D' },
-		{ "config", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
-	const char *dir_opt = NULL, *config = NULL;
-	char dir[4096], err[4600], *end;
-	int64_t date = elog_day_of_us(ctl_now_us()), *days = NULL;
-	unsigned long ndays = 30;
+	struct reg_opts o = { 30, elog_day_of_us(ctl_now_us()) };
+	struct ctl_report_run run;
+	char err[4600];
+	int64_t date, *days;
 	struct reg g = { 0 };
-	struct egw_policy *p = NULL;
-	size_t nd = 0, k = 0, i;
-	bool json = false;
-	int c, rc = 1;
+	struct egw_policy *p;
+	size_t nd, k = 0, i;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			errno = 0;
-			ndays = strtoul(optarg, &end, 10);
-			if (errno || *end || !*optarg || *optarg == '-' || ndays < 1 ||
-			    ndays > 36500) {
-				fprintf(stderr, "egwctl report: --days %s: expected 1..36500\n", optarg);
-				return 2;
-			}
-			break;
-		case 'd':
-			if (elog_day_parse(optarg, &date) < 0 || optarg[10]) {
-				fprintf(stderr, "egwctl report: --date %s: expected YYYY-MM-DD\n", optarg);
-				return 2;
-			}
-			break;
-		case 'j': json = true; break;
-		case 'D': dir_opt = optarg; break;
-		case 'c': config = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	if (!(p = ctl_report_policy(config, dir_opt, dir, sizeof(dir))))
-		return 1;
-	if (!(days = ctl_report_days(dir, &nd, err, sizeof(err)))) {
-		fprintf(stderr, "egwctl report: %s\n", err);
-		goto out;
-	}
+	if ((rc = ctl_report_start(argc, argv, lo, reg_opt, &o, usage, &run)) >= 0)
+		return rc;
+	rc = 1;
+	p = run.p;
+	days = run.days;
+	nd = run.nd;
+	date = o.date;
 	while (nd && days[nd - 1] > date)
 		nd--;
 	if (!nd) {
 		char ds[16];
 		elog_day_format(date, ds, sizeof(ds));
-		fprintf(stderr, "egwctl report: no behaviour log up to %s in %s\n", ds, dir);
+		fprintf(stderr, "egwctl report: no behaviour log up to %s in %s\n", ds, run.dir);
 		goto out;
 	}
 	for (size_t u = 0; u < p->n_units; u++) {
@@ -320,7 +313,7 @@ int ctl_report_registry(int argc, char **argv)
 	g.left = g.n_pubs + g.n_terms;
 	for (i = nd; i-- > 0 && g.left;) {
 		json_t *sum;
-		int r = ctl_day_summary(dir, days[i], &sum, err, sizeof(err));
+		int r = ctl_day_summary(run.dir, days[i], &sum, err, sizeof(err));
 		if (r < 0) {
 			fprintf(stderr, "egwctl report: %s\n", err);
 			goto out;
@@ -330,12 +323,11 @@ int ctl_report_registry(int argc, char **argv)
 		scan_day(&g, sum, days[i]);
 		json_decref(sum);
 	}
-	rc = output(p, &g, date, (unsigned)ndays, days[0], json);
+	rc = output(p, &g, date, (unsigned)o.ndays, days[0], run.json);
 out:
 	json_decref(g.incomplete);
 	free(g.pubs);
 	free(g.terms);
-	free(days);
-	egw_policy_free(p);
+	ctl_report_end(&run);
 	return rc;
 }

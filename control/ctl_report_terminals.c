@@ -266,54 +266,46 @@ static int scan(struct acc *a, const char *dir, int64_t day, int64_t since, int6
 	return 1;
 }
 
+struct term_opts {
+	int64_t since, until, now;
+};
+
+static int term_opt(void *arg, int c, const char *val)
+{
+	struct term_opts *o = arg;
+
+	if (elog_time_arg(val, o->now, c == 's' ? &o->since : &o->until) < 0) {
+		fprintf(stderr, "egwctl report: --%s %s: not a time\n",
+			c == 's' ? "since" : "until", val);
+		return 2;
+	}
+	return 0;
+}
+
 int ctl_report_terminals(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "since", required_argument, NULL, 's' }, { "until", required_argument, NULL, 'u' },
-		{ "json", no_argument, NULL, 'j' }, { "dir", required_argument, NULL, 'D' },
-		{ "config", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 } };
-	const char *dir_opt = NULL, *config = NULL;
-	char dir[4096], err[4600];
-	int64_t since = INT64_MIN, until = INT64_MAX, now = ctl_now_us(), *days = NULL;
+	struct term_opts o = { INT64_MIN, INT64_MAX, ctl_now_us() };
+	struct ctl_report_run run;
+	char err[4600];
+	int64_t since, until, *days;
 	struct acc a = { 0 };
-	struct egw_policy *p = NULL;
-	size_t nd = 0;
-	bool json = false;
-	int c, rc = 1;
+	size_t nd;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (c) {
-		case 's':
-		case 'u':
-			if (elog_time_arg(optarg, now, c == 's' ? &since : &until) < 0) {
-				fprintf(stderr, "egwctl report: --%s %s: not a time\n",
-					c == 's' ? "since" : "until", optarg);
-				return 2;
-			}
-			break;
-		case 'j': json = true; break;
-		case 'D': dir_opt = optarg; break;
-		case 'c': config = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	if (!(p = ctl_report_policy(config, dir_opt, dir, sizeof(dir))))
-		return 1;
+	if ((rc = ctl_report_start(argc, argv, lo, term_opt, &o, usage, &run)) >= 0)
+		return rc;
+	rc = 1;
+	since = o.since;
+	until = o.until;
+	days = run.days;
+	nd = run.nd;
 	a.index = json_object();
 	a.incomplete = json_array();
 	if (!a.index || !a.incomplete) {
 		fprintf(stderr, "egwctl report: out of memory\n");
-		goto out;
-	}
-	if (!(days = ctl_report_days(dir, &nd, err, sizeof(err)))) {
-		fprintf(stderr, "egwctl report: %s\n", err);
 		goto out;
 	}
 	for (size_t i = 0; i < nd; i++) {
@@ -323,17 +315,16 @@ int ctl_report_terminals(int argc, char **argv)
 			continue;
 		if (until != INT64_MAX && days[i] > elog_day_of_us(until - 1) + 1)
 			continue;
-		if (scan(&a, dir, days[i], since, until, err, sizeof(err)) < 0) {
+		if (scan(&a, run.dir, days[i], since, until, err, sizeof(err)) < 0) {
 			fprintf(stderr, "egwctl report: %s\n", err);
 			goto out;
 		}
 	}
-	rc = output(p, &a, since, until, json);
+	rc = output(run.p, &a, since, until, run.json);
 out:
 	json_decref(a.index);
 	json_decref(a.incomplete);
 	free(a.v);
-	free(days);
-	egw_policy_free(p);
+	ctl_report_end(&run);
 	return rc;
 }

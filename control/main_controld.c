@@ -148,10 +148,12 @@ static enum cd_verdict on_packet(void *arg, const struct cd_nfq_pkt *pkt, uint32
 		cd_nft_sets_add(d->sets, dec.pkt.family, dec.pkt.dst);
 		cd_nft_sets_remember(d->sets, dec.pkt.family, dec.pkt.dst, now);
 	}
-	if (d->dp && dec.final && dec.n_events) {
-		/* the flow's first decision: install it in the fast path */
+	if (d->dp && dec.final && dec.why) {
+		/* The flow's decision, for the fast path's flow table: the
+		 * first one, and again for any later packet it still punts
+		 * (the verdict was lost, the flow evicted or re-decided by a
+		 * fast-path reload); then the rest of the flow stays there. */
 		struct egw_ipc_flow_verdict v;
-		const struct egw_event *ev = &dec.ev[dec.n_events - 1];
 		memset(&v, 0, sizeof(v));
 		v.family = dec.pkt.family;
 		v.proto = dec.pkt.proto;
@@ -161,9 +163,9 @@ static enum cd_verdict on_packet(void *arg, const struct cd_nfq_pkt *pkt, uint32
 		v.dst_port = dec.pkt.dport;
 		memcpy(v.src_ip, dec.pkt.src, 16);
 		memcpy(v.dst_ip, dec.pkt.dst, 16);
-		memcpy(v.reason, ev->reason, sizeof(v.reason));
-		memcpy(v.rule, ev->rule, sizeof(v.rule));
-		v.reason[sizeof(v.reason) - 1] = v.rule[sizeof(v.rule) - 1] = '\0';
+		snprintf(v.reason, sizeof(v.reason), "%s", dec.why);
+		if (dec.why_loc)
+			egw_loc_format(dec.why_loc, false, v.rule, sizeof(v.rule));
 		if ((v.proto == 6 || v.proto == 17 || v.proto == 1 || v.proto == 58) &&
 		    (v.proto == 6 || v.proto == 17 || (!v.src_port && !v.dst_port)))
 			cd_dpipc_send_verdict(d->dp, &v);

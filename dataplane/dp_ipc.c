@@ -8,16 +8,22 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dp_ipc.h"
 
 #define MAX_CLIENTS 8
+/* A connection that has not spoken becomes the subscriber only after this
+ * long: egwctl sends its STATS_REQUEST right after connecting, and must not
+ * make the control plane look up (and take events) for a moment. */
+#define QUIET_US 200000u
 
 struct client {
 	int fd;
 	bool spoke;        /* sent a first message */
 	bool stats_only;   /* its first message was STATS_REQUEST */
+	uint64_t since_us; /* accepted at (CLOCK_MONOTONIC) */
 };
 
 struct dp_ipc {
@@ -33,12 +39,22 @@ struct dp_ipc {
 	uint64_t protocol_errors;
 };
 
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static void pick_subscriber(struct dp_ipc *ipc)
 {
 	int old = ipc->sub;
+	uint64_t now = mono_us();
 	ipc->sub = -1;
 	for (int i = 0; i < MAX_CLIENTS; i++)
-		if (ipc->cl[i].fd >= 0 && !ipc->cl[i].stats_only) {
+		if (ipc->cl[i].fd >= 0 && !ipc->cl[i].stats_only &&
+		    (ipc->cl[i].spoke || now - ipc->cl[i].since_us >= QUIET_US)) {
 			ipc->sub = i;
 			break;
 		}
@@ -224,7 +240,7 @@ void dp_ipc_poll(struct dp_ipc *ipc, int timeout_ms)
 			idx[n++] = i;
 		}
 	if (poll(pf, (nfds_t)n, timeout_ms) <= 0)
-		return;
+		goto pick;
 	for (int k = 1; k < n; k++) {
 		int i = idx[k];
 		if (!(pf[k].revents & (POLLIN | POLLHUP | POLLERR)) || ipc->cl[i].fd != pf[k].fd)
@@ -258,11 +274,12 @@ void dp_ipc_poll(struct dp_ipc *ipc, int timeout_ms)
 				close(fd);
 				continue;
 			}
-			ipc->cl[i] = (struct client){ .fd = fd };
-			if (ipc->sub < 0)
-				pick_subscriber(ipc);
+			ipc->cl[i] = (struct client){ .fd = fd, .since_us = mono_us() };
 		}
 	}
+pick:
+	if (ipc->sub < 0)
+		pick_subscriber(ipc);
 }
 
 void dp_ipc_flush(struct dp_ipc *ipc, uint64_t *lost)

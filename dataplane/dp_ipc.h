@@ -41,7 +41,11 @@ struct dp_ipc;
 struct dp_ipc *dp_ipc_open(const char *path, const struct dp_ipc_ops *ops);
 void dp_ipc_close(struct dp_ipc *ipc);
 
-/* Accept and handle what is waiting, for at most timeout_ms. */
+/* Accept and handle what is waiting, for at most timeout_ms. A connection
+ * becomes the events subscriber (the control plane is up) when its first
+ * message is not a STATS_REQUEST, or when it has said nothing for 200 ms
+ * (egw-controld listens first): an egwctl stats client never is, even for
+ * a moment. Call it at least every few tens of ms. */
 void dp_ipc_poll(struct dp_ipc *ipc, int timeout_ms);
 
 /* Queue events for the subscriber (sent in batches of up to

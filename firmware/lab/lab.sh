@@ -339,7 +339,8 @@ default_gw_cmds() {
 	sock="$(state)/dataplane.sock"
 	GW_CMDS+=("exec '$dp' $eal -- --config '$CONFIG' --socket '$sock'")
 	if [ -x "$cd" ]; then
-		GW_CMDS+=("exec '$cd' --config '$CONFIG' --dataplane-sock '$sock' --run-dir '$(state)'")
+		# hairpinned outbound frames go to the units' gateway, the router
+		GW_CMDS+=("exec '$cd' --config '$CONFIG' --dataplane-sock '$sock' --run-dir '$(state)' --punt-hairpin-mac $INSIDE_GW_MAC")
 	fi
 }
 

@@ -3,7 +3,8 @@
 # writes punted frames into the punt interface "egw-punt" of the gateway
 # namespace (a veth here instead of the tap); egw-controld queues them,
 # accepted ones are routed back out of egw-punt to the fast path, refused
-# DNS queries come back as NXDOMAIN, and the routing goes at exit.
+# DNS queries come back as NXDOMAIN, a reload updates the routing in place,
+# and the routing goes at exit.
 # Args: BUILD_DIR SOURCE_DIR.
 build=${1:?usage: controld-hairpin.test.sh BUILD_DIR SOURCE_DIR}
 src=${2:?}
@@ -95,6 +96,33 @@ echo "$out" | grep -q 'FORWARDED tcp sport=40003 ttl=63' && fail "blocked HTTP f
 	ok "blocked HTTP not forwarded"
 echo "$out" | grep -q 'TCPREPLY flags=RA' && ok "blocked HTTP reset towards the client" ||
 	fail "no reset: $out"
+
+# A reload that changes the units: the routes and neighbours follow in
+# place (the policy rule stays), and what the old policy alone had goes.
+cp "$tmp/policy.cfg" "$tmp/policy1.cfg"
+/usr/bin/python3 - "$tmp/policy1.cfg" "$tmp/policy.cfg" <<'PY'
+import sys
+s = open(sys.argv[1]).read()
+unit = ('units = (\n  { name = "lab2"; prefixes = [ "10.9.0.0/16" ]; profile = "standard";\n'
+        '    terminals = ( { ip = "10.9.0.9"; mac = "02:00:0a:09:00:09"; user = "x"; } ); },')
+assert "units = (" in s
+open(sys.argv[2], "w").write(s.replace("units = (", unit, 1))
+PY
+updated() { grep -c 'hairpin routes and neighbours updated' "$tmp/controld.log"; }
+kill -HUP "$pid"
+for _ in $(seq 100); do [ "$(updated)" -ge 1 ] && break; sleep 0.1; done
+ip -n "$G" route show table 2001 | grep -q '10.9.0.0/16 dev egw-punt' &&
+	ip -n "$G" neigh show dev egw-punt | grep -q '10.9.0.9 lladdr 02:00:0a:09:00:09 PERMANENT' &&
+	ok "reload: the new unit routed and its terminal's MAC set, in place" ||
+	fail "reload: $(tail -n 3 "$tmp/controld.log"); $(ip -n "$G" route show table 2001)"
+ip -n "$G" rule | grep -q 'iif egw-punt lookup 2001' || fail "reload: the policy rule went"
+cp "$tmp/policy1.cfg" "$tmp/policy.cfg"
+kill -HUP "$pid"
+for _ in $(seq 100); do [ "$(updated)" -ge 2 ] && break; sleep 0.1; done
+left=$(ip -n "$G" route show table all | grep '10.9.0.0/16'; ip -n "$G" neigh show | grep '10.9.0.9')
+[ -z "$left" ] && ip -n "$G" route show table 2001 | grep -q '10.1.0.0/16 dev egw-punt' &&
+	ok "reload back: the removed unit's routes and neighbour deleted, the others kept" ||
+	fail "reload back: left '$left'; $(ip -n "$G" route show table 2001)"
 
 kill "$pid"; wait "$pid"; rc=$?; pid=
 [ "$rc" = 0 ] || fail "exit status $rc"

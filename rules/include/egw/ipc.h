@@ -8,8 +8,9 @@
  * start, a stale one is replaced). Up to 8 connections. egw-controld
  * connects and listens; egwctl connects for STATS only. The events
  * subscriber is the oldest open connection whose first message was not a
- * STATS_REQUEST: a client that only wants stats sends its request at once
- * and ignores any EVENTS it may get before the server has read it. While a
+ * STATS_REQUEST, or that has sent nothing for 200 ms: a client that only
+ * wants stats sends its request at once (and ignores any EVENTS, should it
+ * get some). While a
  * subscriber is connected the fast path punts (fail_mode applies otherwise).
  * SOCK_SEQPACKET keeps message boundaries, so one message = one
  * send()/recv(); a message is never split or joined.

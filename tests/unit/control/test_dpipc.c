@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cd_dpipc.h"
+#include "ct_helpers.h"
 
 static int n_events;
 static char last_reason[48];
@@ -169,9 +170,5 @@ int main(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, events_verdicts_reload);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return ct_run(s);
 }

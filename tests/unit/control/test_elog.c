@@ -11,13 +11,8 @@
 #include "elog_format.h"
 #include "elog_query.h"
 #include "elog_verify.h"
+#include "ct_helpers.h"
 
-static int64_t sim_now;
-static int64_t sim_clock(void *arg)
-{
-	(void)arg;
-	return sim_now;
-}
 
 #define DAY_US (86400LL * 1000000)
 static int64_t D0; /* 2026-03-01 */
@@ -27,7 +22,7 @@ static json_t *event(unsigned n)
 	char ts[40];
 	static const char *const acts[] = { "allowed", "blocked" };
 
-	elog_ts_format(sim_now, ts, sizeof(ts));
+	elog_ts_format(ct_sim_now, ts, sizeof(ts));
 	return json_pack("{s:s, s:s, s:i, s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s}}",
 			 "timestamp", ts, "event_type", "tls", "flow_id", (int)n,
 			 "src_ip", n % 2 ? "10.1.0.10" : "10.2.0.20", "dest_ip", "198.51.100.80",
@@ -36,36 +31,22 @@ static json_t *event(unsigned n)
 			 "tls", "sni", n % 3 ? "www.example.cn" : "mail.qq.com");
 }
 
-static char *mkdir_tmp(void)
-{
-	char *t = strdup("/tmp/egwt-log-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(t));
-	return t;
-}
-
-static void rm_rf(const char *d)
-{
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
 /* days days of per events, day i at D0+i; the writer is left closed on the
  * last day. */
 static void make_log(const char *dir, int days, int per, bool compress)
 {
-	struct elog_cfg cfg = { .dir = dir, .clock = sim_clock, .compress = compress,
+	struct elog_cfg cfg = { .dir = dir, .clock = ct_sim_clock, .compress = compress,
 				.retention_days = 60 };
 	char err[256];
 	struct elog *l;
 	unsigned n = 0;
 
-	sim_now = D0 * DAY_US;
+	ct_sim_now = D0 * DAY_US;
 	l = elog_open(&cfg, err, sizeof(err));
 	ck_assert_msg(l, "%s", err);
 	for (int d = 0; d < days; d++) {
 		for (int i = 0; i < per; i++) {
-			sim_now = (D0 + d) * DAY_US + (int64_t)i * 1000000 * 60;
+			ct_sim_now = (D0 + d) * DAY_US + (int64_t)i * 1000000 * 60;
 			json_t *ev = event(n++);
 			ck_assert_uint_eq(elog_write(l, &ev, 1), 1);
 			json_decref(ev);
@@ -177,7 +158,7 @@ static void setup(void)
 
 START_TEST(days_rotate_compress_summarise_verify)
 {
-	char *dir = mkdir_tmp(), path[512];
+	char *dir = ct_mkdtemp("egwt-log"), path[512];
 	struct elog_verify_result res;
 	struct stat st;
 	json_t *sum;
@@ -228,14 +209,14 @@ START_TEST(days_rotate_compress_summarise_verify)
 	ck_assert_int_eq(egw_prefix_parse("10.9.0.0/16", &f.ip, NULL), 0);
 	ck_assert(!elog_summary_may_match(sum, &f));
 	json_decref(sum);
-	rm_rf(dir);
+	ct_rm_rf(dir);
 	free(dir);
 }
 END_TEST
 
 START_TEST(restart_same_day_and_later_day_continue_the_chain)
 {
-	char *dir = mkdir_tmp();
+	char *dir = ct_mkdtemp("egwt-log");
 	struct elog_verify_result res;
 
 	make_log(dir, 1, 10, false);
@@ -243,8 +224,8 @@ START_TEST(restart_same_day_and_later_day_continue_the_chain)
 	load(dir, name1);
 	ck_assert_uint_eq(nlines, 21);
 	store(dir, name1);
-	sim_now = (D0 + 5) * DAY_US;        /* days later: seals, new file */
-	struct elog_cfg cfg = { .dir = dir, .clock = sim_clock, .retention_days = 60 };
+	ct_sim_now = (D0 + 5) * DAY_US;        /* days later: seals, new file */
+	struct elog_cfg cfg = { .dir = dir, .clock = ct_sim_clock, .retention_days = 60 };
 	char err[256];
 	struct elog *l = elog_open(&cfg, err, sizeof(err));
 	ck_assert_msg(l, "%s", err);
@@ -254,7 +235,7 @@ START_TEST(restart_same_day_and_later_day_continue_the_chain)
 	ck_assert_int_eq(elog_close(l), 0);
 	ck_assert_int_eq(verify(dir, D0 + 5, &res), 0);
 	ck_assert_uint_eq(res.files, 2);
-	rm_rf(dir);
+	ct_rm_rf(dir);
 	free(dir);
 }
 END_TEST
@@ -262,7 +243,7 @@ END_TEST
 /* Each tampering case: plain files over 3 days, 20 events a day. */
 static char *tamper_dir(void)
 {
-	char *dir = mkdir_tmp();
+	char *dir = ct_mkdtemp("egwt-log");
 	struct elog_verify_result res;
 
 	make_log(dir, 3, 20, false);
@@ -291,7 +272,7 @@ START_TEST(verify_changed_byte)
 	store(dir, name2);
 	expect_error(dir, name2, 7, "content does not match");
 	ck_assert_uint_eq(nreps, 1);  /* only that line */
-	rm_rf(dir);
+	ct_rm_rf(dir);
 	free(dir);
 }
 END_TEST
@@ -305,7 +286,7 @@ START_TEST(verify_deleted_line)
 	nlines--;
 	store(dir, name2);
 	expect_error(dir, name2, 7, "1 line(s) deleted before this line");
-	rm_rf(dir);
+	ct_rm_rf(dir);
 	free(dir);
 }
 END_TEST
@@ -333,7 +314,7 @@ START_TEST(verify_inserted_line)
 	store(dir, name2);
 	expect_error(dir, name2, 5, "content does not match");
 	ck_assert_uint_eq(reports_for(name2), 1);
-	rm_rf(dir);
+	ct_rm_rf(dir);
 	free(dir);
 }
 END_TEST
@@ -349,7 +330,7 @@ START_TEST(verify_swapped_lines)
 	expect_error(dir, name2, 12, "out of order");
 	ck_assert(reported(ELOG_ERROR, name2, 11, "deleted before") ||
 		  reported(ELOG_ERROR, name2, 11, "out of order"));
-	rm_rf(dir);
+	ct_rm_rf(dir);
 	free(dir);
 }
 END_TEST
@@ -362,7 +343,7 @@ START_TEST(verify_truncated_sealed_file)
 		free(lines[--nlines]);
 	store(dir, name2);
 	expect_error(dir, name2, 16, "without its seal");
-	rm_rf(dir);
+	ct_rm_rf(dir);
 	free(dir);
 }
 END_TEST
@@ -375,7 +356,7 @@ START_TEST(verify_truncated_newest_file)
 	free(lines[--nlines]);
 	store(dir, name3);
 	expect_error(dir, name3, 20, "checkpoint records 21 lines");
-	rm_rf(dir);
+	ct_rm_rf(dir);
 	free(dir);
 }
 END_TEST
@@ -389,7 +370,7 @@ START_TEST(verify_deleted_files_within_retention)
 	snprintf(path, sizeof(path), "%s/%s", dir, name1);
 	ck_assert_int_eq(unlink(path), 0);
 	expect_error(dir, name3, 1, "previous file (eve-2026-03-02) is missing");
-	rm_rf(dir);
+	ct_rm_rf(dir);
 	free(dir);
 }
 END_TEST
@@ -404,7 +385,7 @@ START_TEST(verify_all_files_deleted)
 	snprintf(path, sizeof(path), "%s/%s", dir, name3);
 	unlink(path);
 	expect_error(dir, name3, 0, "missing: the checkpoint names it");
-	rm_rf(dir);
+	ct_rm_rf(dir);
 	free(dir);
 }
 END_TEST
@@ -419,7 +400,7 @@ START_TEST(verify_deleted_oldest_file_and_expiry)
 	/* 61 days later the first day has expired: not an error */
 	ck_assert_int_eq(verify(dir, D0 + 61, &res), 0);
 	ck_assert_int_eq(verify(dir, D0 + 60, &res), 1);
-	rm_rf(dir);
+	ct_rm_rf(dir);
 	free(dir);
 }
 END_TEST
@@ -442,8 +423,8 @@ START_TEST(torn_last_line_reported_then_repaired)
 	ck_assert(reported(ELOG_NOTICE, name3, 22, "torn last line"));
 	/* the writer cuts it, records it and continues */
 	make_log(dir, 0, 0, false);
-	sim_now = (D0 + 2) * DAY_US + 5;
-	struct elog_cfg cfg = { .dir = dir, .clock = sim_clock, .retention_days = 60 };
+	ct_sim_now = (D0 + 2) * DAY_US + 5;
+	struct elog_cfg cfg = { .dir = dir, .clock = ct_sim_clock, .retention_days = 60 };
 	char err[256];
 	struct elog *l = elog_open(&cfg, err, sizeof(err));
 	ck_assert_msg(l, "%s", err);
@@ -456,14 +437,14 @@ START_TEST(torn_last_line_reported_then_repaired)
 	load(dir, name3);
 	ck_assert_uint_eq(nlines, 23);
 	store(dir, name3);
-	rm_rf(dir);
+	ct_rm_rf(dir);
 	free(dir);
 }
 END_TEST
 
 START_TEST(verify_truncated_compressed_file)
 {
-	char *dir = mkdir_tmp(), path[512], zname[64];
+	char *dir = ct_mkdtemp("egwt-log"), path[512], zname[64];
 	struct stat st;
 	make_log(dir, 3, 200, true);
 	elog_name_format(D0 + 1, ELOG_F_ZSTD, zname, sizeof(zname));
@@ -478,14 +459,14 @@ START_TEST(verify_truncated_compressed_file)
 	if (!found)
 		dump_reports();
 	ck_assert(found);
-	rm_rf(dir);
+	ct_rm_rf(dir);
 	free(dir);
 }
 END_TEST
 
 START_TEST(verify_changed_summary)
 {
-	char *dir = mkdir_tmp(), path[512], sname[64];
+	char *dir = ct_mkdtemp("egwt-log"), path[512], sname[64];
 	struct elog_verify_result res;
 	make_log(dir, 3, 20, true);
 	elog_name_format(D0 + 1, ELOG_F_SUMMARY, sname, sizeof(sname));
@@ -499,14 +480,14 @@ START_TEST(verify_changed_summary)
 	json_decref(s);
 	ck_assert_int_eq(verify(dir, D0 + 2, &res), 1);
 	ck_assert(reported(ELOG_ERROR, sname, 0, "MAC mismatch"));
-	rm_rf(dir);
+	ct_rm_rf(dir);
 	free(dir);
 }
 END_TEST
 
 START_TEST(retention_exact_boundaries)
 {
-	char *dir = mkdir_tmp(), path[512], n[64];
+	char *dir = ct_mkdtemp("egwt-log"), path[512], n[64];
 	struct stat st;
 	int64_t today = D0 + 100;
 
@@ -529,26 +510,26 @@ START_TEST(retention_exact_boundaries)
 	ck_assert_int_eq(stat(path, &st), 0);
 	snprintf(path, sizeof(path), "%s/unrelated.json", dir);
 	ck_assert_int_eq(stat(path, &st), 0);
-	rm_rf(dir);
+	ct_rm_rf(dir);
 	free(dir);
 }
 END_TEST
 
 START_TEST(writer_expires_at_rotation)
 {
-	char *dir = mkdir_tmp(), path[512];
+	char *dir = ct_mkdtemp("egwt-log"), path[512];
 	struct stat st;
 	struct elog_stats s;
-	struct elog_cfg cfg = { .dir = dir, .clock = sim_clock, .retention_days = 60,
+	struct elog_cfg cfg = { .dir = dir, .clock = ct_sim_clock, .retention_days = 60,
 				.compress = true };
 	char err[256];
 	struct elog *l;
 
-	sim_now = D0 * DAY_US;
+	ct_sim_now = D0 * DAY_US;
 	l = elog_open(&cfg, err, sizeof(err));
 	ck_assert_ptr_nonnull(l);
 	for (int d = 0; d <= 62; d++) {
-		sim_now = (D0 + d) * DAY_US + 1000;
+		ct_sim_now = (D0 + d) * DAY_US + 1000;
 		json_t *ev = event((unsigned)d);
 		elog_write(l, &ev, 1);
 		json_decref(ev);
@@ -563,19 +544,19 @@ START_TEST(writer_expires_at_rotation)
 	ck_assert_int_eq(elog_close(l), 0);
 	struct elog_verify_result res;
 	ck_assert_int_eq(verify(dir, D0 + 62, &res), 0);
-	rm_rf(dir);
+	ct_rm_rf(dir);
 	free(dir);
 }
 END_TEST
 
 START_TEST(one_writer_per_directory)
 {
-	char *dir = mkdir_tmp();
-	struct elog_cfg cfg = { .dir = dir, .clock = sim_clock };
+	char *dir = ct_mkdtemp("egwt-log");
+	struct elog_cfg cfg = { .dir = dir, .clock = ct_sim_clock };
 	char err[256];
 	struct elog *a, *b;
 
-	sim_now = D0 * DAY_US;
+	ct_sim_now = D0 * DAY_US;
 	a = elog_open(&cfg, err, sizeof(err));
 	ck_assert_ptr_nonnull(a);
 	b = elog_open(&cfg, err, sizeof(err));
@@ -585,22 +566,22 @@ START_TEST(one_writer_per_directory)
 	b = elog_open(&cfg, err, sizeof(err));
 	ck_assert_ptr_nonnull(b);
 	ck_assert_int_eq(elog_close(b), 0);
-	rm_rf(dir);
+	ct_rm_rf(dir);
 	free(dir);
 }
 END_TEST
 
 START_TEST(rejects_bad_events)
 {
-	char *dir = mkdir_tmp();
-	struct elog_cfg cfg = { .dir = dir, .clock = sim_clock };
+	char *dir = ct_mkdtemp("egwt-log");
+	struct elog_cfg cfg = { .dir = dir, .clock = ct_sim_clock };
 	char err[256];
 	struct elog_stats s;
 	struct elog *l;
 	json_t *ev[3] = { json_array(), json_pack("{s:s}", "event_type", "egw_seal"),
 			  json_object() };
 
-	sim_now = D0 * DAY_US;
+	ct_sim_now = D0 * DAY_US;
 	l = elog_open(&cfg, err, sizeof(err));
 	ck_assert_uint_eq(elog_write(l, ev, 3), 0);
 	elog_get_stats(l, &s);
@@ -608,7 +589,7 @@ START_TEST(rejects_bad_events)
 	for (int i = 0; i < 3; i++)
 		json_decref(ev[i]);
 	ck_assert_int_eq(elog_close(l), 0);
-	rm_rf(dir);
+	ct_rm_rf(dir);
 	free(dir);
 }
 END_TEST
@@ -647,8 +628,6 @@ int main(void)
 {
 	Suite *s = suite_create("elog");
 	TCase *tc = tcase_create("elog");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, days_rotate_compress_summarise_verify);
@@ -671,9 +650,5 @@ int main(void)
 	tcase_add_test(tc, rejects_bad_events);
 	tcase_add_test(tc, line_format_and_times);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return ct_run(s);
 }

@@ -16,30 +16,10 @@
 #include "elog.h"
 #include "elog_format.h"
 #include "elog_verify.h"
+#include "ct_helpers.h"
 
 #define N_EVENTS 600  /* more than ELOG_BATCH_LINES: batches flushed mid-call */
 
-static int64_t sim_now;
-static int64_t sim_clock(void *arg)
-{
-	(void)arg;
-	return sim_now;
-}
-
-static char *mkdir_tmp(void)
-{
-	char *t = strdup("/tmp/egwt-logperf2-XXXXXX");
-	ck_assert_ptr_nonnull(t);
-	ck_assert_ptr_nonnull(mkdtemp(t));
-	return t;
-}
-
-static void rm_rf(const char *d)
-{
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-	ck_assert_int_eq(system(cmd), 0);
-}
 
 /* Varied events: every type, both families, awkward strings. */
 static void make_events(struct egw_event *evs, size_t n)
@@ -55,7 +35,7 @@ static void make_events(struct egw_event *evs, size_t n)
 		ev->proto = i % 2 ? 6 : 17;
 		ev->src_port = (uint16_t)(40000 + i);
 		ev->dest_port = 443;
-		ev->ts_us = (uint64_t)sim_now + i;
+		ev->ts_us = (uint64_t)ct_sim_now + i;
 		ev->flow_id = i * 7919;
 		if (ev->family == AF_INET) {
 			inet_pton(AF_INET, "10.1.0.10", ev->src_ip);
@@ -115,7 +95,7 @@ static char *slurp(const char *path, size_t *len)
 static void log_to(const char *dir, const char *key, const struct egw_event *evs,
 		   size_t n, bool structs)
 {
-	struct elog_cfg cfg = { .dir = dir, .clock = sim_clock, .key_path = key };
+	struct elog_cfg cfg = { .dir = dir, .clock = ct_sim_clock, .key_path = key };
 	char err[256];
 	struct elog *l = elog_open(&cfg, err, sizeof(err));
 	ck_assert_msg(l != NULL, "elog_open: %s", err);
@@ -158,8 +138,8 @@ START_TEST(struct_events_same_file_as_json_and_verify)
 {
 	int64_t day;
 	ck_assert_int_eq(elog_day_parse("2026-11-27", &day), 0);
-	sim_now = day * 86400LL * 1000000 + 4 * 3600LL * 1000000;
-	char *a = mkdir_tmp(), *b = mkdir_tmp(), *k = mkdir_tmp();
+	ct_sim_now = day * 86400LL * 1000000 + 4 * 3600LL * 1000000;
+	char *a = ct_mkdtemp("egwt-logperf2"), *b = ct_mkdtemp("egwt-logperf2"), *k = ct_mkdtemp("egwt-logperf2");
 	char key[512], name[64], pa[600], pb[600];
 	struct egw_event *evs = calloc(N_EVENTS, sizeof(*evs));
 	ck_assert_ptr_nonnull(evs);
@@ -203,9 +183,9 @@ START_TEST(struct_events_same_file_as_json_and_verify)
 	free(fa);
 	free(fb);
 	free(evs);
-	rm_rf(a);
-	rm_rf(b);
-	rm_rf(k);
+	ct_rm_rf(a);
+	ct_rm_rf(b);
+	ct_rm_rf(k);
 	free(a);
 	free(b);
 	free(k);
@@ -219,9 +199,5 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, struct_events_same_file_as_json_and_verify);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return ct_run(s);
 }

@@ -9,6 +9,7 @@
 
 #include "cd_inspect.h"
 #include "cd_inject.h"
+#include "ct_helpers.h"
 
 #define POLICY EGW_SOURCE_DIR "/tests/unit/control/data/inspect.cfg"
 
@@ -248,6 +249,55 @@ START_TEST(dns_tunnel_signs)
 	ck_assert_int_eq(d.verdict, CD_DROP);
 	ck_assert(!d.flag_dst);
 	ck_assert_ptr_nonnull(strstr(d.ev[0].u.alert.signature, "entropy"));
+
+	/* nor is a resolver approved by region (198.51.100.54 is in CN-GD) */
+	n = udp_dns(b, AF_INET, "10.1.0.10", "198.51.100.54",
+		    "abcdefghijabcdefghijabcdefghijabcdefghij12345.t.example.net");
+	decide(b, n, &d);
+	ck_assert_int_eq(d.verdict, CD_DROP);
+	ck_assert(!d.flag_dst);
+	ck_assert(cd_inspect_is_resolver(in, AF_INET, d.pkt.dst));
+	/* a foreign address is not a resolver for being in some class */
+	ck_assert(!cd_inspect_is_resolver(in, AF_INET, (const uint8_t *)"\xcb\x00\x71\x35"));
+}
+END_TEST
+
+/*
+ * A name with tunnelling signs blocks the flow that carried it: the fast
+ * path gets the verdict (final, why), and later queries of the same socket
+ * are dropped without another event, however harmless their names. Queries
+ * of another flow are still decided one by one.
+ */
+START_TEST(dns_tunnel_blocks_its_flow)
+{
+	uint8_t b[600];
+	struct cd_decision d;
+	size_t n = udp_dns(b, AF_INET, "10.1.0.10", "203.0.113.53",
+			   "abcdefghijabcdefghijabcdefghijabcdefghij12345.t.example.net");
+
+	decide(b, n, &d);
+	ck_assert_int_eq(d.verdict, CD_DROP);
+	ck_assert(d.final);
+	ck_assert(!d.reply);
+	ck_assert_str_eq(d.why, "tunnel-suspect");
+	ck_assert_ptr_nonnull(d.why_loc);
+	ck_assert_int_eq(d.why_loc->line, 16);
+
+	n = udp_dns(b, AF_INET, "10.1.0.10", "203.0.113.53", "www.example.org");
+	decide(b, n, &d);
+	ck_assert_int_eq(d.verdict, CD_DROP);
+	ck_assert(d.final);
+	ck_assert(!d.flag_dst);
+	ck_assert_uint_eq(d.n_events, 0);
+	ck_assert_str_eq(d.why, "tunnel-suspect");
+
+	/* another flow (another server): its query is decided on its own */
+	n = udp_dns(b, AF_INET, "10.1.0.10", "198.51.100.53", "www.example.org");
+	decide(b, n, &d);
+	ck_assert_int_eq(d.verdict, CD_ACCEPT);
+	ck_assert(!d.final);
+	ck_assert_ptr_null(d.why);
+	ck_assert_uint_eq(d.n_events, 1);
 }
 END_TEST
 
@@ -270,6 +320,7 @@ START_TEST(dns_query_rate)
 		if (d.verdict == CD_DROP) {
 			dropped++;
 			ck_assert_ptr_nonnull(strstr(d.ev[0].u.alert.signature, "query-rate"));
+			ck_assert(!d.final);   /* the rate alone blocks the query only */
 		}
 	}
 	ck_assert_int_eq(dropped, 3);   /* queries 6, 7, 8 exceed 5/s */
@@ -298,11 +349,18 @@ START_TEST(tls_sni_blocks_flow)
 	ck_assert_int_eq(d.ev[0].type, EGW_EV_TLS);
 	ck_assert_str_eq(d.ev[0].u.tls.sni, "mail.qq.com");
 	ck_assert_str_eq(d.ev[0].reason, "category:commercial-mail");
+	ck_assert_str_eq(d.why, "category:commercial-mail");
+	ck_assert_int_eq(d.why_loc->line, 25);
 
-	/* a retransmission: still blocked, no second event */
+	/* a retransmission: still blocked, no second event; still final
+	 * with its reason (the fast path punted it again: its copy of the
+	 * verdict is sent again) */
 	decide(b, n, &d);
 	ck_assert_int_eq(d.verdict, CD_DROP);
 	ck_assert_uint_eq(d.n_events, 0);
+	ck_assert(d.final);
+	ck_assert_str_eq(d.why, "category:commercial-mail");
+	ck_assert_int_eq(d.why_loc->line, 25);
 
 	/* the RST goes to the client with the server's sequence number */
 	uint8_t r[80];
@@ -430,6 +488,7 @@ int main(void)
 	tcase_add_test(tc, dns_allowed_and_below_denied);
 	tcase_add_test(tc, dns_doh_canary_and_category);
 	tcase_add_test(tc, dns_tunnel_signs);
+	tcase_add_test(tc, dns_tunnel_blocks_its_flow);
 	tcase_add_test(tc, dns_query_rate);
 	tcase_add_test(tc, tls_sni_blocks_flow);
 	tcase_add_test(tc, http_host_allowed_and_blocked);
@@ -437,9 +496,5 @@ int main(void)
 	tcase_add_test(tc, restricted_profile_country_and_default);
 	tcase_add_test(tc, truncated_and_garbage);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return ct_run(s);
 }

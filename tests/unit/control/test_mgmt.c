@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cd_mgmt.h"
+#include "ct_helpers.h"
 
 static int parse(const char *s, bool ro, struct cd_mgmt_req *r, char *err)
 {
@@ -191,9 +192,5 @@ int main(void)
 	tcase_add_test(tc, read_only_refuses_reload);
 	tcase_add_test(tc, live_sockets);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return ct_run(s);
 }

@@ -10,6 +10,7 @@
 #include "cd_nfq.h"
 #include "cd_nft_sets.h"
 #include "cd_queue_rule.h"
+#include "ct_helpers.h"
 
 START_TEST(punt_table_native_and_mark)
 {
@@ -104,9 +105,5 @@ int main(void)
 	tcase_add_test(tc, kernel_errors_mapped_to_policy_lines);
 	tcase_add_test(tc, nfqueue_proc_counters);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return ct_run(s);
 }

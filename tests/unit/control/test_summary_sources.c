@@ -9,6 +9,7 @@
 
 #include "elog_format.h"
 #include "elog_query.h"
+#include "ct_helpers.h"
 
 static json_t *ev(const char *ts, const char *src, const char *mac, const char *reason)
 {
@@ -138,15 +139,9 @@ int main(void)
 {
 	Suite *s = suite_create("summary_sources");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, sources_and_suspects_counted);
 	tcase_add_test(tc, strict_reader);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ct_run(s);
 }

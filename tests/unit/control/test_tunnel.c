@@ -6,6 +6,7 @@
 
 #include "cd_pkt.h"
 #include "cd_tunnel.h"
+#include "ct_helpers.h"
 
 static const struct cd_tunnel_limits lim = { 100, 52, 4.0, 50 };
 
@@ -92,9 +93,5 @@ int main(void)
 	tcase_add_test(tc, table_stays_bounded);
 	tcase_add_test(tc, packet_headers_bounds);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return ct_run(s);
 }
