@@ -68,7 +68,6 @@ struct wctx {
 	struct dp_swap *swap;         /* the tables in force (dp_swap.h) */
 	struct port *ports;
 	uint16_t queue;
-	struct rte_ring *events;      /* worker -> main */
 	struct rte_ring *verdicts;    /* main -> worker */
 	struct dp_vtally *vtally;     /* verdicts no worker had a flow for */
 	/* A flows snapshot: main fills the request and sets snap = 1; the
@@ -242,17 +241,6 @@ static void punt_return(struct wctx *c, struct rte_mbuf **m, uint16_t n)
 	tx_to(&c->w, &c->ports[0], DP_PORT_INSIDE, c->queue, in, ni);
 }
 
-static void push_events(struct wctx *c)
-{
-	struct dp_event_buf *b = &c->w.ev;
-	if (!b->n)
-		return;
-	unsigned done = rte_ring_enqueue_burst_elem(c->events, b->v, sizeof(struct egw_event),
-						    b->n, NULL);
-	b->lost += b->n - done;
-	b->n = 0;
-}
-
 static int worker_main(void *arg)
 {
 	struct wctx *c = arg;
@@ -298,10 +286,8 @@ static int worker_main(void *arg)
 			dp_worker_tick(&c->w, c->t, now);
 			last_tick = now;
 		}
-		push_events(c);
 	}
 	dp_worker_flush(&c->w, c->t, "shutdown");
-	push_events(c);
 	dp_swap_offline(c->swap, c->w.id);
 	return 0;
 }
@@ -316,23 +302,29 @@ struct run {
 	bool swap_ok;
 	struct dp_ipc *ipc;
 	FILE *events;
+	struct egw_event_enc *enc;    /* for events: EVE lines without a tree */
 	uint64_t lost, verdicts_lost, reloads;
 };
 
+/*
+ * Every worker's raw events, formatted here (off the workers) into struct
+ * egw_event for the --events file and the control-plane stream. The
+ * policies they refer to are alive: commit() drains before freeing one.
+ */
 static void drain_events(struct run *r)
 {
 	struct egw_event ev[64];
 
 	for (unsigned i = 0; i < r->nw; i++) {
 		unsigned k;
-		while ((k = rte_ring_dequeue_burst_elem(r->ws[i].events, ev, sizeof(ev[0]), 64,
-							NULL))) {
+		while ((k = dp_event_drain(&r->ws[i].w.ev, ev, 64))) {
 			for (unsigned j = 0; r->events && j < k; j++) {
-				json_t *js = egw_event_to_json(&ev[j]);
-				if (!js || json_dumpf(js, r->events, JSON_COMPACT) ||
+				const char *text;
+				size_t len;
+				if (egw_event_encode(r->enc, &ev[j], &text, &len) ||
+				    fwrite(text, 1, len, r->events) != len ||
 				    fputc('\n', r->events) == EOF)
 					r->lost++;
-				json_decref(js);
 			}
 			uint64_t lost = 0;
 			dp_ipc_events(r->ipc, ev, k, &lost);
@@ -342,6 +334,14 @@ static void drain_events(struct run *r)
 	}
 	if (r->events)
 		fflush(r->events);
+}
+
+/* Do the workers record events? Only when something consumes them: the
+ * --events file or a control-plane subscriber. */
+static void set_consumed(struct run *r, bool subscriber)
+{
+	for (unsigned i = 0; r->ws && i < r->nw; i++)
+		dp_event_set_consumed(&r->ws[i].w.ev, r->events || subscriber);
 }
 
 static void flush_ipc(struct run *r)
@@ -421,6 +421,9 @@ static int commit(struct run *r, uint64_t gen, char *msg, size_t cap)
 		fprintf(stderr, "egw-dataplane: reload: %s\n", msg);
 		return 0;
 	}
+	/* Events recorded under the old policy refer into it: format them
+	 * all before it goes (no worker records with it any more). */
+	drain_events(r);
 	dp_tables_free(old_t);
 	egw_policy_free(old_pol);
 	return 0;
@@ -471,7 +474,11 @@ static json_t *stats_json(struct run *r)
 		wp[i] = &r->ws[i].w;
 	json_t *j = dp_stats_json(wp, r->nw);
 	if (j) {
-		json_object_set_new(j, "events_undelivered", json_integer((json_int_t)r->lost));
+		uint64_t unconsumed = 0;
+		for (unsigned i = 0; i < r->nw; i++)
+			unconsumed += r->ws[i].w.ev.unconsumed;
+		json_object_set_new(j, "events_undelivered",
+				    json_integer((json_int_t)(r->lost + unconsumed)));
 		json_object_set_new(j, "verdicts_lost", json_integer((json_int_t)r->verdicts_lost));
 		json_object_set_new(j, "reloads", json_integer((json_int_t)r->reloads));
 		json_object_set_new(j, "ipc_protocol_errors",
@@ -552,6 +559,7 @@ static void on_subscriber(void *arg, bool up)
 	struct run *r = arg;
 	for (unsigned i = 0; r->ws && i < r->nw; i++)
 		__atomic_store_n(&r->ws[i].w.ctl_up, up, __ATOMIC_RELAXED);
+	set_consumed(r, up);
 	fprintf(stderr, "egw-dataplane: control plane %s\n", up ? "connected" : "gone");
 }
 
@@ -627,6 +635,10 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 		fprintf(stderr, "egw-dataplane: %s: %s\n", o->events, strerror(errno));
 		goto out;
 	}
+	if (r.events && !(r.enc = egw_event_enc_new())) {
+		fprintf(stderr, "egw-dataplane: no memory for the event encoder\n");
+		goto out;
+	}
 	for (; attached < 3; attached++)
 		if (attach(&ports[attached]))
 			goto out;
@@ -680,9 +692,6 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 	r.swap_ok = true;
 	for (unsigned i = 0; i < nw; i++) {
 		char rn[RTE_RING_NAMESIZE];
-		snprintf(rn, sizeof(rn), "egw_ev_%u", i);
-		r.ws[i].events = rte_ring_create_elem(rn, sizeof(struct egw_event), EVENT_RING,
-						      (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 		snprintf(rn, sizeof(rn), "egw_vd_%u", i);
 		r.ws[i].verdicts = rte_ring_create_elem(rn, sizeof(struct egw_ipc_flow_verdict), 1024,
 							(int)rte_socket_id(),
@@ -690,13 +699,13 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 		/* The flow table on hugepages of the worker's NUMA socket when
 		 * EAL has hugepages (--no-huge runs keep it on the heap). */
 		int fsock = rte_eal_has_hugepages() ? worker_socket(i) : DP_FLOW_HEAP;
-		int wr = dp_worker_init_socket(&r.ws[i].w, i, g->flows, 1024, fsock);
+		int wr = dp_worker_init_socket(&r.ws[i].w, i, g->flows, EVENT_RING, fsock);
 		if (wr == -ENOMEM && fsock != DP_FLOW_HEAP) {
 			fprintf(stderr, "egw-dataplane: worker %u: no hugepage memory for %u "
 				"flows, flow table on the heap (slower)\n", i, g->flows);
-			wr = dp_worker_init_socket(&r.ws[i].w, i, g->flows, 1024, DP_FLOW_HEAP);
+			wr = dp_worker_init_socket(&r.ws[i].w, i, g->flows, EVENT_RING, DP_FLOW_HEAP);
 		}
-		if (!r.ws[i].events || !r.ws[i].verdicts || wr) {
+		if (!r.ws[i].verdicts || wr) {
 			fprintf(stderr, "egw-dataplane: no memory for worker %u (%u flows)\n", i, g->flows);
 			goto out;
 		}
@@ -711,6 +720,7 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 		r.ws[i].ports = ports;
 		r.ws[i].queue = (uint16_t)i;
 	}
+	set_consumed(&r, false);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
@@ -777,7 +787,6 @@ out:
 	if (r.ws) {
 		for (unsigned i = 0; i < nw; i++) {
 			dp_worker_fini(&r.ws[i].w);
-			rte_ring_free(r.ws[i].events);
 			rte_ring_free(r.ws[i].verdicts);
 		}
 		rte_free(r.ws);
@@ -789,6 +798,7 @@ out:
 	rte_mempool_free(mp);
 	if (r.events)
 		fclose(r.events);
+	egw_event_enc_free(r.enc);
 	*polp = r.pol;
 	*tp = r.t;
 	return ret;

@@ -18,18 +18,25 @@
 
 #define REPLAY_DATA_ROOM 16384
 
-static int drain(struct dp_worker *w, FILE *out)
+/* The worker's raw events, formatted and written as EVE lines (the tables
+ * they refer to are the replay's, alive throughout). egw_event_encode
+ * writes the bytes egw_event_to_json + json_dumpb would, without a tree. */
+static int drain(struct dp_worker *w, struct egw_event_enc *enc, FILE *out)
 {
-	for (uint32_t i = 0; i < w->ev.n; i++) {
-		json_t *j = egw_event_to_json(&w->ev.v[i]);
-		if (!j)
-			return -ENOMEM;
-		int r = json_dumpf(j, out, JSON_COMPACT);
-		json_decref(j);
-		if (r || fputc('\n', out) == EOF)
+	const struct dp_raw_event *e;
+	struct egw_event ev;
+
+	while ((e = dp_event_peek(&w->ev))) {
+		dp_event_format(e, &ev);
+		dp_event_pop(&w->ev);
+		const char *text;
+		size_t len;
+		int r = egw_event_encode(enc, &ev, &text, &len);
+		if (r)
+			return r;
+		if (fwrite(text, 1, len, out) != len || fputc('\n', out) == EOF)
 			return -EIO;
 	}
-	w->ev.n = 0;
 	return 0;
 }
 
@@ -49,6 +56,7 @@ int dp_replay_run(const struct dp_tables *t, const struct dp_replay_opts *o)
 	char errbuf[PCAP_ERRBUF_SIZE];
 	struct dp_worker w;
 	struct rte_mempool *mp = NULL;
+	struct egw_event_enc *enc = NULL;
 	int ret = -1;
 
 	pcap_t *pc = pcap_open_offline(o->pcap, errbuf);
@@ -69,6 +77,11 @@ int dp_replay_run(const struct dp_tables *t, const struct dp_replay_opts *o)
 			t->pol->gateway.flows);
 		pcap_close(pc);
 		return -1;
+	}
+	enc = egw_event_enc_new();
+	if (!enc) {
+		fprintf(stderr, "egw-dataplane: replay: no memory for the event encoder\n");
+		goto out;
 	}
 	mp = rte_pktmbuf_pool_create("egw_replay", 63, 0, 0,
 				     REPLAY_DATA_ROOM + RTE_PKTMBUF_HEADROOM, SOCKET_ID_ANY);
@@ -122,7 +135,7 @@ int dp_replay_run(const struct dp_tables *t, const struct dp_replay_opts *o)
 			w.st.tx_bytes[DP_PORT_PUNT] += punt[i]->pkt_len;
 			rte_pktmbuf_free(punt[i]);
 		}
-		if (drain(&w, o->out)) {
+		if (drain(&w, enc, o->out)) {
 			fprintf(stderr, "egw-dataplane: replay: cannot write events: %s\n",
 				strerror(errno));
 			goto out;
@@ -134,7 +147,7 @@ int dp_replay_run(const struct dp_tables *t, const struct dp_replay_opts *o)
 		goto out;
 	}
 	dp_worker_flush(&w, t, "shutdown");
-	if (drain(&w, o->out) || fflush(o->out)) {
+	if (drain(&w, enc, o->out) || fflush(o->out)) {
 		fprintf(stderr, "egw-dataplane: replay: cannot write events: %s\n", strerror(errno));
 		goto out;
 	}
@@ -147,6 +160,7 @@ int dp_replay_run(const struct dp_tables *t, const struct dp_replay_opts *o)
 		(unsigned long long)w.ev.lost);
 	ret = 0;
 out:
+	egw_event_enc_free(enc);
 	rte_mempool_free(mp);
 	dp_worker_fini(&w);
 	pcap_close(pc);

@@ -6,8 +6,6 @@
 #include <string.h>
 
 #include <rte_errno.h>
-#include <rte_hash.h>
-#include <rte_jhash.h>
 #include <rte_lcore.h>
 #include <rte_lpm.h>
 #include <rte_lpm6.h>
@@ -150,7 +148,7 @@ static int build_classes(struct dp_tables *t, struct pvec *pv, struct egw_diag *
 	/* Class 0: addresses in no prefix at all. */
 	cstore_get(&cs, -1, cur);
 
-	char name[RTE_HASH_NAMESIZE];
+	char name[RTE_LPM_NAMESIZE];
 	unsigned seq = name_seq();
 	struct rte_lpm_config c4 = { .max_rules = (uint32_t)n4 + 1,
 				     .number_tbl8s = (uint32_t)tbl8_4 + 1 };
@@ -236,6 +234,37 @@ out:
 	return ret;
 }
 
+/* Hash of a terminal address: 4 bytes (IPv4) or 16, as 32-bit words. */
+static inline uint32_t addr_hash(int family, const uint8_t *addr)
+{
+	uint32_t w[4];
+	unsigned nw = family == AF_INET ? 1 : 4;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)family;
+
+	memcpy(w, addr, nw * 4);
+	for (unsigned i = 0; i < nw; i++) {
+		h ^= w[i];
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	return (uint32_t)h;
+}
+
+static const struct dp_term_ent *term_find(const struct dp_tables *t, int family,
+					   const uint8_t *addr, uint32_t h)
+{
+	size_t len = family == AF_INET ? 4 : 16;
+
+	for (uint32_t i = h & t->term_mask;; i = (i + 1) & t->term_mask) {
+		const struct dp_term_slot *s = &t->term_slots[i];
+		if (!s->ent)
+			return NULL;
+		const struct dp_term_ent *e = &t->term_ents[s->ent - 1];
+		if (s->hash == h && e->k.family == family && !memcmp(e->k.addr, addr, len))
+			return e;
+	}
+}
+
 static int build_terminals(struct dp_tables *t, struct egw_diag *diag)
 {
 	const struct egw_policy *pol = t->pol;
@@ -243,35 +272,38 @@ static int build_terminals(struct dp_tables *t, struct egw_diag *diag)
 
 	for (size_t u = 0; u < pol->n_units; u++)
 		n += pol->units[u].n_terminals;
-	char name[RTE_HASH_NAMESIZE];
-	snprintf(name, sizeof(name), "egw_term_%u", name_seq());
-	struct rte_hash_parameters hp = {
-		.name = name,
-		.entries = (uint32_t)(n * 2 + 64),
-		.key_len = sizeof(struct dp_addr_key),
-		.hash_func = rte_jhash,
-		.socket_id = SOCKET_ID_ANY,
-	};
-	t->terms = rte_hash_create(&hp);
-	t->term_at = calloc(hp.entries + 64, sizeof(*t->term_at));
-	if (!t->terms || !t->term_at) {
+	size_t nslots = 16;
+	while (nslots < 2 * n && nslots <= ((size_t)1 << 31))
+		nslots <<= 1;
+	if (n > UINT32_MAX / 4 || nslots < 2 * n) {
+		egw_diag_error(diag, NULL, 0, "too many terminals (%zu)", n);
+		return -ENOSPC;
+	}
+	t->term_slots = calloc(nslots, sizeof(*t->term_slots));
+	t->term_ents = calloc(n ? n : 1, sizeof(*t->term_ents));
+	if (!t->term_slots || !t->term_ents) {
 		egw_diag_error(diag, NULL, 0, "cannot create the terminal table (%zu terminals)", n);
 		return -ENOMEM;
 	}
+	t->term_mask = (uint32_t)(nslots - 1);
+	uint32_t used = 0;
 	for (size_t u = 0; u < pol->n_units; u++) {
 		for (size_t i = 0; i < pol->units[u].n_terminals; i++) {
 			const struct egw_terminal *term = &pol->units[u].terminals[i];
-			struct dp_addr_key k = { .family = term->ip.family };
-			memcpy(k.addr, term->ip.addr, 16);
-			if (rte_hash_lookup(t->terms, &k) >= 0)
+			int fam = term->ip.family;
+			uint8_t a[16] = { 0 };
+			memcpy(a, term->ip.addr, fam == AF_INET ? 4 : 16);
+			uint32_t h = addr_hash(fam, a);
+			if (term_find(t, fam, a, h))
 				continue;   /* the policy loader rejects duplicates */
-			int32_t pos = rte_hash_add_key(t->terms, &k);
-			if (pos < 0 || (uint32_t)pos >= hp.entries + 64) {
-				egw_diag_error(diag, term->loc.file, term->loc.line,
-					       "cannot add terminal to the terminal table");
-				return -ENOSPC;
-			}
-			t->term_at[pos] = term;
+			struct dp_term_ent *e = &t->term_ents[used++];
+			e->k.family = (uint8_t)fam;
+			memcpy(e->k.addr, a, 16);
+			e->term = term;
+			uint32_t j = h & t->term_mask;
+			while (t->term_slots[j].ent)
+				j = (j + 1) & t->term_mask;
+			t->term_slots[j] = (struct dp_term_slot){ .hash = h, .ent = used };
 		}
 	}
 	return 0;
@@ -662,9 +694,9 @@ void dp_tables_free(struct dp_tables *t)
 		return;
 	rte_lpm_free(t->lpm4);
 	rte_lpm6_free(t->lpm6);
-	rte_hash_free(t->terms);
 	egw_domain_set_free(t->names);
-	free(t->term_at);
+	free(t->term_slots);
+	free(t->term_ents);
 	free(t->class_unit);
 	free(t->class_bits);
 	if (t->profiles)
@@ -697,8 +729,6 @@ uint32_t dp_tables_class(const struct dp_tables *t, int family, const uint8_t *a
 const struct egw_terminal *dp_tables_terminal(const struct dp_tables *t, int family,
 					      const uint8_t *addr)
 {
-	struct dp_addr_key k = { .family = (uint8_t)family };
-	memcpy(k.addr, addr, family == AF_INET ? 4 : 16);
-	int32_t pos = rte_hash_lookup(t->terms, &k);
-	return pos >= 0 ? t->term_at[pos] : NULL;
+	const struct dp_term_ent *e = term_find(t, family, addr, addr_hash(family, addr));
+	return e ? e->term : NULL;
 }

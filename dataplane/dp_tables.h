@@ -81,8 +81,12 @@ struct dp_tables {
 	uint64_t *class_bits;    /* n_classes * nwords */
 	uint32_t cat_base;       /* bit of category c: cat_base + c */
 	uint32_t resolver_bit;   /* dns.resolvers */
-	struct rte_hash *terms;  /* key struct dp_addr_key -> position */
-	const struct egw_terminal **term_at; /* by hash position */
+	/* Registered terminals by address: open addressing (linear probing)
+	 * over term_slots (a power of two, at least twice the entries), each
+	 * slot the address hash and an entry index + 1 (0: empty). */
+	struct dp_term_slot *term_slots;
+	struct dp_term_ent *term_ents;
+	uint32_t term_mask;
 	struct dp_profile *profiles; /* pol->n_profiles */
 	uint32_t *cand_index;    /* n_profiles * n_classes, profiles[p].cand points in */
 	uint32_t *cand_pool;     /* candidate lists; [0] the empty list */
@@ -99,6 +103,16 @@ struct dp_addr_key {
 	uint8_t family;
 	uint8_t pad[3];
 	uint8_t addr[16];
+};
+
+struct dp_term_slot {
+	uint32_t hash;
+	uint32_t ent;            /* index into term_ents + 1; 0: empty */
+};
+
+struct dp_term_ent {
+	struct dp_addr_key k;    /* addr beyond 4 bytes zero for IPv4 */
+	const struct egw_terminal *term;
 };
 
 /*

@@ -94,9 +94,11 @@ static void emit(struct dp_worker *w, const struct dp_tables *t, enum egw_event_
 {
 	if (f->key.kind != DP_FK_FLOW)
 		return;
-	struct egw_event *ev = dp_event_next(&w->ev);
-	if (ev)
-		dp_event_fill(ev, type, f, t->pol, now_us, end_reason);
+	struct dp_raw_event *e = dp_event_slot(&w->ev);
+	if (e) {
+		dp_event_record(e, type, f, &f->verdict, t->pol, now_us, end_reason);
+		dp_event_push(&w->ev);
+	}
 }
 
 struct end_ctx {
@@ -393,16 +395,15 @@ static int dns_query(struct dp_worker *w, const struct dp_tables *t, struct dp_f
 	uint32_t n = 0;
 	if (nv.action == DP_ACT_DROP)
 		n = answer_nxdomain(w, frame, p);
-	struct egw_event *ev = dp_event_next(&w->ev);
-	if (ev) {
-		struct dp_flow tmp = *f;
-		if (nv.action != DP_ACT_ALLOW)
-			tmp.verdict = nv;
-		dp_event_fill(ev, EGW_EV_DNS, &tmp, t->pol, now_us, NULL);
-		ev->u.dns.id = q.id;
-		ev->u.dns.rrtype = q.qtype;
-		ev->u.dns.rcode = n ? 3 : -1;
-		snprintf(ev->u.dns.rrname, sizeof(ev->u.dns.rrname), "%s", q.qname);
+	struct dp_raw_event *e = dp_event_slot(&w->ev);
+	if (e) {
+		dp_event_record(e, EGW_EV_DNS, f, nv.action != DP_ACT_ALLOW ? &nv : &f->verdict,
+				t->pol, now_us, NULL);
+		e->dns_id = q.id;
+		e->dns_rrtype = q.qtype;
+		e->dns_rcode = n ? 3 : -1;
+		dp_event_set_name(e, q.qname, q.qname_len);
+		dp_event_push(&w->ev);
 	}
 	if (nv.action == DP_ACT_ALLOW)
 		return -1;
@@ -439,19 +440,16 @@ static int tcp_name(struct dp_worker *w, const struct dp_tables *t, struct dp_fl
 		type = EGW_EV_HTTP;
 	}
 	struct dp_verdict nv = f->verdict;
-	name_decide(t, f->verdict.unit, name, strlen(name), &nv);
+	size_t name_len = strlen(name);
+	name_decide(t, f->verdict.unit, name, name_len, &nv);
 	if (nv.action == DP_ACT_PUNT)
 		nv.action = DP_ACT_ALLOW;   /* the flow was allowed: punt is for names in DNS */
-	struct egw_event *ev = dp_event_next(&w->ev);
-	if (ev) {
-		struct dp_flow tmp = *f;
-		if (nv.action != DP_ACT_ALLOW)
-			tmp.verdict = nv;
-		dp_event_fill(ev, type, &tmp, t->pol, now_us, NULL);
-		if (type == EGW_EV_TLS)
-			snprintf(ev->u.tls.sni, sizeof(ev->u.tls.sni), "%s", name);
-		else
-			snprintf(ev->u.http.hostname, sizeof(ev->u.http.hostname), "%s", name);
+	struct dp_raw_event *e = dp_event_slot(&w->ev);
+	if (e) {
+		dp_event_record(e, type, f, nv.action != DP_ACT_ALLOW ? &nv : &f->verdict,
+				t->pol, now_us, NULL);
+		dp_event_set_name(e, name, name_len);
+		dp_event_push(&w->ev);
 	}
 	if (nv.action == DP_ACT_ALLOW)
 		return -1;

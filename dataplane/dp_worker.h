@@ -137,7 +137,8 @@ enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tabl
 /* Expire idle flows (bounded work; call every few ms). */
 void dp_worker_tick(struct dp_worker *w, const struct dp_tables *t, uint64_t now_us);
 
-/* End every flow now with reason ("shutdown", "reload"), emitting events. */
+/* End every flow now with reason ("shutdown", "reload"; a string with static
+ * storage: the raw events keep the pointer), emitting events. */
 void dp_worker_flush(struct dp_worker *w, const struct dp_tables *t, const char *reason);
 
 /*

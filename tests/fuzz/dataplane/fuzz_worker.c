@@ -61,7 +61,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();   /* an answer is never longer than its query */
 		if (w.ft.n > w.ft.cap)
 			abort();
-		w.ev.n = 0;   /* events consumed */
+		/* The consumer's side: every event formats (its policy alive). */
+		const struct dp_raw_event *e;
+		struct egw_event ev;
+		while ((e = dp_event_peek(&w.ev))) {
+			dp_event_format(e, &ev);
+			dp_event_pop(&w.ev);
+		}
 		off += len;
 	}
 	dp_worker_flush(&w, tables, "shutdown");

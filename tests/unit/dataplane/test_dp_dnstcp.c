@@ -14,6 +14,7 @@
 #include "dp_tables.h"
 #include "eal_fixture.h"
 #include "dp_worker.h"
+#include "event_view.h"
 #include "frame_builder.h"
 #include "policy_fixture.h"
 
@@ -151,10 +152,11 @@ static void seg_back(struct fb *f, bool v6, const char *src, uint16_t dport, uin
 static const struct egw_event *dns_event(const struct dp_worker *w)
 {
 	const struct egw_event *ev = NULL;
-	for (uint32_t e = 0; e < w->ev.n; e++)
-		if (w->ev.v[e].type == EGW_EV_DNS) {
+	unsigned nev = events(w);
+	for (uint32_t e = 0; e < nev; e++)
+		if (evs[e].type == EGW_EV_DNS) {
 			ck_assert_ptr_null(ev);
-			ev = &w->ev.v[e];
+			ev = &evs[e];
 		}
 	ck_assert_ptr_nonnull(ev);
 	return ev;
@@ -184,7 +186,7 @@ static void blocked_name_over_tcp(bool v6, const char *resolver, const char *nam
 	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
 
 	/* The query (with a timestamp option, as Linux sends it). */
-	w.ev.n = 0;
+	clear_events(&w);
 	seg(&f, v6, resolver, 45000, 1000, 7001, DP_TCP_ACK | 0x08, 12, name);
 	ck_assert_int_eq(dp_parse(f.b, f.len, &p), DP_DROP_NONE);
 	uint32_t qpay = p.payload_len, qlen = f.len;
@@ -246,7 +248,7 @@ static void blocked_name_over_tcp(bool v6, const char *resolver, const char *nam
 	/* An allowed name on a new connection goes to the resolver as sent. */
 	seg(&f, v6, resolver, 45001, 5000, 0, DP_TCP_SYN, 0, NULL);
 	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
-	w.ev.n = 0;
+	clear_events(&w);
 	seg(&f, v6, resolver, 45001, 5001, 9001, DP_TCP_ACK | 0x08, 12, "www.example.cn");
 	struct fb before = f;
 	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);

@@ -18,6 +18,7 @@
 #include "dp_tables.h"
 #include "dp_worker.h"
 #include "eal_fixture.h"
+#include "event_view.h"
 #include "frame_builder.h"
 #include "policy_fixture.h"
 
@@ -52,9 +53,9 @@ static enum dp_disp in_synack(struct dp_worker *w, const struct dp_tables *t, ui
 /* Flow end events with reason "reload" in w's buffer. */
 static unsigned reload_ends(const struct dp_worker *w)
 {
-	unsigned n = 0;
-	for (uint32_t i = 0; i < w->ev.n; i++)
-		if (w->ev.v[i].type == EGW_EV_FLOW && !strcmp(w->ev.v[i].u.flow.reason, "reload"))
+	unsigned n = 0, nev = events(w);
+	for (uint32_t i = 0; i < nev; i++)
+		if (evs[i].type == EGW_EV_FLOW && !strcmp(evs[i].u.flow.reason, "reload"))
 			n++;
 	return n;
 }
@@ -81,12 +82,12 @@ START_TEST(reload_keeps_flows_and_applies_the_new_policy)
 	struct egw_policy *pol = fixture_policy();
 	pol->profiles[0].n_rules = 1;   /* standard: only the category rule */
 	struct dp_tables *c = build(pol);
-	w.ev.n = 0;
+	clear_events(&w);
 	dp_worker_rebind(&w, b, c);
 	dp_tables_free(b);
 	ck_assert_uint_eq(w.ft.n, 0);
 	ck_assert_uint_eq(reload_ends(&w), 1);
-	const struct egw_event *e = &w.ev.v[0];
+	const struct egw_event *e = &evs[0];
 	ck_assert_int_eq(e->action, EGW_EA_ALLOWED);
 	ck_assert_uint_eq(e->dest_port, 443);
 	ck_assert_uint_eq(e->u.flow.pkts_toserver, 1);
@@ -96,16 +97,16 @@ START_TEST(reload_keeps_flows_and_applies_the_new_policy)
 	ck_assert_int_eq(out_syn(&w, c, 3 * S), DP_DISP_DROP);
 	ck_assert_uint_eq(w.st.drops[DP_DROP_PROFILE], 1);
 	/* ... as a new flow of the new policy, with its drop event. */
-	ck_assert_uint_eq(w.ev.n, 2);
-	ck_assert_int_eq(w.ev.v[1].type, EGW_EV_DROP);
+	ck_assert_uint_eq(events(&w), 2);
+	ck_assert_int_eq(evs[1].type, EGW_EV_DROP);
 
 	/* Allowed again: the dropped flow ends too, the next SYN passes. */
 	struct dp_tables *d = build(fixture_policy());
-	w.ev.n = 0;
+	clear_events(&w);
 	dp_worker_rebind(&w, c, d);
 	dp_tables_free(c);
 	ck_assert_uint_eq(reload_ends(&w), 1);
-	ck_assert_int_eq(w.ev.v[0].action, EGW_EA_BLOCKED);
+	ck_assert_int_eq(evs[0].action, EGW_EA_BLOCKED);
 	ck_assert_int_eq(out_syn(&w, d, 4 * S), DP_DISP_FORWARD);
 	ck_assert_int_eq(in_synack(&w, d, 4 * S), DP_DISP_FORWARD);
 	dp_tables_free(d);
@@ -140,7 +141,7 @@ START_TEST(reload_keeps_redirects_and_control_plane_verdicts)
 
 	/* The same policy again: both go on as they were. */
 	struct dp_tables *b = build(fixture_policy());
-	w.ev.n = 0;
+	clear_events(&w);
 	dp_worker_rebind(&w, a, b);
 	dp_tables_free(a);
 	ck_assert_uint_eq(reload_ends(&w), 0);
@@ -219,8 +220,9 @@ START_TEST(expired_or_evicted_flow_no_longer_admits_replies)
 	ck_assert_uint_eq(w.st.drops[DP_DROP_NO_FLOW], 1);
 	/* One flow end event with reason timeout. */
 	int ends = 0;
-	for (uint32_t i = 0; i < w.ev.n; i++)
-		if (w.ev.v[i].type == EGW_EV_FLOW && !strcmp(w.ev.v[i].u.flow.reason, "timeout"))
+	unsigned nev = events(&w);
+	for (uint32_t i = 0; i < nev; i++)
+		if (evs[i].type == EGW_EV_FLOW && !strcmp(evs[i].u.flow.reason, "timeout"))
 			ends++;
 	ck_assert_int_eq(ends, 1);
 
@@ -314,8 +316,9 @@ START_TEST(dns_redirect_rewrites_both_ways_with_valid_checksums)
 
 	/* The flow is logged with the resolver the client asked. */
 	int found = 0;
-	for (uint32_t i = 0; i < w.ev.n; i++)
-		if (w.ev.v[i].action == EGW_EA_REDIRECTED && w.ev.v[i].dest_ip[0] == 203)
+	unsigned nev = events(&w);
+	for (uint32_t i = 0; i < nev; i++)
+		if (evs[i].action == EGW_EA_REDIRECTED && evs[i].dest_ip[0] == 203)
 			found++;
 	ck_assert_int_ge(found, 2);
 	dp_tables_free(t);
@@ -395,7 +398,7 @@ START_TEST(blocked_names_are_answered_nxdomain)
 		{ "gmail.com", "203.0.113.53", "category:commercial-mail", 79 },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		w.ev.n = 0;
+		clear_events(&w);
 		dns_query4(&f, ZW_MAC, "10.1.0.10", cases[i].dst, cases[i].name);
 		uint32_t qlen = f.len;
 		ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_REPLY);
@@ -414,10 +417,11 @@ START_TEST(blocked_names_are_answered_nxdomain)
 		ck_assert_int_eq(dns[2] & 0x80, 0x80);    /* QR */
 		ck_assert_int_eq(dns[3] & 0x0f, 3);       /* NXDOMAIN */
 		const struct egw_event *ev = NULL;
-		for (uint32_t e = 0; e < w.ev.n; e++)
-			if (w.ev.v[e].type == EGW_EV_DNS) {
+		unsigned nev = events(&w);
+		for (uint32_t e = 0; e < nev; e++)
+			if (evs[e].type == EGW_EV_DNS) {
 				ck_assert_ptr_null(ev);   /* one dns event */
-				ev = &w.ev.v[e];
+				ev = &evs[e];
 			}
 		ck_assert_ptr_nonnull(ev);
 		ck_assert_int_eq(ev->u.dns.rcode, 3);
@@ -476,7 +480,7 @@ START_TEST(denied_http_host_resets_both_ways)
 
 	fb_tcp4(&f, ZW_MAC, "10.1.0.10", "198.51.100.80", 41000, 80, DP_TCP_SYN);
 	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
-	w.ev.n = 0;
+	clear_events(&w);
 	tcp_data4(&f, "198.51.100.80", 41000, 80, 1000, 5000,
 		  "GET /inbox HTTP/1.1\r\nHost: mail.qq.com\r\nAccept: */*\r\n\r\n");
 	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_REPLY);
@@ -502,11 +506,11 @@ START_TEST(denied_http_host_resets_both_ways)
 	ck_assert_uint_eq(rd32(x.b + p.l4_off + 4), 1000);
 	ck_assert_uint_eq(l4_csum(&x), 0);
 	/* One http event, blocked, at the category rule. */
-	ck_assert_uint_eq(w.ev.n, 1);
-	ck_assert_int_eq(w.ev.v[0].type, EGW_EV_HTTP);
-	ck_assert_str_eq(w.ev.v[0].u.http.hostname, "mail.qq.com");
-	ck_assert_str_eq(w.ev.v[0].reason, "category:commercial-mail");
-	ck_assert_str_eq(w.ev.v[0].rule, "example.cfg:79");
+	ck_assert_uint_eq(events(&w), 1);
+	ck_assert_int_eq(evs[0].type, EGW_EV_HTTP);
+	ck_assert_str_eq(evs[0].u.http.hostname, "mail.qq.com");
+	ck_assert_str_eq(evs[0].reason, "category:commercial-mail");
+	ck_assert_str_eq(evs[0].rule, "example.cfg:79");
 	/* The rest of the connection is dropped. */
 	tcp_data4(&f, "198.51.100.80", 41000, 80, 1050, 5000, "more");
 	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_DROP);
@@ -515,13 +519,13 @@ START_TEST(denied_http_host_resets_both_ways)
 	/* An allowed host: forwarded, logged. */
 	fb_tcp4(&f, ZW_MAC, "10.1.0.10", "198.51.100.80", 41001, 80, DP_TCP_SYN);
 	dp_worker_packet(&w, t, f.b, &f.len, false, S);
-	w.ev.n = 0;
+	clear_events(&w);
 	tcp_data4(&f, "198.51.100.80", 41001, 80, 1, 1, "GET / HTTP/1.1\r\nHost: www.example.org\r\n\r\n");
 	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
 	ck_assert_uint_eq(w.extra_len, 0);
-	ck_assert_uint_eq(w.ev.n, 1);
-	ck_assert_int_eq(w.ev.v[0].action, EGW_EA_ALLOWED);
-	ck_assert_str_eq(w.ev.v[0].u.http.hostname, "www.example.org");
+	ck_assert_uint_eq(events(&w), 1);
+	ck_assert_int_eq(evs[0].action, EGW_EA_ALLOWED);
+	ck_assert_str_eq(evs[0].u.http.hostname, "www.example.org");
 	dp_tables_free(t);
 	dp_worker_fini(&w);
 }
@@ -577,9 +581,10 @@ START_TEST(dns_tunnelling_signs_are_punted)
 		   "q8z3k1x7v9m2n4b6.j5h0g8f2d4s6a1p3.l7o9i2u4y6t8r0e1w.t.example");
 	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_PUNT);
 	int alerts = 0;
-	for (uint32_t e = 0; e < w.ev.n; e++)
-		if (w.ev.v[e].type == EGW_EV_DNS && !strcmp(w.ev.v[e].reason, "tunnel-suspect") &&
-		    w.ev.v[e].action == EGW_EA_PUNTED && !strcmp(w.ev.v[e].rule, "example.cfg:62"))
+	unsigned nev = events(&w);
+	for (uint32_t e = 0; e < nev; e++)
+		if (evs[e].type == EGW_EV_DNS && !strcmp(evs[e].reason, "tunnel-suspect") &&
+		    evs[e].action == EGW_EA_PUNTED && !strcmp(evs[e].rule, "example.cfg:62"))
 			alerts++;
 	ck_assert_int_eq(alerts, 2);
 	/* An ordinary name is not. */
