@@ -62,17 +62,27 @@ void dp_flow_fini(struct dp_flow_table *ft)
 
 uint32_t dp_flow_hash(const struct dp_flow_key *k)
 {
-	/* 64-bit multiply-xorshift over the key's words. */
-	uint32_t w[sizeof(*k) / 4];
-	uint64_t h = 0x9e3779b97f4a7c15ull;
+	/*
+	 * The key's 44 bytes as five 64-bit words and a 32-bit one, folded in
+	 * pairs by 64x64->128-bit multiplies (each pair's product mixes all
+	 * of both words): three independent multiplies instead of eleven
+	 * chained ones, on every packet.
+	 */
+	_Static_assert(sizeof(*k) == 44, "dp_flow_key: the hash reads 44 bytes");
+	uint64_t w[6] = { 0 };
 
-	memcpy(w, k, sizeof(w));
-	for (size_t i = 0; i < sizeof(w) / 4; i++) {
-		h ^= w[i];
-		h *= 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	return (uint32_t)h;
+	memcpy(w, k, sizeof(*k));
+	unsigned __int128 a = (unsigned __int128)(w[0] ^ 0xa0761d6478bd642full) *
+			      (w[1] ^ 0xe7037ed1a0b428dbull);
+	unsigned __int128 b = (unsigned __int128)(w[2] ^ 0x8ebc6af09c88c6e3ull) *
+			      (w[3] ^ 0x589965cc75374cc3ull);
+	unsigned __int128 c = (unsigned __int128)(w[4] ^ 0x1d8e4e27c47d124full) *
+			      (w[5] ^ 0x9e3779b97f4a7c15ull);
+	uint64_t h = (uint64_t)a ^ (uint64_t)(a >> 64) ^ (uint64_t)b ^ (uint64_t)(b >> 64);
+	h = h * 0xff51afd7ed558ccdull + ((uint64_t)c ^ (uint64_t)(c >> 64));
+	h ^= h >> 32;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return (uint32_t)(h ^ (h >> 29));
 }
 
 static inline bool key_eq(const struct dp_flow_key *a, const struct dp_flow_key *b)
@@ -119,9 +129,8 @@ static void lru_append(struct dp_flow_table *ft, struct dp_flow *f)
 	ft->lru_tail = me;
 }
 
-void dp_flow_touch(struct dp_flow_table *ft, struct dp_flow *f, uint64_t now_us)
+void dp_flow_relink(struct dp_flow_table *ft, struct dp_flow *f)
 {
-	f->last_us = now_us;
 	if (ft->lru_tail == (uint32_t)(f - ft->flows))
 		return;
 	lru_unlink(ft, f);

@@ -138,14 +138,23 @@ struct dp_flow *dp_flow_insert(struct dp_flow_table *ft, const struct dp_flow_ke
 			       bool *did_evict);
 
 /* Mark used now: most recently used. */
-void dp_flow_touch(struct dp_flow_table *ft, struct dp_flow *f, uint64_t now_us);
+void dp_flow_relink(struct dp_flow_table *ft, struct dp_flow *f);
+static inline void dp_flow_touch(struct dp_flow_table *ft, struct dp_flow *f, uint64_t now_us)
+{
+	f->last_us = now_us;
+	if (ft->lru_tail != (uint32_t)(f - ft->flows))
+		dp_flow_relink(ft, f);   /* not already the most recent one */
+}
 void dp_flow_remove(struct dp_flow_table *ft, struct dp_flow *f);
 
 /* Idle timeout of f in microseconds (by protocol and TCP state). */
 uint64_t dp_flow_timeout_us(const struct dp_flow *f);
 static inline bool dp_flow_expired(const struct dp_flow *f, uint64_t now_us)
 {
-	return now_us - f->last_us >= dp_flow_timeout_us(f);
+	uint64_t idle = now_us - f->last_us;
+	/* Every timeout is at least DP_TO_MIN: a flow seen since is live,
+	 * without working out its timeout (the common case on a hit). */
+	return idle >= DP_TO_MIN * 1000000ull && idle >= dp_flow_timeout_us(f);
 }
 
 /*

@@ -47,8 +47,8 @@ static bool ipv4_options_ok(const uint8_t *o, unsigned n)
 }
 
 /* L4 header at f[off..end). end is the end of this frame's IP payload. */
-static enum dp_drop parse_l4(const uint8_t *f, uint32_t off, uint32_t end,
-			     struct dp_pkt *pkt)
+static inline enum dp_drop parse_l4(const uint8_t *f, uint32_t off, uint32_t end,
+				    struct dp_pkt *pkt)
 {
 	uint32_t avail = end - off;
 
@@ -125,7 +125,7 @@ static enum dp_drop parse_ipv4(const uint8_t *f, uint32_t len, uint32_t off,
 		return DP_DROP_IPV4_BAD_LEN;
 	if (tot > avail)
 		return DP_DROP_IPV4_TRUNC;
-	if (!ipv4_options_ok(ip + 20, ihl - 20))
+	if (ihl > 20 && !ipv4_options_ok(ip + 20, ihl - 20))
 		return DP_DROP_IPV4_BAD_OPTIONS;
 
 	pkt->family = AF_INET;

@@ -480,13 +480,15 @@ enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tabl
 	/* Link-local control that IPv6 needs as IPv4 needs ARP: both ways,
 	 * no flow, no event (a solicitation to a multicast address must not
 	 * open a flow that the unicast answer then cannot match). */
-	if (dp_pkt_is_nd(&pre->p)) {
-		w->st.nd++;
-		return DP_DISP_FORWARD;
-	}
-	if (dp_pkt_is_mld(&pre->p)) {
-		w->st.mld++;
-		return DP_DISP_FORWARD;
+	if (pre->p.proto == 58) {   /* ND and MLD are ICMPv6 */
+		if (dp_pkt_is_nd(&pre->p)) {
+			w->st.nd++;
+			return DP_DISP_FORWARD;
+		}
+		if (dp_pkt_is_mld(&pre->p)) {
+			w->st.mld++;
+			return DP_DISP_FORWARD;
+		}
 	}
 	struct dp_pkt *p = &pre->p;
 	struct dp_flow_key *k = &pre->k;
