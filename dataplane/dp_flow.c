@@ -62,27 +62,11 @@ void dp_flow_fini(struct dp_flow_table *ft)
 
 uint32_t dp_flow_hash(const struct dp_flow_key *k)
 {
-	/*
-	 * The key's 44 bytes as five 64-bit words and a 32-bit one, folded in
-	 * pairs by 64x64->128-bit multiplies (each pair's product mixes all
-	 * of both words): three independent multiplies instead of eleven
-	 * chained ones, on every packet.
-	 */
 	_Static_assert(sizeof(*k) == 44, "dp_flow_key: the hash reads 44 bytes");
 	uint64_t w[6] = { 0 };
 
 	memcpy(w, k, sizeof(*k));
-	unsigned __int128 a = (unsigned __int128)(w[0] ^ 0xa0761d6478bd642full) *
-			      (w[1] ^ 0xe7037ed1a0b428dbull);
-	unsigned __int128 b = (unsigned __int128)(w[2] ^ 0x8ebc6af09c88c6e3ull) *
-			      (w[3] ^ 0x589965cc75374cc3ull);
-	unsigned __int128 c = (unsigned __int128)(w[4] ^ 0x1d8e4e27c47d124full) *
-			      (w[5] ^ 0x9e3779b97f4a7c15ull);
-	uint64_t h = (uint64_t)a ^ (uint64_t)(a >> 64) ^ (uint64_t)b ^ (uint64_t)(b >> 64);
-	h = h * 0xff51afd7ed558ccdull + ((uint64_t)c ^ (uint64_t)(c >> 64));
-	h ^= h >> 32;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	return (uint32_t)(h ^ (h >> 29));
+	return dp_flow_hash_words(w[0], w[1], w[2], w[3], w[4], w[5]);
 }
 
 static inline bool key_eq(const struct dp_flow_key *a, const struct dp_flow_key *b)

@@ -132,8 +132,19 @@ static enum dp_drop parse_ipv4(const uint8_t *f, uint32_t len, uint32_t off,
 	pkt->l3_len = tot;
 	pkt->ttl = ip[8];
 	pkt->proto = ip[9];
-	memcpy(pkt->src, ip + 12, 4);
-	memcpy(pkt->dst, ip + 16, 4);
+	/* As whole 8-byte words (address, then zeros): make_key reads them
+	 * back as words at once, which a 4-byte store inside a zeroed area
+	 * would stall (no store-to-load forwarding across two stores). */
+	uint32_t a4;
+	uint64_t a8, zero = 0;
+	memcpy(&a4, ip + 12, 4);
+	a8 = a4;
+	memcpy(pkt->src, &a8, 8);
+	memcpy(pkt->src + 8, &zero, 8);
+	memcpy(&a4, ip + 16, 4);
+	a8 = a4;
+	memcpy(pkt->dst, &a8, 8);
+	memcpy(pkt->dst + 8, &zero, 8);
 
 	uint16_t fo = rd16(ip + 6);
 	uint32_t frag_off = (uint32_t)(fo & 0x1fff) * 8;
