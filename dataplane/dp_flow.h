@@ -20,6 +20,7 @@
 #define DP_FLOW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dp_policy.h"
@@ -145,8 +146,14 @@ static inline void dp_flow_prefetch_slot(const struct dp_flow_table *ft, uint32_
 static inline void dp_flow_prefetch_entry(const struct dp_flow_table *ft, uint32_t hash)
 {
 	uint32_t s = ft->index[hash & ft->mask];
-	if (s)
-		__builtin_prefetch(&ft->flows[s - 1], 0, 3);
+	if (s) {
+		/* Every line of the entry: a hit reads the key (first line),
+		 * then the timestamps, counters, verdict and MACs behind it. */
+		const char *e = (const char *)&ft->flows[s - 1];
+		for (size_t off = 0; off < sizeof(struct dp_flow) + 63; off += 64)
+			__builtin_prefetch(e + (off < sizeof(struct dp_flow) ? off :
+						sizeof(struct dp_flow) - 1), 1, 3);
+	}
 }
 
 /* The entry for k, or NULL. Does not look at timeouts. */
