@@ -62,17 +62,11 @@ void dp_flow_fini(struct dp_flow_table *ft)
 
 uint32_t dp_flow_hash(const struct dp_flow_key *k)
 {
-	/* 64-bit multiply-xorshift over the key's words. */
-	uint32_t w[sizeof(*k) / 4];
-	uint64_t h = 0x9e3779b97f4a7c15ull;
+	_Static_assert(sizeof(*k) == 44, "dp_flow_key: the hash reads 44 bytes");
+	uint64_t w[6] = { 0 };
 
-	memcpy(w, k, sizeof(w));
-	for (size_t i = 0; i < sizeof(w) / 4; i++) {
-		h ^= w[i];
-		h *= 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	return (uint32_t)h;
+	memcpy(w, k, sizeof(*k));
+	return dp_flow_hash_words(w[0], w[1], w[2], w[3], w[4], w[5]);
 }
 
 static inline bool key_eq(const struct dp_flow_key *a, const struct dp_flow_key *b)
@@ -119,9 +113,8 @@ static void lru_append(struct dp_flow_table *ft, struct dp_flow *f)
 	ft->lru_tail = me;
 }
 
-void dp_flow_touch(struct dp_flow_table *ft, struct dp_flow *f, uint64_t now_us)
+void dp_flow_relink(struct dp_flow_table *ft, struct dp_flow *f)
 {
-	f->last_us = now_us;
 	if (ft->lru_tail == (uint32_t)(f - ft->flows))
 		return;
 	lru_unlink(ft, f);

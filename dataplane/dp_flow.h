@@ -20,6 +20,7 @@
 #define DP_FLOW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dp_policy.h"
@@ -107,6 +108,31 @@ void dp_flow_fini(struct dp_flow_table *ft);
 uint32_t dp_flow_hash(const struct dp_flow_key *k);
 
 /*
+ * The same hash from the key's bytes as six little-endian 64-bit words
+ * (w[5]: frag_id, upper half zero), for a caller that has just built the
+ * key in registers: reading the key back from memory right after storing
+ * it field by field stalls on store-to-load forwarding. Equal to
+ * dp_flow_hash of that key.
+ */
+static inline uint32_t dp_flow_hash_words(uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3,
+					  uint64_t w4, uint64_t w5)
+{
+	/* Folded in pairs by 64x64->128-bit multiplies: three independent
+	 * multiplies, each product mixing all of both words. */
+	unsigned __int128 a = (unsigned __int128)(w0 ^ 0xa0761d6478bd642full) *
+			      (w1 ^ 0xe7037ed1a0b428dbull);
+	unsigned __int128 b = (unsigned __int128)(w2 ^ 0x8ebc6af09c88c6e3ull) *
+			      (w3 ^ 0x589965cc75374cc3ull);
+	unsigned __int128 c = (unsigned __int128)(w4 ^ 0x1d8e4e27c47d124full) *
+			      (w5 ^ 0x9e3779b97f4a7c15ull);
+	uint64_t h = (uint64_t)a ^ (uint64_t)(a >> 64) ^ (uint64_t)b ^ (uint64_t)(b >> 64);
+	h = h * 0xff51afd7ed558ccdull + ((uint64_t)c ^ (uint64_t)(c >> 64));
+	h ^= h >> 32;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return (uint32_t)(h ^ (h >> 29));
+}
+
+/*
  * Prefetch the index slot of hash (first stage of a burst lookup: hash
  * every key of the burst, prefetch their slots, then look them up), and
  * dp_flow_prefetch_entry the entry that slot points to (second stage).
@@ -120,8 +146,14 @@ static inline void dp_flow_prefetch_slot(const struct dp_flow_table *ft, uint32_
 static inline void dp_flow_prefetch_entry(const struct dp_flow_table *ft, uint32_t hash)
 {
 	uint32_t s = ft->index[hash & ft->mask];
-	if (s)
-		__builtin_prefetch(&ft->flows[s - 1], 0, 3);
+	if (s) {
+		/* Every line of the entry: a hit reads the key (first line),
+		 * then the timestamps, counters, verdict and MACs behind it. */
+		const char *e = (const char *)&ft->flows[s - 1];
+		for (size_t off = 0; off < sizeof(struct dp_flow) + 63; off += 64)
+			__builtin_prefetch(e + (off < sizeof(struct dp_flow) ? off :
+						sizeof(struct dp_flow) - 1), 1, 3);
+	}
 }
 
 /* The entry for k, or NULL. Does not look at timeouts. */
@@ -138,14 +170,23 @@ struct dp_flow *dp_flow_insert(struct dp_flow_table *ft, const struct dp_flow_ke
 			       bool *did_evict);
 
 /* Mark used now: most recently used. */
-void dp_flow_touch(struct dp_flow_table *ft, struct dp_flow *f, uint64_t now_us);
+void dp_flow_relink(struct dp_flow_table *ft, struct dp_flow *f);
+static inline void dp_flow_touch(struct dp_flow_table *ft, struct dp_flow *f, uint64_t now_us)
+{
+	f->last_us = now_us;
+	if (ft->lru_tail != (uint32_t)(f - ft->flows))
+		dp_flow_relink(ft, f);   /* not already the most recent one */
+}
 void dp_flow_remove(struct dp_flow_table *ft, struct dp_flow *f);
 
 /* Idle timeout of f in microseconds (by protocol and TCP state). */
 uint64_t dp_flow_timeout_us(const struct dp_flow *f);
 static inline bool dp_flow_expired(const struct dp_flow *f, uint64_t now_us)
 {
-	return now_us - f->last_us >= dp_flow_timeout_us(f);
+	uint64_t idle = now_us - f->last_us;
+	/* Every timeout is at least DP_TO_MIN: a flow seen since is live,
+	 * without working out its timeout (the common case on a hit). */
+	return idle >= DP_TO_MIN * 1000000ull && idle >= dp_flow_timeout_us(f);
 }
 
 /*

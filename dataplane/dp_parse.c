@@ -47,8 +47,8 @@ static bool ipv4_options_ok(const uint8_t *o, unsigned n)
 }
 
 /* L4 header at f[off..end). end is the end of this frame's IP payload. */
-static enum dp_drop parse_l4(const uint8_t *f, uint32_t off, uint32_t end,
-			     struct dp_pkt *pkt)
+static inline enum dp_drop parse_l4(const uint8_t *f, uint32_t off, uint32_t end,
+				    struct dp_pkt *pkt)
 {
 	uint32_t avail = end - off;
 
@@ -125,15 +125,26 @@ static enum dp_drop parse_ipv4(const uint8_t *f, uint32_t len, uint32_t off,
 		return DP_DROP_IPV4_BAD_LEN;
 	if (tot > avail)
 		return DP_DROP_IPV4_TRUNC;
-	if (!ipv4_options_ok(ip + 20, ihl - 20))
+	if (ihl > 20 && !ipv4_options_ok(ip + 20, ihl - 20))
 		return DP_DROP_IPV4_BAD_OPTIONS;
 
 	pkt->family = AF_INET;
 	pkt->l3_len = tot;
 	pkt->ttl = ip[8];
 	pkt->proto = ip[9];
-	memcpy(pkt->src, ip + 12, 4);
-	memcpy(pkt->dst, ip + 16, 4);
+	/* As whole 8-byte words (address, then zeros): make_key reads them
+	 * back as words at once, which a 4-byte store inside a zeroed area
+	 * would stall (no store-to-load forwarding across two stores). */
+	uint32_t a4;
+	uint64_t a8, zero = 0;
+	memcpy(&a4, ip + 12, 4);
+	a8 = a4;
+	memcpy(pkt->src, &a8, 8);
+	memcpy(pkt->src + 8, &zero, 8);
+	memcpy(&a4, ip + 16, 4);
+	a8 = a4;
+	memcpy(pkt->dst, &a8, 8);
+	memcpy(pkt->dst + 8, &zero, 8);
 
 	uint16_t fo = rd16(ip + 6);
 	uint32_t frag_off = (uint32_t)(fo & 0x1fff) * 8;

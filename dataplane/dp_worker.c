@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -499,14 +500,56 @@ static bool is_dns_query(const struct dp_pkt *p, bool from_outside)
 	return !from_outside && p->dport == 53 && p->l4_known && !p->is_frag && p->payload_len;
 }
 
+/*
+ * make_key and the key's hash at once: the words are built in registers and
+ * stored as words (the hash does not read back what was just stored).
+ */
+static inline uint32_t make_key_hash(const struct dp_pkt *p, bool from_outside,
+				     struct dp_flow_key *k)
+{
+	uint64_t w[6];
+	const uint8_t *in = from_outside ? p->dst : p->src;
+	const uint8_t *out = from_outside ? p->src : p->dst;
+	uint16_t in_port = 0, out_port = 0;
+	uint8_t kind = DP_FK_FLOW;
+	uint32_t frag_id = 0;
+
+	memcpy(&w[0], in, 8);
+	memcpy(&w[1], in + 8, 8);
+	memcpy(&w[2], out, 8);
+	memcpy(&w[3], out + 8, 8);
+	if (!p->l4_known) {
+		kind = DP_FK_FRAG;
+		frag_id = p->frag_id;
+	} else if (p->proto == 6 || p->proto == 17) {
+		in_port = from_outside ? p->dport : p->sport;
+		out_port = from_outside ? p->sport : p->dport;
+	} else if (dp_pkt_is_echo(p)) {
+		in_port = p->sport;   /* echo identifier, both ways */
+	}
+	/* Bytes 32..43 of struct dp_flow_key, little-endian. */
+	w[4] = (uint64_t)in_port | (uint64_t)out_port << 16 | (uint64_t)p->family << 32 |
+	       (uint64_t)p->proto << 40 | (uint64_t)kind << 48;
+	w[5] = frag_id;
+	_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "make_key_hash: little-endian");
+	_Static_assert(offsetof(struct dp_flow_key, in_port) == 32 &&
+		       offsetof(struct dp_flow_key, out_port) == 34 &&
+		       offsetof(struct dp_flow_key, family) == 36 &&
+		       offsetof(struct dp_flow_key, proto) == 37 &&
+		       offsetof(struct dp_flow_key, kind) == 38 &&
+		       offsetof(struct dp_flow_key, frag_id) == 40 && sizeof(*k) == 44,
+		       "make_key_hash: struct dp_flow_key layout");
+	memcpy(k, w, sizeof(*k));
+	return dp_flow_hash_words(w[0], w[1], w[2], w[3], w[4], w[5]);
+}
+
 void dp_worker_prepare(struct dp_worker *w, const uint8_t *frame, uint32_t len,
 		       bool from_outside, struct dp_pre *pre)
 {
 	pre->parse = (uint8_t)dp_parse(frame, len, &pre->p);
 	if (pre->parse != DP_DROP_NONE || pre->p.family == 0)
 		return;
-	make_key(&pre->p, from_outside, &pre->k);
-	pre->h = dp_flow_hash(&pre->k);
+	pre->h = make_key_hash(&pre->p, from_outside, &pre->k);
 	dp_flow_prefetch_slot(&w->ft, pre->h);
 }
 
@@ -543,13 +586,15 @@ enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tabl
 	/* Link-local control that IPv6 needs as IPv4 needs ARP: both ways,
 	 * no flow, no event (a solicitation to a multicast address must not
 	 * open a flow that the unicast answer then cannot match). */
-	if (dp_pkt_is_nd(&pre->p)) {
-		w->st.nd++;
-		return DP_DISP_FORWARD;
-	}
-	if (dp_pkt_is_mld(&pre->p)) {
-		w->st.mld++;
-		return DP_DISP_FORWARD;
+	if (pre->p.proto == 58) {   /* ND and MLD are ICMPv6 */
+		if (dp_pkt_is_nd(&pre->p)) {
+			w->st.nd++;
+			return DP_DISP_FORWARD;
+		}
+		if (dp_pkt_is_mld(&pre->p)) {
+			w->st.mld++;
+			return DP_DISP_FORWARD;
+		}
 	}
 	if (dp_icmperr_is(&pre->p))
 		return icmp_error(w, t, frame, &pre->p, from_outside, len, now_us);
