@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # One scenario suite, two back ends: the lab's whole scenario suite
-# (tests/lab/scenarios.sh, every row, the policy's expectations; only the
-# blocked names over TCP DNS differ: kernel mode drops the query instead
-# of answering NXDOMAIN, dig times out, docs/extensions.md) against
+# (tests/lab/scenarios.sh, every row, the policy's expectations, blocked
+# names over TCP DNS answered NXDOMAIN as by the fast path) against
 # egw-controld --kernel-mode, the same suite
 # dataplane-scenarios.test.sh runs against egw-dataplane. lab.sh brings the
 # lab up in kernel mode (the gateway namespace routes) and starts
@@ -68,7 +67,7 @@ source "$src/tests/lab/scenarios.sh"
 sc_init "$prefix" || exit 1
 
 echo "--- the whole scenario suite through egw-controld --kernel-mode"
-SC_OVERRIDE="canary-tcp=blocked mail-dns-tcp=blocked" sc_suite policy ||
+sc_suite policy ||
 	fail "scenarios in kernel mode"
 
 echo "--- three reloads (SIGHUP) under running traffic"
