@@ -21,8 +21,13 @@ struct cd_inject;
 struct cd_inject *cd_inject_open(void);   /* NULL with errno */
 void cd_inject_close(struct cd_inject *j);
 
-/* Reply to the UDP DNS query in k (parsed from the queued packet) with
- * NXDOMAIN. */
+/* Reply to the DNS query in k (parsed from the queued packet) with
+ * NXDOMAIN. UDP: one datagram. TCP (k: a segment holding exactly one whole
+ * length-prefixed query, ACK set): a RST|ACK to the server (seq = the
+ * query's, which the server never gets: the caller drops it), then to the
+ * client the answer in one segment, seq = the client's ack, ack = past the
+ * query, PSH|FIN|ACK, which closes the connection. -EINVAL when k cannot be
+ * answered (nothing sent); the error of a failed send otherwise. */
 int cd_inject_nxdomain(struct cd_inject *j, const struct cd_pkt *k);
 /* Reset the TCP connection of k towards its client. */
 int cd_inject_rst(struct cd_inject *j, const struct cd_pkt *k);
@@ -31,5 +36,7 @@ int cd_inject_rst(struct cd_inject *j, const struct cd_pkt *k);
  * for tests. */
 int cd_inject_build_nxdomain(const struct cd_pkt *k, uint8_t *out, size_t cap);
 int cd_inject_build_rst(const struct cd_pkt *k, uint8_t *out, size_t cap);
+/* The RST|ACK from k's client to k's server, seq = k's seq (TCP with ACK). */
+int cd_inject_build_rst_server(const struct cd_pkt *k, uint8_t *out, size_t cap);
 
 #endif

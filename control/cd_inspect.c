@@ -653,7 +653,8 @@ void cd_inspect_packet(struct cd_inspect *in, const uint8_t *data, size_t len,
 			size_t mlen = (size_t)c.k->payload[0] << 8 | c.k->payload[1];
 			size_t have = c.k->payload_len - 2;
 			decide_dns(&c, c.k->payload + 2, mlen < have ? mlen : have);
-			d->nxdomain = false; /* no injection into a TCP stream */
+			/* a refused name is answered inside the stream
+			 * (d->nxdomain); what cannot be answered is reset */
 			d->reset = d->verdict == CD_DROP;
 		}
 		if (f->state != FS_FINAL)

@@ -13,7 +13,11 @@
  * inspection is what punt asked for). DNS queries additionally:
  * block_doh (doh category, canary use-application-dns.net) and tunnelling
  * signs (dns.suspicious); a DNS query that is refused is answered
- * NXDOMAIN when the caller can inject (d->nxdomain) and dropped.
+ * NXDOMAIN when the caller can inject (d->nxdomain) and dropped. Over TCP
+ * (port 53, length-prefixed) too: d->nxdomain and d->reset are both set,
+ * reset being what to do when the answer cannot be built (the query is
+ * not one whole message in this segment); a refused query without an
+ * answer (tunnelling signs) gets d->reset alone.
  *
  * A bounded flow cache (5-tuple) keeps each flow's decision: one event per
  * flow decision, not per packet, and a blocked flow stays blocked. DNS

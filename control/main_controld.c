@@ -136,13 +136,20 @@ static enum cd_verdict on_packet(void *arg, const struct cd_nfq_pkt *pkt, uint32
 			rc = cd_inject_nxdomain(d->inj, &dec.pkt);
 			if (rc == 0)
 				d->nxdomain_sent++;
-		} else if (dec.reset && !d->kernel_mode) { /* kernel mode: the ruleset resets */
+			else
+				d->inject_errors++;
+		}
+		/* kernel mode: the ruleset resets flows decided for good; a
+		 * TCP DNS query is not (the connection carries one query per
+		 * name), so a refused one that got no answer is reset here */
+		if ((!dec.nxdomain || rc < 0) && dec.reset &&
+		    (!d->kernel_mode || !dec.final)) {
 			rc = cd_inject_rst(d->inj, &dec.pkt);
 			if (rc == 0)
 				d->rst_sent++;
+			else
+				d->inject_errors++;
 		}
-		if (rc < 0)
-			d->inject_errors++;
 	}
 	if (dec.flag_dst && d->sets) {
 		cd_nft_sets_add(d->sets, dec.pkt.family, dec.pkt.dst);

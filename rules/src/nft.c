@@ -304,6 +304,14 @@ static void approved_returns(struct nft_ctx *c)
 	}
 }
 
+/*
+ * "The segment carries at least one payload byte": the inner header (what
+ * follows the TCP header, options included) has a first byte to load; on a
+ * segment without payload the load fails and the rule does not match.
+ * Needs kernel 5.16 (NFT_PAYLOAD_INNER_HEADER).
+ */
+#define TCP_PAYLOAD "@ih,0,8 >= 0"
+
 static void forward_chain(struct nft_ctx *c)
 {
 	const struct egw_policy *p = c->p;
@@ -325,6 +333,15 @@ static void forward_chain(struct nft_ctx *c)
 	rule(c, "ip6 daddr @flagged_v6", "drop", NULL, "destination flagged by the control plane");
 	snprintf(m, sizeof(m), "ct state established ct mark != 0x%08x", c->m_pending);
 	rule(c, m, "accept", NULL, "later packets of allowed flows");
+	if (c->inspect_dns) {
+		/* TCP DNS: only segments carrying bytes (the query) need the
+		 * control plane; the handshake's ACK and the client's FIN do
+		 * not */
+		rule(c, "ct state established tcp dport 53 " TCP_PAYLOAD, c->punt, &p->dns.loc,
+		     "DNS query over TCP: answered by name by the control plane");
+		rule(c, "ct state established tcp dport 53", "accept", &p->dns.loc,
+		     "DNS over TCP without payload (handshake, ACK, FIN): no name to check");
+	}
 	rule(c, "ct state established", c->punt, NULL,
 	     "flow under inspection: to the control plane until it decides");
 	if (o->outside_if) {
@@ -518,9 +535,11 @@ static void allow_chain(struct nft_ctx *c)
 	char s[160];
 	nft_puts(&c->out, "\n\tchain allow {\n");
 	chain_comment(c, "verdict allow: DNS queries of allowed flows go to the control plane first");
-	snprintf(s, sizeof(s), "ct mark 0x%08x meta l4proto { tcp, udp } th dport 53",
-		 c->m_pending);
+	snprintf(s, sizeof(s), "ct mark 0x%08x udp dport 53", c->m_pending);
 	rule(c, s, c->punt, &c->p->dns.loc, "DNS query: answered by name by the control plane");
+	snprintf(s, sizeof(s), "ct mark 0x%08x tcp dport 53 " TCP_PAYLOAD, c->m_pending);
+	rule(c, s, c->punt, &c->p->dns.loc,
+	     "DNS query over TCP (a SYN carrying data): answered by name by the control plane");
 	rule(c, "", "accept", NULL, "allowed");
 	nft_puts(&c->out, "\t}\n");
 }

@@ -28,6 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		cd_inject_build_nxdomain(&k, out, sizeof(out));
 		cd_inject_build_rst(&k, out, sizeof(out));
+		cd_inject_build_rst_server(&k, out, sizeof(out));
 	}
 	free(copy);
 	return 0;

@@ -444,7 +444,16 @@ START_TEST(dot_and_doh)
 	/* DNS queries go to the control plane (names, the Firefox canary) */
 	HAS(t, "meta l4proto { tcp, udp } th dport 53 counter ct mark set 0x00e90004");
 	HAS(t, "chain allow {");
-	HAS(t, "ct mark 0x00e90004 meta l4proto { tcp, udp } th dport 53 counter queue num 0");
+	HAS(t, "ct mark 0x00e90004 udp dport 53 counter queue num 0");
+	/* TCP: only segments with payload (the query), never the handshake */
+	HAS(t, "ct mark 0x00e90004 tcp dport 53 @ih,0,8 >= 0 counter queue num 0");
+	HASNT(t, "ct mark 0x00e90004 meta l4proto { tcp, udp } th dport 53 counter queue");
+	HAS(t, "ct state established tcp dport 53 @ih,0,8 >= 0 counter queue num 0");
+	HAS(t, "ct state established tcp dport 53 counter accept");
+	BEFORE(t, "ct state established tcp dport 53 @ih,0,8 >= 0 counter queue",
+	       "ct state established tcp dport 53 counter accept");
+	BEFORE(t, "ct state established tcp dport 53 counter accept",
+	       "ct state established counter queue num 0");
 
 	F.p.dns.block_dot = false;
 	F.p.dns.block_doh = false;
@@ -458,6 +467,7 @@ START_TEST(dot_and_doh)
 	F.cats[1].n_domains = 0;
 	t = compile();
 	HASNT(t, "chain allow");
+	HASNT(t, "tcp dport 53");
 	HASNT(t, "goto allow");
 	HAS(t, "counter accept comment \"egw.cfg:84 allow\"");
 }
