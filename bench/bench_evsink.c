@@ -9,7 +9,7 @@
  * the daemon's real modules in the daemon's loop: poll(2), cd_dpipc_handle
  * (the socket reads), cd_evsink (the sink) into the behaviour log
  * (elog_write_events), cd_evsink_tick after every poll round. Two sinks, run
- * alternately in one process:
+ * alternately in one process (the first of each round alternates too):
  *   per-event: a sink of cd_evsink_open_ops (unbatched), every event to
  *              elog_write_events(l, ev, 1) alone (the code on main before
  *              this branch);
@@ -283,10 +283,14 @@ int main(int argc, char **argv)
 	printf("bench_evsink: logs in %s\n", base);
 	fflush(stdout);
 	for (int r = 1; r <= rounds; r++) {
-		if ((!only || !strcmp(only, "per-event")) && run(base, r, false, events, per_msg))
-			return 1;
-		if ((!only || !strcmp(only, "batched")) && run(base, r, true, events, per_msg))
-			return 1;
+		/* odd rounds per-event first, even rounds batched first */
+		for (int i = 0; i < 2; i++) {
+			bool batched = (i == 1) == (r % 2 == 1);
+			if (only && strcmp(only, batched ? "batched" : "per-event"))
+				continue;
+			if (run(base, r, batched, events, per_msg))
+				return 1;
+		}
 	}
 	if (argc <= 4)
 		rmdir(base);
