@@ -57,9 +57,9 @@ struct cd_evsink *cd_evsink_open_jsonl(const char *directory);
 /* Any other writer. ctx is owned by the sink (closed by ops->close). */
 struct cd_evsink *cd_evsink_open_ops(const struct cd_evsink_ops *ops, void *ctx);
 void cd_evsink_close(struct cd_evsink *s);       /* NULL ok */
-/* One event: written now (sinks without emit_n) or added to the batch (handed
- * on when CD_EVSINK_BATCH are collected). 0, or -errno when an event could
- * not be written (counted). */
+/* One event: written now (unbatched sinks) or added to the batch (handed on
+ * when CD_EVSINK_BATCH are collected). 0, or -errno when an event could not
+ * be written (counted). */
 int cd_evsink_emit(struct cd_evsink *s, const struct egw_event *ev);
 /* n events (e.g. one message of the fast path) after those collected so far,
  * handed on in one call without copying. ev need not outlive the call.
@@ -69,7 +69,7 @@ int cd_evsink_emit_n(struct cd_evsink *s, const struct egw_event *ev, size_t n);
 int cd_evsink_push(struct cd_evsink *s);
 /* Push, then write everything pending to disk. */
 int cd_evsink_flush(struct cd_evsink *s);
-uint64_t cd_evsink_count(const struct cd_evsink *s);  /* events emitted */
+uint64_t cd_evsink_count(const struct cd_evsink *s);  /* events handed on and accepted */
 uint64_t cd_evsink_errors(const struct cd_evsink *s);
 
 #endif
