@@ -12,11 +12,19 @@
 #include "cd_evsink.h"
 #include "elog.h"
 
+_Static_assert(CD_EVSINK_BATCH == ELOG_BATCH_LINES,
+	       "the sink's batch is the writer's: the kill -9 bound stays 256 events");
+
 struct cd_evsink {
 	struct cd_evsink_ops ops;
 	void *ctx;
 	uint64_t count, errors;
 	int warned;
+	/* batched sinks only (else NULL): n events in one call, returns how
+	 * many were accepted; and the batch of CD_EVSINK_BATCH events */
+	size_t (*emit_n)(void *ctx, const struct egw_event *ev, size_t n);
+	struct egw_event *batch;
+	size_t n;                  /* events collected in batch */
 };
 
 struct jsonl {
@@ -68,6 +76,11 @@ static int elog_emit(void *ctx, const struct egw_event *ev)
 	return elog_write_events(ctx, ev, 1) == 1 ? 0 : -EIO;
 }
 
+static size_t elog_emit_n(void *ctx, const struct egw_event *ev, size_t n)
+{
+	return elog_write_events(ctx, ev, n);
+}
+
 static int elog_flush_op(void *ctx)
 {
 	return elog_flush(ctx);
@@ -97,15 +110,25 @@ struct cd_evsink *cd_evsink_open_elog(const char *directory, unsigned retention_
 	if (!l)
 		return NULL;
 	s = cd_evsink_open_ops(&elog_ops, l);
-	if (!s) {
+	if (s) {
+		s->emit_n = elog_emit_n;
+		s->batch = malloc(CD_EVSINK_BATCH * sizeof(*s->batch));
+	}
+	if (!s || !s->batch) {
+		if (s)
+			s->ops.close = NULL;   /* l is closed below */
+		cd_evsink_close(s);
 		elog_close(l);
 		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
 	}
 	return s;
 }
 
 int cd_evsink_tick(struct cd_evsink *s)
 {
+	cd_evsink_push(s);
 	return s->ops.tick ? s->ops.tick(s->ctx) : 0;
 }
 
@@ -155,30 +178,84 @@ void cd_evsink_close(struct cd_evsink *s)
 {
 	if (!s)
 		return;
+	cd_evsink_push(s);
 	if (s->ops.flush)
 		s->ops.flush(s->ctx);
 	if (s->ops.close)
 		s->ops.close(s->ctx);
+	free(s->batch);
 	free(s);
+}
+
+static void count_failed(struct cd_evsink *s, uint64_t n, int rc)
+{
+	s->errors += n;
+	if (!s->warned++)
+		fprintf(stderr, "egw-controld: writing an event failed: %s (counting further failures)\n",
+			strerror(-rc));
+}
+
+/* ev[0..n) to the writer in one call, accounted. */
+static int hand_on(struct cd_evsink *s, const struct egw_event *ev, size_t n)
+{
+	size_t ok = s->emit_n(s->ctx, ev, n);
+
+	if (ok > n)
+		ok = n;
+	s->count += ok;
+	if (ok < n) {
+		count_failed(s, n - ok, -EIO);
+		return -EIO;
+	}
+	return 0;
+}
+
+int cd_evsink_push(struct cd_evsink *s)
+{
+	size_t n = s->n;
+
+	if (!n)
+		return 0;
+	s->n = 0;
+	return hand_on(s, s->batch, n);
 }
 
 int cd_evsink_emit(struct cd_evsink *s, const struct egw_event *ev)
 {
-	int rc = s->ops.emit(s->ctx, ev);
+	int rc;
 
+	if (s->batch) {
+		memcpy(&s->batch[s->n++], ev, sizeof(*ev));
+		return s->n == CD_EVSINK_BATCH ? cd_evsink_push(s) : 0;
+	}
+	rc = s->ops.emit(s->ctx, ev);
 	if (rc < 0) {
-		s->errors++;
-		if (!s->warned++)
-			fprintf(stderr, "egw-controld: writing an event failed: %s (counting further failures)\n",
-				strerror(-rc));
+		count_failed(s, 1, rc);
 		return rc;
 	}
 	s->count++;
 	return 0;
 }
 
+int cd_evsink_emit_n(struct cd_evsink *s, const struct egw_event *ev, size_t n)
+{
+	int rc = 0;
+
+	if (!s->batch) {
+		for (size_t i = 0; i < n; i++)
+			if (cd_evsink_emit(s, &ev[i]) < 0)
+				rc = -EIO;
+		return rc;
+	}
+	rc = cd_evsink_push(s);   /* what came before goes first */
+	if (n && hand_on(s, ev, n) < 0)
+		rc = -EIO;
+	return rc;
+}
+
 int cd_evsink_flush(struct cd_evsink *s)
 {
+	cd_evsink_push(s);
 	return s->ops.flush ? s->ops.flush(s->ctx) : 0;
 }
 

@@ -780,6 +780,8 @@ int main(int argc, char **argv)
 				if (r < 0 && r != -EAGAIN)
 					fprintf(stderr, PROG ": nfqueue: %s\n", strerror(-r));
 			}
+		/* controld's own events of this nfqueue batch, in one call */
+		cd_evsink_push(d->ev);
 		for (size_t i = 0; i < nm; i++)
 			if (pf[1 + nq + i].revents & (POLLIN | POLLERR | POLLHUP))
 				cd_mgmt_handle(d->mgmt, pf[1 + nq + i].fd);
