@@ -91,6 +91,63 @@ START_TEST(full_table_evicts_least_recently_used)
 }
 END_TEST
 
+/* dp_flow_victim names the entry the next insert evicts, in place (the
+ * caller ends it from there), and the reused entry starts clean. */
+START_TEST(victim_is_what_insert_evicts_and_reuse_starts_clean)
+{
+	struct dp_flow_table ft;
+	ck_assert_int_eq(dp_flow_init(&ft, 2, 3), 0);
+	bool ev;
+	struct dp_flow_key k0 = key(0, 6), k1 = key(1, 6), k2 = key(2, 6);
+	struct dp_flow *a = dp_flow_insert(&ft, &k0, dp_flow_hash(&k0), 10, NULL, &ev);
+	ck_assert_ptr_null(dp_flow_victim(&ft));   /* room left */
+	struct dp_flow *b = dp_flow_insert(&ft, &k1, dp_flow_hash(&k1), 11, NULL, &ev);
+	ck_assert(!ev);
+	/* Flow 0 leaves its traces on the entry. */
+	a->pkts[0] = 5;
+	a->pkts[1] = 6;
+	a->bytes[0] = 700;
+	a->bytes[1] = 800;
+	a->tcp_state = DP_TS_SYN_IN | DP_TS_RST;
+	a->nat = 1;
+	a->inspected = 1;
+	memset(a->nat_ip, 0xab, sizeof(a->nat_ip));
+	memset(a->src_mac, 0xcd, 6);
+	memset(a->dst_mac, 0xef, 6);
+	a->verdict.action = DP_ACT_DROP;
+	a->verdict.unit = 7;
+	const struct dp_flow *v = dp_flow_victim(&ft);
+	ck_assert_ptr_eq(v, a);
+	uint64_t old_id = v->id;
+	dp_flow_touch(&ft, b, 12);
+	struct dp_flow *c = dp_flow_insert(&ft, &k2, dp_flow_hash(&k2), 20, NULL, &ev);
+	ck_assert(ev);
+	ck_assert_ptr_eq(c, a);   /* the victim's entry, reused */
+	ck_assert_ptr_null(dp_flow_lookup(&ft, &k0, dp_flow_hash(&k0)));
+	ck_assert_ptr_eq(dp_flow_lookup(&ft, &k2, dp_flow_hash(&k2)), c);
+	ck_assert(!memcmp(&c->key, &k2, sizeof(k2)));
+	ck_assert_uint_ne(c->id, old_id);
+	ck_assert_uint_eq(c->id & 63, 3);
+	ck_assert_uint_eq(c->start_us, 20);
+	ck_assert_uint_eq(c->last_us, 20);
+	ck_assert_uint_eq(c->pkts[0] + c->pkts[1] + c->bytes[0] + c->bytes[1], 0);
+	ck_assert_uint_eq(c->tcp_state, 0);
+	ck_assert_uint_eq(c->nat, 0);
+	ck_assert_uint_eq(c->inspected, 0);
+	ck_assert_uint_eq(c->in_use, 1);
+	static const uint8_t zero[16];
+	ck_assert(!memcmp(c->nat_ip, zero, 16));
+	ck_assert(!memcmp(c->src_mac, zero, 6));
+	ck_assert(!memcmp(c->dst_mac, zero, 6));
+	ck_assert_uint_eq(c->verdict.action, 0);
+	ck_assert_int_eq(c->verdict.unit, 0);
+	ck_assert_ptr_eq(dp_flow_victim(&ft), b);
+	ck_assert_uint_eq(ft.st.evicted, 1);
+	ck_assert_uint_eq(ft.n, 2);
+	dp_flow_fini(&ft);
+}
+END_TEST
+
 static void count(const struct dp_flow *f, void *arg)
 {
 	(void)f;
@@ -144,6 +201,7 @@ int main(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, insert_lookup_remove_against_reference);
 	tcase_add_test(tc, full_table_evicts_least_recently_used);
+	tcase_add_test(tc, victim_is_what_insert_evicts_and_reuse_starts_clean);
 	tcase_add_test(tc, timeouts_by_protocol_and_state);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
