@@ -161,22 +161,36 @@ struct dp_flow *dp_flow_insert(struct dp_flow_table *ft, const struct dp_flow_ke
 			       uint32_t hash, uint64_t now_us, struct dp_flow *evicted,
 			       bool *did_evict)
 {
+	uint32_t idx;
+	struct dp_flow *f;
+
 	*did_evict = false;
 	if (ft->free_head == DP_FLOW_NIL) {
-		struct dp_flow *old = &ft->flows[ft->lru_head];
+		/* Full: the least recently used entry (the LRU head) is
+		 * reused in place, without the free list. */
+		idx = ft->lru_head;
+		f = &ft->flows[idx];
 		if (evicted)
-			*evicted = *old;
+			*evicted = *f;
 		*did_evict = true;
 		ft->st.evicted++;
-		dp_flow_remove(ft, old);
-		/* The next victim: its first line (key, hash, links) for the
-		 * next burst's dp_flow_prefetch_victim. */
-		if (ft->lru_head != DP_FLOW_NIL)
+		ft->st.removed++;
+		index_delete(ft, f);
+		ft->lru_head = f->lru_next;
+		if (ft->lru_head != DP_FLOW_NIL) {
+			ft->flows[ft->lru_head].lru_prev = DP_FLOW_NIL;
+			/* The next victim: its first line (key, hash, links)
+			 * for the next burst's dp_flow_prefetch_victim. */
 			__builtin_prefetch(&ft->flows[ft->lru_head], 1, 3);
+		} else {
+			ft->lru_tail = DP_FLOW_NIL;
+		}
+	} else {
+		idx = ft->free_head;
+		f = &ft->flows[idx];
+		ft->free_head = f->lru_next;
+		ft->n++;
 	}
-	uint32_t idx = ft->free_head;
-	struct dp_flow *f = &ft->flows[idx];
-	ft->free_head = f->lru_next;
 	/* Every field, one by one: cheaper than clearing the whole entry
 	 * (~200 bytes) and then writing most of it again. */
 	f->key = *k;
@@ -201,7 +215,6 @@ struct dp_flow *dp_flow_insert(struct dp_flow_table *ft, const struct dp_flow_ke
 		i = (i + 1) & ft->mask;
 	ft->index[i] = idx + 1;
 	lru_append(ft, f);
-	ft->n++;
 	ft->st.created++;
 	return f;
 }
