@@ -104,11 +104,15 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 					  from_outside, &pre[i]);
 		}
 		/* Stage 2: prefetch the entries the slots point to. */
-		if (k > 1)
+		if (k > 1) {
 			for (uint16_t i = 0; i < k; i++)
 				if (pkts[base + i] && pre[i].parse == DP_DROP_NONE &&
 				    pre[i].p.family)
 					dp_flow_prefetch_entry(&w->ft, pre[i].h);
+			/* A full table evicts for each new flow: the first
+			 * victim and its index slot ahead of time. */
+			dp_flow_prefetch_victim(&w->ft);
+		}
 		/* Stage 3: process. */
 		for (uint16_t i = 0; i < k; i++)
 			one(w, t, pkts[base + i], &pre[i], from_outside, now_us, fwd, nfwd,

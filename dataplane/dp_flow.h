@@ -162,12 +162,43 @@ struct dp_flow *dp_flow_lookup(struct dp_flow_table *ft, const struct dp_flow_ke
 
 /*
  * Add k (not present). When the table is full the least recently used
- * entry is evicted first: it is copied to *evicted (for its end event) and
- * *did_evict set. Never fails for capacity >= 1.
+ * entry is evicted first: *did_evict is set, and it is copied to *evicted
+ * (for its end event) unless evicted is NULL (a caller that already saw it
+ * through dp_flow_victim). Never fails for capacity >= 1.
  */
 struct dp_flow *dp_flow_insert(struct dp_flow_table *ft, const struct dp_flow_key *k,
 			       uint32_t hash, uint64_t now_us, struct dp_flow *evicted,
 			       bool *did_evict);
+
+/*
+ * The entry the next dp_flow_insert evicts (the least recently used one),
+ * or NULL while the table has room: a caller emits its end event from it
+ * in place, before the insert reuses it, instead of copying it.
+ */
+static inline const struct dp_flow *dp_flow_victim(const struct dp_flow_table *ft)
+{
+	return ft->free_head == DP_FLOW_NIL ? &ft->flows[ft->lru_head] : NULL;
+}
+
+/*
+ * Prefetch what the next eviction touches: the victim entry (its key and
+ * hash, then its counters for the end event) and, when the victim's first
+ * line is already at hand, its index slot. A hint for a burst of likely
+ * new flows; does nothing while the table has room.
+ */
+static inline void dp_flow_prefetch_victim(const struct dp_flow_table *ft)
+{
+	if (ft->free_head != DP_FLOW_NIL)
+		return;
+	const struct dp_flow *v = &ft->flows[ft->lru_head];
+	const char *e = (const char *)v;
+	for (size_t off = 0; off < sizeof(struct dp_flow) + 63; off += 64)
+		__builtin_prefetch(e + (off < sizeof(struct dp_flow) ? off :
+					sizeof(struct dp_flow) - 1), 1, 3);
+	__builtin_prefetch(&ft->index[v->hash & ft->mask], 1, 3);
+	if (v->lru_next != DP_FLOW_NIL)
+		__builtin_prefetch(&ft->flows[v->lru_next], 1, 3);
+}
 
 /* Mark used now: most recently used. */
 void dp_flow_relink(struct dp_flow_table *ft, struct dp_flow *f);

@@ -176,11 +176,13 @@ static struct dp_flow *new_flow(struct dp_worker *w, const struct dp_tables *t,
 				const struct dp_pkt *p, const struct dp_verdict *v,
 				uint64_t now_us)
 {
-	struct dp_flow old;
+	/* The evicted flow ends from its entry in place, before the insert
+	 * reuses it (no copy of the entry). */
+	const struct dp_flow *victim = dp_flow_victim(&w->ft);
 	bool evicted;
-	struct dp_flow *f = dp_flow_insert(&w->ft, k, h, now_us, &old, &evicted);
-	if (evicted)
-		emit(w, t, EGW_EV_FLOW, &old, now_us, "evicted");
+	if (victim)
+		emit(w, t, EGW_EV_FLOW, victim, now_us, "evicted");
+	struct dp_flow *f = dp_flow_insert(&w->ft, k, h, now_us, NULL, &evicted);
 	f->verdict = *v;
 	memcpy(f->src_mac, p->src_mac, 6);
 	memcpy(f->dst_mac, p->dst_mac, 6);
@@ -261,11 +263,11 @@ static struct dp_flow *redirect(struct dp_worker *w, const struct dp_tables *t, 
 	if (f && (!f->nat || memcmp(f->nat_ip, k->out_ip, 16)))
 		f = NULL;   /* the same tuple straight to the target: not ours */
 	if (!f && !dp_flow_lookup(&w->ft, &nk, h)) {
-		struct dp_flow old;
+		const struct dp_flow *victim = dp_flow_victim(&w->ft);
 		bool evicted;
-		f = dp_flow_insert(&w->ft, &nk, h, now_us, &old, &evicted);
-		if (evicted)
-			emit(w, t, EGW_EV_FLOW, &old, now_us, "evicted");
+		if (victim)
+			emit(w, t, EGW_EV_FLOW, victim, now_us, "evicted");
+		f = dp_flow_insert(&w->ft, &nk, h, now_us, NULL, &evicted);
 		f->verdict = *v;
 		f->nat = 1;
 		memcpy(f->nat_ip, k->out_ip, 16);

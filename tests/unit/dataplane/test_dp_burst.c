@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/* New flows through dp_burst into a full flow table: each new flow evicts
+ * the least recently used one, whose end event ("evicted") names that flow
+ * with its own counters, in order, before the new flow's event; every
+ * packet goes on as its verdict says. (The burst prefetches the LRU victim
+ * ahead of the evictions; this checks that the evictions it prepares for
+ * come out right whatever the burst size.) */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_mbuf.h>
+
+#include "dp_burst.h"
+#include "dp_tables.h"
+#include "dp_worker.h"
+#include "eal_fixture.h"
+#include "event_view.h"
+#include "frame_builder.h"
+#include "policy_fixture.h"
+
+#define ZW_MAC "02:00:0a:01:00:0a"
+#define S 1000000ull
+#define CAP 4
+#define N 40
+
+struct out {
+	struct rte_mbuf *fwd[N * 2], *punt[N], *reply[N];
+	uint16_t nf, np, nr;
+};
+
+static void free_out(struct out *o)
+{
+	for (uint16_t i = 0; i < o->nf; i++)
+		rte_pktmbuf_free(o->fwd[i]);
+	for (uint16_t i = 0; i < o->np; i++)
+		rte_pktmbuf_free(o->punt[i]);
+	for (uint16_t i = 0; i < o->nr; i++)
+		rte_pktmbuf_free(o->reply[i]);
+}
+
+static struct rte_mbuf *syn(struct rte_mempool *mp, uint16_t sport)
+{
+	struct fb f;
+	fb_tcp4(&f, ZW_MAC, "10.1.0.10", "198.51.100.80", sport, 443, DP_TCP_SYN);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	ck_assert_ptr_nonnull(m);
+	char *d = rte_pktmbuf_append(m, (uint16_t)f.len);
+	ck_assert_ptr_nonnull(d);
+	memcpy(d, f.b, f.len);
+	return m;
+}
+
+static void full_table_burst(uint16_t burst)
+{
+	char name[32];
+	snprintf(name, sizeof(name), "t_burst_%u", burst);   /* one per test */
+	struct rte_mempool *mp = rte_pktmbuf_pool_create(name, 256, 0, 0,
+							 RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	ck_assert_ptr_nonnull(mp);
+	struct dp_worker w;
+	struct egw_diag *d = egw_diag_new();
+	struct dp_tables *t = dp_tables_build(fixture_policy(), d);
+	egw_diag_free(d);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(dp_worker_init(&w, 0, CAP, 256), 0);
+
+	/* Flows 40000.. (one SYN each), in bursts of `burst`, then one more
+	 * packet of each of the last CAP flows. */
+	uint16_t sent = 0;
+	while (sent < N) {
+		struct rte_mbuf *pkts[N];
+		uint16_t n = N - sent < burst ? (uint16_t)(N - sent) : burst;
+		for (uint16_t i = 0; i < n; i++)
+			pkts[i] = syn(mp, (uint16_t)(40000 + sent + i));
+		struct out o;
+		dp_burst(&w, t, pkts, n, false, S + sent, o.fwd, &o.nf, o.punt, &o.np,
+			 o.reply, &o.nr);
+		ck_assert_uint_eq(o.nf, n);   /* allowed: forwarded */
+		free_out(&o);
+		sent += n;
+	}
+	ck_assert_uint_eq(w.ft.n, CAP);
+	ck_assert_uint_eq(w.ft.st.created, N);
+	ck_assert_uint_eq(w.ft.st.evicted, N - CAP);
+
+	/* Events: each flow's start; from the (CAP+1)th on, the eviction of
+	 * the oldest flow right before it. */
+	unsigned ne = events(&w);
+	ck_assert_uint_eq(ne, N + (N - CAP));
+	unsigned e = 0;
+	uint64_t ids[N];
+	for (unsigned i = 0; i < N; i++) {
+		if (i >= CAP) {
+			const struct egw_event *x = &evs[e++];
+			ck_assert_uint_eq(x->type, EGW_EV_FLOW);
+			ck_assert_str_eq(x->u.flow.reason, "evicted");
+			ck_assert_uint_eq(x->src_port, 40000 + i - CAP);
+			ck_assert_uint_eq(x->flow_id, ids[i - CAP]);
+			ck_assert_uint_eq(x->u.flow.pkts_toserver, 1);
+			ck_assert_uint_eq(x->u.flow.start_us, S + (i - CAP) / burst * burst);
+		}
+		const struct egw_event *x = &evs[e++];
+		ck_assert_uint_eq(x->type, EGW_EV_FLOW);
+		ck_assert_str_eq(x->u.flow.reason, "");
+		ck_assert_uint_eq(x->src_port, 40000 + i);
+		ids[i] = x->flow_id;
+		for (unsigned j = 0; j < i; j++)
+			ck_assert_uint_ne(ids[j], ids[i]);
+	}
+	clear_events(&w);
+	/* The last CAP flows are still there: their next packets are no new
+	 * flows (no event, nothing evicted). */
+	struct rte_mbuf *pkts[CAP];
+	for (uint16_t i = 0; i < CAP; i++)
+		pkts[i] = syn(mp, (uint16_t)(40000 + N - CAP + i));
+	struct out o;
+	dp_burst(&w, t, pkts, CAP, false, 2 * S, o.fwd, &o.nf, o.punt, &o.np, o.reply, &o.nr);
+	ck_assert_uint_eq(o.nf, CAP);
+	free_out(&o);
+	ck_assert_uint_eq(events(&w), 0);
+	ck_assert_uint_eq(w.ft.st.evicted, N - CAP);
+
+	dp_tables_free(t);
+	dp_worker_fini(&w);
+	rte_mempool_free(mp);
+}
+
+START_TEST(new_flows_evict_in_order_one_at_a_time)
+{
+	full_table_burst(1);
+}
+END_TEST
+
+START_TEST(new_flows_evict_in_order_in_bursts)
+{
+	full_table_burst(32);
+}
+END_TEST
+
+START_TEST(new_flows_evict_in_order_in_odd_bursts)
+{
+	full_table_burst(7);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	eal_fixture_init(argv[0]);
+	Suite *s = suite_create("dp_burst");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, new_flows_evict_in_order_one_at_a_time);
+	tcase_add_test(tc, new_flows_evict_in_order_in_bursts);
+	tcase_add_test(tc, new_flows_evict_in_order_in_odd_bursts);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	rte_eal_cleanup();
+	return failed ? 1 : 0;
+}
