@@ -4,6 +4,7 @@
 #define TEST_FRAME_BUILDER_H
 
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -100,6 +101,31 @@ static inline void fb_icmp_echo(struct fb *f, uint8_t type, uint16_t id)
 	t[0] = type;
 	fb_put16(t + 4, id);
 	f->len += 8;
+}
+
+/*
+ * A DNS query message for name (one question, type A, class IN, RD) with
+ * the given id into q (at least 18 + strlen(name) bytes); returns its length.
+ */
+static inline size_t fb_dns_query(uint8_t *q, uint16_t id, const char *name)
+{
+	size_t n = 12;
+	memset(q, 0, 12);
+	fb_put16(q, id);
+	q[2] = 0x01;   /* RD */
+	q[5] = 1;      /* one question */
+	for (const char *s = name; *s;) {
+		const char *dot = strchr(s, '.');
+		size_t l = dot ? (size_t)(dot - s) : strlen(s);
+		q[n++] = (uint8_t)l;
+		memcpy(q + n, s, l);
+		n += l;
+		s += l + (dot ? 1 : 0);
+	}
+	q[n++] = 0;    /* root */
+	fb_put16(q + n, 1);   /* type A */
+	fb_put16(q + n + 2, 1);   /* class IN */
+	return n + 4;
 }
 
 /* Common shapes. */

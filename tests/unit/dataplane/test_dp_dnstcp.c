@@ -75,26 +75,7 @@ static void set_csums(struct fb *f)
 /* A DNS query message for name (type A, id 0x4242, RD). */
 static size_t dns_msg(uint8_t *q, const char *name)
 {
-	size_t n = 12;
-	memset(q, 0, 12);
-	q[0] = 0x42;
-	q[1] = 0x42;
-	q[2] = 0x01;
-	q[5] = 1;
-	for (const char *s = name; *s;) {
-		const char *dot = strchr(s, '.');
-		size_t l = dot ? (size_t)(dot - s) : strlen(s);
-		q[n++] = (uint8_t)l;
-		memcpy(q + n, s, l);
-		n += l;
-		s += l + (dot ? 1 : 0);
-	}
-	q[n++] = 0;
-	q[n++] = 0;
-	q[n++] = 1;
-	q[n++] = 0;
-	q[n++] = 1;
-	return n;
+	return fb_dns_query(q, 0x4242, name);
 }
 
 /*

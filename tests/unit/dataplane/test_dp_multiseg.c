@@ -62,23 +62,7 @@ static struct rte_mbuf *chain(struct rte_mempool *mp, const uint8_t *b, uint32_t
 static void dns_query4(struct fb *f, const char *dst, const char *name)
 {
 	uint8_t q[64];
-	size_t n = 12;
-	memset(q, 0, sizeof(q));
-	q[0] = 0x77;
-	q[2] = 0x01;
-	q[5] = 1;
-	for (const char *s = name; *s;) {
-		const char *dot = strchr(s, '.');
-		size_t l = dot ? (size_t)(dot - s) : strlen(s);
-		q[n++] = (uint8_t)l;
-		memcpy(q + n, s, l);
-		n += l;
-		s += l + (dot ? 1 : 0);
-	}
-	n += 1;
-	q[n + 1] = 1;
-	q[n + 3] = 1;
-	n += 4;
+	size_t n = fb_dns_query(q, 0x7700, name);
 	fb_eth(f, ZW_MAC, 0x0800, 0);
 	uint8_t *u = fb_ipv4(f, "10.1.0.10", dst, 17, 8 + (uint32_t)n, 0, 0, 0);
 	fb_udp(f, 33333, 53, (uint32_t)n);

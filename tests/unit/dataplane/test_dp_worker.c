@@ -355,26 +355,7 @@ static void dns_query4(struct fb *f, const char *mac, const char *src, const cha
 		       const char *name)
 {
 	uint8_t q[300];
-	size_t n = 12;
-	memset(q, 0, sizeof(q));
-	q[0] = 0xab;
-	q[1] = 0xcd;
-	q[2] = 0x01;   /* RD */
-	q[5] = 1;      /* one question */
-	const char *s = name;
-	while (*s) {
-		const char *dot = strchr(s, '.');
-		size_t l = dot ? (size_t)(dot - s) : strlen(s);
-		q[n++] = (uint8_t)l;
-		memcpy(q + n, s, l);
-		n += l;
-		s += l + (dot ? 1 : 0);
-	}
-	q[n++] = 0;
-	q[n++] = 0;
-	q[n++] = 1;
-	q[n++] = 0;
-	q[n++] = 1;
+	size_t n = fb_dns_query(q, 0xabcd, name);
 	fb_eth(f, mac, 0x0800, 0);
 	uint8_t *u = fb_ipv4(f, src, dst, 17, 8 + (uint32_t)n, 0, 0, 0);
 	memcpy(u + 8, q, n);
