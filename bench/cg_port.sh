@@ -15,7 +15,9 @@
 # into net_null's per-packet transmit. Prints one line:
 # (testpmd needs --stats-period to keep running with stdin closed.)
 #   WHAT: I instructions, N packets received (M sent), X per packet
-# Slow (the policy is loaded under valgrind: minutes for GeoLite2). Root.
+# EGW_CG_KEEP=FILE keeps the worker thread's callgrind data there (for
+# callgrind_annotate). Slow (the policy is loaded under valgrind: minutes
+# for GeoLite2). Root.
 set -euo pipefail
 
 what=${1:?usage: cg_port.sh egw BUILD POLICY [SECS] | io|5tswap PCAP [SECS]}
@@ -70,7 +72,7 @@ subprocess.run(["callgrind_control", "-d", pid], stdout=subprocess.DEVNULL, chec
 PY
 kill -INT "$pid"; wait "$pid" || true; pid=""
 python3 - "$what" "$work" <<'PY'
-import glob, re, sys
+import glob, os, re, shutil, sys
 best = None
 for f in glob.glob(sys.argv[2] + "/cg.*.1-*"):   # the dump after zeroing, per thread
     names, ob, cob, ins, rx, tx = {}, None, None, 0, 0, 0
@@ -100,10 +102,13 @@ for f in glob.glob(sys.argv[2] + "/cg.*.1-*"):   # the dump after zeroing, per t
         if m:
             ins = int(m.group(1))
     if best is None or ins > best[0]:
-        best = (ins, rx, tx)
+        best = (ins, rx, tx, f)
 if not best or not best[1]:
     sys.exit("cg_port: no worker thread data")
-ins, rx, tx = best
+ins, rx, tx, path = best
+keep = os.environ.get("EGW_CG_KEEP")
+if keep:
+    shutil.copyfile(path, keep)
 print("%s: %d instructions, %d packets received (%d sent), %.1f per packet"
       % (sys.argv[1], ins, rx, tx, ins / rx))
 PY
