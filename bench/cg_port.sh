@@ -72,7 +72,7 @@ subprocess.run(["callgrind_control", "-d", pid], stdout=subprocess.DEVNULL, chec
 PY
 kill -INT "$pid"; wait "$pid" || true; pid=""
 python3 - "$what" "$work" <<'PY'
-import glob, os, re, shutil, sys
+import glob, os, re, sys
 best = None
 for f in glob.glob(sys.argv[2] + "/cg.*.1-*"):   # the dump after zeroing, per thread
     names, ob, cob, ins, rx, tx = {}, None, None, 0, 0, 0
@@ -108,7 +108,24 @@ if not best or not best[1]:
 ins, rx, tx, path = best
 keep = os.environ.get("EGW_CG_KEEP")
 if keep:
-    shutil.copyfile(path, keep)
+    # callgrind compresses names across the threads' files of one dump: a
+    # name is spelled out only in the first file that uses it. Spell out
+    # every name in the kept file so that callgrind_annotate can read it alone.
+    space = {"ob": "o", "cob": "o", "fl": "f", "fi": "f", "fe": "f", "cfi": "f",
+             "cfl": "f", "fn": "n", "cfn": "n"}
+    known = {}
+    for f in glob.glob(sys.argv[2] + "/cg.*"):
+        for line in open(f):
+            m = re.match(r"(\w+)=\((\d+)\) (.+)", line)
+            if m and m.group(1) in space:
+                known[(space[m.group(1)], m.group(2))] = m.group(3).rstrip("\n")
+    with open(path) as src, open(keep, "w") as out:
+        for line in src:
+            m = re.match(r"(\w+)=\((\d+)\)\s*$", line)
+            if m and m.group(1) in space and (space[m.group(1)], m.group(2)) in known:
+                line = "%s=(%s) %s\n" % (m.group(1), m.group(2),
+                                          known[(space[m.group(1)], m.group(2))])
+            out.write(line)
 print("%s: %d instructions, %d packets received (%d sent), %.1f per packet"
       % (sys.argv[1], ins, rx, tx, ins / rx))
 PY
