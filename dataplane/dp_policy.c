@@ -3,6 +3,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <rte_lpm.h>
+
 #include "dp_policy.h"
 
 static const char *const reason_names[DP_R__COUNT] = {
@@ -26,11 +28,11 @@ static bool identity(const struct dp_tables *t, const struct dp_pkt *pkt,
 {
 	const struct egw_policy *pol = t->pol;
 	const struct egw_terminals_cfg *tc = &pol->terminals;
-	uint32_t cls = dp_tables_class(t, pkt->family, pkt->src);
 	const struct egw_terminal *term = dp_tables_terminal(t, pkt->family, pkt->src);
 
-	v->unit = t->class_unit[cls];
 	if (term) {
+		/* A registered terminal's unit is its own: the source's
+		 * address class is not needed. */
 		v->unit = (int32_t)term->unit;
 		if (memcmp(term->mac, pkt->src_mac, 6)) {
 			set(v, DP_ACT_DROP, DP_R_SPOOF, DP_DROP_SPOOF, &term->loc);
@@ -39,6 +41,7 @@ static bool identity(const struct dp_tables *t, const struct dp_pkt *pkt,
 		v->term = term;
 		return false;
 	}
+	v->unit = t->class_unit[dp_tables_class(t, pkt->family, pkt->src)];
 	if (v->unit >= 0 && tc->binding != EGW_BINDING_STRICT)
 		return false;
 	switch (tc->unregistered) {
@@ -68,15 +71,27 @@ static bool resolver_approved(const struct dp_tables *t, uint32_t cls)
 	return false;
 }
 
-/* 2. DNS, DoT, DoH. Returns true when the verdict is final. */
-static bool dns(const struct dp_tables *t, const struct dp_pkt *pkt, uint32_t cls,
+/* Whether the destination class is in the DoH category (under block_doh). */
+static bool doh_blocked(const struct dp_tables *t, uint32_t cls)
+{
+	const struct egw_policy *pol = t->pol;
+
+	return pol->dns.block_doh && pol->doh_category >= 0 &&
+	       dp_class_bit(t, cls, t->cat_base + (uint32_t)pol->doh_category);
+}
+
+/*
+ * 2. DNS, DoT, DoH. Returns true when the verdict is final. resolver: the
+ * destination is an approved resolver; doh: it is a blocked DoH address.
+ */
+static bool dns(const struct dp_tables *t, const struct dp_pkt *pkt, bool resolver, bool doh,
 		struct dp_verdict *v)
 {
 	const struct egw_policy *pol = t->pol;
 	const struct egw_dns *d = &pol->dns;
 	bool tcpudp = pkt->proto == 6 || pkt->proto == 17;
 
-	if (tcpudp && !resolver_approved(t, cls)) {
+	if (tcpudp && !resolver) {
 		if (!pkt->l4_known || pkt->dport == 53) {
 			switch (d->violation) {
 			case EGW_DNSV_DROP:
@@ -104,8 +119,7 @@ static bool dns(const struct dp_tables *t, const struct dp_pkt *pkt, uint32_t cl
 			return true;
 		}
 	}
-	if (d->block_doh && pol->doh_category >= 0 &&
-	    dp_class_bit(t, cls, t->cat_base + (uint32_t)pol->doh_category)) {
+	if (doh) {
 		set(v, DP_ACT_DROP, DP_R_DOH, DP_DROP_DOH, &d->block_doh_loc);
 		v->category = (int16_t)pol->doh_category;
 		return true;
@@ -157,6 +171,15 @@ static enum dp_reason rule_reason(const struct egw_rule *r)
 	return DP_R_RULE;
 }
 
+/* v: the verdict of rule r, which decides the packet. */
+static void rule_verdict(const struct egw_rule *r, struct dp_verdict *v)
+{
+	enum dp_action a = r->action == EGW_ACT_ALLOW ? DP_ACT_ALLOW :
+			   r->action == EGW_ACT_PUNT ? DP_ACT_PUNT : DP_ACT_DROP;
+	set(v, a, rule_reason(r), DP_DROP_PROFILE, &r->loc);
+	v->category = (int16_t)r->category;
+}
+
 /* True (and v set) when rule dr decides the packet. */
 static bool rule_decides(const struct dp_tables *t, const struct dp_rule *dr,
 			 const struct dp_pkt *pkt, uint32_t cls, struct dp_verdict *v)
@@ -164,69 +187,133 @@ static bool rule_decides(const struct dp_tables *t, const struct dp_rule *dr,
 	enum match m = rule_match(t, dr, pkt, cls);
 	if (m == NO || (m == MAYBE && dr->rule->action == EGW_ACT_ALLOW))
 		return false;
-	const struct egw_rule *r = dr->rule;
-	enum dp_action a = r->action == EGW_ACT_ALLOW ? DP_ACT_ALLOW :
-			   r->action == EGW_ACT_PUNT ? DP_ACT_PUNT : DP_ACT_DROP;
-	set(v, a, rule_reason(r), DP_DROP_PROFILE, &r->loc);
-	v->category = (int16_t)r->category;
+	rule_verdict(dr->rule, v);
 	return true;
 }
 
-static void decide(const struct dp_tables *t, const struct dp_pkt *pkt,
-		   struct dp_verdict *v, bool compiled)
+/*
+ * rule_decides for a rule of the compiled walk: its address conditions
+ * hold for the destination class by construction (a candidate of the class,
+ * or a rule without any), so only protocol and ports are checked.
+ */
+static inline bool cand_decides(const struct dp_rule *dr, const struct dp_pkt *pkt,
+				struct dp_verdict *v)
 {
-	const struct egw_policy *pol = t->pol;
+	uint8_t proto = pkt->family == AF_INET ? dr->proto_v4 : dr->proto_v6;
 
+	if (proto && pkt->proto != proto)
+		return false;
+	if (dr->has_ports) {
+		if (pkt->proto != 6 && pkt->proto != 17)
+			return false;
+		if (!pkt->l4_known) {
+			/* A port rule may match: a deny decides, an allow not. */
+			if (dr->rule->action == EGW_ACT_ALLOW)
+				return false;
+		} else if (!port_in(dr->rule, pkt->dport)) {
+			return false;
+		}
+	}
+	rule_verdict(dr->rule, v);
+	return true;
+}
+
+/* The destination's address class; IPv4 inline (one or two table reads). */
+static inline uint32_t dst_class(const struct dp_tables *t, const struct dp_pkt *pkt)
+{
+	if (pkt->family == AF_INET) {
+		uint32_t a = (uint32_t)pkt->dst[0] << 24 | (uint32_t)pkt->dst[1] << 16 |
+			     (uint32_t)pkt->dst[2] << 8 | pkt->dst[3];
+		uint32_t nh;
+		return rte_lpm_lookup(t->lpm4, a, &nh) == 0 ? nh : t->default4;
+	}
+	return dp_tables_class(t, pkt->family, pkt->dst);
+}
+
+/* The verdict's defaults; then 1. identity. True when that is final. */
+static bool start(const struct dp_tables *t, const struct dp_pkt *pkt, struct dp_verdict *v)
+{
 	memset(v, 0, sizeof(*v));
 	v->unit = -1;
 	v->category = -1;
-	if (identity(t, pkt, v))
-		return;
-	uint32_t cls = dp_tables_class(t, pkt->family, pkt->dst);
-	if (dns(t, pkt, cls, v))
-		return;
-	if (v->unit < 0) {
-		/* terminals.unregistered = "allow" and no unit: no profile. */
-		set(v, DP_ACT_ALLOW, DP_R_UNREGISTERED, DP_DROP_NONE,
-		    &pol->terminals.unregistered_loc);
-		return;
-	}
-	uint32_t pi = pol->units[v->unit].profile;
-	const struct dp_profile *prof = &t->profiles[pi];
-	if (compiled && prof->cand) {
-		/* Merge the rules without address conditions with those that
-		 * can hold for this destination class, in rule order. */
-		const uint32_t *a = prof->free_rules;
-		const uint32_t *b = t->cand_pool + prof->cand[cls];
-		for (;;) {
-			uint32_t i;
-			if (*a < *b)
-				i = *a++;
-			else if (*b < *a)
-				i = *b++;
-			else
-				break;   /* both at DP_CAND_END: a rule is in one list only */
-			if (rule_decides(t, &prof->rules[i], pkt, cls, v))
-				return;
-		}
-	} else {
-		for (size_t i = 0; i < prof->n_rules; i++)
-			if (rule_decides(t, &prof->rules[i], pkt, cls, v))
-				return;
-	}
-	set(v, DP_ACT_DROP, DP_R_PROFILE_DEFAULT, DP_DROP_PROFILE, &pol->profiles[pi].loc);
+	return identity(t, pkt, v);
 }
 
+/* No unit (terminals.unregistered = "allow"): no profile applies. */
+static void no_profile(const struct dp_tables *t, struct dp_verdict *v)
+{
+	set(v, DP_ACT_ALLOW, DP_R_UNREGISTERED, DP_DROP_NONE, &t->pol->terminals.unregistered_loc);
+}
+
+static void profile_default(const struct dp_tables *t, uint32_t pi, struct dp_verdict *v)
+{
+	set(v, DP_ACT_DROP, DP_R_PROFILE_DEFAULT, DP_DROP_PROFILE, &t->pol->profiles[pi].loc);
+}
+
+/*
+ * The fast path: the destination class's DNS answers precomputed per class
+ * (class_flags), and the profile's compiled walk: the rules without address
+ * conditions merged with those that can hold for the destination class, in
+ * rule order, each checked for protocol and ports only.
+ */
 void dp_policy_decide(const struct dp_tables *t, const struct dp_pkt *pkt,
 		      struct dp_verdict *v)
 {
-	decide(t, pkt, v, true);
+	if (start(t, pkt, v))
+		return;
+	uint32_t cls = dst_class(t, pkt);
+	uint8_t cf = t->class_flags[cls];
+	if (dns(t, pkt, cf & DP_CF_RESOLVER, cf & DP_CF_DOH, v))
+		return;
+	if (v->unit < 0) {
+		no_profile(t, v);
+		return;
+	}
+	uint32_t pi = t->pol->units[v->unit].profile;
+	const struct dp_profile *prof = &t->profiles[pi];
+	if (!prof->cand) {
+		/* Over the build's budget: every rule, in full. */
+		for (size_t i = 0; i < prof->n_rules; i++)
+			if (rule_decides(t, &prof->rules[i], pkt, cls, v))
+				return;
+		profile_default(t, pi, v);
+		return;
+	}
+	const uint32_t *a = prof->free_rules;
+	const uint32_t *b = t->cand_pool + prof->cand[cls];
+	for (;;) {
+		uint32_t i;
+		if (*a < *b)
+			i = *a++;
+		else if (*b < *a)
+			i = *b++;
+		else
+			break;   /* both at DP_CAND_END: a rule is in one list only */
+		if (cand_decides(&prof->rules[i], pkt, v))
+			return;
+	}
+	profile_default(t, pi, v);
 }
 
+/* The reference: every question asked of the class bitmap, every rule walked in full. */
 void dp_policy_decide_ref(const struct dp_tables *t, const struct dp_pkt *pkt,
 			  struct dp_verdict *v)
 {
-	decide(t, pkt, v, false);
+	if (start(t, pkt, v))
+		return;
+	uint32_t cls = dp_tables_class(t, pkt->family, pkt->dst);
+	if (dns(t, pkt, resolver_approved(t, cls), doh_blocked(t, cls), v))
+		return;
+	if (v->unit < 0) {
+		no_profile(t, v);
+		return;
+	}
+	uint32_t pi = t->pol->units[v->unit].profile;
+	const struct dp_profile *prof = &t->profiles[pi];
+	for (size_t i = 0; i < prof->n_rules; i++)
+		if (rule_decides(t, &prof->rules[i], pkt, cls, v))
+			return;
+	profile_default(t, pi, v);
 }
 
 char *dp_reason_format(const struct dp_verdict *v, const struct egw_policy *pol,

@@ -234,37 +234,6 @@ out:
 	return ret;
 }
 
-/* Hash of a terminal address: 4 bytes (IPv4) or 16, as 32-bit words. */
-static inline uint32_t addr_hash(int family, const uint8_t *addr)
-{
-	uint32_t w[4];
-	unsigned nw = family == AF_INET ? 1 : 4;
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)family;
-
-	memcpy(w, addr, nw * 4);
-	for (unsigned i = 0; i < nw; i++) {
-		h ^= w[i];
-		h *= 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	return (uint32_t)h;
-}
-
-static const struct dp_term_ent *term_find(const struct dp_tables *t, int family,
-					   const uint8_t *addr, uint32_t h)
-{
-	size_t len = family == AF_INET ? 4 : 16;
-
-	for (uint32_t i = h & t->term_mask;; i = (i + 1) & t->term_mask) {
-		const struct dp_term_slot *s = &t->term_slots[i];
-		if (!s->ent)
-			return NULL;
-		const struct dp_term_ent *e = &t->term_ents[s->ent - 1];
-		if (s->hash == h && e->k.family == family && !memcmp(e->k.addr, addr, len))
-			return e;
-	}
-}
-
 static int build_terminals(struct dp_tables *t, struct egw_diag *diag)
 {
 	const struct egw_policy *pol = t->pol;
@@ -293,8 +262,8 @@ static int build_terminals(struct dp_tables *t, struct egw_diag *diag)
 			int fam = term->ip.family;
 			uint8_t a[16] = { 0 };
 			memcpy(a, term->ip.addr, fam == AF_INET ? 4 : 16);
-			uint32_t h = addr_hash(fam, a);
-			if (term_find(t, fam, a, h))
+			uint32_t h = dp_term_hash(fam, a);
+			if (dp_tables_terminal(t, fam, a))
 				continue;   /* the policy loader rejects duplicates */
 			struct dp_term_ent *e = &t->term_ents[used++];
 			e->k.family = (uint8_t)fam;
@@ -583,6 +552,26 @@ out:
 	return ret;
 }
 
+/* class_flags: what the DNS step asks about a destination class, once per class. */
+static int build_class_flags(struct dp_tables *t)
+{
+	const struct egw_policy *pol = t->pol;
+	const struct egw_dns *d = &pol->dns;
+
+	t->class_flags = calloc(t->n_classes ? t->n_classes : 1, 1);
+	if (!t->class_flags)
+		return -ENOMEM;
+	for (uint32_t c = 0; c < t->n_classes; c++) {
+		bool resolver = dp_class_bit(t, c, t->resolver_bit);
+		for (size_t i = 0; !resolver && i < d->n_resolver_regions; i++)
+			resolver = dp_class_geo(t, c, &d->resolver_regions[i]);
+		bool doh = d->block_doh && pol->doh_category >= 0 &&
+			   dp_class_bit(t, c, t->cat_base + (uint32_t)pol->doh_category);
+		t->class_flags[c] = (uint8_t)((resolver ? DP_CF_RESOLVER : 0) | (doh ? DP_CF_DOH : 0));
+	}
+	return 0;
+}
+
 static int build_names(struct dp_tables *t, struct egw_diag *diag)
 {
 	const struct egw_policy *pol = t->pol;
@@ -663,6 +652,9 @@ struct dp_tables *dp_tables_build(const struct egw_policy *pol, struct egw_diag 
 	err = build_classes(t, &pv, diag);
 	if (err)
 		goto fail;
+	err = build_class_flags(t);
+	if (err)
+		goto fail;
 	err = build_terminals(t, diag);
 	if (err)
 		goto fail;
@@ -699,6 +691,7 @@ void dp_tables_free(struct dp_tables *t)
 	free(t->term_ents);
 	free(t->class_unit);
 	free(t->class_bits);
+	free(t->class_flags);
 	if (t->profiles)
 		for (size_t p = 0; p < t->pol->n_profiles; p++) {
 			free(t->profiles[p].rules);
@@ -724,11 +717,4 @@ uint32_t dp_tables_class(const struct dp_tables *t, int family, const uint8_t *a
 	if (rte_lpm6_lookup(t->lpm6, addr, &nh) == 0)
 		return nh;
 	return t->default6;
-}
-
-const struct egw_terminal *dp_tables_terminal(const struct dp_tables *t, int family,
-					      const uint8_t *addr)
-{
-	const struct dp_term_ent *e = term_find(t, family, addr, addr_hash(family, addr));
-	return e ? e->term : NULL;
 }

@@ -24,6 +24,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
 
 #include <egw/diag.h>
 #include <egw/policy.h>
@@ -81,6 +83,7 @@ struct dp_tables {
 	uint64_t *class_bits;    /* n_classes * nwords */
 	uint32_t cat_base;       /* bit of category c: cat_base + c */
 	uint32_t resolver_bit;   /* dns.resolvers */
+	uint8_t *class_flags;    /* n_classes; DP_CF_* (the DNS step's questions) */
 	/* Registered terminals by address: open addressing (linear probing)
 	 * over term_slots (a power of two, at least twice the entries), each
 	 * slot the address hash and an entry index + 1 (0: empty). */
@@ -95,6 +98,11 @@ struct dp_tables {
 	 * Firefox canary (value DP_NAME_CANARY). */
 	struct egw_domain_set *names;
 };
+
+/* class_flags: an approved resolver (dns.resolvers or a resolver region);
+ * under dns.block_doh, in the DoH category's addresses. */
+#define DP_CF_RESOLVER 0x01
+#define DP_CF_DOH      0x02
 
 #define DP_NAME_CANARY UINT32_MAX
 #define DP_CANARY_DOMAIN "use-application-dns.net"
@@ -155,8 +163,54 @@ static inline bool dp_rule_addr_holds(const struct dp_tables *t, const struct dp
 	return false;
 }
 
-/* Registered terminal at addr, or NULL. */
-const struct egw_terminal *dp_tables_terminal(const struct dp_tables *t, int family,
-					      const uint8_t *addr);
+/* Hash of a terminal address: 4 bytes (IPv4) or 16, as 32-bit words. */
+static inline uint32_t dp_term_hash(int family, const uint8_t *addr)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)family;
+	unsigned nw = family == AF_INET ? 1 : 4;
+
+	for (unsigned i = 0; i < nw; i++) {
+		uint32_t w;
+		memcpy(&w, addr + 4 * i, 4);
+		h ^= w;
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	return (uint32_t)h;
+}
+
+/*
+ * Registered terminal at addr (16 bytes, IPv4 in [0..3]), or NULL. Inline:
+ * it is on every new flow's path. A slot's hash is compared before its
+ * entry is read; addresses compare as words.
+ */
+static inline const struct egw_terminal *dp_tables_terminal(const struct dp_tables *t,
+							    int family, const uint8_t *addr)
+{
+	uint32_t h = dp_term_hash(family, addr);
+	uint64_t a0, a1 = 0;
+
+	if (family == AF_INET) {
+		uint32_t a4;
+		memcpy(&a4, addr, 4);
+		a0 = a4;
+	} else {
+		memcpy(&a0, addr, 8);
+		memcpy(&a1, addr + 8, 8);
+	}
+	for (uint32_t i = h & t->term_mask;; i = (i + 1) & t->term_mask) {
+		const struct dp_term_slot *s = &t->term_slots[i];
+		if (!s->ent)
+			return NULL;
+		if (s->hash != h)
+			continue;
+		const struct dp_term_ent *e = &t->term_ents[s->ent - 1];
+		uint64_t e0, e1;
+		memcpy(&e0, e->k.addr, 8);
+		memcpy(&e1, e->k.addr + 8, 8);
+		if (e->k.family == family && e0 == a0 && e1 == a1)
+			return e->term;
+	}
+}
 
 #endif

@@ -319,8 +319,17 @@ static uint32_t rnd(uint32_t n)
  * without negation, categories with and without addresses, port ranges,
  * protocols any/tcp/udp/icmp, and on random packets including non-first
  * fragments (ports unknown).
+ *
+ * wide: also the identity and DNS steps as the fast path takes them (the
+ * source's class only for an address that is no registered terminal, the
+ * resolver and DoH answers precomputed per class) against the reference:
+ * the fixture's resolvers, resolver region, DoT and DoH blocking with the
+ * violation setting, binding and unregistered setting given, and sources
+ * that are registered (right or wrong MAC), unregistered in a unit, or in
+ * no unit; destination ports include 53 and 853.
  */
-START_TEST(compiled_walk_equals_plain_walk)
+static void compare_walks(bool wide, enum egw_dns_violation violation, enum egw_binding binding,
+			  enum egw_unregistered unreg)
 {
 	static const char *const pfx[] = {
 		"0.0.0.0/0", "203.0.113.0/24", "203.0.113.128/25", "203.0.113.192/26",
@@ -388,11 +397,17 @@ START_TEST(compiled_walk_equals_plain_walk)
 		pol->profiles[p].rules = rules[p];
 		pol->profiles[p].n_rules = RND_RULES;
 	}
-	pol->dns.resolvers.n = 0;        /* keep DNS out of the way */
-	pol->dns.n_resolver_regions = 0;
-	pol->dns.block_doh = false;
-	pol->dns.block_dot = false;
-	pol->dns.violation = EGW_DNSV_DROP;
+	if (!wide) {
+		pol->dns.resolvers.n = 0;        /* keep DNS out of the way */
+		pol->dns.n_resolver_regions = 0;
+		pol->dns.block_doh = false;
+		pol->dns.block_dot = false;
+		pol->dns.violation = EGW_DNSV_DROP;
+	} else {
+		pol->dns.violation = violation;
+		pol->terminals.binding = binding;
+		pol->terminals.unregistered = unreg;
+	}
 	struct dp_tables *t = build(pol);
 	/* The compiled lists exist, so the comparison below tests them. */
 	ck_assert_ptr_nonnull(t->profiles[0].cand);
@@ -401,11 +416,16 @@ START_TEST(compiled_walk_equals_plain_walk)
 	static const struct { const char *ip, *mac; int family; } src[] = {
 		{ "10.1.0.10", ZW_MAC, 4 }, { "10.2.0.20", WF_MAC, 4 },
 		{ "2001:db8:1::10", ZW_MAC, 6 },
+		/* wide only: a wrong MAC, unregistered in a unit, in no unit */
+		{ "10.1.0.11", ZW_MAC, 4 }, { "10.1.0.99", ZW_MAC, 4 },
+		{ "10.2.7.7", WF_MAC, 4 }, { "2001:db8:1::99", ZW_MAC, 6 },
+		{ "172.16.0.1", ZW_MAC, 4 }, { "2001:db8:77::1", WF_MAC, 6 },
 	};
-	unsigned decided_late = 0;
+	static const uint16_t wide_ports[] = { 53, 853, 443, 80 };
+	unsigned decided_late = 0, outcomes[DP_R__COUNT] = { 0 };
 	for (unsigned n = 0; n < 20000; n++) {
 		struct dp_pkt pkt = { 0 };
-		unsigned s = rnd(3);
+		unsigned s = wide ? rnd(9) : rnd(3);
 		struct egw_prefix a;
 		ck_assert_int_eq(egw_prefix_parse(src[s].ip, &a, &(const char *){ NULL }), 0);
 		memcpy(pkt.src, a.addr, 16);
@@ -426,6 +446,8 @@ START_TEST(compiled_walk_equals_plain_walk)
 		pkt.is_frag = !pkt.l4_known;
 		pkt.sport = 40000;
 		pkt.dport = (uint16_t)(15 + rnd(100));
+		if (wide && rnd(2))
+			pkt.dport = wide_ports[rnd(4)];
 		struct dp_verdict v, ref;
 		dp_policy_decide(t, &pkt, &v);
 		dp_policy_decide_ref(t, &pkt, &ref);
@@ -436,10 +458,39 @@ START_TEST(compiled_walk_equals_plain_walk)
 			      dp_action_name(v.action), v.loc ? v.loc->line : 0,
 			      dp_action_name(ref.action), ref.loc ? ref.loc->line : 0);
 		decided_late += ref.loc && ref.loc->line % 1000 > 20;
+		outcomes[ref.reason]++;
 	}
 	/* The policy is not trivially decided by its first few rules. */
 	ck_assert_uint_gt(decided_late, 1000);
+	if (wide) {
+		/* Every step had its say in the comparison. */
+		if (binding == EGW_BINDING_STRICT && unreg != EGW_UNREG_ALLOW)
+			ck_assert_uint_gt(outcomes[DP_R_UNREGISTERED], 100);
+		ck_assert_uint_gt(outcomes[DP_R_SPOOF], 100);
+		ck_assert_uint_gt(outcomes[DP_R_DNS_RESOLVER], 100);
+		ck_assert_uint_gt(outcomes[DP_R_DOT], 10);
+		ck_assert_uint_gt(outcomes[DP_R_DOH], 10);
+	}
 	dp_tables_free(t);
+}
+
+START_TEST(compiled_walk_equals_plain_walk)
+{
+	compare_walks(false, EGW_DNSV_DROP, EGW_BINDING_STRICT, EGW_UNREG_DROP);
+}
+END_TEST
+
+START_TEST(fast_decide_equals_reference)
+{
+	static const enum egw_dns_violation viol[] = { EGW_DNSV_DROP, EGW_DNSV_PUNT, EGW_DNSV_REDIRECT };
+	static const enum egw_unregistered unreg[] = { EGW_UNREG_DROP, EGW_UNREG_PUNT, EGW_UNREG_ALLOW };
+
+	static const enum egw_binding bind[] = { EGW_BINDING_STRICT, EGW_BINDING_PREFIX,
+		EGW_BINDING_OFF };
+
+	for (unsigned i = 0; i < 3; i++)
+		for (unsigned j = 0; j < 3; j++)
+			compare_walks(true, viol[(i + j) % 3], bind[i], unreg[j]);
 }
 END_TEST
 
@@ -456,6 +507,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, nested_dst_prefixes_and_protocols);
 	tcase_add_test(tc, non_first_fragments_never_pass_a_port_rule);
 	tcase_add_test(tc, compiled_walk_equals_plain_walk);
+	tcase_add_test(tc, fast_decide_equals_reference);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);
