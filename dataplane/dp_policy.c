@@ -158,7 +158,7 @@ static enum match rule_match(const struct dp_tables *t, const struct dp_rule *dr
 	return YES;
 }
 
-static enum dp_reason rule_reason(const struct egw_rule *r)
+enum dp_reason dp_rule_reason(const struct egw_rule *r)
 {
 	if (r->category >= 0)
 		return DP_R_CATEGORY;
@@ -171,12 +171,16 @@ static enum dp_reason rule_reason(const struct egw_rule *r)
 	return DP_R_RULE;
 }
 
+enum dp_action dp_rule_action(const struct egw_rule *r)
+{
+	return r->action == EGW_ACT_ALLOW ? DP_ACT_ALLOW :
+	       r->action == EGW_ACT_PUNT ? DP_ACT_PUNT : DP_ACT_DROP;
+}
+
 /* v: the verdict of rule r, which decides the packet. */
 static void rule_verdict(const struct egw_rule *r, struct dp_verdict *v)
 {
-	enum dp_action a = r->action == EGW_ACT_ALLOW ? DP_ACT_ALLOW :
-			   r->action == EGW_ACT_PUNT ? DP_ACT_PUNT : DP_ACT_DROP;
-	set(v, a, rule_reason(r), DP_DROP_PROFILE, &r->loc);
+	set(v, dp_rule_action(r), dp_rule_reason(r), DP_DROP_PROFILE, &r->loc);
 	v->category = (int16_t)r->category;
 }
 
@@ -208,13 +212,16 @@ static inline bool cand_decides(const struct dp_rule *dr, const struct dp_pkt *p
 			return false;
 		if (!pkt->l4_known) {
 			/* A port rule may match: a deny decides, an allow not. */
-			if (dr->rule->action == EGW_ACT_ALLOW)
+			if (dr->allow)
 				return false;
-		} else if (!port_in(dr->rule, pkt->dport)) {
+		} else if (dr->one_range ? pkt->dport < dr->port_lo || pkt->dport > dr->port_hi :
+					   !port_in(dr->rule, pkt->dport)) {
 			return false;
 		}
 	}
-	rule_verdict(dr->rule, v);
+	/* rule_verdict with the action and reason of the build. */
+	set(v, dr->action, dr->reason, DP_DROP_PROFILE, &dr->rule->loc);
+	v->category = (int16_t)dr->rule->category;
 	return true;
 }
 
@@ -263,7 +270,13 @@ void dp_policy_decide(const struct dp_tables *t, const struct dp_pkt *pkt,
 		return;
 	uint32_t cls = dst_class(t, pkt);
 	uint8_t cf = t->class_flags[cls];
-	if (dns(t, pkt, cf & DP_CF_RESOLVER, cf & DP_CF_DOH, v))
+	/* dns() decides only these: DNS, DoT or an unknown port to a
+	 * resolver not approved, or a DoH address. */
+	bool tcpudp = pkt->proto == 6 || pkt->proto == 17;
+	if (((cf & DP_CF_DOH) ||
+	     (tcpudp && !(cf & DP_CF_RESOLVER) &&
+	      (!pkt->l4_known || pkt->dport == 53 || pkt->dport == 853))) &&
+	    dns(t, pkt, cf & DP_CF_RESOLVER, cf & DP_CF_DOH, v))
 		return;
 	if (v->unit < 0) {
 		no_profile(t, v);

@@ -88,6 +88,10 @@ void dp_policy_decide_ref(const struct dp_tables *t, const struct dp_pkt *pkt,
 /* "category:commercial-mail", "spoof", ... into buf. Returns buf. */
 char *dp_reason_format(const struct dp_verdict *v, const struct egw_policy *pol,
 		       char *buf, size_t cap);
+/* The verdict's action and reason when rule r decides (for dp_tables_build). */
+enum dp_action dp_rule_action(const struct egw_rule *r);
+enum dp_reason dp_rule_reason(const struct egw_rule *r);
+
 const char *dp_action_name(enum dp_action a); /* "allow" "drop" "punt" "redirect" */
 
 #endif

@@ -12,6 +12,7 @@
 
 #include <egw/domain_set.h>
 
+#include "dp_policy.h"
 #include "dp_tables.h"
 
 /* One prefix of the policy and what it says about its addresses. */
@@ -312,6 +313,14 @@ static int build_profiles(struct dp_tables *t, const int32_t *dst_bits)
 			d->cat_bit = er->category >= 0 ? (int32_t)t->cat_base + er->category : -1;
 			d->dst_bit = dst_bits[r];
 			d->has_ports = er->n_ports > 0;
+			d->one_range = er->n_ports == 1;
+			if (d->one_range) {
+				d->port_lo = er->ports[0].lo;
+				d->port_hi = er->ports[0].hi;
+			}
+			d->action = (uint8_t)dp_rule_action(er);
+			d->reason = (uint8_t)dp_rule_reason(er);
+			d->allow = er->action == EGW_ACT_ALLOW;
 			switch (er->proto) {
 			case EGW_PROTO_ICMP:
 				d->proto_v4 = 1;

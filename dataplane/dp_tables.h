@@ -42,6 +42,12 @@ struct dp_rule {
 	int32_t dst_bit;      /* the rule's own dst list */
 	uint8_t proto_v4, proto_v6; /* IP protocol to match, 0 any (but see ports) */
 	bool has_ports;
+	bool one_range;       /* exactly one port range: [port_lo, port_hi] */
+	uint16_t port_lo, port_hi;
+	/* The verdict when the rule decides: enum dp_action, enum dp_reason
+	 * (dp_policy.h), and whether it is an allow (rule->action). */
+	uint8_t action, reason;
+	bool allow;
 };
 
 /*

@@ -90,16 +90,25 @@ static bool qrate_over(struct dp_worker *w, uint8_t family, const uint8_t *addr,
 	return e->count > limit;
 }
 
-static void emit(struct dp_worker *w, const struct dp_tables *t, enum egw_event_type type,
-		 const struct dp_flow *f, uint64_t now_us, const char *end_reason)
+static void emit_into(struct dp_worker *w, const struct dp_tables *t, struct dp_raw_event *e,
+		      enum egw_event_type type, const struct dp_flow *f, uint64_t now_us,
+		      const char *end_reason)
+{
+	dp_event_record(e, type, f, &f->verdict, t->pol, now_us, end_reason);
+	dp_event_push(&w->ev);
+}
+
+/* Inline: with nobody listening (the usual case) an event is two counters,
+ * twice per new flow; the record itself is out of line. */
+static inline void emit(struct dp_worker *w, const struct dp_tables *t,
+			enum egw_event_type type, const struct dp_flow *f, uint64_t now_us,
+			const char *end_reason)
 {
 	if (f->key.kind != DP_FK_FLOW)
 		return;
 	struct dp_raw_event *e = dp_event_slot(&w->ev);
-	if (e) {
-		dp_event_record(e, type, f, &f->verdict, t->pol, now_us, end_reason);
-		dp_event_push(&w->ev);
-	}
+	if (e)
+		emit_into(w, t, e, type, f, now_us, end_reason);
 }
 
 struct end_ctx {
