@@ -13,6 +13,8 @@
 # egwb-<pid>-*, removed on exit; no packet leaves them.
 set -euo pipefail
 build=$1 policy=$2 cfg=$3 secs=$4 mode=${5:-rules}
+# shellcheck source=tests/lab/netns.sh
+source "$(cd "$(dirname "$0")/.." && pwd)/tests/lab/netns.sh"
 p="egwb-$$"
 gen="$p-gen" gw="$p-gw" sink="$p-sink"
 tg_pid=""
@@ -23,7 +25,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for n in "$gen" "$gw" "$sink"; do ip netns add "$n"; done
+# no IPv6 DAD (as in the lab): the gateway's addresses are usable at once
+netns_add "$gen" "$gw" "$sink"
 ip link add g0 netns "$gen" type veth peer name gwin netns "$gw"
 ip link add gwout netns "$gw" type veth peer name s0 netns "$sink"
 # The generator's frames are addressed to 02:00:00:00:00:01 (bench_pcapgen).
@@ -33,7 +36,6 @@ for spec in "$gen g0" "$gw gwin" "$gw gwout" "$sink s0"; do
     ip -n "$1" link set "$2" up
     ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1 || true
 done
-ip -n "$gw" link set lo up
 ip netns exec "$gw" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 ip -n "$gw" addr add 10.1.0.1/8 dev gwin
 ip -n "$gw" addr add 2001:db8::1/32 dev gwin nodad

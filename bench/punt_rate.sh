@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Punt-path benchmark, part 1 (issue 4 "Benchmarks", issue 5 item 5):
-# egw-controld's nfqueue path alone. Two namespaces it creates and removes:
+# egw-controld's nfqueue path alone. Three namespaces it creates and removes
+# (tests/lab/netns.sh), egw-controld on the controld lab tests' policy
+# (tests/lab/lab-policy.sh, fail-closed):
 #
 #   egwt-punt-<pid>-c  10.1.0.10 (a registered terminal of unit "finance")
 #        | veth c0 -- g0
@@ -33,8 +35,9 @@
 #
 # Appends one JSON line per run to OUT_JSONL (suites "punt-queue" and
 # "punt-saturated"). Needs
-# root; no packet leaves the two namespaces.
+# root; no packet leaves the three namespaces.
 set -euo pipefail
+case ${1:-} in -h | --help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;; esac
 build=${1:?usage: punt_rate.sh BUILD_DIR OUT_JSONL [--quick] [--secs S] [--rates LIST] [--mixes LIST]}
 out=${2:?}
 shift 2
@@ -61,6 +64,11 @@ for f in "$controld" "$ctl" "$send"; do
     [ -x "$f" ] || { echo "punt_rate.sh: $f not built" >&2; exit 1; }
 done
 src=$(cd "$(dirname "$0")/.." && pwd)
+# The lab's namespaces and policy: the same as the controld-* lab tests'.
+# shellcheck source=tests/lab/netns.sh
+source "$src/tests/lab/netns.sh"
+# shellcheck source=tests/lab/lab-policy.sh
+source "$src/tests/lab/lab-policy.sh"
 
 C="egwt-punt-$$-c" G="egwt-punt-$$-g" S="egwt-punt-$$-s"
 work=$(mktemp -d /tmp/egwt-punt.XXXXXX)
@@ -78,11 +86,7 @@ cleanup() {
 trap cleanup EXIT
 log() { echo "[$(date +%H:%M:%S)] punt_rate: $*" >&2; }
 
-ip netns add "$C"
-ip netns add "$G"
-ip netns add "$S"
-ip -n "$C" link set lo up
-ip -n "$G" link set lo up
+netns_add "$C" "$G" "$S"
 ip link add c0 netns "$C" type veth peer name g0 netns "$G"
 ip -n "$C" link set c0 address 02:00:0a:01:00:0a
 ip -n "$C" addr add 10.1.0.10/16 dev c0
@@ -103,33 +107,8 @@ ip netns exec "$G" sysctl -qw net.ipv4.ip_forward=1
 # 198.51.100.80 behind d0 has a MAC nobody has: the sink drops the frames
 ip -n "$G" neigh replace 198.51.100.80 lladdr 02:00:00:00:00:50 dev d0 nud permanent
 
-cat > "$work/policy.cfg" <<POL
-version = 1;
-gateway: { inside = "net_af_packet0,iface=egw-in"; outside = "net_af_packet1,iface=egw-out";
-  punt = "net_tap0,iface=egw-punt"; fail_mode = "closed"; };
-geo: { database = "$src/firmware/lab/geo-lab.mmdb"; };
-units = (
-  { name = "finance"; prefixes = [ "10.1.0.0/16" ]; profile = "standard";
-    terminals = ( { ip = "10.1.0.10"; mac = "02:00:0a:01:00:0a"; switch_port = "sw1/0/3";
-                    location = "Building A 3F"; user = "zhang.wei"; } ); }
-);
-terminals: { binding = "prefix"; unregistered = "drop"; };
-dns: { resolvers = [ "198.51.100.53" ]; violation = "drop";
-  suspicious: { max_qname = 60; max_label = 40; min_entropy_bits = 4.3;
-                max_queries_per_second = 50; }; };
-categories = (
-  { name = "commercial-mail"; domains = [ "mail.qq.com", "gmail.com" ]; }
-);
-profiles = (
-  { name = "standard";
-    rules = (
-      { action = "deny";  category = "commercial-mail"; },
-      { action = "deny";  proto = "tcp"; port = 8081; },
-      { action = "allow"; }
-    ); }
-);
-log: { directory = "$work/log"; retention_days = 60; compress = "none"; };
-POL
+# the controld lab's policy (tests/lab/lab-policy.sh), fail-closed
+lab_policy "$work/policy.cfg" closed "$work/log"
 
 # egw-controld on CPU 1, the sender on CPU 0 (the kernel queues the packets
 # in the sender's softirq: that cost is on the sender's CPU); no pinning on

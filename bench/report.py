@@ -354,9 +354,14 @@ def main():
     m1 = S("egw", suite="flows", x=1048576)
     m1n = S("egw", suite="newflows", x=1048576)
     if m1:
-        r1 = ratio(m1, io)
+        # The ceiling on the same 1M-packet capture when the run measured it
+        # (runs before it compared with the 8,192-packet capture's).
+        m1io = S("testpmd-io", suite="flows", x=1048576)
+        r1 = ratio(m1, m1io or io)
         tgt("1M flows, established 64 B >= 14.88 Mpps and >= 0.35 of testpmd io",
-            "%s Mpps, %s of testpmd io" % (fmt_m(m1), "%.3f" % r1 if r1 else "n/a"),
+            "%s Mpps, %s of testpmd io (%s, %s)" % (
+                fmt_m(m1), "%.3f" % r1 if r1 else "n/a", fmt_m(m1io or io) + " Mpps",
+                "same 1M capture" if m1io else "8,192-packet capture"),
             m1[0] >= 14.88e6 and (r1 or 0) >= 0.35)
         tgt("1M flows, new-flow setup >= 2 Mpps (1M distinct flows through a 1,024-entry table)",
             fmt_m(m1n) + " Mpps", m1n[0] >= 2e6 if m1n else None)
@@ -443,8 +448,8 @@ def main():
     w("Flows: established (flow table sized 1M, all flows of the capture in it) and new "
       "(every packet a new flow: the same number of distinct flows through a 1,024-entry "
       "table).\n")
-    table("Flows", "flows", [("established", ("flows", "egw")), ("new flows", ("newflows", "egw"))],
-          "flows")
+    table("Flows", "flows", [("established", ("flows", "egw")), ("new flows", ("newflows", "egw")),
+                             ("testpmd io (1M only)", ("flows", "testpmd-io"))], "flows")
     gnuplot(a.out, "flows", "Flows: Mpps per core", "distinct flows in the capture",
             "Mpps per core", [("established", curve("flows", "egw")),
                               ("new flow per packet", curve("newflows", "egw"))], logx=True)

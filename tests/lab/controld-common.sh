@@ -7,6 +7,11 @@
 # Usage: cd_setup PREFIX  (defines C G S = namespace names; tmp = work dir)
 set -u   # no pipefail: "cmd | grep -q" would fail on SIGPIPE
 
+# shellcheck source=tests/lab/lab-policy.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lab-policy.sh"
+# shellcheck source=tests/lab/netns.sh
+source "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
+
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }
@@ -34,9 +39,8 @@ cd_setup() {
 	trap cd_cleanup EXIT
 	for ns in "$C" "$G" "$S"; do
 		ip netns del "$ns" 2>/dev/null
-		ip netns add "$ns" || return 1
-		ip -n "$ns" link set lo up
 	done
+	netns_add "$C" "$G" "$S" || return 1
 	ip link add c0 netns "$C" type veth peer name g0 netns "$G" || return 1
 	ip link add s0 netns "$S" type veth peer name g1 netns "$G" || return 1
 	ip -n "$C" link set c0 address 02:00:0a:01:00:0a   # the registered MAC
@@ -78,36 +82,10 @@ cd_setup() {
 	return 1
 }
 
-# cd_policy FILE FAIL_MODE: a small policy for the lab.
+# cd_policy FILE FAIL_MODE: the lab's small policy (lab-policy.sh), its
+# behaviour log in $tmp/log.
 cd_policy() {
-	cat > "$1" <<POL
-version = 1;
-gateway: { inside = "net_af_packet0,iface=egw-in"; outside = "net_af_packet1,iface=egw-out";
-  punt = "net_tap0,iface=egw-punt"; fail_mode = "$2"; };
-geo: { database = "$src/firmware/lab/geo-lab.mmdb"; };
-units = (
-  { name = "finance"; prefixes = [ "10.1.0.0/16" ]; profile = "standard";
-    terminals = ( { ip = "10.1.0.10"; mac = "02:00:0a:01:00:0a"; switch_port = "sw1/0/3";
-                    location = "Building A 3F"; user = "zhang.wei"; } ); }
-);
-terminals: { binding = "prefix"; unregistered = "drop"; };
-dns: { resolvers = [ "198.51.100.53" ]; violation = "drop";
-  suspicious: { max_qname = 60; max_label = 40; min_entropy_bits = 4.3;
-                max_queries_per_second = 50; }; };
-categories = (
-  { name = "commercial-mail"; domains = [ "mail.qq.com", "gmail.com" ]; },
-  { name = "doh"; domains = [ "dns.google" ]; addresses = [ "203.0.113.111" ]; }
-);
-profiles = (
-  { name = "standard";
-    rules = (
-      { action = "deny";  category = "commercial-mail"; },
-      { action = "deny";  proto = "tcp"; port = 8081; },
-      { action = "allow"; }
-    ); }
-);
-log: { directory = "$tmp/log"; retention_days = 60; compress = "none"; };
-POL
+	lab_policy "$1" "$2" "$tmp/log"
 }
 
 # cd_start CONFIG [ARGS...]: run egw-controld in the gateway; sets cd_pid.

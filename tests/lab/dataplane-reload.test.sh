@@ -24,40 +24,14 @@
 set -uo pipefail
 build=$(cd "${1:?usage: dataplane-reload.test.sh BUILD_DIR SOURCE_DIR}" && pwd)
 src=$(cd "${2:?usage: dataplane-reload.test.sh BUILD_DIR SOURCE_DIR}" && pwd)
-lab=$src/firmware/lab/lab.sh
 dp=$build/dataplane/egw-dataplane
 cd=$build/control/egw-controld
 egwctl=$build/control/egwctl
-prefix=egwt-dpreload-$$
-tmp=$(mktemp -d /tmp/egwt-dpreload.XXXXXX)
-fails=0
-
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+# shellcheck source=tests/lab/lab-test.sh
+source "$src/tests/lab/lab-test.sh"
+lt_begin dataplane-reload "egwt-dpreload-$$" "$dp" "$cd" "$egwctl"
 pass() { echo "PASS: $*"; }
-cleanup() {
-	bash "$lab" down --prefix "$prefix" >/dev/null 2>&1 || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-[ "$(id -u)" = 0 ] || { echo "FAIL: dataplane-reload needs root"; exit 1; }
-for b in "$dp" "$cd" "$egwctl"; do
-	[ -x "$b" ] || { echo "FAIL: $b not built"; exit 1; }
-done
-chmod 0755 "$tmp"
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-
-cfg=$tmp/egw.cfg
-sed -e "s|\"lab/geo-lab.mmdb\"|\"$src/firmware/lab/geo-lab.mmdb\"|" \
-	-e "s|directory = \"/var/log/egw\";|directory = \"$tmp/log\";|" \
-	"$src/firmware/egw.cfg" >"$cfg"
-if ! grep -q "directory = \"$tmp/log\"" "$cfg" || ! grep -q "$src/firmware/lab/geo-lab.mmdb" "$cfg"; then
-	echo "FAIL: could not rewrite the policy's paths"
-	exit 1
-fi
+lt_policy
 cp "$cfg" "$tmp/allow.cfg"
 # The denying policy: ICMP to 198.51.100.80 denied first in "standard".
 /usr/bin/python3 - "$tmp/allow.cfg" "$tmp/deny.cfg" <<'PY' || { echo "FAIL: could not write the denying policy"; exit 1; }
@@ -71,26 +45,16 @@ open(sys.argv[2], "w").write(src.replace(anchor, anchor + rule))
 PY
 mkdir -p "$tmp/run" "$tmp/log"
 
-eal="-l 0,1 --no-huge -m 512 --no-pci --no-shconf --file-prefix=$prefix"
-gw1="'$dp' $eal -- --config '$cfg' --socket '$tmp/dp.sock' --events '$tmp/events.json'"
-gw1+=" & echo \$! >'$tmp/dp.pid'; wait \$!; echo \"egw-dataplane exit status \$?\""
-gw2="exec '$cd' --config '$cfg' --dataplane-sock '$tmp/dp.sock' --run-dir '$tmp/run'"
-if ! bash "$lab" up --prefix "$prefix" --mode dataplane --config "$cfg" --gw-cmd "$gw1" \
-	--gw-cmd "$gw2"; then
-	echo "FAIL: the lab did not come up with egw-dataplane and egw-controld"
-	exit 1
-fi
+gw1=$(lt_dataplane_cmd "$tmp/dp.sock" --events "$tmp/events.json")
+gw2=$(lt_controld_cmd --dataplane-sock "$tmp/dp.sock" --run-dir "$tmp/run")
+lt_up dataplane "egw-dataplane and egw-controld" "$gw1" "$gw2"
 dp_pid=$(cat "$tmp/dp.pid")
-dplog=${EGW_LAB_RUN:-/run/egw-lab}/$prefix/gw1.log
-cdlog=${EGW_LAB_RUN:-/run/egw-lab}/$prefix/gw2.log
+dplog=$state/gw1.log
+cdlog=$state/gw2.log
 # shellcheck source=tests/lab/scenarios.sh
 source "$src/tests/lab/scenarios.sh"
 sc_init "$prefix" || exit 1
-for _ in $(seq 100); do
-	grep -q '^egw-dataplane: control plane connected' "$dplog" && break
-	sleep 0.1
-done
-grep -q '^egw-dataplane: control plane connected' "$dplog" ||
+lt_wait_line "$dplog" '^egw-dataplane: control plane connected' ||
 	fail "egw-controld did not connect to the fast path: $(tail -n 3 "$cdlog")"
 
 now() { date +%s.%N; }
@@ -206,13 +170,7 @@ sc_ping health 198.51.100.80 ok || fail "health after the refused reloads"
 
 # --- 5. exit, and 3. the events --------------------------------------------------
 kill -TERM "$dp_pid"
-for _ in $(seq 100); do
-	grep -q '^egw-dataplane exit status' "$dplog" && break
-	sleep 0.1
-done
-grep -q '^egw-dataplane exit status 0$' "$dplog" ||
-	fail "egw-dataplane did not exit 0 on SIGTERM: $(tail -n 5 "$dplog")"
-grep -q 'Sanitizer' "$dplog" && fail "sanitizer report: $(grep -A5 Sanitizer "$dplog" | head -n 20)"
+lt_wait_exit "$dplog" egw-dataplane
 
 echo "--- 3. the flows' end events"
 /usr/bin/python3 - "$tmp/events.json" <<'PY' || fail "the reload end events"

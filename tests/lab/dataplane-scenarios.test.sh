@@ -33,41 +33,18 @@
 set -uo pipefail
 build=$(cd "${1:?usage: dataplane-scenarios.test.sh BUILD_DIR SOURCE_DIR}" && pwd)
 src=$(cd "${2:?usage: dataplane-scenarios.test.sh BUILD_DIR SOURCE_DIR}" && pwd)
-lab=$src/firmware/lab/lab.sh
-dp=$build/dataplane/egw-dataplane
+# shellcheck source=tests/lab/lab-test.sh
+source "$src/tests/lab/lab-test.sh"
+lt_begin dataplane-scenarios "egwt-e2e-d$$" "$build/dataplane/egw-dataplane"
 cfg=$src/firmware/egw.cfg
-prefix=egwt-e2e-d$$
-tmp=$(mktemp -d /tmp/egwt-e2e.XXXXXX)
-fails=0
-
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-cleanup() {
-	bash "$lab" down --prefix "$prefix" >/dev/null 2>&1 || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-[ "$(id -u)" = 0 ] || { echo "FAIL: dataplane-scenarios needs root"; exit 1; }
-[ -x "$dp" ] || { echo "FAIL: $dp not built"; exit 1; }
-chmod 0755 "$tmp"
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 # The gateway command: egw-dataplane with lab.sh's default EAL options, its
 # socket, events and counters in this test's directory; the wrapper records
 # its pid (for SIGHUP) and its exit status.
-eal="-l 0,1 --no-huge -m 512 --no-pci --no-shconf --file-prefix=$prefix"
-gw="'$dp' $eal -- --config '$cfg' --socket '$tmp/dp.sock'"
-gw+=" --events '$tmp/events.json' --stats '$tmp/stats.json' &"
-gw+=" echo \$! >'$tmp/dp.pid'; wait \$!; echo \"egw-dataplane exit status \$?\""
-if ! bash "$lab" up --prefix "$prefix" --mode dataplane --config "$cfg" --gw-cmd "$gw"; then
-	echo "FAIL: the lab did not come up with egw-dataplane forwarding"
-	exit 1
-fi
+gw=$(lt_dataplane_cmd "$tmp/dp.sock" --events "$tmp/events.json" --stats "$tmp/stats.json")
+lt_up dataplane "egw-dataplane forwarding" "$gw"
 dp_pid=$(cat "$tmp/dp.pid")
-dplog=${EGW_LAB_RUN:-/run/egw-lab}/$prefix/gw1.log
+dplog=$state/gw1.log
 grep -q "^egw-dataplane: forwarding net_af_packet0,iface=egw-in <-> net_af_packet1,iface=egw-out (punt net_tap0,iface=egw-punt)" "$dplog" ||
 	fail "egw-dataplane does not say it forwards the policy's ports: $(tail -n 3 "$dplog")"
 
@@ -95,13 +72,7 @@ sc_reload_traffic "$tmp" "$dp_pid" "$dplog" '^egw-dataplane: reloaded' || fails=
 
 # --- 3. the fast path's record ------------------------------------------------
 kill -TERM "$dp_pid"
-for _ in $(seq 1 100); do
-	grep -q '^egw-dataplane exit status' "$dplog" && break
-	sleep 0.1
-done
-grep -q '^egw-dataplane exit status 0$' "$dplog" ||
-	fail "egw-dataplane did not exit 0 on SIGTERM: $(tail -n 5 "$dplog")"
-grep -q 'Sanitizer' "$dplog" && fail "sanitizer report: $(grep -A5 Sanitizer "$dplog" | head -n 20)"
+lt_wait_exit "$dplog" egw-dataplane
 
 /usr/bin/python3 - "$tmp/events.json" "$tmp/stats.json" "$cfg" <<'PY' || fail "the fast path's events or counters"
 import json, re, sys

@@ -29,64 +29,35 @@
 set -u   # no pipefail: "cmd | grep -q" would fail on the writer's SIGPIPE
 build=$(cd "${1:?usage: e2e-feedback.test.sh BUILD_DIR SOURCE_DIR}" && pwd)
 src=$(cd "${2:?usage: e2e-feedback.test.sh BUILD_DIR SOURCE_DIR}" && pwd)
-lab=$src/firmware/lab/lab.sh
 dp=$build/dataplane/egw-dataplane
 cd_bin=$build/control/egw-controld
 egwctl=$build/control/egwctl
 client=$src/tests/lab/e2e-feedback.py
-prefix=egwt-e2e-f$$
-tmp=$(mktemp -d /tmp/egwt-e2e.XXXXXX)
-fails=0
 srv_pid=
 keep_pid=
-
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
-cleanup() {
+# shellcheck source=tests/lab/lab-test.sh
+source "$src/tests/lab/lab-test.sh"
+lt_on_exit() {
 	local p
 	for p in $srv_pid $keep_pid; do
 		kill "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
-	bash "$lab" down --prefix "$prefix" >/dev/null 2>&1 || true
-	[ -n "${KEEP:-}" ] || rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-[ "$(id -u)" = 0 ] || { echo "FAIL: e2e-feedback needs root"; exit 1; }
-for b in "$dp" "$cd_bin" "$egwctl"; do
-	[ -x "$b" ] || { echo "FAIL: $b not built"; exit 1; }
-done
-chmod 0755 "$tmp"
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+lt_begin e2e-feedback "egwt-e2e-f$$" "$dp" "$cd_bin" "$egwctl"
+ok() { echo "ok: $*"; }
 
 # The example policy with its log here and its geo database by absolute path.
-cfg=$tmp/egw.cfg
-sed -e "s|\"lab/geo-lab.mmdb\"|\"$src/firmware/lab/geo-lab.mmdb\"|" \
-	-e "s|directory = \"/var/log/egw\"|directory = \"$tmp/log\"|" \
-	-e 's|compress = "zstd"|compress = "none"|' "$src/firmware/egw.cfg" >"$cfg"
-grep -q "$tmp/log" "$cfg" && grep -q "$src/firmware/lab/geo-lab.mmdb" "$cfg" ||
-	{ echo "FAIL: could not adapt firmware/egw.cfg"; exit 1; }
+lt_policy 's|compress = "zstd"|compress = "none"|'
 punt_line=$(grep -n 'action = "punt";  country = \[ "!CN" \]' "$cfg" | cut -d: -f1)
 sus_line=$(grep -n 'suspicious:' "$cfg" | cut -d: -f1)
 
-state=${EGW_LAB_RUN:-/run/egw-lab}/$prefix
 dsock=$state/dataplane.sock
 csock=$state/controld-ro.sock
-eal="-l 0,1 --no-huge -m 512 --no-pci --no-shconf --file-prefix=$prefix"
-gw1="'$dp' $eal -- --config '$cfg' --socket '$dsock' &"
-gw1+=" echo \$! >'$tmp/dp.pid'; wait \$!; echo \"egw-dataplane exit status \$?\""
-gw2="'$cd_bin' --config '$cfg' --dataplane-sock '$dsock' --run-dir '$state'"
-gw2+=" --punt-hairpin-mac 02:00:0a:01:00:01 & echo \$! >'$tmp/cd.pid'; wait \$!"
-gw2+="; echo \"egw-controld exit status \$?\""
-if ! bash "$lab" up --prefix "$prefix" --mode dataplane --config "$cfg" \
-	--gw-cmd "$gw1" --gw-cmd "$gw2"; then
-	echo "FAIL: the lab did not come up with egw-dataplane and egw-controld"
-	exit 1
-fi
+gw1=$(lt_dataplane_cmd "$dsock")
+gw2=$(lt_controld_cmd --dataplane-sock "$dsock" --run-dir "$state" \
+	--punt-hairpin-mac 02:00:0a:01:00:01)
+lt_up dataplane "egw-dataplane and egw-controld" "$gw1" "$gw2"
 dp_pid=$(cat "$tmp/dp.pid")
 cd_pid=$(cat "$tmp/cd.pid")
 dplog=$state/gw1.log
@@ -316,13 +287,8 @@ pu3=$(echo "$s3" | py 's["dataplane"]["punts"]')
 
 # --- the end --------------------------------------------------------------------
 kill -TERM "$dp_pid"
-for _ in $(seq 1 100); do
-	grep -q '^egw-dataplane exit status' "$dplog" && break
-	sleep 0.1
-done
-grep -q '^egw-dataplane exit status 0$' "$dplog" ||
-	fail "egw-dataplane did not exit 0 on SIGTERM: $(tail -n 5 "$dplog")"
-grep -q 'Sanitizer' "$dplog" "$cdlog" && fail "sanitizer report: $(grep -h -A5 Sanitizer "$dplog" "$cdlog" | head -n 20)"
+lt_wait_exit "$dplog" egw-dataplane
+grep -q 'Sanitizer' "$cdlog" && fail "sanitizer report: $(grep -A5 Sanitizer "$cdlog" | head -n 20)"
 grep -q 'egw-controld exit status 137' "$cdlog" || fail "egw-controld's end: $(tail -n 3 "$cdlog")"
 if [ "$fails" != 0 ]; then
 	echo "--- egw-controld log"; tail -n 30 "$cdlog"

@@ -20,45 +20,17 @@
 set -uo pipefail
 build=$(cd "${1:?usage: kernel-scenarios.test.sh BUILD_DIR SOURCE_DIR}" && pwd)
 src=$(cd "${2:?usage: kernel-scenarios.test.sh BUILD_DIR SOURCE_DIR}" && pwd)
-lab=$src/firmware/lab/lab.sh
 cd=$build/control/egw-controld
-prefix=egwt-e2e-k$$
-tmp=$(mktemp -d /tmp/egwt-e2e.XXXXXX)
-fails=0
-
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-cleanup() {
-	bash "$lab" down --prefix "$prefix" >/dev/null 2>&1 || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-[ "$(id -u)" = 0 ] || { echo "FAIL: kernel-scenarios needs root"; exit 1; }
-[ -x "$cd" ] || { echo "FAIL: $cd not built"; exit 1; }
-chmod 0755 "$tmp"
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-
-cfg=$tmp/egw.cfg
-sed -e "s|\"lab/geo-lab.mmdb\"|\"$src/firmware/lab/geo-lab.mmdb\"|" \
-	-e "s|directory = \"/var/log/egw\";|directory = \"$tmp/log\";|" \
-	"$src/firmware/egw.cfg" >"$cfg"
-if ! grep -q "directory = \"$tmp/log\"" "$cfg" || ! grep -q "$src/firmware/lab/geo-lab.mmdb" "$cfg"; then
-	echo "FAIL: could not rewrite the policy's paths"
-	exit 1
-fi
+# shellcheck source=tests/lab/lab-test.sh
+source "$src/tests/lab/lab-test.sh"
+lt_begin kernel-scenarios "egwt-e2e-k$$" "$cd"
+lt_policy
 mkdir -p "$tmp/run"
 
-gw="'$cd' --config '$cfg' --kernel-mode --inside-if egw-in --outside-if egw-out"
-gw+=" --run-dir '$tmp/run' & echo \$! >'$tmp/cd.pid'; wait \$!; echo \"egw-controld exit status \$?\""
-if ! bash "$lab" up --prefix "$prefix" --mode kernel --gw-cmd "$gw"; then
-	echo "FAIL: the lab did not come up with egw-controld --kernel-mode"
-	exit 1
-fi
+gw=$(lt_controld_cmd --kernel-mode --inside-if egw-in --outside-if egw-out --run-dir "$tmp/run")
+lt_up kernel "egw-controld --kernel-mode" "$gw"
 cd_pid=$(cat "$tmp/cd.pid")
-cdlog=${EGW_LAB_RUN:-/run/egw-lab}/$prefix/gw1.log
+cdlog=$state/gw1.log
 grep -q '^egw-controld: running (kernel mode' "$cdlog" ||
 	fail "egw-controld does not say it runs in kernel mode: $(tail -n 3 "$cdlog")"
 
@@ -82,13 +54,7 @@ sc_reload_traffic "$tmp" "$cd_pid" "$cdlog" '^egw-controld: reload by signal SIG
 ip netns exec "$prefix-gw" nft list table inet egw >/dev/null 2>&1 || fail "no table inet egw while running"
 
 kill -TERM "$cd_pid"
-for _ in $(seq 1 100); do
-	grep -q '^egw-controld exit status' "$cdlog" && break
-	sleep 0.1
-done
-grep -q '^egw-controld exit status 0$' "$cdlog" ||
-	fail "egw-controld did not exit 0 on SIGTERM: $(tail -n 5 "$cdlog")"
-grep -q 'Sanitizer' "$cdlog" && fail "sanitizer report: $(grep -A5 Sanitizer "$cdlog" | head -n 20)"
+lt_wait_exit "$cdlog" egw-controld
 ip netns exec "$prefix-gw" nft list table inet egw >/dev/null 2>&1 && fail "table inet egw left after exit"
 
 # The behaviour log: the names the daemon answered and reset, with the

@@ -36,13 +36,11 @@ ok() { echo "ok   $*"; }
 bad() { echo "FAIL $*"; fail=1; }
 x() { local n=$1; shift; ip netns exec "$n" "$@"; }
 
-for n in "$GW" "$NET" "$T1" "$T2" "$RG"; do
-	ip netns add "$n"
-	# No DAD, as in firmware/lab/lab.sh: a link-local address still
-	# tentative right after set-up made the first IPv6 ping fail at times.
-	x "$n" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-	x "$n" ip link set lo up
-done
+# No DAD, as in firmware/lab/lab.sh: a link-local address still tentative
+# right after set-up made the first IPv6 ping fail at times.
+# shellcheck source=tests/lab/netns.sh
+source "$src/tests/lab/netns.sh"
+netns_add "$GW" "$NET" "$T1" "$T2" "$RG"
 x "$GW" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 
 # inside: bridge egw-in with one port per terminal namespace

@@ -12,6 +12,7 @@
 #include <rte_eal.h>
 #include <rte_mbuf.h>
 
+#include "burst_out.h"
 #include "dp_burst.h"
 #include "dp_tables.h"
 #include "dp_worker.h"
@@ -19,26 +20,13 @@
 #include "event_view.h"
 #include "frame_builder.h"
 #include "policy_fixture.h"
+#include "worker_fixture.h"
 
 #define ZW_MAC "02:00:0a:01:00:0a"
 #define S 1000000ull
 #define CAP 4
 #define N 40
-
-struct out {
-	struct rte_mbuf *fwd[N * 2], *punt[N], *reply[N];
-	uint16_t nf, np, nr;
-};
-
-static void free_out(struct out *o)
-{
-	for (uint16_t i = 0; i < o->nf; i++)
-		rte_pktmbuf_free(o->fwd[i]);
-	for (uint16_t i = 0; i < o->np; i++)
-		rte_pktmbuf_free(o->punt[i]);
-	for (uint16_t i = 0; i < o->nr; i++)
-		rte_pktmbuf_free(o->reply[i]);
-}
+_Static_assert(N <= BURST_OUT_MAX, "one burst_out holds a whole run");
 
 static struct rte_mbuf *syn(struct rte_mempool *mp, uint16_t sport)
 {
@@ -56,15 +44,9 @@ static void full_table_burst(uint16_t burst)
 {
 	char name[32];
 	snprintf(name, sizeof(name), "t_burst_%u", burst);   /* one per test */
-	struct rte_mempool *mp = rte_pktmbuf_pool_create(name, 256, 0, 0,
-							 RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	ck_assert_ptr_nonnull(mp);
+	struct rte_mempool *mp = wfx_pool(name, 256, RTE_MBUF_DEFAULT_DATAROOM);
 	struct dp_worker w;
-	struct egw_diag *d = egw_diag_new();
-	struct dp_tables *t = dp_tables_build(fixture_policy(), d);
-	egw_diag_free(d);
-	ck_assert_ptr_nonnull(t);
-	ck_assert_int_eq(dp_worker_init(&w, 0, CAP, 256), 0);
+	struct dp_tables *t = wfx_start(&w, CAP, 256);
 
 	/* Flows 40000.. (one SYN each), in bursts of `burst`, then one more
 	 * packet of each of the last CAP flows. */
@@ -74,11 +56,11 @@ static void full_table_burst(uint16_t burst)
 		uint16_t n = N - sent < burst ? (uint16_t)(N - sent) : burst;
 		for (uint16_t i = 0; i < n; i++)
 			pkts[i] = syn(mp, (uint16_t)(40000 + sent + i));
-		struct out o;
+		struct burst_out o;
 		dp_burst(&w, t, pkts, n, false, S + sent, o.fwd, &o.nf, o.punt, &o.np,
 			 o.reply, &o.nr);
 		ck_assert_uint_eq(o.nf, n);   /* allowed: forwarded */
-		free_out(&o);
+		burst_out_free(&o);
 		sent += n;
 	}
 	ck_assert_uint_eq(w.ft.n, CAP);
@@ -115,15 +97,14 @@ static void full_table_burst(uint16_t burst)
 	struct rte_mbuf *pkts[CAP];
 	for (uint16_t i = 0; i < CAP; i++)
 		pkts[i] = syn(mp, (uint16_t)(40000 + N - CAP + i));
-	struct out o;
+	struct burst_out o;
 	dp_burst(&w, t, pkts, CAP, false, 2 * S, o.fwd, &o.nf, o.punt, &o.np, o.reply, &o.nr);
 	ck_assert_uint_eq(o.nf, CAP);
-	free_out(&o);
+	burst_out_free(&o);
 	ck_assert_uint_eq(events(&w), 0);
 	ck_assert_uint_eq(w.ft.st.evicted, N - CAP);
 
-	dp_tables_free(t);
-	dp_worker_fini(&w);
+	wfx_stop(&w, t);
 	rte_mempool_free(mp);
 }
 
@@ -155,11 +136,5 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, new_flows_evict_in_order_in_bursts);
 	tcase_add_test(tc, new_flows_evict_in_order_in_odd_bursts);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	rte_eal_cleanup();
-	return failed ? 1 : 0;
+	return eal_fixture_run(s);
 }

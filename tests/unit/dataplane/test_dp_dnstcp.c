@@ -17,18 +17,10 @@
 #include "event_view.h"
 #include "frame_builder.h"
 #include "policy_fixture.h"
+#include "worker_fixture.h"
 
 #define ZW_MAC "02:00:0a:01:00:0a"
 #define S 1000000ull
-
-static struct dp_tables *build(const struct egw_policy *pol)
-{
-	struct egw_diag *d = egw_diag_new();
-	struct dp_tables *t = dp_tables_build(pol, d);
-	egw_diag_free(d);
-	ck_assert_ptr_nonnull(t);
-	return t;
-}
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -156,7 +148,7 @@ static void blocked_name_over_tcp(bool v6, const char *resolver, const char *nam
 	res6[0] = fx_pfx("198.51.100.53");
 	res6[1] = fx_pfx("2001:db8:ff::53");
 	pol->dns.resolvers = (struct egw_prefix_list){ res6, 2 };
-	struct dp_tables *t = build(pol);
+	struct dp_tables *t = wfx_tables(pol);
 
 	/* The handshake passes: the resolver is approved. */
 	seg(&f, v6, resolver, 45000, 999, 0, DP_TCP_SYN, 0, NULL);
@@ -239,8 +231,7 @@ static void blocked_name_over_tcp(bool v6, const char *resolver, const char *nam
 	ck_assert_int_eq(dns_event(&w)->u.dns.rcode, -1);
 	ck_assert_uint_eq(w.st.dns_answers, 1);
 
-	dp_tables_free(t);
-	dp_worker_fini(&w);
+	wfx_stop(&w, t);
 }
 
 START_TEST(tcp_dns_blocked_category_name_ipv4)
@@ -267,8 +258,7 @@ START_TEST(tcp_dns_query_split_over_segments_is_not_answered)
 	 * a guess, and the name is not judged; the segment goes on. */
 	struct dp_worker w;
 	struct fb f;
-	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
-	struct dp_tables *t = build(fixture_policy());
+	struct dp_tables *t = wfx_start(&w, 64, 64);
 	seg(&f, false, "198.51.100.53", 45002, 1, 0, DP_TCP_SYN, 0, NULL);
 	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
 	seg(&f, false, "198.51.100.53", 45002, 2, 1, DP_TCP_ACK, 0, "mail.qq.com");
@@ -279,8 +269,7 @@ START_TEST(tcp_dns_query_split_over_segments_is_not_answered)
 	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
 	ck_assert_uint_eq(w.st.dns_answers, 0);
 	ck_assert_uint_eq(w.extra_len, 0);
-	dp_tables_free(t);
-	dp_worker_fini(&w);
+	wfx_stop(&w, t);
 }
 END_TEST
 
@@ -295,11 +284,5 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, tcp_dns_blocked_category_name_ipv6);
 	tcase_add_test(tc, tcp_dns_query_split_over_segments_is_not_answered);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	rte_eal_cleanup();
-	return failed ? 1 : 0;
+	return eal_fixture_run(s);
 }

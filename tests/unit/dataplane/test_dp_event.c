@@ -15,6 +15,7 @@
 #include "eal_fixture.h"
 #include "frame_builder.h"
 #include "policy_fixture.h"
+#include "worker_fixture.h"
 
 #define ZW_MAC "02:00:0a:01:00:0a"
 #define S 1000000ull
@@ -151,14 +152,12 @@ END_TEST
 START_TEST(event_keeps_the_policy_it_was_made_under)
 {
 	struct dp_worker w;
-	struct egw_diag *d = egw_diag_new();
 	struct egw_event ev[8];
 	struct fb f;
 
 	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
 	struct egw_policy *pa = fixture_policy();
-	struct dp_tables *a = dp_tables_build(pa, d);
-	ck_assert_ptr_nonnull(a);
+	struct dp_tables *a = wfx_tables(pa);
 	fb_udp4(&f, ZW_MAC, "10.1.0.10", "198.51.100.80", 40000, 7);
 	ck_assert_int_eq(dp_worker_packet(&w, a, f.b, &f.len, false, 1 * S), DP_DISP_FORWARD);
 
@@ -177,8 +176,7 @@ START_TEST(event_keeps_the_policy_it_was_made_under)
 	profiles_b[0].rules = rules_b;
 	pb.units = units_b;
 	pb.profiles = profiles_b;
-	struct dp_tables *b = dp_tables_build(&pb, d);
-	ck_assert_ptr_nonnull(b);
+	struct dp_tables *b = wfx_tables(&pb);
 	dp_worker_rebind(&w, a, b);
 	fb_udp4(&f, ZW_MAC, "10.1.0.10", "198.51.100.80", 40001, 7);
 	ck_assert_int_eq(dp_worker_packet(&w, b, f.b, &f.len, false, 2 * S), DP_DISP_FORWARD);
@@ -193,9 +191,7 @@ START_TEST(event_keeps_the_policy_it_was_made_under)
 	ck_assert_str_ne(ev[0].rule, ev[1].rule);
 	ck_assert_str_eq(ev[0].user, ev[1].user);
 	dp_tables_free(a);
-	dp_tables_free(b);
-	dp_worker_fini(&w);
-	egw_diag_free(d);
+	wfx_stop(&w, b);
 }
 END_TEST
 
@@ -243,11 +239,5 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, event_keeps_the_policy_it_was_made_under);
 	tcase_add_test(tc, names_are_kept_whole_up_to_255_bytes);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	rte_eal_cleanup();
-	return failed ? 1 : 0;
+	return eal_fixture_run(s);
 }

@@ -17,20 +17,12 @@
 #include "dp_worker.h"
 #include "frame_builder.h"
 #include "policy_fixture.h"
+#include "worker_fixture.h"
 
 #define ZW_MAC "02:00:0a:01:00:0a"
 #define WF_MAC "02:00:0a:02:00:14"
 #define RT_MAC "02:ee:00:00:00:02"
 #define S 1000000ull
-
-static struct dp_tables *build(void)
-{
-	struct egw_diag *d = egw_diag_new();
-	struct dp_tables *t = dp_tables_build(fixture_policy(), d);
-	egw_diag_free(d);
-	ck_assert_ptr_nonnull(t);
-	return t;
-}
 
 /* The packet an error quotes: IP header + the first 8 bytes of L4. */
 struct q {
@@ -102,8 +94,7 @@ START_TEST(errors_about_an_allowed_flow_pass_with_it)
 	struct dp_worker w;
 	struct fb f;
 	struct q q;
-	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
-	struct dp_tables *t = build();
+	struct dp_tables *t = wfx_start(&w, 64, 64);
 
 	/* zhang.wei's HTTPS connection to 198.51.100.80 (CN-GD: allowed). */
 	fb_tcp4(&f, ZW_MAC, "10.1.0.10", "198.51.100.80", 40000, 443, DP_TCP_SYN);
@@ -137,8 +128,7 @@ START_TEST(errors_about_an_allowed_flow_pass_with_it)
 	ck_assert_int_eq(out(&w, t, &f, S + 6), DP_DISP_FORWARD);
 	ck_assert_uint_eq(w.st.icmp_errors, 4);
 	ck_assert_uint_eq(w.st.drops[DP_DROP_ICMP_NO_FLOW], 0);
-	dp_tables_free(t);
-	dp_worker_fini(&w);
+	wfx_stop(&w, t);
 }
 END_TEST
 
@@ -147,8 +137,7 @@ START_TEST(packet_too_big_ipv6)
 	struct dp_worker w;
 	struct fb f;
 	struct q q;
-	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
-	struct dp_tables *t = build();
+	struct dp_tables *t = wfx_start(&w, 64, 64);
 	fb_eth(&f, ZW_MAC, 0x86dd, 0);
 	fb_ipv6(&f, "2001:db8:1::10", "2001:db8:ff::80", 6, 20);
 	fb_tcp(&f, 45000, 443, DP_TCP_SYN);
@@ -162,8 +151,7 @@ START_TEST(packet_too_big_ipv6)
 	icmp_err(&f, RT_MAC, true, "2001:db8:ff::1", "2001:db8:1::10", 2, 0, &q, 0);
 	ck_assert_int_eq(out(&w, t, &f, S + 2), DP_DISP_DROP);
 	ck_assert_uint_eq(w.st.drops[DP_DROP_ICMP_NO_FLOW], 1);
-	dp_tables_free(t);
-	dp_worker_fini(&w);
+	wfx_stop(&w, t);
 }
 END_TEST
 
@@ -172,8 +160,7 @@ START_TEST(errors_about_no_flow_are_dropped_and_counted)
 	struct dp_worker w;
 	struct fb f;
 	struct q q;
-	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
-	struct dp_tables *t = build();
+	struct dp_tables *t = wfx_start(&w, 64, 64);
 	fb_tcp4(&f, ZW_MAC, "10.1.0.10", "198.51.100.80", 40000, 443, DP_TCP_SYN);
 	ck_assert_int_eq(in(&w, t, &f, S), DP_DISP_FORWARD);
 	uint64_t n = 0;
@@ -211,8 +198,7 @@ START_TEST(errors_about_no_flow_are_dropped_and_counted)
 	ck_assert_int_eq(out(&w, t, &f, S + 86400 * S), DP_DISP_DROP);
 	ck_assert_uint_eq(w.st.drops[DP_DROP_ICMP_NO_FLOW], ++n);
 	ck_assert_uint_eq(w.st.icmp_errors, 0);
-	dp_tables_free(t);
-	dp_worker_fini(&w);
+	wfx_stop(&w, t);
 }
 END_TEST
 
@@ -221,8 +207,7 @@ START_TEST(errors_about_a_blocked_flow_are_dropped_with_it)
 	struct dp_worker w;
 	struct fb f;
 	struct q q;
-	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
-	struct dp_tables *t = build();
+	struct dp_tables *t = wfx_start(&w, 64, 64);
 	/* wang.fang (health) may not reach the US. */
 	fb_tcp4(&f, WF_MAC, "10.2.0.20", "203.0.113.80", 40000, 80, DP_TCP_SYN);
 	ck_assert_int_eq(in(&w, t, &f, S), DP_DISP_DROP);
@@ -233,8 +218,7 @@ START_TEST(errors_about_a_blocked_flow_are_dropped_with_it)
 	ck_assert_int_eq(out(&w, t, &f, S + 1), DP_DISP_DROP);
 	ck_assert_uint_eq(w.st.drops[DP_DROP_PROFILE], before + 1);
 	ck_assert_uint_eq(w.st.drops[DP_DROP_ICMP_NO_FLOW], 0);
-	dp_tables_free(t);
-	dp_worker_fini(&w);
+	wfx_stop(&w, t);
 }
 END_TEST
 
@@ -273,11 +257,5 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, errors_about_a_blocked_flow_are_dropped_with_it);
 	tcase_add_test(tc, quoted_key_is_bounds_checked);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	rte_eal_cleanup();
-	return failed ? 1 : 0;
+	return eal_fixture_run(s);
 }

@@ -11,6 +11,7 @@
 #include <rte_eal.h>
 #include <rte_mbuf.h>
 
+#include "burst_out.h"
 #include "dp_burst.h"
 #include "dp_parse.h"
 #include "dp_tables.h"
@@ -18,18 +19,10 @@
 #include "eal_fixture.h"
 #include "frame_builder.h"
 #include "policy_fixture.h"
+#include "worker_fixture.h"
 
 #define ZW_MAC "02:00:0a:01:00:0a"
 #define S 1000000ull
-
-static struct rte_mempool *pool(const char *name, uint16_t room)
-{
-	struct rte_mempool *mp = rte_pktmbuf_pool_create(name, 64, 0, 0,
-							 (uint16_t)(RTE_PKTMBUF_HEADROOM + room),
-							 SOCKET_ID_ANY);
-	ck_assert_ptr_nonnull(mp);
-	return mp;
-}
 
 /* frame split into segments at the given cut points (ascending, 0-ended).
  * full: the first segment's buffer is filled to its end (no tailroom). */
@@ -69,39 +62,20 @@ static void dns_query4(struct fb *f, const char *dst, const char *name)
 	memcpy(u + 8, q, n);
 }
 
-struct out {
-	struct rte_mbuf *fwd[8], *punt[4], *reply[4];
-	uint16_t nf, np, nr;
-};
-
-static void run(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf *m, struct out *o)
+static void run(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf *m, struct burst_out *o)
 {
 	struct rte_mbuf *pkts[1] = { m };
 	dp_burst(w, t, pkts, 1, false, S, o->fwd, &o->nf, o->punt, &o->np, o->reply, &o->nr);
 }
 
-static void free_out(struct out *o)
-{
-	for (uint16_t i = 0; i < o->nf; i++)
-		rte_pktmbuf_free(o->fwd[i]);
-	for (uint16_t i = 0; i < o->np; i++)
-		rte_pktmbuf_free(o->punt[i]);
-	for (uint16_t i = 0; i < o->nr; i++)
-		rte_pktmbuf_free(o->reply[i]);
-}
-
 static void blocked_query_split(bool full)
 {
-	struct rte_mempool *mp = pool(full ? "t_ms_full" : "t_ms_room", 2048);
+	struct rte_mempool *mp = wfx_pool(full ? "t_ms_full" : "t_ms_room", 64, 2048);
 	struct dp_worker w;
 	struct fb f;
-	struct out o;
+	struct burst_out o;
 	struct dp_pkt p;
-	struct egw_diag *d = egw_diag_new();
-	struct dp_tables *t = dp_tables_build(fixture_policy(), d);
-	egw_diag_free(d);
-	ck_assert_ptr_nonnull(t);
-	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
+	struct dp_tables *t = wfx_start(&w, 64, 64);
 
 	/* Cut inside the Ethernet header, the IPv4 header and the UDP header. */
 	dns_query4(&f, "198.51.100.53", "mail.qq.com");
@@ -119,7 +93,7 @@ static void blocked_query_split(bool full)
 	ck_assert_int_eq(a[p.payload_off], 0x77);
 	ck_assert_int_eq(a[p.payload_off + 3] & 0x0f, 3);   /* NXDOMAIN */
 	ck_assert_uint_eq(w.st.drops[DP_DROP_MULTI_SEGMENT], 0);
-	free_out(&o);
+	burst_out_free(&o);
 
 	/* An allowed connection, split in its TCP header: forwarded as sent. */
 	fb_tcp4(&f, ZW_MAC, "10.1.0.10", "198.51.100.80", 40000, 443, DP_TCP_SYN);
@@ -131,10 +105,9 @@ static void blocked_query_split(bool full)
 	ck_assert_uint_eq(o.fwd[0]->nb_segs, 1);
 	ck_assert_mem_eq(rte_pktmbuf_mtod(o.fwd[0], const uint8_t *), f.b, f.len);
 	ck_assert_uint_eq(w.st.rx_pkts[DP_PORT_INSIDE], 2);
-	free_out(&o);
+	burst_out_free(&o);
 
-	dp_tables_free(t);
-	dp_worker_fini(&w);
+	wfx_stop(&w, t);
 	rte_mempool_free(mp);
 }
 
@@ -154,15 +127,11 @@ START_TEST(frame_longer_than_a_buffer_is_dropped_and_counted)
 {
 	/* Buffers of 256 bytes; a 300-byte frame in two of them cannot be
 	 * made one. */
-	struct rte_mempool *mp = pool("t_ms_small", 256);
+	struct rte_mempool *mp = wfx_pool("t_ms_small", 64, 256);
 	struct dp_worker w;
 	struct fb f;
-	struct out o;
-	struct egw_diag *d = egw_diag_new();
-	struct dp_tables *t = dp_tables_build(fixture_policy(), d);
-	egw_diag_free(d);
-	ck_assert_ptr_nonnull(t);
-	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
+	struct burst_out o;
+	struct dp_tables *t = wfx_start(&w, 64, 64);
 	fb_eth(&f, ZW_MAC, 0x0800, 0);
 	fb_ipv4(&f, "10.1.0.10", "198.51.100.80", 17, 8 + 258, 0, 0, 0);
 	fb_udp(&f, 40000, 5000, 258);
@@ -176,8 +145,7 @@ START_TEST(frame_longer_than_a_buffer_is_dropped_and_counted)
 	ck_assert_uint_eq(w.st.rx_pkts[DP_PORT_INSIDE], 1);
 	ck_assert_uint_eq(w.st.rx_bytes[DP_PORT_INSIDE], 300);
 	ck_assert_uint_eq(rte_mempool_avail_count(mp), avail + 2);   /* both segments freed */
-	dp_tables_free(t);
-	dp_worker_fini(&w);
+	wfx_stop(&w, t);
 	rte_mempool_free(mp);
 }
 END_TEST
@@ -192,11 +160,5 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, headers_across_segments_first_is_full);
 	tcase_add_test(tc, frame_longer_than_a_buffer_is_dropped_and_counted);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	rte_eal_cleanup();
-	return failed ? 1 : 0;
+	return eal_fixture_run(s);
 }

@@ -13,20 +13,10 @@
 #include "eal_fixture.h"
 #include "frame_builder.h"
 #include "policy_fixture.h"
+#include "worker_fixture.h"
 
 #define ZW_MAC "02:00:0a:01:00:0a"   /* zhang.wei, 10.1.0.10 */
 #define WF_MAC "02:00:0a:02:00:14"   /* wang.fang, 10.2.0.20 */
-
-static struct dp_tables *build(const struct egw_policy *pol)
-{
-	struct egw_diag *d = egw_diag_new();
-	struct dp_tables *t = dp_tables_build(pol, d);
-	if (!t)
-		egw_diag_print(d, stderr);
-	ck_assert_ptr_nonnull(t);
-	egw_diag_free(d);
-	return t;
-}
 
 /* Decide on frame f; check action, reason text and policy line. */
 static void expect(const struct dp_tables *t, const struct fb *f, enum dp_action a,
@@ -46,7 +36,7 @@ static void expect(const struct dp_tables *t, const struct fb *f, enum dp_action
 
 START_TEST(identity_strict)
 {
-	struct dp_tables *t = build(fixture_policy());
+	struct dp_tables *t = wfx_tables(fixture_policy());
 	struct fb f;
 	struct dp_pkt p;
 	struct dp_verdict v;
@@ -89,7 +79,7 @@ START_TEST(identity_prefix_and_unregistered_actions)
 	struct egw_policy *pol = fixture_policy();
 	pol->terminals.binding = EGW_BINDING_PREFIX;
 	pol->terminals.unregistered = EGW_UNREG_PUNT;
-	struct dp_tables *t = build(pol);
+	struct dp_tables *t = wfx_tables(pol);
 	struct fb f;
 
 	fb_tcp4(&f, "02:00:00:00:00:99", "10.1.0.99", "198.51.100.80", 40000, 80, DP_TCP_SYN);
@@ -104,7 +94,7 @@ START_TEST(identity_prefix_and_unregistered_actions)
 	pol = fixture_policy();
 	pol->terminals.binding = EGW_BINDING_OFF;
 	pol->terminals.unregistered = EGW_UNREG_ALLOW;
-	t = build(pol);
+	t = wfx_tables(pol);
 	/* Allowed without a profile, but DNS rules still hold. */
 	fb_tcp4(&f, "02:00:00:00:00:99", "172.16.0.1", "203.0.113.80", 40000, 80, DP_TCP_SYN);
 	expect(t, &f, DP_ACT_ALLOW, "unregistered", 52);
@@ -117,7 +107,7 @@ END_TEST
 START_TEST(dns_resolvers_dot_doh)
 {
 	struct egw_policy *pol = fixture_policy();
-	struct dp_tables *t = build(pol);
+	struct dp_tables *t = wfx_tables(pol);
 	struct fb f;
 
 	/* Approved by list, and by region (CN-GD). */
@@ -154,7 +144,7 @@ START_TEST(dns_resolvers_dot_doh)
 	pol->dns.violation = EGW_DNSV_PUNT;
 	pol->dns.block_dot = false;
 	pol->dns.block_doh = false;
-	t = build(pol);
+	t = wfx_tables(pol);
 	fb_udp4(&f, ZW_MAC, "10.1.0.10", "203.0.113.53", 40000, 53);
 	expect(t, &f, DP_ACT_PUNT, "dns-resolver", 58);
 	fb_tcp4(&f, ZW_MAC, "10.1.0.10", "203.0.113.53", 40000, 853, DP_TCP_SYN);
@@ -172,7 +162,7 @@ START_TEST(profiles_first_match)
 	static struct egw_prefix mail[1];
 	mail[0] = fx_pfx("192.0.2.25");
 	pol->categories[0].addresses = (struct egw_prefix_list){ mail, 1 };
-	struct dp_tables *t = build(pol);
+	struct dp_tables *t = wfx_tables(pol);
 	struct fb f;
 
 	fb_tcp4(&f, ZW_MAC, "10.1.0.10", "192.0.2.25", 40000, 443, DP_TCP_SYN);
@@ -203,7 +193,7 @@ START_TEST(profiles_first_match)
 	/* No rule matches: the profile denies, at the profile. */
 	pol = fixture_policy();
 	pol->profiles[1].n_rules = 2;
-	t = build(pol);
+	t = wfx_tables(pol);
 	fb_tcp4(&f, WF_MAC, "10.2.0.20", "203.0.113.80", 40000, 443, DP_TCP_SYN);
 	expect(t, &f, DP_ACT_DROP, "profile-default", 83);
 	dp_tables_free(t);
@@ -230,7 +220,7 @@ START_TEST(nested_dst_prefixes_and_protocols)
 		.loc = { FX_FILE, 203 } };
 	pol->profiles[0].rules = rules;
 	pol->profiles[0].n_rules = 4;
-	struct dp_tables *t = build(pol);
+	struct dp_tables *t = wfx_tables(pol);
 	struct fb f;
 
 	fb_udp4(&f, ZW_MAC, "10.1.0.10", "203.0.113.200", 1, 8000);
@@ -258,7 +248,7 @@ END_TEST
 
 START_TEST(non_first_fragments_never_pass_a_port_rule)
 {
-	struct dp_tables *t = build(fixture_policy());
+	struct dp_tables *t = wfx_tables(fixture_policy());
 	struct fb f;
 
 	/* A later fragment to a foreign resolver: could be DNS, treated as DNS
@@ -291,7 +281,7 @@ START_TEST(non_first_fragments_never_pass_a_port_rule)
 	pol->profiles[1].rules = rules;
 	pol->profiles[1].n_rules = 2;
 	pol->dns.violation = EGW_DNSV_DROP;
-	t = build(pol);
+	t = wfx_tables(pol);
 	fb_eth(&f, WF_MAC, 0x0800, 0);
 	fb_ipv4(&f, "10.2.0.20", "198.51.100.80", 47, 16, 0, 64, 0);   /* GRE */
 	f.len += 16;
@@ -408,7 +398,7 @@ static void compare_walks(bool wide, enum egw_dns_violation violation, enum egw_
 		pol->terminals.binding = binding;
 		pol->terminals.unregistered = unreg;
 	}
-	struct dp_tables *t = build(pol);
+	struct dp_tables *t = wfx_tables(pol);
 	/* The compiled lists exist, so the comparison below tests them. */
 	ck_assert_ptr_nonnull(t->profiles[0].cand);
 	ck_assert_ptr_nonnull(t->profiles[1].cand);
@@ -482,9 +472,10 @@ END_TEST
 
 START_TEST(fast_decide_equals_reference)
 {
-	static const enum egw_dns_violation viol[] = { EGW_DNSV_DROP, EGW_DNSV_PUNT, EGW_DNSV_REDIRECT };
-	static const enum egw_unregistered unreg[] = { EGW_UNREG_DROP, EGW_UNREG_PUNT, EGW_UNREG_ALLOW };
-
+	static const enum egw_dns_violation viol[] = { EGW_DNSV_DROP, EGW_DNSV_PUNT,
+		EGW_DNSV_REDIRECT };
+	static const enum egw_unregistered unreg[] = { EGW_UNREG_DROP, EGW_UNREG_PUNT,
+		EGW_UNREG_ALLOW };
 	static const enum egw_binding bind[] = { EGW_BINDING_STRICT, EGW_BINDING_PREFIX,
 		EGW_BINDING_OFF };
 
@@ -509,11 +500,5 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, compiled_walk_equals_plain_walk);
 	tcase_add_test(tc, fast_decide_equals_reference);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	rte_eal_cleanup();
-	return failed ? 1 : 0;
+	return eal_fixture_run(s);
 }

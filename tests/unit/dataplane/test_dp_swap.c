@@ -16,6 +16,7 @@
 #include <rte_lcore.h>
 
 #include "dp_swap.h"
+#include "eal_fixture.h"
 
 #define NW 2
 #define LIVE 0x11u
@@ -221,11 +222,5 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, a_stuck_worker_is_named_and_an_offline_one_waits_for_nothing);
 	tcase_add_test(tc, init_refuses_no_workers);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	rte_eal_cleanup();
-	return failed ? 1 : 0;
+	return eal_fixture_run(s);
 }

@@ -17,6 +17,7 @@
 #include "eal_fixture.h"
 #include "frame_builder.h"
 #include "policy_fixture.h"
+#include "worker_fixture.h"
 
 #define LN_MAC "02:00:0a:01:00:0b"
 #define S 1000000ull
@@ -86,10 +87,7 @@ START_TEST(verdict_for_a_timed_out_flow_is_counted_in_stats)
 	dp_vtally_init(&tally);
 	ck_assert_int_eq(dp_worker_init(&w0, 0, 64, 64), 0);
 	ck_assert_int_eq(dp_worker_init(&w1, 1, 64, 64), 0);
-	struct egw_diag *d = egw_diag_new();
-	struct dp_tables *t = dp_tables_build(fixture_policy(), d);
-	egw_diag_free(d);
-	ck_assert_ptr_nonnull(t);
+	struct dp_tables *t = wfx_tables(fixture_policy());
 	w0.ctl_up = true;
 
 	/* li.na's SSH to the US is punted; worker 0 holds the flow. */
@@ -132,11 +130,5 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, tally_counts_a_verdict_once_when_no_worker_had_it);
 	tcase_add_test(tc, verdict_for_a_timed_out_flow_is_counted_in_stats);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	rte_eal_cleanup();
-	return failed ? 1 : 0;
+	return eal_fixture_run(s);
 }

@@ -21,19 +21,11 @@
 #include "event_view.h"
 #include "frame_builder.h"
 #include "policy_fixture.h"
+#include "worker_fixture.h"
 
 #define ZW_MAC "02:00:0a:01:00:0a"
 #define LN_MAC "02:00:0a:01:00:0b"
 #define S 1000000ull
-
-static struct dp_tables *build(const struct egw_policy *pol)
-{
-	struct egw_diag *d = egw_diag_new();
-	struct dp_tables *t = dp_tables_build(pol, d);
-	egw_diag_free(d);
-	ck_assert_ptr_nonnull(t);
-	return t;
-}
 
 static enum dp_disp out_syn(struct dp_worker *w, const struct dp_tables *t, uint64_t now)
 {
@@ -63,12 +55,11 @@ static unsigned reload_ends(const struct dp_worker *w)
 START_TEST(reload_keeps_flows_and_applies_the_new_policy)
 {
 	struct dp_worker w;
-	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
-	struct dp_tables *a = build(fixture_policy());
+	struct dp_tables *a = wfx_start(&w, 64, 64);
 	ck_assert_int_eq(out_syn(&w, a, 1 * S), DP_DISP_FORWARD);
 
 	/* The same policy again: the reply still passes, no flow lost or ended. */
-	struct dp_tables *b = build(fixture_policy());
+	struct dp_tables *b = wfx_tables(fixture_policy());
 	dp_worker_rebind(&w, a, b);
 	dp_tables_free(a);
 	ck_assert_int_eq(in_synack(&w, b, 2 * S), DP_DISP_FORWARD);
@@ -81,7 +72,7 @@ START_TEST(reload_keeps_flows_and_applies_the_new_policy)
 	 * dropped. */
 	struct egw_policy *pol = fixture_policy();
 	pol->profiles[0].n_rules = 1;   /* standard: only the category rule */
-	struct dp_tables *c = build(pol);
+	struct dp_tables *c = wfx_tables(pol);
 	clear_events(&w);
 	dp_worker_rebind(&w, b, c);
 	dp_tables_free(b);
@@ -101,7 +92,7 @@ START_TEST(reload_keeps_flows_and_applies_the_new_policy)
 	ck_assert_int_eq(evs[1].type, EGW_EV_DROP);
 
 	/* Allowed again: the dropped flow ends too, the next SYN passes. */
-	struct dp_tables *d = build(fixture_policy());
+	struct dp_tables *d = wfx_tables(fixture_policy());
 	clear_events(&w);
 	dp_worker_rebind(&w, c, d);
 	dp_tables_free(c);
@@ -109,8 +100,7 @@ START_TEST(reload_keeps_flows_and_applies_the_new_policy)
 	ck_assert_int_eq(evs[0].action, EGW_EA_BLOCKED);
 	ck_assert_int_eq(out_syn(&w, d, 4 * S), DP_DISP_FORWARD);
 	ck_assert_int_eq(in_synack(&w, d, 4 * S), DP_DISP_FORWARD);
-	dp_tables_free(d);
-	dp_worker_fini(&w);
+	wfx_stop(&w, d);
 }
 END_TEST
 
@@ -118,8 +108,7 @@ START_TEST(reload_keeps_redirects_and_control_plane_verdicts)
 {
 	struct dp_worker w;
 	struct fb f;
-	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
-	struct dp_tables *a = build(fixture_policy());
+	struct dp_tables *a = wfx_start(&w, 64, 64);
 	w.ctl_up = true;
 
 	/* A redirected query and a punted flow the control plane allowed. */
@@ -140,7 +129,7 @@ START_TEST(reload_keeps_redirects_and_control_plane_verdicts)
 	ck_assert_int_eq(dp_worker_install(&w, &v), 0);
 
 	/* The same policy again: both go on as they were. */
-	struct dp_tables *b = build(fixture_policy());
+	struct dp_tables *b = wfx_tables(fixture_policy());
 	clear_events(&w);
 	dp_worker_rebind(&w, a, b);
 	dp_tables_free(a);
@@ -154,8 +143,7 @@ START_TEST(reload_keeps_redirects_and_control_plane_verdicts)
 	fb_tcp4(&f, LN_MAC, "10.1.0.11", "203.0.113.80", 42000, 22, DP_TCP_ACK);
 	ck_assert_int_eq(dp_worker_packet(&w, b, f.b, &f.len, false, 2 * S), DP_DISP_FORWARD);
 	ck_assert_uint_eq(w.st.drops[DP_DROP_NO_FLOW], 0);
-	dp_tables_free(b);
-	dp_worker_fini(&w);
+	wfx_stop(&w, b);
 }
 END_TEST
 
@@ -163,8 +151,7 @@ START_TEST(control_plane_verdict_for_a_punted_flow)
 {
 	struct dp_worker w;
 	struct fb f;
-	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
-	struct dp_tables *t = build(fixture_policy());
+	struct dp_tables *t = wfx_start(&w, 64, 64);
 	w.ctl_up = true;
 	fb_tcp4(&f, LN_MAC, "10.1.0.11", "203.0.113.80", 42000, 22, DP_TCP_SYN);
 	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_PUNT);
@@ -199,19 +186,17 @@ START_TEST(control_plane_verdict_for_a_punted_flow)
 	dp_tables_free(t);
 	struct egw_policy *pol = fixture_policy();
 	pol->gateway.fail_mode = EGW_FAIL_OPEN;
-	t = build(pol);
+	t = wfx_tables(pol);
 	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
 	ck_assert_uint_eq(w.st.fail_open, 1);
-	dp_tables_free(t);
-	dp_worker_fini(&w);
+	wfx_stop(&w, t);
 }
 END_TEST
 
 START_TEST(expired_or_evicted_flow_no_longer_admits_replies)
 {
 	struct dp_worker w;
-	ck_assert_int_eq(dp_worker_init(&w, 0, 2, 64), 0);
-	struct dp_tables *t = build(fixture_policy());
+	struct dp_tables *t = wfx_start(&w, 2, 64);
 	ck_assert_int_eq(out_syn(&w, t, 1 * S), DP_DISP_FORWARD);
 	/* TCP never established: 30 s. */
 	dp_worker_tick(&w, t, 40 * S);
@@ -235,8 +220,7 @@ START_TEST(expired_or_evicted_flow_no_longer_admits_replies)
 	dp_worker_packet(&w, t, f.b, &f.len, false, 52 * S);
 	ck_assert_uint_eq(w.ft.st.evicted, 1);
 	ck_assert_int_eq(in_synack(&w, t, 53 * S), DP_DISP_DROP);
-	dp_tables_free(t);
-	dp_worker_fini(&w);
+	wfx_stop(&w, t);
 }
 END_TEST
 
@@ -281,8 +265,7 @@ START_TEST(dns_redirect_rewrites_both_ways_with_valid_checksums)
 	struct dp_worker w;
 	struct fb f;
 	struct dp_pkt p;
-	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
-	struct dp_tables *t = build(fixture_policy());
+	struct dp_tables *t = wfx_start(&w, 64, 64);
 
 	/* Query to the foreign resolver: leaves towards the redirect target. */
 	fb_udp4(&f, ZW_MAC, "10.1.0.10", "203.0.113.53", 5353, 53);
@@ -321,8 +304,7 @@ START_TEST(dns_redirect_rewrites_both_ways_with_valid_checksums)
 		if (evs[i].action == EGW_EA_REDIRECTED && evs[i].dest_ip[0] == 203)
 			found++;
 	ck_assert_int_ge(found, 2);
-	dp_tables_free(t);
-	dp_worker_fini(&w);
+	wfx_stop(&w, t);
 }
 END_TEST
 
@@ -335,7 +317,7 @@ START_TEST(dns_redirect_ipv6)
 	struct egw_policy *pol = fixture_policy();
 	pol->dns.has_redirect_v6 = true;
 	pol->dns.redirect_v6 = fx_pfx("2001:db8:ff::5353");
-	struct dp_tables *t = build(pol);
+	struct dp_tables *t = wfx_tables(pol);
 	fb_eth(&f, ZW_MAC, 0x86dd, 0);
 	fb_ipv6(&f, "2001:db8:1::10", "2001:db8:ff::53", 17, 8 + 12);
 	fb_udp(&f, 7000, 53, 12);
@@ -345,8 +327,7 @@ START_TEST(dns_redirect_ipv6)
 	ck_assert_int_eq(p.dst[14], 0x53);
 	ck_assert_int_eq(p.dst[15], 0x53);
 	ck_assert_uint_eq(l4_csum(&f), 0);
-	dp_tables_free(t);
-	dp_worker_fini(&w);
+	wfx_stop(&w, t);
 }
 END_TEST
 
@@ -368,8 +349,7 @@ START_TEST(blocked_names_are_answered_nxdomain)
 	struct dp_worker w;
 	struct fb f;
 	struct dp_pkt p;
-	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
-	struct dp_tables *t = build(fixture_policy());
+	struct dp_tables *t = wfx_start(&w, 64, 64);
 	static const struct { const char *name, *dst, *reason; unsigned line; } cases[] = {
 		{ "use-application-dns.net", "198.51.100.53", "doh", 61 },
 		{ "dns.google", "198.51.100.53", "doh", 61 },
@@ -422,11 +402,10 @@ START_TEST(blocked_names_are_answered_nxdomain)
 	/* block_doh off: the canary is an ordinary name. */
 	struct egw_policy *pol = fixture_policy();
 	pol->dns.block_doh = false;
-	t = build(pol);
+	t = wfx_tables(pol);
 	dns_query4(&f, ZW_MAC, "10.1.0.10", "198.51.100.53", "use-application-dns.net");
 	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
-	dp_tables_free(t);
-	dp_worker_fini(&w);
+	wfx_stop(&w, t);
 }
 END_TEST
 
@@ -456,8 +435,7 @@ START_TEST(denied_http_host_resets_both_ways)
 	struct dp_worker w;
 	struct fb f;
 	struct dp_pkt p;
-	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
-	struct dp_tables *t = build(fixture_policy());
+	struct dp_tables *t = wfx_start(&w, 64, 64);
 
 	fb_tcp4(&f, ZW_MAC, "10.1.0.10", "198.51.100.80", 41000, 80, DP_TCP_SYN);
 	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
@@ -507,8 +485,7 @@ START_TEST(denied_http_host_resets_both_ways)
 	ck_assert_uint_eq(events(&w), 1);
 	ck_assert_int_eq(evs[0].action, EGW_EA_ALLOWED);
 	ck_assert_str_eq(evs[0].u.http.hostname, "www.example.org");
-	dp_tables_free(t);
-	dp_worker_fini(&w);
+	wfx_stop(&w, t);
 }
 END_TEST
 
@@ -516,8 +493,7 @@ START_TEST(punted_frame_returns_with_its_macs_and_ttl)
 {
 	struct dp_worker w;
 	struct fb f, orig;
-	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
-	struct dp_tables *t = build(fixture_policy());
+	struct dp_tables *t = wfx_start(&w, 64, 64);
 	w.ctl_up = true;
 	fb_tcp4(&f, LN_MAC, "10.1.0.11", "203.0.113.80", 42000, 22, DP_TCP_SYN);
 	set_l4_csum(&f);
@@ -541,8 +517,7 @@ START_TEST(punted_frame_returns_with_its_macs_and_ttl)
 	ck_assert_int_eq(f.b[5], 0x0b);   /* to li.na's MAC */
 	/* Not IP, or broken: dropped. */
 	ck_assert_int_eq(dp_worker_unpunt(&w, t, f.b, 10), -1);
-	dp_tables_free(t);
-	dp_worker_fini(&w);
+	wfx_stop(&w, t);
 }
 END_TEST
 
@@ -550,8 +525,7 @@ START_TEST(dns_tunnelling_signs_are_punted)
 {
 	struct dp_worker w;
 	struct fb f;
-	ck_assert_int_eq(dp_worker_init(&w, 0, 64, 64), 0);
-	struct dp_tables *t = build(fixture_policy());
+	struct dp_tables *t = wfx_start(&w, 64, 64);
 	w.ctl_up = true;
 	/* A 60-byte label (max_label 52). */
 	dns_query4(&f, ZW_MAC, "10.1.0.10", "198.51.100.53",
@@ -571,8 +545,7 @@ START_TEST(dns_tunnelling_signs_are_punted)
 	/* An ordinary name is not. */
 	dns_query4(&f, ZW_MAC, "10.1.0.10", "198.51.100.53", "www.example.org");
 	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
-	dp_tables_free(t);
-	dp_worker_fini(&w);
+	wfx_stop(&w, t);
 }
 END_TEST
 
@@ -588,9 +561,8 @@ START_TEST(burst_in_stages_equals_packet_by_packet)
 {
 	enum { N = 75 };
 	struct dp_worker a, b;
-	struct dp_tables *t = build(fixture_policy());
-	struct rte_mempool *mp = rte_pktmbuf_pool_create("t_burst", 4 * N, 0, 0,
-							 RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	struct dp_tables *t = wfx_tables(fixture_policy());
+	struct rte_mempool *mp = wfx_pool("t_burst", 4 * N, RTE_MBUF_DEFAULT_DATAROOM);
 	struct rte_mbuf *pkts[N], *fwd[2 * N], *punt[N], *reply[N];
 	struct fb f[N];
 	enum dp_disp one[N];
@@ -664,11 +636,5 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, dns_tunnelling_signs_are_punted);
 	tcase_add_test(tc, burst_in_stages_equals_packet_by_packet);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	rte_eal_cleanup();
-	return failed ? 1 : 0;
+	return eal_fixture_run(s);
 }

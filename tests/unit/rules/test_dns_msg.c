@@ -198,6 +198,44 @@ START_TEST(entropy_of_known_strings)
 }
 END_TEST
 
+/* The textbook sum, term by term: what egw_dns_entropy must agree with. */
+static double entropy_reference(const char *s, size_t len)
+{
+	double count[256] = { 0 }, n = 0, h = 0;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != '.')
+			count[(unsigned char)s[i]]++, n++;
+	for (unsigned c = 0; c < 256 && n > 0; c++)
+		if (count[c] > 0)
+			h -= count[c] / n * log2(count[c] / n);
+	return h;
+}
+
+START_TEST(entropy_matches_the_definition)
+{
+	/* Random strings over small and large alphabets, every length a name
+	 * can have and longer ones (another path inside). */
+	char s[600];
+	unsigned seed = 12345;
+	for (int round = 0; round < 2000; round++) {
+		size_t len = (size_t)(round % 600);
+		unsigned alphabet = 1 + (unsigned)(round * 7) % 255;
+		for (size_t i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			s[i] = (char)(1 + (seed >> 16) % alphabet);
+		}
+		double got = egw_dns_entropy(s, len), want = entropy_reference(s, len);
+		ck_assert_msg(fabs(got - want) < 1e-9, "len %zu alphabet %u: %.12f, want %.12f",
+			      len, alphabet, got, want);
+	}
+	/* Every count up to a full 255-byte name of one character. */
+	memset(s, 'x', 255);
+	ck_assert_double_eq_tol(egw_dns_entropy(s, 255), 0.0, 1e-12);
+	s[0] = 'y';
+	ck_assert_double_eq_tol(egw_dns_entropy(s, 255), entropy_reference(s, 255), 1e-12);
+}
+END_TEST
+
 START_TEST(nxdomain_field_by_field)
 {
 	uint8_t m[512], r[512];
@@ -288,6 +326,7 @@ int main(void)
 	tcase_add_test(tc, bad_names);
 	tcase_add_test(tc, name_limits);
 	tcase_add_test(tc, entropy_of_known_strings);
+	tcase_add_test(tc, entropy_matches_the_definition);
 	tcase_add_test(tc, nxdomain_field_by_field);
 	tcase_add_test(tc, response_never_writes_past_cap);
 	tcase_add_test(tc, names_for_logs);
