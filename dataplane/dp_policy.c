@@ -23,8 +23,8 @@ static void set(struct dp_verdict *v, enum dp_action a, enum dp_reason r,
 }
 
 /* 1. Identity. Returns true when the verdict is final. */
-static bool identity(const struct dp_tables *t, const struct dp_pkt *pkt,
-		     struct dp_verdict *v)
+static inline bool identity(const struct dp_tables *t, const struct dp_pkt *pkt,
+			    struct dp_verdict *v)
 {
 	const struct egw_policy *pol = t->pol;
 	const struct egw_terminals_cfg *tc = &pol->terminals;
@@ -238,7 +238,8 @@ static inline uint32_t dst_class(const struct dp_tables *t, const struct dp_pkt 
 }
 
 /* The verdict's defaults; then 1. identity. True when that is final. */
-static bool start(const struct dp_tables *t, const struct dp_pkt *pkt, struct dp_verdict *v)
+static inline bool start(const struct dp_tables *t, const struct dp_pkt *pkt,
+			 struct dp_verdict *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->unit = -1;
