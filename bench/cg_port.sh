@@ -119,8 +119,18 @@ if keep:
             m = re.match(r"(\w+)=\((\d+)\) (.+)", line)
             if m and m.group(1) in space:
                 known[(space[m.group(1)], m.group(2))] = m.group(3).rstrip("\n")
+    # callgrind_annotate (3.19) also charges the whole thread to clone when
+    # it meets the thread's "calls=0" entry (clone -> start_thread, with no
+    # call counted): that entry and its cost line are left out.
     with open(path) as src, open(keep, "w") as out:
+        skip = False
         for line in src:
+            if skip:
+                skip = False
+                continue
+            if line.startswith("calls=0 "):
+                skip = True
+                continue
             m = re.match(r"(\w+)=\((\d+)\)\s*$", line)
             if m and m.group(1) in space and (space[m.group(1)], m.group(2)) in known:
                 line = "%s=(%s) %s\n" % (m.group(1), m.group(2),
