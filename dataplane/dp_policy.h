@@ -79,8 +79,9 @@ void dp_policy_decide(const struct dp_tables *t, const struct dp_pkt *pkt,
 		      struct dp_verdict *v);
 /*
  * Test-only reference: the same decision by walking every rule of the
- * profile (no compiled candidate lists). Tests compare it with
- * dp_policy_decide; the fast path never calls it.
+ * profile in full (no compiled candidate lists) and asking the class
+ * bitmap the DNS step's questions (not dp_tables.class_flags). Tests
+ * compare it with dp_policy_decide; the fast path never calls it.
  */
 void dp_policy_decide_ref(const struct dp_tables *t, const struct dp_pkt *pkt,
 			  struct dp_verdict *v);

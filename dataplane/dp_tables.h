@@ -14,7 +14,9 @@
  * one lookup of the destination gives everything the rules can ask about it,
  * and evaluating a profile on a miss walks only the rules that can hold for
  * the destination's class (per-class candidate lists, below; first match).
- * Registered terminals: an rte_hash from address to terminal.
+ * Registered terminals: an open-addressing table from address to terminal
+ * (dp_tables_terminal, inline). The DNS step's two questions about a
+ * destination class are answered once per class (class_flags).
  *
  * Needs an initialised EAL (rte_malloc memory; about 70 MiB for the IPv4
  * LPM). The policy must outlive the tables (verdicts point at its locs).
