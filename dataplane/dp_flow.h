@@ -220,10 +220,21 @@ struct dp_flow *dp_flow_insert(struct dp_flow_table *ft, const struct dp_flow_ke
 /* The number of the entry the next eviction takes (table full). */
 static inline uint32_t dp_flow_victim_index(const struct dp_flow_table *ft)
 {
-	uint32_t n = ft->cap < DP_FLOW_EVICT_SAMPLE ? ft->cap : DP_FLOW_EVICT_SAMPLE;
 	uint32_t i = ft->evict_hand, best = i;
 	uint64_t oldest = ft->flows[i].last_us;
 
+	if (ft->cap - i >= DP_FLOW_EVICT_SAMPLE) {
+		/* The common case, without wrapping: unrolled. */
+		const struct dp_flow *w = &ft->flows[i];
+		for (uint32_t j = 1; j < DP_FLOW_EVICT_SAMPLE; j++) {
+			if (w[j].last_us < oldest) {
+				oldest = w[j].last_us;
+				best = i + j;
+			}
+		}
+		return best;
+	}
+	uint32_t n = ft->cap < DP_FLOW_EVICT_SAMPLE ? ft->cap : DP_FLOW_EVICT_SAMPLE;
 	for (uint32_t j = 1; j < n; j++) {
 		if (++i == ft->cap)
 			i = 0;
@@ -255,8 +266,13 @@ static inline void dp_flow_prefetch_victim(const struct dp_flow_table *ft)
 {
 	if (ft->free_head != DP_FLOW_NIL)
 		return;
-	uint32_t n = ft->cap < DP_FLOW_EVICT_SAMPLE ? ft->cap : DP_FLOW_EVICT_SAMPLE;
 	uint32_t i = ft->evict_hand;
+	if (ft->cap - i >= DP_FLOW_EVICT_SAMPLE) {
+		for (uint32_t j = 0; j < DP_FLOW_EVICT_SAMPLE; j++)
+			__builtin_prefetch(&ft->flows[i + j].last_us, 0, 3);
+		return;
+	}
+	uint32_t n = ft->cap < DP_FLOW_EVICT_SAMPLE ? ft->cap : DP_FLOW_EVICT_SAMPLE;
 	for (uint32_t j = 0; j < n; j++) {
 		__builtin_prefetch(&ft->flows[i].last_us, 0, 3);
 		if (++i == ft->cap)
