@@ -175,6 +175,8 @@ struct dp_flow *dp_flow_insert(struct dp_flow_table *ft, const struct dp_flow_ke
 		f = &ft->flows[idx];
 		ft->free_head = f->free_next;
 		ft->n++;
+		if (idx >= ft->hi)
+			ft->hi = idx + 1;   /* the free list starts in array order */
 	}
 	/* Every field, one by one: cheaper than clearing the whole entry
 	 * and then writing most of it again. */
@@ -233,7 +235,9 @@ unsigned dp_flow_expire(struct dp_flow_table *ft, uint64_t now_us, unsigned max,
 	unsigned removed = 0;
 	uint32_t i = ft->expire_hand;
 
-	for (unsigned seen = 0; seen < max && seen < ft->cap; seen++) {
+	if (i >= ft->hi)
+		i = 0;
+	for (unsigned seen = 0; seen < max && seen < ft->hi; seen++) {
 		struct dp_flow *f = &ft->flows[i];
 		if (f->in_use && dp_flow_expired(f, now_us)) {
 			if (done)
@@ -242,7 +246,7 @@ unsigned dp_flow_expire(struct dp_flow_table *ft, uint64_t now_us, unsigned max,
 			dp_flow_remove(ft, f);
 			removed++;
 		}
-		if (++i == ft->cap)
+		if (++i >= ft->hi)
 			i = 0;
 	}
 	ft->expire_hand = i;
@@ -252,7 +256,7 @@ unsigned dp_flow_expire(struct dp_flow_table *ft, uint64_t now_us, unsigned max,
 void dp_flow_foreach(struct dp_flow_table *ft,
 		     void (*fn)(const struct dp_flow *f, void *arg), void *arg)
 {
-	for (uint32_t i = 0; i < ft->cap; i++)
+	for (uint32_t i = 0; i < ft->hi; i++)
 		if (ft->flows[i].in_use)
 			fn(&ft->flows[i], arg);
 }

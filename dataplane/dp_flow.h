@@ -28,7 +28,8 @@
  * sweep (dp_flow_expire, a second hand over the array, a fixed number of
  * entries per call). The worker's tick (every millisecond on a port, every
  * packet in replay) sweeps DP_FLOW_EXPIRE_BATCH entries, so the whole table
- * is swept every ceil(capacity / DP_FLOW_EXPIRE_BATCH) ticks: an idle flow's
+ * (up to the highest entry ever used) is swept at least every
+ * ceil(capacity / DP_FLOW_EXPIRE_BATCH) ticks: an idle flow's
  * end event comes at most that many ticks after its timeout runs out
  * (1,048,576 flows: 4,096 ticks, 4.1 s on a port; 65,536 flows: 0.26 s).
  * The event is stamped with the flow's last packet time either way.
@@ -123,6 +124,7 @@ struct dp_flow_table {
 	uint32_t free_head;    /* through free_next; DP_FLOW_NIL when full */
 	uint32_t evict_hand;   /* the next eviction's sample starts here */
 	uint32_t expire_hand;  /* the next expiry sweep starts here */
+	uint32_t hi;           /* entries in use are all below: [0, hi) were ever used */
 	uint64_t next_id;
 	unsigned worker;
 	struct dp_flow_stats st;
@@ -300,14 +302,17 @@ static inline bool dp_flow_expired(const struct dp_flow *f, uint64_t now_us)
 
 /*
  * Sweep the next max entries of the array (from where the last call
- * stopped, wrapping around) and remove the expired ones among them,
- * calling done(f, arg) before each removal. Returns how many were
- * removed. Calls of max m sweep the whole table every ceil(cap / m) calls.
+ * stopped, wrapping around after the highest entry ever used) and remove
+ * the expired ones among them, calling done(f, arg) before each removal.
+ * Returns how many were removed. Calls of max m sweep every entry in use
+ * at least every ceil(cap / m) calls (sooner while the table has never
+ * been more than partly used).
  */
 unsigned dp_flow_expire(struct dp_flow_table *ft, uint64_t now_us, unsigned max,
 			void (*done)(const struct dp_flow *f, void *arg), void *arg);
 
-/* Every entry in use, in array order (for shutdown and dumps). */
+/* Every entry in use, in array order (for shutdown and dumps); does not
+ * look past the highest entry ever used. */
 void dp_flow_foreach(struct dp_flow_table *ft,
 		     void (*fn)(const struct dp_flow *f, void *arg), void *arg);
 
@@ -319,7 +324,7 @@ void dp_flow_foreach(struct dp_flow_table *ft,
 static inline struct dp_flow *dp_flow_next(const struct dp_flow_table *ft,
 					   const struct dp_flow *f)
 {
-	for (uint32_t i = f ? (uint32_t)(f - ft->flows) + 1 : 0; i < ft->cap; i++)
+	for (uint32_t i = f ? (uint32_t)(f - ft->flows) + 1 : 0; i < ft->hi; i++)
 		if (ft->flows[i].in_use)
 			return &ft->flows[i];
 	return NULL;

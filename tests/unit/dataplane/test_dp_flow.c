@@ -380,15 +380,19 @@ START_TEST(sweep_removes_every_expired_flow_within_its_bound)
 	srand(3);
 	unsigned n_due = 0;
 	const uint64_t now = 4000 * S;
-	/* The sweep starts mid-table (an empty one: nothing to do): it
-	 * wraps around below. */
-	ck_assert_uint_eq(dp_flow_expire(&ft, 0, CAP / 2 + 7, NULL, NULL), 0);
+	struct dp_flow *all[CAP];
 	for (uint32_t i = 0; i < CAP; i++) {
 		static const uint8_t protos[] = { 6, 17, 1 };
 		struct dp_flow_key k = key(i, protos[i % 3]);
 		bool ev;
-		struct dp_flow *f = dp_flow_insert(&ft, &k, dp_flow_hash(&k),
-						   now - (uint64_t)(rand() % 4000) * S, NULL, &ev);
+		all[i] = dp_flow_insert(&ft, &k, dp_flow_hash(&k), now, NULL, &ev);
+	}
+	/* A first sweep while every flow is fresh: nothing to do, and the
+	 * sweeps below start mid-table and wrap around. */
+	ck_assert_uint_eq(dp_flow_expire(&ft, now, CAP / 2 + 7, NULL, NULL), 0);
+	for (uint32_t i = 0; i < CAP; i++) {
+		struct dp_flow *f = all[i];
+		f->last_us = now - (uint64_t)(rand() % 4000) * S;
 		if (i % 3 == 0 && rand() % 2)
 			f->tcp_state = DP_TS_SYN_IN | DP_TS_SYN_OUT;
 		due[i] = dp_flow_expired(f, now);
@@ -496,6 +500,40 @@ START_TEST(timeouts_by_protocol_and_state)
 }
 END_TEST
 
+/* A large table never filled: the sweep and the iteration cover the part
+ * ever used, so expired flows go within ceil(used / m) calls, and removed
+ * entries (holes) are skipped. */
+START_TEST(sweep_of_a_partly_used_table_covers_what_was_used)
+{
+	enum { CAP = 100000, USED = 300 };
+	const uint64_t S = 1000000;
+	struct dp_flow_table ft;
+	ck_assert_int_eq(dp_flow_init(&ft, CAP, 0), 0);
+	bool ev;
+	for (uint32_t i = 0; i < USED; i++) {
+		struct dp_flow_key k = key(i, 17);
+		dp_flow_insert(&ft, &k, dp_flow_hash(&k), 1 * S, NULL, &ev);
+	}
+	struct dp_flow_key k7 = key(7, 17);
+	dp_flow_remove(&ft, dp_flow_lookup(&ft, &k7, dp_flow_hash(&k7)));
+	unsigned seen = 0;
+	for (const struct dp_flow *f = dp_flow_next(&ft, NULL); f; f = dp_flow_next(&ft, f)) {
+		ck_assert(f->in_use);
+		ck_assert(memcmp(&f->key, &k7, sizeof(k7)));
+		seen++;
+	}
+	ck_assert_uint_eq(seen, USED - 1);
+	unsigned n = 0;
+	/* UDP: 60 s. Three calls of 100 cover the 300 entries ever used. */
+	for (int call = 0; call < 3; call++)
+		dp_flow_expire(&ft, 100 * S, 100, count, &n);
+	ck_assert_uint_eq(n, USED - 1);
+	ck_assert_uint_eq(ft.n, 0);
+	ck_assert_ptr_null(dp_flow_next(&ft, NULL));
+	dp_flow_fini(&ft);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("dp_flow");
@@ -508,6 +546,7 @@ int main(void)
 	tcase_add_test(tc, large_table_never_evicts_the_flow_just_used);
 	tcase_add_test(tc, churn_with_evictions_keeps_every_other_flow_findable);
 	tcase_add_test(tc, sweep_removes_every_expired_flow_within_its_bound);
+	tcase_add_test(tc, sweep_of_a_partly_used_table_covers_what_was_used);
 	tcase_add_test(tc, entry_layout_keeps_a_hit_in_two_lines);
 	tcase_add_test(tc, timeouts_by_protocol_and_state);
 	suite_add_tcase(s, tc);
