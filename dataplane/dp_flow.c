@@ -14,6 +14,15 @@ int dp_flow_init(struct dp_flow_table *ft, uint32_t capacity, unsigned worker)
 	return dp_flow_init_socket(ft, capacity, worker, DP_FLOW_HEAP);
 }
 
+_Static_assert(sizeof(struct dp_flow) == 192, "struct dp_flow: three cache lines");
+_Static_assert(offsetof(struct dp_flow, last_us) + 8 <= 64 &&
+	       offsetof(struct dp_flow, src_mac) + 6 <= 64 &&
+	       offsetof(struct dp_flow, inspected) < 64,
+	       "struct dp_flow: a hit's checks in the first line");
+_Static_assert(offsetof(struct dp_flow, verdict) + sizeof(struct dp_verdict) <=
+	       64 * DP_FLOW_HOT_LINES,
+	       "struct dp_flow: a hit's counters and verdict in the hot lines");
+
 int dp_flow_init_socket(struct dp_flow_table *ft, uint32_t capacity, unsigned worker,
 			int socket)
 {
@@ -23,15 +32,22 @@ int dp_flow_init_socket(struct dp_flow_table *ft, uint32_t capacity, unsigned wo
 	uint32_t slots = 16;
 	while (slots < 2 * capacity)
 		slots *= 2;
+	size_t fsz = (size_t)capacity * sizeof(*ft->flows);
+	size_t isz = (size_t)slots * sizeof(*ft->index);
 	if (socket != DP_FLOW_HEAP) {
 		ft->huge = true;
-		ft->flows = rte_zmalloc_socket("egw_flows", (size_t)capacity * sizeof(*ft->flows),
-					       RTE_CACHE_LINE_SIZE, socket);
-		ft->index = rte_zmalloc_socket("egw_flow_index", (size_t)slots * sizeof(*ft->index),
-					       RTE_CACHE_LINE_SIZE, socket);
+		ft->flows = rte_zmalloc_socket("egw_flows", fsz, RTE_CACHE_LINE_SIZE, socket);
+		ft->index = rte_zmalloc_socket("egw_flow_index", isz, RTE_CACHE_LINE_SIZE,
+					       socket);
 	} else {
-		ft->flows = calloc(capacity, sizeof(*ft->flows));
-		ft->index = calloc(slots, sizeof(*ft->index));
+		/* Cache-aligned too: an entry's lines are its own. Both
+		 * sizes are multiples of 64. */
+		ft->flows = aligned_alloc(64, fsz);
+		ft->index = aligned_alloc(64, isz);
+		if (ft->flows)
+			memset(ft->flows, 0, fsz);
+		if (ft->index)
+			memset(ft->index, 0, isz);
 	}
 	if (!ft->flows || !ft->index) {
 		dp_flow_fini(ft);
@@ -40,9 +56,8 @@ int dp_flow_init_socket(struct dp_flow_table *ft, uint32_t capacity, unsigned wo
 	ft->cap = capacity;
 	ft->mask = slots - 1;
 	for (uint32_t i = 0; i < capacity; i++)
-		ft->flows[i].lru_next = i + 1 < capacity ? i + 1 : DP_FLOW_NIL;
+		ft->flows[i].free_next = i + 1 < capacity ? i + 1 : DP_FLOW_NIL;
 	ft->free_head = 0;
-	ft->lru_head = ft->lru_tail = DP_FLOW_NIL;
 	ft->worker = worker;
 	ft->next_id = 1;
 	return 0;
@@ -75,67 +90,41 @@ static inline bool key_eq(const struct dp_flow_key *a, const struct dp_flow_key 
 	return !memcmp(a, b, sizeof(*a));
 }
 
+static inline uint64_t slot_of(uint32_t hash, uint32_t entry)
+{
+	return (uint64_t)hash << 32 | (entry + 1);
+}
+
 struct dp_flow *dp_flow_lookup(struct dp_flow_table *ft, const struct dp_flow_key *k,
 			       uint32_t hash)
 {
 	for (uint32_t i = hash & ft->mask;; i = (i + 1) & ft->mask) {
-		uint32_t s = ft->index[i];
+		uint64_t s = ft->index[i];
 		if (!s)
 			return NULL;
-		struct dp_flow *f = &ft->flows[s - 1];
-		if (f->hash == hash && key_eq(&f->key, k))
-			return f;
+		if ((uint32_t)(s >> 32) == hash) {
+			struct dp_flow *f = &ft->flows[(uint32_t)s - 1];
+			if (key_eq(&f->key, k))
+				return f;
+		}
 	}
 }
 
-static void lru_unlink(struct dp_flow_table *ft, struct dp_flow *f)
-{
-	uint32_t me = (uint32_t)(f - ft->flows);
-	if (f->lru_prev != DP_FLOW_NIL)
-		ft->flows[f->lru_prev].lru_next = f->lru_next;
-	else
-		ft->lru_head = f->lru_next;
-	if (f->lru_next != DP_FLOW_NIL)
-		ft->flows[f->lru_next].lru_prev = f->lru_prev;
-	else
-		ft->lru_tail = f->lru_prev;
-	(void)me;
-}
-
-static void lru_append(struct dp_flow_table *ft, struct dp_flow *f)
-{
-	uint32_t me = (uint32_t)(f - ft->flows);
-	f->lru_next = DP_FLOW_NIL;
-	f->lru_prev = ft->lru_tail;
-	if (ft->lru_tail != DP_FLOW_NIL)
-		ft->flows[ft->lru_tail].lru_next = me;
-	else
-		ft->lru_head = me;
-	ft->lru_tail = me;
-}
-
-void dp_flow_relink(struct dp_flow_table *ft, struct dp_flow *f)
-{
-	if (ft->lru_tail == (uint32_t)(f - ft->flows))
-		return;
-	lru_unlink(ft, f);
-	lru_append(ft, f);
-}
-
-/* Backward-shift deletion of the index slot holding f. */
+/* Backward-shift deletion of the index slot holding f: homes from the
+ * slots' hash halves, no entry read. */
 static void index_delete(struct dp_flow_table *ft, struct dp_flow *f)
 {
-	uint32_t want = (uint32_t)(f - ft->flows) + 1;
+	uint64_t want = slot_of(f->hash, (uint32_t)(f - ft->flows));
 	uint32_t i = f->hash & ft->mask;
 
 	while (ft->index[i] != want)
 		i = (i + 1) & ft->mask;
 	for (uint32_t j = i;;) {
 		j = (j + 1) & ft->mask;
-		uint32_t s = ft->index[j];
+		uint64_t s = ft->index[j];
 		if (!s)
 			break;
-		uint32_t home = ft->flows[s - 1].hash & ft->mask;
+		uint32_t home = (uint32_t)(s >> 32) & ft->mask;
 		/* Can the entry at j move to i? Only if its home is not in (i, j]. */
 		bool in_between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
 		if (!in_between) {
@@ -149,9 +138,8 @@ static void index_delete(struct dp_flow_table *ft, struct dp_flow *f)
 void dp_flow_remove(struct dp_flow_table *ft, struct dp_flow *f)
 {
 	index_delete(ft, f);
-	lru_unlink(ft, f);
 	f->in_use = 0;
-	f->lru_next = ft->free_head;
+	f->free_next = ft->free_head;
 	ft->free_head = (uint32_t)(f - ft->flows);
 	ft->n--;
 	ft->st.removed++;
@@ -166,9 +154,11 @@ struct dp_flow *dp_flow_insert(struct dp_flow_table *ft, const struct dp_flow_ke
 
 	*did_evict = false;
 	if (ft->free_head == DP_FLOW_NIL) {
-		/* Full: the least recently used entry (the LRU head) is
-		 * reused in place, without the free list. */
-		idx = ft->lru_head;
+		/* Full: the sample's least recently used entry is reused in
+		 * place, without the free list; the hand moves just past it
+		 * (the younger entries before it are sampled again: equals
+		 * go first in, first out). */
+		idx = dp_flow_victim_index(ft);
 		f = &ft->flows[idx];
 		if (evicted)
 			*evicted = *f;
@@ -176,23 +166,20 @@ struct dp_flow *dp_flow_insert(struct dp_flow_table *ft, const struct dp_flow_ke
 		ft->st.evicted++;
 		ft->st.removed++;
 		index_delete(ft, f);
-		ft->lru_head = f->lru_next;
-		if (ft->lru_head != DP_FLOW_NIL) {
-			ft->flows[ft->lru_head].lru_prev = DP_FLOW_NIL;
-			/* The next victim: its first line (key, hash, links)
-			 * for the next burst's dp_flow_prefetch_victim. */
-			__builtin_prefetch(&ft->flows[ft->lru_head], 1, 3);
-		} else {
-			ft->lru_tail = DP_FLOW_NIL;
-		}
+		ft->evict_hand = idx + 1 < ft->cap ? idx + 1 : 0;
+		/* The next sample's first lines, for the next eviction (a
+		 * burst of new flows evicts one after another). */
+		dp_flow_prefetch_victim(ft);
 	} else {
 		idx = ft->free_head;
 		f = &ft->flows[idx];
-		ft->free_head = f->lru_next;
+		ft->free_head = f->free_next;
 		ft->n++;
+		if (idx >= ft->hi)
+			ft->hi = idx + 1;   /* the free list starts in array order */
 	}
 	/* Every field, one by one: cheaper than clearing the whole entry
-	 * (~200 bytes) and then writing most of it again. */
+	 * and then writing most of it again. */
 	f->key = *k;
 	f->hash = hash;
 	f->start_us = f->last_us = now_us;
@@ -206,15 +193,14 @@ struct dp_flow *dp_flow_insert(struct dp_flow_table *ft, const struct dp_flow_ke
 	f->nat = 0;
 	f->inspected = 0;
 	memset(f->nat_ip, 0, sizeof(f->nat_ip));
-	_Static_assert(sizeof(struct dp_flow) ==
-		       offsetof(struct dp_flow, nat_ip) + sizeof(((struct dp_flow *)0)->nat_ip),
+	_Static_assert(offsetof(struct dp_flow, src_mac) + 6 == 62 &&
+		       offsetof(struct dp_flow, nat_ip) + 16 == 174,
 		       "dp_flow_insert: a field added to struct dp_flow needs its initial value");
 	f->id = (ft->next_id++ << 6 | (ft->worker & 63)) & ((1ull << 53) - 1);
 	uint32_t i = hash & ft->mask;
 	while (ft->index[i])
 		i = (i + 1) & ft->mask;
-	ft->index[i] = idx + 1;
-	lru_append(ft, f);
+	ft->index[i] = slot_of(hash, idx);
 	ft->st.created++;
 	return f;
 }
@@ -246,29 +232,31 @@ uint64_t dp_flow_timeout_us(const struct dp_flow *f)
 unsigned dp_flow_expire(struct dp_flow_table *ft, uint64_t now_us, unsigned max,
 			void (*done)(const struct dp_flow *f, void *arg), void *arg)
 {
-	unsigned removed = 0, seen = 0;
-	uint32_t i = ft->lru_head;
+	unsigned removed = 0;
+	uint32_t i = ft->expire_hand;
 
-	while (i != DP_FLOW_NIL && seen++ < max) {
+	if (i >= ft->hi)
+		i = 0;
+	for (unsigned seen = 0; seen < max && seen < ft->hi; seen++) {
 		struct dp_flow *f = &ft->flows[i];
-		uint32_t next = f->lru_next;
-		if (dp_flow_expired(f, now_us)) {
+		if (f->in_use && dp_flow_expired(f, now_us)) {
 			if (done)
 				done(f, arg);
 			ft->st.expired++;
 			dp_flow_remove(ft, f);
 			removed++;
-		} else if (now_us - f->last_us < DP_TO_MIN * 1000000ull) {
-			break;   /* this and every later one is too fresh */
 		}
-		i = next;
+		if (++i >= ft->hi)
+			i = 0;
 	}
+	ft->expire_hand = i;
 	return removed;
 }
 
 void dp_flow_foreach(struct dp_flow_table *ft,
 		     void (*fn)(const struct dp_flow *f, void *arg), void *arg)
 {
-	for (uint32_t i = ft->lru_head; i != DP_FLOW_NIL; i = ft->flows[i].lru_next)
-		fn(&ft->flows[i], arg);
+	for (uint32_t i = 0; i < ft->hi; i++)
+		if (ft->flows[i].in_use)
+			fn(&ft->flows[i], arg);
 }

@@ -3,9 +3,36 @@
  * The per-worker flow table: bidirectional (one entry per connection, keyed
  * by its inside and outside ends, so a reply finds its request's entry),
  * fixed capacity (gateway.flows), protocol-aware idle timeouts, and when
- * full, eviction of the least recently used flow (counted). Open addressing
- * (linear probing, backward-shift deletion) over an index of 2x capacity,
- * entries in one array, an LRU list through them.
+ * full, eviction (counted) of an approximately least recently used flow.
+ *
+ * Layout: entries in one cache-aligned array, 192 bytes (three lines) each;
+ * a hit reads and writes only its own entry's first two lines (key,
+ * last_us, state and source MAC in the first; counters and verdict in the
+ * second). No list runs through the entries: a hit writes nothing else.
+ * The index is open addressing (linear probing, backward-shift deletion)
+ * over 2x capacity 64-bit slots, each holding the entry number + 1 (low
+ * half) and the entry's full 32-bit hash (high half): a probe compares
+ * hashes without reading entries, and a deletion works out a slot's home
+ * from the slot alone.
+ *
+ * Eviction (table full): a hand moves over the entry array; each eviction
+ * looks at the next DP_FLOW_EVICT_SAMPLE entries from the hand, takes the
+ * one used least recently (oldest last_us; of equals, the first from the
+ * hand), and moves the hand just past it. Deterministic. A table of at most
+ * DP_FLOW_EVICT_SAMPLE entries is thus exact LRU (equal times: first in,
+ * first out); in a larger one the victim is the oldest of its sample, so a
+ * flow used after every other one is never the next victim, but the
+ * table-wide oldest flow may outlive younger ones.
+ *
+ * Expiry: a hit still checks dp_flow_expired; idle flows are found by a
+ * sweep (dp_flow_expire, a second hand over the array, a fixed number of
+ * entries per call). The worker's tick (every millisecond on a port, every
+ * packet in replay) sweeps DP_FLOW_EXPIRE_BATCH entries, so the whole table
+ * (up to the highest entry ever used) is swept at least every
+ * ceil(capacity / DP_FLOW_EXPIRE_BATCH) ticks: an idle flow's
+ * end event comes at most that many ticks after its timeout runs out
+ * (1,048,576 flows: 4,096 ticks, 4.1 s on a port; 65,536 flows: 0.26 s).
+ * The event is stamped with the flow's last packet time either way.
  *
  * Besides connections it holds fragment entries (kind DP_FK_FRAG, keyed by
  * the IP fragment id): the verdict of a first fragment, for the fragments
@@ -46,24 +73,43 @@ struct dp_flow_key {
 #define DP_TS_FIN_OUT 0x08
 #define DP_TS_RST 0x10
 
+/*
+ * One entry, three cache lines. The first two are what a hit reads and
+ * writes (dp_flow_prefetch_entry fetches them); the third is read when the
+ * flow starts, ends, is removed or is redirected.
+ */
 struct dp_flow {
-	struct dp_flow_key key;
-	uint32_t hash;
-	uint32_t lru_prev, lru_next;   /* DP_FLOW_NIL at the ends */
-	uint64_t id;
-	uint64_t start_us, last_us;
-	uint64_t pkts[2], bytes[2];    /* [0] to server (outward), [1] to client */
-	struct dp_verdict verdict;
-	uint8_t src_mac[6];            /* the terminal's */
-	uint8_t dst_mac[6];            /* what the terminal sent to (the next hop) */
+	/* Line 0: the lookup and a hit's checks. */
+	struct dp_flow_key key;        /* 44 bytes */
 	uint8_t tcp_state;
 	uint8_t in_use;
 	uint8_t nat;                   /* DNS redirect: out_ip is the target */
 	uint8_t inspected;             /* first client payload looked at (SNI/Host) */
+	uint64_t last_us;
+	uint8_t src_mac[6];            /* the terminal's */
+	/* Line 1: what a hit counts and acts on. */
+	uint64_t pkts[2] __attribute__((aligned(64))); /* [0] to server (outward), [1] to client */
+	uint64_t bytes[2];
+	struct dp_verdict verdict;
+	/* Line 2: cold. */
+	uint32_t hash __attribute__((aligned(64)));    /* also in the index slot */
+	uint32_t free_next;            /* free entries: the next one; else unused */
+	uint64_t id;
+	uint64_t start_us;
+	uint8_t dst_mac[6];            /* what the terminal sent to (the next hop) */
 	uint8_t nat_ip[16];            /* the resolver the client asked */
 };
 
 #define DP_FLOW_NIL UINT32_MAX
+/* Entries a hit touches (from the first): dp_flow_prefetch_entry's lines. */
+#define DP_FLOW_HOT_LINES 2
+/* Entries each eviction compares (the LRU of this many). */
+#define DP_FLOW_EVICT_SAMPLE 8
+/*
+ * Entries the worker's tick sweeps for expiry: a 2^20 table in 4,096 ticks
+ * (4.1 s at one tick a millisecond); ~256 sequential line reads a tick.
+ */
+#define DP_FLOW_EXPIRE_BATCH 256
 
 struct dp_flow_stats {
 	uint64_t created, expired, evicted, closed, removed;
@@ -72,11 +118,13 @@ struct dp_flow_stats {
 struct dp_flow_table {
 	struct dp_flow *flows;
 	uint32_t cap, n;
-	uint32_t *index;       /* flow index + 1; 0 empty */
+	uint64_t *index;       /* (hash << 32) | (entry + 1); 0 empty */
 	bool huge;             /* flows and index from rte_zmalloc_socket */
 	uint32_t mask;
-	uint32_t free_head;    /* through lru_next */
-	uint32_t lru_head, lru_tail; /* head: least recently used */
+	uint32_t free_head;    /* through free_next; DP_FLOW_NIL when full */
+	uint32_t evict_hand;   /* the next eviction's sample starts here */
+	uint32_t expire_hand;  /* the next expiry sweep starts here */
+	uint32_t hi;           /* entries in use are all below: [0, hi) were ever used */
 	uint64_t next_id;
 	unsigned worker;
 	struct dp_flow_stats st;
@@ -135,8 +183,9 @@ static inline uint32_t dp_flow_hash_words(uint64_t w0, uint64_t w1, uint64_t w2,
 /*
  * Prefetch the index slot of hash (first stage of a burst lookup: hash
  * every key of the burst, prefetch their slots, then look them up), and
- * dp_flow_prefetch_entry the entry that slot points to (second stage).
- * Hints only: the table may change between them and the lookup.
+ * dp_flow_prefetch_entry the entry that slot points to (second stage): its
+ * first DP_FLOW_HOT_LINES lines, all a hit touches. Hints only: the table
+ * may change between them and the lookup.
  */
 static inline void dp_flow_prefetch_slot(const struct dp_flow_table *ft, uint32_t hash)
 {
@@ -145,14 +194,13 @@ static inline void dp_flow_prefetch_slot(const struct dp_flow_table *ft, uint32_
 
 static inline void dp_flow_prefetch_entry(const struct dp_flow_table *ft, uint32_t hash)
 {
-	uint32_t s = ft->index[hash & ft->mask];
+	uint64_t s = ft->index[hash & ft->mask];
 	if (s) {
-		/* Every line of the entry: a hit reads the key (first line),
-		 * then the timestamps, counters, verdict and MACs behind it. */
-		const char *e = (const char *)&ft->flows[s - 1];
-		for (size_t off = 0; off < sizeof(struct dp_flow) + 63; off += 64)
-			__builtin_prefetch(e + (off < sizeof(struct dp_flow) ? off :
-						sizeof(struct dp_flow) - 1), 1, 3);
+		/* The slot's own entry, even when another hash sits there (a
+		 * collision): the common case is the hit. */
+		const char *e = (const char *)&ft->flows[(uint32_t)s - 1];
+		for (unsigned l = 0; l < DP_FLOW_HOT_LINES; l++)
+			__builtin_prefetch(e + 64 * l, 1, 3);
 	}
 }
 
@@ -161,52 +209,84 @@ struct dp_flow *dp_flow_lookup(struct dp_flow_table *ft, const struct dp_flow_ke
 			       uint32_t hash);
 
 /*
- * Add k (not present). When the table is full the least recently used
- * entry is evicted first: *did_evict is set, and it is copied to *evicted
- * (for its end event) unless evicted is NULL (a caller that already saw it
- * through dp_flow_victim). Never fails for capacity >= 1.
+ * Add k (not present). When the table is full an entry is evicted first
+ * (the one dp_flow_victim names: the least recently used of a sample, see
+ * above): *did_evict is set, and it is copied to *evicted (for its end
+ * event) unless evicted is NULL (a caller that already saw it through
+ * dp_flow_victim). Never fails for capacity >= 1.
  */
 struct dp_flow *dp_flow_insert(struct dp_flow_table *ft, const struct dp_flow_key *k,
 			       uint32_t hash, uint64_t now_us, struct dp_flow *evicted,
 			       bool *did_evict);
 
-/*
- * The entry the next dp_flow_insert evicts (the least recently used one),
- * or NULL while the table has room: a caller emits its end event from it
- * in place, before the insert reuses it, instead of copying it.
- */
-static inline const struct dp_flow *dp_flow_victim(const struct dp_flow_table *ft)
+/* The number of the entry the next eviction takes (table full). */
+static inline uint32_t dp_flow_victim_index(const struct dp_flow_table *ft)
 {
-	return ft->free_head == DP_FLOW_NIL ? &ft->flows[ft->lru_head] : NULL;
+	uint32_t i = ft->evict_hand, best = i;
+	uint64_t oldest = ft->flows[i].last_us;
+
+	if (ft->cap - i >= DP_FLOW_EVICT_SAMPLE) {
+		/* The common case, without wrapping: unrolled. */
+		const struct dp_flow *w = &ft->flows[i];
+		for (uint32_t j = 1; j < DP_FLOW_EVICT_SAMPLE; j++) {
+			if (w[j].last_us < oldest) {
+				oldest = w[j].last_us;
+				best = i + j;
+			}
+		}
+		return best;
+	}
+	uint32_t n = ft->cap < DP_FLOW_EVICT_SAMPLE ? ft->cap : DP_FLOW_EVICT_SAMPLE;
+	for (uint32_t j = 1; j < n; j++) {
+		if (++i == ft->cap)
+			i = 0;
+		if (ft->flows[i].last_us < oldest) {
+			oldest = ft->flows[i].last_us;
+			best = i;
+		}
+	}
+	return best;
 }
 
 /*
- * Prefetch what the next eviction touches: the victim entry (its key and
- * hash, then its counters for the end event) and, when the victim's first
- * line is already at hand, its index slot. A hint for a burst of likely
- * new flows; does nothing while the table has room.
+ * The entry the next dp_flow_insert evicts, or NULL while the table has
+ * room: a caller emits its end event from it in place, before the insert
+ * reuses it, instead of copying it. The table must not change in between.
+ */
+static inline const struct dp_flow *dp_flow_victim(const struct dp_flow_table *ft)
+{
+	return ft->free_head == DP_FLOW_NIL ? &ft->flows[dp_flow_victim_index(ft)] : NULL;
+}
+
+/*
+ * Prefetch what the next eviction compares: the first line (last_us) of
+ * each entry of its sample. A hint for a burst of likely new flows, one
+ * burst stage ahead (each eviction then prefetches the sample after it);
+ * does nothing while the table has room.
  */
 static inline void dp_flow_prefetch_victim(const struct dp_flow_table *ft)
 {
 	if (ft->free_head != DP_FLOW_NIL)
 		return;
-	const struct dp_flow *v = &ft->flows[ft->lru_head];
-	const char *e = (const char *)v;
-	for (size_t off = 0; off < sizeof(struct dp_flow) + 63; off += 64)
-		__builtin_prefetch(e + (off < sizeof(struct dp_flow) ? off :
-					sizeof(struct dp_flow) - 1), 1, 3);
-	__builtin_prefetch(&ft->index[v->hash & ft->mask], 1, 3);
-	if (v->lru_next != DP_FLOW_NIL)
-		__builtin_prefetch(&ft->flows[v->lru_next], 1, 3);
+	uint32_t i = ft->evict_hand;
+	if (ft->cap - i >= DP_FLOW_EVICT_SAMPLE) {
+		for (uint32_t j = 0; j < DP_FLOW_EVICT_SAMPLE; j++)
+			__builtin_prefetch(&ft->flows[i + j].last_us, 0, 3);
+		return;
+	}
+	uint32_t n = ft->cap < DP_FLOW_EVICT_SAMPLE ? ft->cap : DP_FLOW_EVICT_SAMPLE;
+	for (uint32_t j = 0; j < n; j++) {
+		__builtin_prefetch(&ft->flows[i].last_us, 0, 3);
+		if (++i == ft->cap)
+			i = 0;
+	}
 }
 
-/* Mark used now: most recently used. */
-void dp_flow_relink(struct dp_flow_table *ft, struct dp_flow *f);
+/* Mark used now. Writes f only. */
 static inline void dp_flow_touch(struct dp_flow_table *ft, struct dp_flow *f, uint64_t now_us)
 {
+	(void)ft;
 	f->last_us = now_us;
-	if (ft->lru_tail != (uint32_t)(f - ft->flows))
-		dp_flow_relink(ft, f);   /* not already the most recent one */
 }
 void dp_flow_remove(struct dp_flow_table *ft, struct dp_flow *f);
 
@@ -221,14 +301,33 @@ static inline bool dp_flow_expired(const struct dp_flow *f, uint64_t now_us)
 }
 
 /*
- * Remove up to max expired entries, least recently used first, calling
- * done(f, arg) before each removal. Returns how many were removed.
+ * Sweep the next max entries of the array (from where the last call
+ * stopped, wrapping around after the highest entry ever used) and remove
+ * the expired ones among them, calling done(f, arg) before each removal.
+ * Returns how many were removed. Calls of max m sweep every entry in use
+ * at least every ceil(cap / m) calls (sooner while the table has never
+ * been more than partly used).
  */
 unsigned dp_flow_expire(struct dp_flow_table *ft, uint64_t now_us, unsigned max,
 			void (*done)(const struct dp_flow *f, void *arg), void *arg);
 
-/* Iterate every entry (for shutdown and dumps). */
+/* Every entry in use, in array order (for shutdown and dumps); does not
+ * look past the highest entry ever used. */
 void dp_flow_foreach(struct dp_flow_table *ft,
 		     void (*fn)(const struct dp_flow *f, void *arg), void *arg);
+
+/*
+ * The next entry in use after f in array order (f NULL: the first), or
+ * NULL. f may be removed before the call (entries never move): a loop may
+ * remove the entry it is at.
+ */
+static inline struct dp_flow *dp_flow_next(const struct dp_flow_table *ft,
+					   const struct dp_flow *f)
+{
+	for (uint32_t i = f ? (uint32_t)(f - ft->flows) + 1 : 0; i < ft->hi; i++)
+		if (ft->flows[i].in_use)
+			return &ft->flows[i];
+	return NULL;
+}
 
 #endif

@@ -728,14 +728,13 @@ void dp_worker_tick(struct dp_worker *w, const struct dp_tables *t, uint64_t now
 {
 	struct end_ctx c = { w, t, "timeout" };
 	w->last_tick_us = now_us;
-	dp_flow_expire(&w->ft, now_us, 64, flow_ended, &c);
+	dp_flow_expire(&w->ft, now_us, DP_FLOW_EXPIRE_BATCH, flow_ended, &c);
 }
 
 void dp_worker_flush(struct dp_worker *w, const struct dp_tables *t, const char *reason)
 {
 	struct end_ctx c = { w, t, reason };
-	while (w->ft.lru_head != DP_FLOW_NIL) {
-		struct dp_flow *f = &w->ft.flows[w->ft.lru_head];
+	for (struct dp_flow *f = dp_flow_next(&w->ft, NULL); f; f = dp_flow_next(&w->ft, f)) {
 		flow_ended(f, &c);
 		dp_flow_remove(&w->ft, f);
 	}
@@ -787,13 +786,9 @@ void dp_worker_rebind(struct dp_worker *w, const struct dp_tables *old,
 		      const struct dp_tables *t)
 {
 	struct end_ctx c = { w, old, "reload" };
-	uint32_t i = w->ft.lru_head;
-
-	while (i != DP_FLOW_NIL) {
-		struct dp_flow *f = &w->ft.flows[i];
+	for (struct dp_flow *f = dp_flow_next(&w->ft, NULL); f; f = dp_flow_next(&w->ft, f)) {
 		struct dp_pkt p;
 		struct dp_verdict v;
-		i = f->lru_next;
 		pkt_of_flow(f, &p);
 		dp_policy_decide(t, &p, &v);
 		if (f->verdict.reason == DP_R_CONTROL && v.action == DP_ACT_PUNT) {
@@ -854,9 +849,8 @@ void dp_worker_flows_json(const struct dp_worker *w, const struct dp_tables *t,
 {
 	const struct egw_policy *pol = t->pol;
 
-	for (uint32_t i = w->ft.lru_head; i != DP_FLOW_NIL && json_array_size(arr) < limit;
-	     i = w->ft.flows[i].lru_next) {
-		const struct dp_flow *f = &w->ft.flows[i];
+	for (const struct dp_flow *f = dp_flow_next(&w->ft, NULL);
+	     f && json_array_size(arr) < limit; f = dp_flow_next(&w->ft, f)) {
 		const struct dp_verdict *v = &f->verdict;
 		if (f->key.kind != DP_FK_FLOW)
 			continue;

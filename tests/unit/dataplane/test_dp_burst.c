@@ -2,9 +2,11 @@
 /* New flows through dp_burst into a full flow table: each new flow evicts
  * the least recently used one, whose end event ("evicted") names that flow
  * with its own counters, in order, before the new flow's event; every
- * packet goes on as its verdict says. (The burst prefetches the LRU victim
- * ahead of the evictions; this checks that the evictions it prepares for
- * come out right whatever the burst size.) */
+ * packet goes on as its verdict says (a table of CAP <= DP_FLOW_EVICT_SAMPLE
+ * entries is exact LRU; flows of one burst share a time and leave first in,
+ * first out). (The burst prefetches the eviction's sample ahead of the
+ * evictions; this checks that the evictions it prepares for come out right
+ * whatever the burst size.) */
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +27,7 @@
 #define ZW_MAC "02:00:0a:01:00:0a"
 #define S 1000000ull
 #define CAP 4
+_Static_assert(CAP <= DP_FLOW_EVICT_SAMPLE, "test_dp_burst: exact LRU needs a small table");
 #define N 40
 _Static_assert(N <= BURST_OUT_MAX, "one burst_out holds a whole run");
 

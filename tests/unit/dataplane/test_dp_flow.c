@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <check.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -148,72 +150,305 @@ START_TEST(victim_is_what_insert_evicts_and_reuse_starts_clean)
 }
 END_TEST
 
-/* A full table under random inserts, touches and removals against a
- * model of the LRU order: each insert evicts the model's oldest key, the
- * others stay findable, and the LRU list runs oldest to newest. */
-START_TEST(full_table_churn_against_lru_model)
+/*
+ * A table of at most DP_FLOW_EVICT_SAMPLE entries is exact LRU: under
+ * random inserts, touches and removals (times strictly increasing), each
+ * insert into a full table evicts the model's oldest key, the others stay
+ * findable, and the entries in use are the model's keys.
+ */
+START_TEST(small_table_churn_is_exact_lru)
 {
-	enum { CAP = 64, KEYS = 4000 };
+	enum { KEYS = 40 };
+	static const uint32_t caps[] = { 1, 2, 5, DP_FLOW_EVICT_SAMPLE };
+	ck_assert_uint_le(5, DP_FLOW_EVICT_SAMPLE);
+	for (size_t c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
+		const uint32_t CAP = caps[c];
+		struct dp_flow_table ft;
+		uint32_t order[DP_FLOW_EVICT_SAMPLE];   /* model: key numbers, oldest first */
+		unsigned n = 0;
+		bool present[KEYS] = { 0 };
+		ck_assert_int_eq(dp_flow_init(&ft, CAP, 0), 0);
+		srand(11);
+		for (int step = 0; step < 6000; step++) {
+			uint32_t i = (uint32_t)rand() % (CAP * 3 + 1);
+			struct dp_flow_key k = key(i, 17);
+			uint32_t h = dp_flow_hash(&k);
+			struct dp_flow *f = dp_flow_lookup(&ft, &k, h);
+			ck_assert_int_eq(f != NULL, present[i]);
+			unsigned at = 0;
+			while (f && order[at] != i)
+				at++;
+			if (f && rand() % 4 == 0) {
+				dp_flow_remove(&ft, f);
+				present[i] = false;
+				memmove(&order[at], &order[at + 1], (n - at - 1) * sizeof(order[0]));
+				n--;
+			} else if (f) {
+				dp_flow_touch(&ft, f, (uint64_t)step);
+				memmove(&order[at], &order[at + 1], (n - at - 1) * sizeof(order[0]));
+				order[n - 1] = i;
+			} else {
+				bool ev;
+				struct dp_flow old;
+				const struct dp_flow *v = dp_flow_victim(&ft);
+				ck_assert_int_eq(v != NULL, n == CAP);
+				struct dp_flow_key ko = key(order[0], 17);
+				if (v)
+					ck_assert(!memcmp(&v->key, &ko, sizeof(ko)));
+				f = dp_flow_insert(&ft, &k, h, (uint64_t)step, &old, &ev);
+				ck_assert_int_eq(ev, n == CAP);
+				if (ev) {
+					ck_assert(!memcmp(&old.key, &ko, sizeof(ko)));
+					ck_assert_ptr_eq(f, v);   /* the victim's entry */
+					present[order[0]] = false;
+					memmove(&order[0], &order[1], (n - 1) * sizeof(order[0]));
+					n--;
+				}
+				order[n++] = i;
+				present[i] = true;
+			}
+			ck_assert_uint_eq(ft.n, n);
+		}
+		unsigned seen = 0;
+		for (const struct dp_flow *f = dp_flow_next(&ft, NULL); f; f = dp_flow_next(&ft, f)) {
+			uint32_t kn = (uint32_t)f->key.in_ip[2] << 8 | f->key.in_ip[3];
+			ck_assert_uint_lt(kn, KEYS);
+			ck_assert(present[kn]);
+			seen++;
+		}
+		ck_assert_uint_eq(seen, n);
+		for (uint32_t i = 0; i < KEYS; i++) {
+			struct dp_flow_key k = key(i, 17);
+			ck_assert_int_eq(dp_flow_lookup(&ft, &k, dp_flow_hash(&k)) != NULL,
+					 present[i]);
+		}
+		ck_assert_uint_gt(ft.st.evicted, 300);
+		dp_flow_fini(&ft);
+	}
+}
+END_TEST
+
+/*
+ * A large full table: a flow used after every other one is never the next
+ * insert's victim, whichever part of the table the eviction samples, and
+ * the victim is a flow that was in the table (the others stay findable).
+ */
+START_TEST(large_table_never_evicts_the_flow_just_used)
+{
+	enum { CAP = 1000, KEYS = 6000 };
 	struct dp_flow_table ft;
-	uint32_t order[CAP];   /* model: key numbers, oldest first */
-	unsigned n = 0;
 	static bool present[KEYS];
+	static struct dp_flow *entry[KEYS];
 	memset(present, 0, sizeof(present));
 	ck_assert_int_eq(dp_flow_init(&ft, CAP, 0), 0);
-	srand(11);
-	for (int step = 0; step < 30000; step++) {
-		uint32_t i = (uint32_t)rand() % KEYS;
-		struct dp_flow_key k = key(i, 17);
-		uint32_t h = dp_flow_hash(&k);
-		struct dp_flow *f = dp_flow_lookup(&ft, &k, h);
-		ck_assert_int_eq(f != NULL, present[i]);
-		unsigned at = 0;
-		while (f && order[at] != i)
-			at++;
-		if (f && rand() % 4 == 0) {
-			dp_flow_remove(&ft, f);
-			present[i] = false;
-			memmove(&order[at], &order[at + 1], (n - at - 1) * sizeof(order[0]));
-			n--;
-		} else if (f) {
-			dp_flow_touch(&ft, f, (uint64_t)step);
-			memmove(&order[at], &order[at + 1], (n - at - 1) * sizeof(order[0]));
-			order[n - 1] = i;
-		} else {
-			bool ev;
-			struct dp_flow old;
-			const struct dp_flow *v = dp_flow_victim(&ft);
-			ck_assert_int_eq(v != NULL, n == CAP);
-			if (v) {
-				struct dp_flow_key ko = key(order[0], 17);
-				ck_assert(!memcmp(&v->key, &ko, sizeof(ko)));
-			}
-			f = dp_flow_insert(&ft, &k, h, (uint64_t)step, &old, &ev);
-			ck_assert_int_eq(ev, n == CAP);
-			if (ev) {
-				struct dp_flow_key ko = key(order[0], 17);
-				ck_assert(!memcmp(&old.key, &ko, sizeof(ko)));
-				present[order[0]] = false;
-				memmove(&order[0], &order[1], (n - 1) * sizeof(order[0]));
-				n--;
-			}
-			order[n++] = i;
-			present[i] = true;
-		}
-		ck_assert_uint_eq(ft.n, n);
+	bool ev;
+	struct dp_flow old;
+	uint64_t now = 1;
+	uint32_t next_key = 0;
+	for (; next_key < CAP; next_key++) {
+		struct dp_flow_key k = key(next_key, 6);
+		/* Older toward the end of the array: the hand meets both. */
+		entry[next_key] = dp_flow_insert(&ft, &k, dp_flow_hash(&k),
+						 now + (next_key * 7919u) % CAP, &old, &ev);
+		ck_assert(!ev);
+		present[next_key] = true;
 	}
-	unsigned at = 0;
-	for (uint32_t e = ft.lru_head; e != DP_FLOW_NIL; e = ft.flows[e].lru_next) {
-		ck_assert_uint_lt(at, n);
-		struct dp_flow_key ko = key(order[at++], 17);
-		ck_assert(!memcmp(&ft.flows[e].key, &ko, sizeof(ko)));
+	now += CAP;
+	srand(5);
+	/* Several turns of the hand over the array. */
+	for (int round = 0; round < 4 * CAP; round++) {
+		uint32_t u;
+		do
+			u = (uint32_t)rand() % next_key;
+		while (!present[u]);
+		dp_flow_touch(&ft, entry[u], now++);
+		ck_assert_ptr_ne(dp_flow_victim(&ft), entry[u]);
+		ck_assert_uint_lt(next_key, KEYS);
+		struct dp_flow_key k = key(next_key, 6);
+		struct dp_flow *f = dp_flow_insert(&ft, &k, dp_flow_hash(&k), now++, &old, &ev);
+		ck_assert(ev);
+		struct dp_flow_key ku = key(u, 6);
+		ck_assert(memcmp(&old.key, &ku, sizeof(ku)));
+		ck_assert_ptr_nonnull(dp_flow_lookup(&ft, &ku, dp_flow_hash(&ku)));
+		uint32_t gone = (uint32_t)old.key.in_ip[2] << 8 | old.key.in_ip[3];
+		ck_assert(present[gone]);
+		present[gone] = false;
+		present[next_key] = true;
+		entry[next_key++] = f;
+		if (next_key == KEYS)
+			break;
 	}
-	ck_assert_uint_eq(at, n);
+	ck_assert_uint_eq(ft.n, CAP);
 	for (uint32_t i = 0; i < KEYS; i++) {
-		struct dp_flow_key k = key(i, 17);
+		struct dp_flow_key k = key(i, 6);
 		ck_assert_int_eq(dp_flow_lookup(&ft, &k, dp_flow_hash(&k)) != NULL, present[i]);
 	}
-	ck_assert_uint_gt(ft.st.evicted, 1000);
+	dp_flow_fini(&ft);
+}
+END_TEST
+
+/* A hash that puts many keys on the same slots and the same hash value:
+ * probes compare full hashes, then keys; deletions shift across the wrap. */
+static uint32_t crowded_hash(const struct dp_flow_key *k)
+{
+	uint32_t h = dp_flow_hash(k);
+	return (h & 0x3) | (h & 0x30000000) | 0xfff0;
+}
+
+/* Random inserts (evicting when full), removals and lookups against a
+ * set: every key the model holds is found, no other, under a normal and a
+ * crowded hash. */
+START_TEST(churn_with_evictions_keeps_every_other_flow_findable)
+{
+	enum { CAP = 300, KEYS = 900 };
+	for (int crowded = 0; crowded < 2; crowded++) {
+		struct dp_flow_table ft;
+		static bool present[KEYS];
+		memset(present, 0, sizeof(present));
+		ck_assert_int_eq(dp_flow_init(&ft, CAP, 0), 0);
+		srand(crowded ? 17 : 13);
+		unsigned n = 0;
+		for (int step = 0; step < 20000; step++) {
+			uint32_t i = (uint32_t)rand() % KEYS;
+			struct dp_flow_key k = key(i, 17);
+			uint32_t h = crowded ? crowded_hash(&k) : dp_flow_hash(&k);
+			struct dp_flow *f = dp_flow_lookup(&ft, &k, h);
+			ck_assert_int_eq(f != NULL, present[i]);
+			if (f && rand() % 3 == 0) {
+				dp_flow_remove(&ft, f);
+				present[i] = false;
+				n--;
+			} else if (f) {
+				ck_assert(!memcmp(&f->key, &k, sizeof(k)));
+				dp_flow_touch(&ft, f, (uint64_t)step);
+			} else {
+				bool ev;
+				struct dp_flow old;
+				f = dp_flow_insert(&ft, &k, h, (uint64_t)step, &old, &ev);
+				ck_assert_int_eq(ev, n == CAP);
+				if (ev) {
+					uint32_t gone = (uint32_t)old.key.in_ip[2] << 8 |
+							old.key.in_ip[3];
+					ck_assert(present[gone]);
+					present[gone] = false;
+				} else {
+					n++;
+				}
+				present[i] = true;
+			}
+			ck_assert_uint_eq(ft.n, n);
+			if (step % 997 == 0) {
+				for (uint32_t j = 0; j < KEYS; j++) {
+					struct dp_flow_key kj = key(j, 17);
+					uint32_t hj = crowded ? crowded_hash(&kj) : dp_flow_hash(&kj);
+					ck_assert_int_eq(dp_flow_lookup(&ft, &kj, hj) != NULL,
+							 present[j]);
+				}
+			}
+		}
+		ck_assert_uint_gt(ft.st.evicted, 100);
+		dp_flow_fini(&ft);
+	}
+}
+END_TEST
+
+struct sweep_ctx {
+	const bool *due;
+	unsigned ended, wrong;
+};
+
+static void swept(const struct dp_flow *f, void *arg)
+{
+	struct sweep_ctx *c = arg;
+	uint32_t kn = (uint32_t)f->key.in_ip[2] << 8 | f->key.in_ip[3];
+	c->ended++;
+	if (!c->due[kn])
+		c->wrong++;
+}
+
+/*
+ * Expiry by sweep: calls of max m remove every expired flow within
+ * ceil(cap / m) calls, each once, and never a live one.
+ */
+START_TEST(sweep_removes_every_expired_flow_within_its_bound)
+{
+	enum { CAP = 5000, M = 64 };
+	const uint64_t S = 1000000;
+	struct dp_flow_table ft;
+	static bool due[CAP];
+	ck_assert_int_eq(dp_flow_init(&ft, CAP, 0), 0);
+	srand(3);
+	unsigned n_due = 0;
+	const uint64_t now = 4000 * S;
+	struct dp_flow *all[CAP];
+	for (uint32_t i = 0; i < CAP; i++) {
+		static const uint8_t protos[] = { 6, 17, 1 };
+		struct dp_flow_key k = key(i, protos[i % 3]);
+		bool ev;
+		all[i] = dp_flow_insert(&ft, &k, dp_flow_hash(&k), now, NULL, &ev);
+	}
+	/* A first sweep while every flow is fresh: nothing to do, and the
+	 * sweeps below start mid-table and wrap around. */
+	ck_assert_uint_eq(dp_flow_expire(&ft, now, CAP / 2 + 7, NULL, NULL), 0);
+	for (uint32_t i = 0; i < CAP; i++) {
+		struct dp_flow *f = all[i];
+		f->last_us = now - (uint64_t)(rand() % 4000) * S;
+		if (i % 3 == 0 && rand() % 2)
+			f->tcp_state = DP_TS_SYN_IN | DP_TS_SYN_OUT;
+		due[i] = dp_flow_expired(f, now);
+		n_due += due[i];
+	}
+	/* A few removed ahead of the sweep leave holes it passes over. */
+	for (uint32_t i = 0; i < CAP; i += 101) {
+		struct dp_flow_key k = key(i, (uint8_t[]){ 6, 17, 1 }[i % 3]);
+		struct dp_flow *f = dp_flow_lookup(&ft, &k, dp_flow_hash(&k));
+		ck_assert_ptr_nonnull(f);
+		n_due -= due[i];
+		due[i] = false;
+		dp_flow_remove(&ft, f);
+	}
+	ck_assert_uint_gt(n_due, CAP / 4);
+	ck_assert_uint_lt(n_due, CAP);
+	struct sweep_ctx c = { due, 0, 0 };
+	unsigned removed = 0;
+	for (unsigned call = 0; call < (CAP + M - 1) / M; call++) {
+		unsigned r = dp_flow_expire(&ft, now, M, swept, &c);
+		ck_assert_uint_le(r, M);
+		removed += r;
+	}
+	ck_assert_uint_eq(c.wrong, 0);
+	ck_assert_uint_eq(c.ended, n_due);
+	ck_assert_uint_eq(removed, n_due);
+	ck_assert_uint_eq(ft.st.expired, n_due);
+	for (uint32_t i = 0; i < CAP; i++) {
+		struct dp_flow_key k = key(i, (uint8_t[]){ 6, 17, 1 }[i % 3]);
+		bool live = i % 101 != 0 && !due[i];
+		ck_assert_int_eq(dp_flow_lookup(&ft, &k, dp_flow_hash(&k)) != NULL, live);
+	}
+	/* Nothing more to do in another full turn. */
+	for (unsigned call = 0; call < (CAP + M - 1) / M; call++)
+		ck_assert_uint_eq(dp_flow_expire(&ft, now, M, swept, &c), 0);
+	dp_flow_fini(&ft);
+}
+END_TEST
+
+/* Entries are cache-line aligned and a hit's fields lie in its first
+ * DP_FLOW_HOT_LINES lines (what dp_flow_prefetch_entry fetches). */
+START_TEST(entry_layout_keeps_a_hit_in_two_lines)
+{
+	struct dp_flow_table ft;
+	ck_assert_int_eq(dp_flow_init(&ft, 3, 0), 0);
+	ck_assert_uint_eq((uintptr_t)ft.flows % 64, 0);
+	ck_assert_uint_eq(sizeof(struct dp_flow) % 64, 0);
+	size_t hot = 64 * DP_FLOW_HOT_LINES;
+	ck_assert_uint_le(offsetof(struct dp_flow, key) + sizeof(struct dp_flow_key), 64);
+	ck_assert_uint_le(offsetof(struct dp_flow, last_us) + 8, 64);
+	ck_assert_uint_le(offsetof(struct dp_flow, src_mac) + 6, hot);
+	ck_assert_uint_lt(offsetof(struct dp_flow, tcp_state), hot);
+	ck_assert_uint_lt(offsetof(struct dp_flow, inspected), hot);
+	ck_assert_uint_lt(offsetof(struct dp_flow, nat), hot);
+	ck_assert_uint_le(offsetof(struct dp_flow, bytes) + 16, hot);
+	ck_assert_uint_le(offsetof(struct dp_flow, verdict) + sizeof(struct dp_verdict), hot);
 	dp_flow_fini(&ft);
 }
 END_TEST
@@ -265,14 +500,54 @@ START_TEST(timeouts_by_protocol_and_state)
 }
 END_TEST
 
+/* A large table never filled: the sweep and the iteration cover the part
+ * ever used, so expired flows go within ceil(used / m) calls, and removed
+ * entries (holes) are skipped. */
+START_TEST(sweep_of_a_partly_used_table_covers_what_was_used)
+{
+	enum { CAP = 100000, USED = 300 };
+	const uint64_t S = 1000000;
+	struct dp_flow_table ft;
+	ck_assert_int_eq(dp_flow_init(&ft, CAP, 0), 0);
+	bool ev;
+	for (uint32_t i = 0; i < USED; i++) {
+		struct dp_flow_key k = key(i, 17);
+		dp_flow_insert(&ft, &k, dp_flow_hash(&k), 1 * S, NULL, &ev);
+	}
+	struct dp_flow_key k7 = key(7, 17);
+	dp_flow_remove(&ft, dp_flow_lookup(&ft, &k7, dp_flow_hash(&k7)));
+	unsigned seen = 0;
+	for (const struct dp_flow *f = dp_flow_next(&ft, NULL); f; f = dp_flow_next(&ft, f)) {
+		ck_assert(f->in_use);
+		ck_assert(memcmp(&f->key, &k7, sizeof(k7)));
+		seen++;
+	}
+	ck_assert_uint_eq(seen, USED - 1);
+	unsigned n = 0;
+	/* UDP: 60 s. Three calls of 100 cover the 300 entries ever used. */
+	for (int call = 0; call < 3; call++)
+		dp_flow_expire(&ft, 100 * S, 100, count, &n);
+	ck_assert_uint_eq(n, USED - 1);
+	ck_assert_uint_eq(ft.n, 0);
+	ck_assert_ptr_null(dp_flow_next(&ft, NULL));
+	dp_flow_fini(&ft);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("dp_flow");
 	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 60);   /* randomized churn under the sanitizers, on a loaded machine */
 	tcase_add_test(tc, insert_lookup_remove_against_reference);
 	tcase_add_test(tc, full_table_evicts_least_recently_used);
 	tcase_add_test(tc, victim_is_what_insert_evicts_and_reuse_starts_clean);
-	tcase_add_test(tc, full_table_churn_against_lru_model);
+	tcase_add_test(tc, small_table_churn_is_exact_lru);
+	tcase_add_test(tc, large_table_never_evicts_the_flow_just_used);
+	tcase_add_test(tc, churn_with_evictions_keeps_every_other_flow_findable);
+	tcase_add_test(tc, sweep_removes_every_expired_flow_within_its_bound);
+	tcase_add_test(tc, sweep_of_a_partly_used_table_covers_what_was_used);
+	tcase_add_test(tc, entry_layout_keeps_a_hit_in_two_lines);
 	tcase_add_test(tc, timeouts_by_protocol_and_state);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
