@@ -82,10 +82,19 @@ for _ in $(seq 150); do
 done
 [ -n "$up" ] || fail "egw-dataplane did not start forwarding in 30 s"
 
-# An events subscriber (what egw-controld is) on the socket, for 4 s.
-/usr/bin/python3 "$src/tests/lab/ipc_client.py" events "$sock" 4 >"$tmp/sub.out" 2>&1 &
+# An events subscriber (what egw-controld is) on the socket, for 6 s; the
+# ping starts once it is connected (a fixed delay lost the race on a loaded
+# machine: the python start-up alone can take longer).
+/usr/bin/python3 "$src/tests/lab/ipc_client.py" events "$sock" 6 "$tmp/sub.ready" \
+    >"$tmp/sub.out" 2>&1 &
 sub_pid=$!
-sleep 0.5
+for _ in $(seq 100); do
+    [ -e "$tmp/sub.ready" ] && break
+    kill -0 "$sub_pid" 2>/dev/null || { cat "$tmp/sub.out" >&2; fail "events subscriber exited"; }
+    sleep 0.1
+done
+[ -e "$tmp/sub.ready" ] || fail "events subscriber did not connect in 10 s"
+sleep 0.2   # egw-dataplane's main loop takes the connection on its next turn
 
 # 1. The registered terminal's ping crosses (ARP included).
 ip netns exec "$term" ping -c 3 -i 0.2 -W 2 198.51.100.80 >/dev/null ||

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """A minimal client of egw-dataplane's control-plane socket (egw/ipc.h),
-for tests. `ipc_client.py events SOCK SECONDS`: subscribe (send nothing) and
-print each received event as JSON (the struct's main fields).
+for tests. `ipc_client.py events SOCK SECONDS [READY]`: subscribe (send nothing)
+and print each received event as JSON (the struct's main fields); READY, a
+file created once connected, tells the test it may start its traffic.
 `ipc_client.py stats SOCK`: STATS_REQUEST, print the JSON reply.
 `ipc_client.py flows SOCK [IP]`: the same with {"what": "flows"}.
 `ipc_client.py verdict SOCK SRC SPORT DST DPORT allow|drop`: one TCP
@@ -50,6 +51,8 @@ def main():
                 print(json.dumps(json.loads(m[HDR.size:length]), indent=1))
                 return 0
     end = time.time() + float(sys.argv[3])
+    if len(sys.argv) > 4:
+        open(sys.argv[4], "w").close()
     got = 0
     while time.time() < end:
         s.settimeout(max(0.05, end - time.time()))
