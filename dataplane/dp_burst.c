@@ -81,6 +81,8 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 	      struct rte_mbuf **reply, uint16_t *nreply)
 {
 	struct dp_pre pre[DP_BURST_STAGE];
+	unsigned port = from_outside ? DP_PORT_OUTSIDE : DP_PORT_INSIDE;
+	uint64_t bytes = 0;
 
 	*nfwd = *npunt = *nreply = 0;
 	for (uint16_t base = 0; base < n; base += DP_BURST_STAGE) {
@@ -93,13 +95,12 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 				uint32_t plen = m->pkt_len;
 				m = pkts[base + i] = dp_burst_linear(m);
 				if (!m) {
-					unsigned port = from_outside ? DP_PORT_OUTSIDE : DP_PORT_INSIDE;
-					w->st.rx_pkts[port]++;
-					w->st.rx_bytes[port] += plen;
+					bytes += plen;
 					w->st.drops[DP_DROP_MULTI_SEGMENT]++;
 					continue;
 				}
 			}
+			bytes += m->data_len;
 			dp_worker_prepare(w, rte_pktmbuf_mtod(m, uint8_t *), m->data_len,
 					  from_outside, &pre[i]);
 		}
@@ -118,4 +119,7 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 			one(w, t, pkts[base + i], &pre[i], from_outside, now_us, fwd, nfwd,
 			    punt, npunt, reply, nreply);
 	}
+	/* Received: counted once per burst (dp_worker_packet_prepared does not). */
+	w->st.rx_pkts[port] += n;
+	w->st.rx_bytes[port] += bytes;
 }

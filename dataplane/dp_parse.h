@@ -59,6 +59,17 @@ struct dp_pkt {
  */
 enum dp_drop dp_parse(const uint8_t *frame, uint32_t len, struct dp_pkt *pkt);
 
+/*
+ * dp_parse with a fast path for the common frame: untagged Ethernet, IPv4
+ * without options or IPv6 without extension headers, TCP or UDP, not a
+ * fragment, every length consistent. Such a frame is parsed straight into
+ * *pkt (each field written once, no clearing first); any other frame goes to
+ * dp_parse. Same return value and same *pkt (every field) as dp_parse for
+ * any input (tests/unit/dataplane/test_dp_parse.c, fuzz_parse). Every read
+ * is bounds-checked against len.
+ */
+enum dp_drop dp_parse_fast(const uint8_t *frame, uint32_t len, struct dp_pkt *pkt);
+
 /* ICMP / ICMPv6 echo request or reply (the only ICMP that opens flows). */
 bool dp_pkt_is_echo(const struct dp_pkt *pkt);
 

@@ -520,12 +520,12 @@ static inline uint32_t make_key_hash(const struct dp_pkt *p, bool from_outside,
 	memcpy(&w[1], in + 8, 8);
 	memcpy(&w[2], out, 8);
 	memcpy(&w[3], out + 8, 8);
-	if (!p->l4_known) {
-		kind = DP_FK_FRAG;
-		frag_id = p->frag_id;
-	} else if (p->proto == 6 || p->proto == 17) {
+	if (__builtin_expect(p->l4_known && (p->proto == 6 || p->proto == 17), 1)) {
 		in_port = from_outside ? p->dport : p->sport;
 		out_port = from_outside ? p->sport : p->dport;
+	} else if (!p->l4_known) {
+		kind = DP_FK_FRAG;
+		frag_id = p->frag_id;
 	} else if (dp_pkt_is_echo(p)) {
 		in_port = p->sport;   /* echo identifier, both ways */
 	}
@@ -548,7 +548,7 @@ static inline uint32_t make_key_hash(const struct dp_pkt *p, bool from_outside,
 void dp_worker_prepare(struct dp_worker *w, const uint8_t *frame, uint32_t len,
 		       bool from_outside, struct dp_pre *pre)
 {
-	pre->parse = (uint8_t)dp_parse(frame, len, &pre->p);
+	pre->parse = (uint8_t)dp_parse_fast(frame, len, &pre->p);
 	if (pre->parse != DP_DROP_NONE || pre->p.family == 0)
 		return;
 	pre->h = make_key_hash(&pre->p, from_outside, &pre->k);
@@ -560,7 +560,10 @@ enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
 			      uint64_t now_us)
 {
 	struct dp_pre pre;
+	unsigned port = from_outside ? DP_PORT_OUTSIDE : DP_PORT_INSIDE;
 
+	w->st.rx_pkts[port]++;
+	w->st.rx_bytes[port] += *lenp;
 	dp_worker_prepare(w, frame, *lenp, from_outside, &pre);
 	return dp_worker_packet_prepared(w, t, frame, lenp, from_outside, now_us, &pre);
 }
@@ -572,10 +575,6 @@ enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tabl
 	uint32_t len = *lenp;
 
 	w->extra_len = 0;
-	unsigned port = from_outside ? DP_PORT_OUTSIDE : DP_PORT_INSIDE;
-
-	w->st.rx_pkts[port]++;
-	w->st.rx_bytes[port] += len;
 	enum dp_drop r = (enum dp_drop)pre->parse;
 	if (r != DP_DROP_NONE) {
 		w->st.drops[r]++;
@@ -598,7 +597,8 @@ enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tabl
 			return DP_DISP_FORWARD;
 		}
 	}
-	if (dp_icmperr_is(&pre->p))
+	/* ICMP errors are ICMP (1) or ICMPv6 (58): TCP and UDP skip the test. */
+	if ((pre->p.proto == 1 || pre->p.proto == 58) && dp_icmperr_is(&pre->p))
 		return icmp_error(w, t, frame, &pre->p, from_outside, len, now_us);
 	struct dp_pkt *p = &pre->p;
 	struct dp_flow_key *k = &pre->k;

@@ -119,8 +119,10 @@ enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
  * The same in two stages, for bursts (dp_burst): dp_worker_prepare parses
  * the frame, computes its flow key and hash and prefetches the flow index
  * slot; dp_worker_packet_prepared then does what dp_worker_packet does with
- * that (frame unchanged in between; it may change *pre). Preparing a
- * whole burst before processing it overlaps the index cache misses.
+ * that (frame unchanged in between; it may change *pre), except counting
+ * the frame in st.rx_pkts / st.rx_bytes: the caller does (per burst), as
+ * dp_worker_packet does. Preparing a whole burst before processing it
+ * overlaps the index cache misses.
  */
 struct dp_pre {
 	struct dp_pkt p;
