@@ -81,6 +81,8 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 	      struct rte_mbuf **reply, uint16_t *nreply)
 {
 	struct dp_pre pre[DP_BURST_STAGE];
+	uint8_t *frames[DP_BURST_STAGE];
+	uint32_t lens[DP_BURST_STAGE];
 	unsigned port = from_outside ? DP_PORT_OUTSIDE : DP_PORT_INSIDE;
 	uint64_t bytes = 0;
 
@@ -97,13 +99,15 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 				if (!m) {
 					bytes += plen;
 					w->st.drops[DP_DROP_MULTI_SEGMENT]++;
+					frames[i] = NULL;
 					continue;
 				}
 			}
-			bytes += m->data_len;
-			dp_worker_prepare(w, rte_pktmbuf_mtod(m, uint8_t *), m->data_len,
-					  from_outside, &pre[i]);
+			frames[i] = rte_pktmbuf_mtod(m, uint8_t *);
+			lens[i] = m->data_len;
+			bytes += lens[i];
 		}
+		dp_worker_prepare_burst(w, frames, lens, k, from_outside, pre);
 		/* Stage 2: prefetch the entries the slots point to. */
 		if (k > 1) {
 			for (uint16_t i = 0; i < k; i++)

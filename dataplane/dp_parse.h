@@ -18,6 +18,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
 
 #include "dp_drop.h"
 
@@ -66,9 +68,11 @@ enum dp_drop dp_parse(const uint8_t *frame, uint32_t len, struct dp_pkt *pkt);
  * *pkt (each field written once, no clearing first); any other frame goes to
  * dp_parse. Same return value and same *pkt (every field) as dp_parse for
  * any input (tests/unit/dataplane/test_dp_parse.c, fuzz_parse). Every read
- * is bounds-checked against len.
+ * is bounds-checked against len. Inline: the worker's burst loop parses
+ * and hashes in one go.
  */
-enum dp_drop dp_parse_fast(const uint8_t *frame, uint32_t len, struct dp_pkt *pkt);
+static inline enum dp_drop dp_parse_fast(const uint8_t *frame, uint32_t len,
+					 struct dp_pkt *pkt);
 
 /* ICMP / ICMPv6 echo request or reply (the only ICMP that opens flows). */
 bool dp_pkt_is_echo(const struct dp_pkt *pkt);
@@ -92,5 +96,119 @@ bool dp_pkt_is_nd(const struct dp_pkt *pkt);
  * types otherwise are not MLD and go through flows and policy.
  */
 bool dp_pkt_is_mld(const struct dp_pkt *pkt);
+
+static inline uint16_t dp_parse_rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/*
+ * The common frame without the general walk. Every check here is one
+ * dp_parse makes as well; a frame failing one, or needing anything else
+ * (VLAN tags, IPv4 options, IPv6 extension headers, fragments, other
+ * protocols, ICMP), is left to dp_parse, so only one parser reports errors.
+ */
+static inline enum dp_drop dp_parse_fast(const uint8_t *f, uint32_t len, struct dp_pkt *pkt)
+{
+	/* Shortest handled: IPv4 + UDP header; dp_parse clamps longer ones. */
+	if (len < 14 + 20 + 8 || len > 65535)
+		return dp_parse(f, len, pkt);
+	const uint8_t *ip = f + 14;
+	uint32_t avail = len - 14, l3_len, l4;
+	uint16_t et = dp_parse_rd16(f + 12);
+	uint8_t family, proto, ttl;
+	uint64_t s0, s1, d0, d1;
+
+	if (et == 0x0800) {   /* IPv4 */
+		/* Version 4, no options; not a fragment, reserved bit clear
+		 * (DF may be set); room for at least a UDP header. */
+		l3_len = dp_parse_rd16(ip + 2);
+		if (ip[0] != 0x45 || l3_len < 20 + 8 || l3_len > avail ||
+		    (dp_parse_rd16(ip + 6) & 0xbfff))
+			goto slow;
+		family = AF_INET;
+		ttl = ip[8];
+		proto = ip[9];
+		uint32_t a;
+		memcpy(&a, ip + 12, 4);
+		s0 = a;
+		memcpy(&a, ip + 16, 4);
+		d0 = a;
+		s1 = d1 = 0;
+		l4 = 14 + 20;
+	} else if (et == 0x86dd) {   /* IPv6 */
+		if (avail < 40 || (ip[0] >> 4) != 6)
+			goto slow;
+		uint32_t plen = dp_parse_rd16(ip + 4);
+		if (plen < 8 || 40 + plen > avail)
+			goto slow;
+		l3_len = 40 + plen;
+		family = AF_INET6;
+		proto = ip[6];   /* a next header of 6 or 17: no extension */
+		ttl = ip[7];
+		memcpy(&s0, ip + 8, 8);
+		memcpy(&s1, ip + 16, 8);
+		memcpy(&d0, ip + 24, 8);
+		memcpy(&d1, ip + 32, 8);
+		l4 = 14 + 40;
+	} else {
+		goto slow;
+	}
+
+	/* l4 .. 14 + l3_len is inside the frame (l3_len <= avail). */
+	const uint8_t *t = f + l4;
+	uint32_t l4_avail = 14 + l3_len - l4, poff, plen;
+	uint8_t flags = 0;
+	if (proto == 6) {   /* TCP */
+		if (l4_avail < 20)
+			goto slow;
+		uint32_t doff = (uint32_t)(t[12] >> 4) * 4;
+		if (doff < 20 || doff > l4_avail)
+			goto slow;
+		flags = t[13];
+		poff = l4 + doff;
+		plen = l4_avail - doff;
+	} else if (proto == 17) {   /* UDP */
+		uint32_t ulen = dp_parse_rd16(t + 4);   /* l4_avail >= 8 (checked above) */
+		if (ulen < 8 || ulen > l4_avail)
+			goto slow;
+		poff = l4 + 8;
+		plen = ulen - 8;
+	} else {
+		goto slow;
+	}
+
+	_Static_assert(DP_MAX_VLAN == 2, "dp_parse_fast: clears vlan[0..1]");
+	memcpy(pkt->dst_mac, f, 6);
+	memcpy(pkt->src_mac, f + 6, 6);
+	pkt->vlan[0] = 0;
+	pkt->vlan[1] = 0;
+	pkt->n_vlan = 0;
+	pkt->family = family;
+	pkt->ethertype = et;
+	pkt->l3_off = 14;
+	pkt->l4_off = (uint16_t)l4;
+	pkt->l3_len = l3_len;
+	pkt->proto = proto;
+	pkt->ttl = ttl;
+	pkt->is_frag = false;
+	pkt->frag_first = false;
+	pkt->l4_known = true;
+	pkt->tcp_flags = flags;
+	pkt->frag_id = 0;
+	memcpy(pkt->src, &s0, 8);
+	memcpy(pkt->src + 8, &s1, 8);
+	memcpy(pkt->dst, &d0, 8);
+	memcpy(pkt->dst + 8, &d1, 8);
+	pkt->sport = dp_parse_rd16(t);
+	pkt->dport = dp_parse_rd16(t + 2);
+	pkt->icmp_type = 0;
+	pkt->icmp_code = 0;
+	pkt->payload_off = (uint16_t)poff;
+	pkt->payload_len = plen;
+	return DP_DROP_NONE;
+slow:
+	return dp_parse(f, len, pkt);
+}
 
 #endif

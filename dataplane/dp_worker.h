@@ -132,6 +132,11 @@ struct dp_pre {
 };
 void dp_worker_prepare(struct dp_worker *w, const uint8_t *frame, uint32_t len,
 		       bool from_outside, struct dp_pre *pre);
+/* dp_worker_prepare of frames[i] (lens[i] bytes) into pre[i] for i < n, in
+ * one call (a NULL frames[i] is skipped: pre[i] is left as it was). */
+void dp_worker_prepare_burst(struct dp_worker *w, uint8_t *const *frames,
+			     const uint32_t *lens, unsigned n, bool from_outside,
+			     struct dp_pre *pre);
 enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tables *t,
 				       uint8_t *frame, uint32_t *len, bool from_outside,
 				       uint64_t now_us, struct dp_pre *pre);
