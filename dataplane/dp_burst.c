@@ -86,7 +86,9 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 	unsigned port = from_outside ? DP_PORT_OUTSIDE : DP_PORT_INSIDE;
 	uint64_t bytes = 0;
 
-	*nfwd = *npunt = *nreply = 0;
+	/* Counted in locals (registers), stored once at the end. */
+	uint16_t nf = 0, np = 0, nr = 0;
+
 	for (uint16_t base = 0; base < n; base += DP_BURST_STAGE) {
 		uint16_t k = n - base < DP_BURST_STAGE ? (uint16_t)(n - base) : DP_BURST_STAGE;
 		/* Stage 1: parse, hash, prefetch the index slots. */
@@ -120,9 +122,12 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 		}
 		/* Stage 3: process. */
 		for (uint16_t i = 0; i < k; i++)
-			one(w, t, pkts[base + i], &pre[i], from_outside, now_us, fwd, nfwd,
-			    punt, npunt, reply, nreply);
+			one(w, t, pkts[base + i], &pre[i], from_outside, now_us, fwd, &nf,
+			    punt, &np, reply, &nr);
 	}
+	*nfwd = nf;
+	*npunt = np;
+	*nreply = nr;
 	/* Received: counted once per burst (dp_worker_packet_prepared does not). */
 	w->st.rx_pkts[port] += n;
 	w->st.rx_bytes[port] += bytes;

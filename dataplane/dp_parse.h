@@ -17,6 +17,7 @@
 #define DP_PARSE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -62,14 +63,20 @@ struct dp_pkt {
 enum dp_drop dp_parse(const uint8_t *frame, uint32_t len, struct dp_pkt *pkt);
 
 /*
- * dp_parse with a fast path for the common frame: untagged Ethernet, IPv4
- * without options or IPv6 without extension headers, TCP or UDP, not a
- * fragment, every length consistent. Such a frame is parsed straight into
- * *pkt (each field written once, no clearing first); any other frame goes to
- * dp_parse. Same return value and same *pkt (every field) as dp_parse for
- * any input (tests/unit/dataplane/test_dp_parse.c, fuzz_parse). Every read
- * is bounds-checked against len. Inline: the worker's burst loop parses
- * and hashes in one go.
+ * The common frame alone: untagged Ethernet, IPv4 without options or IPv6
+ * without extension headers, TCP or UDP, not a fragment, every length
+ * consistent. Such a frame is parsed straight into *pkt (every field
+ * written once, no clearing first) exactly as dp_parse would, and true is
+ * returned; for any other frame false, *pkt untouched (the caller uses
+ * dp_parse). Every read is bounds-checked against len. Inline: the
+ * worker's burst loop parses and hashes in one go.
+ */
+static inline bool dp_parse_common(const uint8_t *frame, uint32_t len, struct dp_pkt *pkt);
+
+/*
+ * dp_parse_common, else dp_parse: same return value and same *pkt (every
+ * field) as dp_parse for any input (tests/unit/dataplane/test_dp_parse.c,
+ * fuzz_parse).
  */
 static inline enum dp_drop dp_parse_fast(const uint8_t *frame, uint32_t len,
 					 struct dp_pkt *pkt);
@@ -108,11 +115,11 @@ static inline uint16_t dp_parse_rd16(const uint8_t *p)
  * (VLAN tags, IPv4 options, IPv6 extension headers, fragments, other
  * protocols, ICMP), is left to dp_parse, so only one parser reports errors.
  */
-static inline enum dp_drop dp_parse_fast(const uint8_t *f, uint32_t len, struct dp_pkt *pkt)
+static inline bool dp_parse_common(const uint8_t *f, uint32_t len, struct dp_pkt *pkt)
 {
 	/* Shortest handled: IPv4 + UDP header; dp_parse clamps longer ones. */
 	if (len < 14 + 20 + 8 || len > 65535)
-		return dp_parse(f, len, pkt);
+		return false;
 	const uint8_t *ip = f + 14;
 	uint32_t avail = len - 14, l3_len, l4;
 	uint16_t et = dp_parse_rd16(f + 12);
@@ -125,7 +132,7 @@ static inline enum dp_drop dp_parse_fast(const uint8_t *f, uint32_t len, struct 
 		l3_len = dp_parse_rd16(ip + 2);
 		if (ip[0] != 0x45 || l3_len < 20 + 8 || l3_len > avail ||
 		    (dp_parse_rd16(ip + 6) & 0xbfff))
-			goto slow;
+			return false;
 		family = AF_INET;
 		ttl = ip[8];
 		proto = ip[9];
@@ -138,10 +145,10 @@ static inline enum dp_drop dp_parse_fast(const uint8_t *f, uint32_t len, struct 
 		l4 = 14 + 20;
 	} else if (et == 0x86dd) {   /* IPv6 */
 		if (avail < 40 || (ip[0] >> 4) != 6)
-			goto slow;
+			return false;
 		uint32_t plen = dp_parse_rd16(ip + 4);
 		if (plen < 8 || 40 + plen > avail)
-			goto slow;
+			return false;
 		l3_len = 40 + plen;
 		family = AF_INET6;
 		proto = ip[6];   /* a next header of 6 or 17: no extension */
@@ -152,7 +159,7 @@ static inline enum dp_drop dp_parse_fast(const uint8_t *f, uint32_t len, struct 
 		memcpy(&d1, ip + 32, 8);
 		l4 = 14 + 40;
 	} else {
-		goto slow;
+		return false;
 	}
 
 	/* l4 .. 14 + l3_len is inside the frame (l3_len <= avail). */
@@ -161,54 +168,80 @@ static inline enum dp_drop dp_parse_fast(const uint8_t *f, uint32_t len, struct 
 	uint8_t flags = 0;
 	if (proto == 6) {   /* TCP */
 		if (l4_avail < 20)
-			goto slow;
+			return false;
 		uint32_t doff = (uint32_t)(t[12] >> 4) * 4;
 		if (doff < 20 || doff > l4_avail)
-			goto slow;
+			return false;
 		flags = t[13];
 		poff = l4 + doff;
 		plen = l4_avail - doff;
 	} else if (proto == 17) {   /* UDP */
 		uint32_t ulen = dp_parse_rd16(t + 4);   /* l4_avail >= 8 (checked above) */
 		if (ulen < 8 || ulen > l4_avail)
-			goto slow;
+			return false;
 		poff = l4 + 8;
 		plen = ulen - 8;
 	} else {
-		goto slow;
+		return false;
 	}
 
-	_Static_assert(DP_MAX_VLAN == 2, "dp_parse_fast: clears vlan[0..1]");
-	memcpy(pkt->dst_mac, f, 6);
-	memcpy(pkt->src_mac, f + 6, 6);
-	pkt->vlan[0] = 0;
-	pkt->vlan[1] = 0;
-	pkt->n_vlan = 0;
-	pkt->family = family;
-	pkt->ethertype = et;
-	pkt->l3_off = 14;
-	pkt->l4_off = (uint16_t)l4;
-	pkt->l3_len = l3_len;
-	pkt->proto = proto;
-	pkt->ttl = ttl;
-	pkt->is_frag = false;
-	pkt->frag_first = false;
-	pkt->l4_known = true;
-	pkt->tcp_flags = flags;
-	pkt->frag_id = 0;
-	memcpy(pkt->src, &s0, 8);
-	memcpy(pkt->src + 8, &s1, 8);
-	memcpy(pkt->dst, &d0, 8);
-	memcpy(pkt->dst + 8, &d1, 8);
-	pkt->sport = dp_parse_rd16(t);
-	pkt->dport = dp_parse_rd16(t + 2);
-	pkt->icmp_type = 0;
-	pkt->icmp_code = 0;
-	pkt->payload_off = (uint16_t)poff;
-	pkt->payload_len = plen;
-	return DP_DROP_NONE;
-slow:
-	return dp_parse(f, len, pkt);
+	/* Stored as whole words in struct dp_pkt's layout (asserted below):
+	 * a dozen stores instead of one per field. Every byte of *pkt but
+	 * the padding is written. */
+	_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "dp_parse_common: little-endian");
+	_Static_assert(offsetof(struct dp_pkt, src_mac) == 6 &&
+		       offsetof(struct dp_pkt, vlan) == 12 && DP_MAX_VLAN == 2 &&
+		       offsetof(struct dp_pkt, n_vlan) == 16 &&
+		       offsetof(struct dp_pkt, family) == 17 &&
+		       offsetof(struct dp_pkt, ethertype) == 18 &&
+		       offsetof(struct dp_pkt, l3_off) == 20 &&
+		       offsetof(struct dp_pkt, l4_off) == 22 &&
+		       offsetof(struct dp_pkt, l3_len) == 24 &&
+		       offsetof(struct dp_pkt, proto) == 28 &&
+		       offsetof(struct dp_pkt, ttl) == 29 &&
+		       offsetof(struct dp_pkt, is_frag) == 30 &&
+		       offsetof(struct dp_pkt, frag_first) == 31 &&
+		       offsetof(struct dp_pkt, l4_known) == 32 &&
+		       offsetof(struct dp_pkt, tcp_flags) == 33 &&
+		       offsetof(struct dp_pkt, frag_id) == 36 &&
+		       offsetof(struct dp_pkt, src) == 40 &&
+		       offsetof(struct dp_pkt, dst) == 56 &&
+		       offsetof(struct dp_pkt, sport) == 72 &&
+		       offsetof(struct dp_pkt, dport) == 74 &&
+		       offsetof(struct dp_pkt, icmp_type) == 76 &&
+		       offsetof(struct dp_pkt, icmp_code) == 77 &&
+		       offsetof(struct dp_pkt, payload_off) == 78 &&
+		       offsetof(struct dp_pkt, payload_len) == 80 &&
+		       sizeof(bool) == 1, "dp_parse_common: struct dp_pkt layout");
+	uint8_t *o = (uint8_t *)pkt;
+	uint64_t macs;
+	uint32_t macs_end, zero32 = 0;
+	memcpy(&macs, f, 8);                   /* dst_mac, src_mac[0..1] */
+	memcpy(&macs_end, f + 8, 4);           /* src_mac[2..5] */
+	uint64_t w12 = (uint64_t)family << 40 | (uint64_t)et << 48;   /* no tags */
+	uint64_t w20 = 14 | (uint64_t)l4 << 16 | (uint64_t)l3_len << 32;
+	uint64_t w28 = proto | (uint64_t)ttl << 8 | (uint64_t)1 << 32 |   /* l4_known */
+		       (uint64_t)flags << 40;   /* not a fragment */
+	uint64_t w72 = dp_parse_rd16(t) | (uint64_t)dp_parse_rd16(t + 2) << 16 |
+		       (uint64_t)poff << 48;   /* icmp_type, icmp_code 0 */
+	memcpy(o, &macs, 8);
+	memcpy(o + 8, &macs_end, 4);
+	memcpy(o + 12, &w12, 8);
+	memcpy(o + 20, &w20, 8);
+	memcpy(o + 28, &w28, 8);
+	memcpy(o + 36, &zero32, 4);            /* frag_id */
+	memcpy(o + 40, &s0, 8);
+	memcpy(o + 48, &s1, 8);
+	memcpy(o + 56, &d0, 8);
+	memcpy(o + 64, &d1, 8);
+	memcpy(o + 72, &w72, 8);
+	memcpy(o + 80, &plen, 4);
+	return true;
+}
+
+static inline enum dp_drop dp_parse_fast(const uint8_t *f, uint32_t len, struct dp_pkt *pkt)
+{
+	return dp_parse_common(f, len, pkt) ? DP_DROP_NONE : dp_parse(f, len, pkt);
 }
 
 #endif

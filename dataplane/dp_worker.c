@@ -506,8 +506,8 @@ static bool is_dns_query(const struct dp_pkt *p, bool from_outside)
  * make_key and the key's hash at once: the words are built in registers and
  * stored as words (the hash does not read back what was just stored).
  */
-static inline uint32_t make_key_hash(const struct dp_pkt *p, bool from_outside,
-				     struct dp_flow_key *k)
+static inline __attribute__((always_inline)) uint32_t
+make_key_hash(const struct dp_pkt *p, bool from_outside, bool tcp_udp, struct dp_flow_key *k)
 {
 	uint64_t w[6];
 	const uint8_t *in = from_outside ? p->dst : p->src;
@@ -520,7 +520,8 @@ static inline uint32_t make_key_hash(const struct dp_pkt *p, bool from_outside,
 	memcpy(&w[1], in + 8, 8);
 	memcpy(&w[2], out, 8);
 	memcpy(&w[3], out + 8, 8);
-	if (__builtin_expect(p->l4_known && (p->proto == 6 || p->proto == 17), 1)) {
+	/* tcp_udp: p is known to be TCP or UDP with ports (dp_parse_common). */
+	if (tcp_udp || (p->l4_known && (p->proto == 6 || p->proto == 17))) {
 		in_port = from_outside ? p->dport : p->sport;
 		out_port = from_outside ? p->sport : p->dport;
 	} else if (!p->l4_known) {
@@ -541,7 +542,10 @@ static inline uint32_t make_key_hash(const struct dp_pkt *p, bool from_outside,
 		       offsetof(struct dp_flow_key, kind) == 38 &&
 		       offsetof(struct dp_flow_key, frag_id) == 40 && sizeof(*k) == 44,
 		       "make_key_hash: struct dp_flow_key layout");
-	memcpy(k, w, sizeof(*k));
+	/* Stored as the words were built (a 44-byte copy through the stack
+	 * would read back across two stores). */
+	memcpy(k, w, 40);
+	memcpy((uint8_t *)k + 40, &frag_id, 4);
 	return dp_flow_hash_words(w[0], w[1], w[2], w[3], w[4], w[5]);
 }
 
@@ -549,10 +553,15 @@ static inline __attribute__((always_inline)) void
 prepare(struct dp_worker *w, const uint8_t *frame, uint32_t len, bool from_outside,
 	struct dp_pre *pre)
 {
-	pre->parse = (uint8_t)dp_parse_fast(frame, len, &pre->p);
-	if (pre->parse != DP_DROP_NONE || pre->p.family == 0)
-		return;
-	pre->h = make_key_hash(&pre->p, from_outside, &pre->k);
+	if (__builtin_expect(dp_parse_common(frame, len, &pre->p), 1)) {
+		pre->parse = DP_DROP_NONE;
+		pre->h = make_key_hash(&pre->p, from_outside, true, &pre->k);
+	} else {
+		pre->parse = (uint8_t)dp_parse(frame, len, &pre->p);
+		if (pre->parse != DP_DROP_NONE || pre->p.family == 0)
+			return;
+		pre->h = make_key_hash(&pre->p, from_outside, false, &pre->k);
+	}
 	dp_flow_prefetch_slot(&w->ft, pre->h);
 }
 

@@ -2,7 +2,8 @@
 /* libFuzzer: the fast path's frame parser on arbitrary bytes. Checks that
  * whatever it accepts is self-consistent (offsets inside the frame), and
  * that dp_parse_fast gives what dp_parse gives (return value and every
- * field), its fields written over garbage. */
+ * field), its fields written over garbage, and that dp_parse_common either
+ * gives that too or leaves the struct alone. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,6 +24,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum dp_drop r = dp_parse(data, len, &p);
 	if (dp_parse_fast(data, len, &fp) != r || pkt_compare(&p, &fp))
 		abort();
+	/* The common-frame parser alone: dp_parse's result, or hands off. */
+	struct dp_pkt cp, garbage;
+	memset(&cp, 0xa5, sizeof(cp));
+	memset(&garbage, 0xa5, sizeof(garbage));
+	if (dp_parse_common(data, len, &cp)) {
+		if (r != DP_DROP_NONE || pkt_compare(&p, &cp))
+			abort();
+	} else if (memcmp(&cp, &garbage, sizeof(cp))) {
+		abort();
+	}
 	if (r != DP_DROP_NONE)
 		return 0;
 	if (p.family == 0)

@@ -354,6 +354,20 @@ static void same_as_full(const uint8_t *b, uint32_t len, const char *what)
 		      dp_drop_name(r), dp_drop_name(rf));
 	const char *field = pkt_compare(&full, &fast);
 	ck_assert_msg(!field, "%s (len %u): field %s differs", what, len, field ? field : "");
+	/* The common-frame parser alone: dp_parse's result, or hands off. */
+	struct dp_pkt common, garbage;
+	memset(&common, 0xa5, sizeof(common));
+	memset(&garbage, 0xa5, sizeof(garbage));
+	if (dp_parse_common(b, len, &common)) {
+		ck_assert_msg(r == DP_DROP_NONE, "%s (len %u): common frame, dp_parse %s", what,
+			      len, dp_drop_name(r));
+		field = pkt_compare(&full, &common);
+		ck_assert_msg(!field, "%s (len %u): common field %s differs", what, len,
+			      field ? field : "");
+	} else {
+		ck_assert_msg(!memcmp(&common, &garbage, sizeof(common)),
+			      "%s (len %u): dp_parse_common wrote a frame it left", what, len);
+	}
 }
 
 START_TEST(fast_parse_common_frames)
@@ -366,7 +380,8 @@ START_TEST(fast_parse_common_frames)
 	f.b[14 + 6] = 0x40;
 	fb_tcp(&f, 40000, 443, DP_TCP_ACK);
 	f.len += 6;
-	ck_assert_int_eq(parse_fast_garbage(f.b, f.len + 4, &p), DP_DROP_NONE);
+	memset(&p, 0xa5, sizeof(p));
+	ck_assert(dp_parse_common(f.b, f.len + 4, &p));
 	ck_assert_int_eq(p.family, AF_INET);
 	ck_assert_int_eq(p.proto, 6);
 	ck_assert_int_eq(p.n_vlan, 0);
@@ -395,7 +410,8 @@ START_TEST(fast_parse_common_frames)
 	fb_eth(&f, "02:00:0a:01:00:0b", 0x86dd, 0);
 	fb_ipv6(&f, "2001:db8:1::10", "2001:db8:ff::53", 17, 8 + 12);
 	fb_udp(&f, 5353, 53, 12);
-	ck_assert_int_eq(parse_fast_garbage(f.b, f.len, &p), DP_DROP_NONE);
+	memset(&p, 0xa5, sizeof(p));
+	ck_assert(dp_parse_common(f.b, f.len, &p));
 	ck_assert_int_eq(p.family, AF_INET6);
 	ck_assert_int_eq(p.proto, 17);
 	ck_assert_int_eq(p.l3_len, 60);
@@ -418,6 +434,15 @@ START_TEST(fast_parse_common_frames)
 	fb_tcp4(&f, "02:00:00:00:00:01", "10.1.0.10", "192.0.2.80", 1, 2, DP_TCP_SYN);
 	f.b[14 + 6] = 0x80;     /* reserved fragment bit */
 	ck_assert_int_eq(parse_fast_garbage(f.b, f.len, &p), DP_DROP_IPV4_BAD_FRAG);
+	/* Tagged, or with options: not the common frame. */
+	fb_eth(&f, "02:00:00:00:00:01", 0x0800, 1);
+	fb_ipv4(&f, "10.1.0.10", "192.0.2.80", 6, 20, 0, 0, 0);
+	fb_tcp(&f, 1234, 80, 0x02);
+	ck_assert(!dp_parse_common(f.b, f.len, &p));
+	fb_eth(&f, "02:00:00:00:00:01", 0x0800, 0);
+	fb_ipv4(&f, "10.1.0.10", "198.51.100.53", 17, 8, 8, 0, 0);
+	fb_udp(&f, 5000, 53, 0);
+	ck_assert(!dp_parse_common(f.b, f.len, &p));
 }
 END_TEST
 
@@ -478,7 +503,7 @@ START_TEST(fast_parse_same_as_full)
 				m.b[(x >> 8) % (m.len + 2)] = (uint8_t)(x >> 32);
 			}
 			struct dp_pkt p;
-			if (parse_fast_garbage(m.b, m.len, &p) == DP_DROP_NONE && p.l4_known)
+			if (dp_parse_common(m.b, m.len, &p))
 				fast_ok++;
 			same_as_full(m.b, m.len, "mutated");
 			same_as_full(m.b, m.len - (uint32_t)(x >> 40) % 16, "mutated, truncated");
