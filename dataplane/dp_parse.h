@@ -222,8 +222,11 @@ static inline bool dp_parse_common(const uint8_t *f, uint32_t len, struct dp_pkt
 	uint64_t w20 = 14 | (uint64_t)l4 << 16 | (uint64_t)l3_len << 32;
 	uint64_t w28 = proto | (uint64_t)ttl << 8 | (uint64_t)1 << 32 |   /* l4_known */
 		       (uint64_t)flags << 40;   /* not a fragment */
-	uint64_t w72 = dp_parse_rd16(t) | (uint64_t)dp_parse_rd16(t + 2) << 16 |
-		       (uint64_t)poff << 48;   /* icmp_type, icmp_code 0 */
+	uint32_t ports;                        /* sport, dport: host order */
+	memcpy(&ports, t, 4);
+	ports = __builtin_bswap32(ports);      /* sport << 16 | dport */
+	ports = ports << 16 | ports >> 16;
+	uint64_t w72 = ports | (uint64_t)poff << 48;   /* icmp_type, icmp_code 0 */
 	memcpy(o, &macs, 8);
 	memcpy(o + 8, &macs_end, 4);
 	memcpy(o + 12, &w12, 8);

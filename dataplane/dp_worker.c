@@ -555,8 +555,10 @@ prepare(struct dp_worker *w, const uint8_t *frame, uint32_t len, bool from_outsi
 {
 	if (__builtin_expect(dp_parse_common(frame, len, &pre->p), 1)) {
 		pre->parse = DP_DROP_NONE;
+		pre->common = true;
 		pre->h = make_key_hash(&pre->p, from_outside, true, &pre->k);
 	} else {
+		pre->common = false;
 		pre->parse = (uint8_t)dp_parse(frame, len, &pre->p);
 		if (pre->parse != DP_DROP_NONE || pre->p.family == 0)
 			return;
@@ -765,10 +767,9 @@ enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tabl
 
 	w->extra_len = 0;
 	/* The common case first: TCP or UDP, not a fragment (so not ND, MLD,
-	 * an ICMP error, nor a fragment entry), of a live flow, from its own
-	 * terminal's MAC. Anything else takes the general path. */
-	if (pre->parse != DP_DROP_NONE || !p->family || (p->proto != 6 && p->proto != 17) ||
-	    p->is_frag)
+	 * an ICMP error, nor a fragment entry; pre->common), of a live flow,
+	 * from its own terminal's MAC. Anything else takes the general path. */
+	if (!pre->common)
 		return packet_general(w, t, frame, lenp, from_outside, now_us, pre, false, NULL);
 	struct dp_flow *f = dp_flow_lookup(&w->ft, &pre->k, pre->h);
 	if (!f || dp_flow_expired(f, now_us) ||

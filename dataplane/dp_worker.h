@@ -129,6 +129,8 @@ struct dp_pre {
 	struct dp_flow_key k;
 	uint32_t h;
 	uint8_t parse;       /* enum dp_drop of dp_parse */
+	bool common;         /* dp_parse_common's frame: TCP or UDP, not a
+				fragment, k and h set */
 };
 void dp_worker_prepare(struct dp_worker *w, const uint8_t *frame, uint32_t len,
 		       bool from_outside, struct dp_pre *pre);
