@@ -577,9 +577,16 @@ void dp_worker_prepare_burst(struct dp_worker *w, uint8_t *const *frames,
 			     const uint32_t *lens, unsigned n, bool from_outside,
 			     struct dp_pre *pre)
 {
-	for (unsigned i = 0; i < n; i++)
-		if (frames[i])
-			prepare(w, frames[i], lens[i], from_outside, &pre[i]);
+	/* One loop per direction: from_outside is a constant in each. */
+	if (from_outside) {
+		for (unsigned i = 0; i < n; i++)
+			if (frames[i])
+				prepare(w, frames[i], lens[i], true, &pre[i]);
+	} else {
+		for (unsigned i = 0; i < n; i++)
+			if (frames[i])
+				prepare(w, frames[i], lens[i], false, &pre[i]);
+	}
 }
 
 enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
