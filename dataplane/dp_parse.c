@@ -328,4 +328,3 @@ bool dp_pkt_is_mld(const struct dp_pkt *pkt)
 	bool link_local = pkt->src[0] == 0xfe && (pkt->src[1] & 0xc0) == 0x80;
 	return link_local || !memcmp(pkt->src, unspec, 16);
 }
-
