@@ -162,6 +162,8 @@ static void tcp_track(struct dp_flow *f, const struct dp_pkt *p, bool from_outsi
 {
 	if (p->proto != 6 || !p->l4_known)
 		return;
+	if (!(p->tcp_flags & (DP_TCP_SYN | DP_TCP_FIN | DP_TCP_RST)))
+		return;   /* most segments: one test */
 	if (p->tcp_flags & DP_TCP_SYN)
 		f->tcp_state |= from_outside ? DP_TS_SYN_OUT : DP_TS_SYN_IN;
 	if (p->tcp_flags & DP_TCP_FIN)
