@@ -81,8 +81,14 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 	      struct rte_mbuf **reply, uint16_t *nreply)
 {
 	struct dp_pre pre[DP_BURST_STAGE];
+	uint8_t *frames[DP_BURST_STAGE];
+	uint32_t lens[DP_BURST_STAGE];
+	unsigned port = from_outside ? DP_PORT_OUTSIDE : DP_PORT_INSIDE;
+	uint64_t bytes = 0;
 
-	*nfwd = *npunt = *nreply = 0;
+	/* Counted in locals (registers), stored once at the end. */
+	uint16_t nf = 0, np = 0, nr = 0;
+
 	for (uint16_t base = 0; base < n; base += DP_BURST_STAGE) {
 		uint16_t k = n - base < DP_BURST_STAGE ? (uint16_t)(n - base) : DP_BURST_STAGE;
 		/* Stage 1: parse, hash, prefetch the index slots. */
@@ -93,16 +99,17 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 				uint32_t plen = m->pkt_len;
 				m = pkts[base + i] = dp_burst_linear(m);
 				if (!m) {
-					unsigned port = from_outside ? DP_PORT_OUTSIDE : DP_PORT_INSIDE;
-					w->st.rx_pkts[port]++;
-					w->st.rx_bytes[port] += plen;
+					bytes += plen;
 					w->st.drops[DP_DROP_MULTI_SEGMENT]++;
+					frames[i] = NULL;
 					continue;
 				}
 			}
-			dp_worker_prepare(w, rte_pktmbuf_mtod(m, uint8_t *), m->data_len,
-					  from_outside, &pre[i]);
+			frames[i] = rte_pktmbuf_mtod(m, uint8_t *);
+			lens[i] = m->data_len;
+			bytes += lens[i];
 		}
+		dp_worker_prepare_burst(w, frames, lens, k, from_outside, pre);
 		/* Stage 2: prefetch the entries the slots point to. */
 		if (k > 1) {
 			for (uint16_t i = 0; i < k; i++)
@@ -115,7 +122,13 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 		}
 		/* Stage 3: process. */
 		for (uint16_t i = 0; i < k; i++)
-			one(w, t, pkts[base + i], &pre[i], from_outside, now_us, fwd, nfwd,
-			    punt, npunt, reply, nreply);
+			one(w, t, pkts[base + i], &pre[i], from_outside, now_us, fwd, &nf,
+			    punt, &np, reply, &nr);
 	}
+	*nfwd = nf;
+	*npunt = np;
+	*nreply = nr;
+	/* Received: counted once per burst (dp_worker_packet_prepared does not). */
+	w->st.rx_pkts[port] += n;
+	w->st.rx_bytes[port] += bytes;
 }

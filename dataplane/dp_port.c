@@ -202,11 +202,16 @@ static void tx_to(struct dp_worker *w, struct port *p, unsigned port, uint16_t q
 {
 	if (!n)
 		return;
+	/* Lengths read before the send: a sent mbuf is the driver's (net_null
+	 * frees it at once). The unsent ones are still ours. */
+	uint64_t bytes = 0;
+	for (uint16_t i = 0; i < n; i++)
+		bytes += m[i]->pkt_len;
 	uint16_t sent = rte_eth_tx_burst(p->id, q, m, n);
-	for (uint16_t i = 0; i < sent; i++) {
-		w->st.tx_pkts[port]++;
-		w->st.tx_bytes[port] += m[i]->pkt_len;
-	}
+	for (uint16_t i = sent; i < n; i++)
+		bytes -= m[i]->pkt_len;
+	w->st.tx_pkts[port] += sent;
+	w->st.tx_bytes[port] += bytes;
 	if (sent < n) {
 		w->st.drops[port == DP_PORT_PUNT ? DP_DROP_PUNT_TX : DP_DROP_TX_FULL] += n - sent;
 		rte_pktmbuf_free_bulk(m + sent, n - sent);

@@ -171,6 +171,8 @@ static void tcp_track(struct dp_flow *f, const struct dp_pkt *p, bool from_outsi
 {
 	if (p->proto != 6 || !p->l4_known)
 		return;
+	if (!(p->tcp_flags & (DP_TCP_SYN | DP_TCP_FIN | DP_TCP_RST)))
+		return;   /* most segments: one test */
 	if (p->tcp_flags & DP_TCP_SYN)
 		f->tcp_state |= from_outside ? DP_TS_SYN_OUT : DP_TS_SYN_IN;
 	if (p->tcp_flags & DP_TCP_FIN)
@@ -515,8 +517,8 @@ static bool is_dns_query(const struct dp_pkt *p, bool from_outside)
  * make_key and the key's hash at once: the words are built in registers and
  * stored as words (the hash does not read back what was just stored).
  */
-static inline uint32_t make_key_hash(const struct dp_pkt *p, bool from_outside,
-				     struct dp_flow_key *k)
+static inline __attribute__((always_inline)) uint32_t
+make_key_hash(const struct dp_pkt *p, bool from_outside, bool tcp_udp, struct dp_flow_key *k)
 {
 	uint64_t w[6];
 	const uint8_t *in = from_outside ? p->dst : p->src;
@@ -529,12 +531,13 @@ static inline uint32_t make_key_hash(const struct dp_pkt *p, bool from_outside,
 	memcpy(&w[1], in + 8, 8);
 	memcpy(&w[2], out, 8);
 	memcpy(&w[3], out + 8, 8);
-	if (!p->l4_known) {
-		kind = DP_FK_FRAG;
-		frag_id = p->frag_id;
-	} else if (p->proto == 6 || p->proto == 17) {
+	/* tcp_udp: p is known to be TCP or UDP with ports (dp_parse_common). */
+	if (tcp_udp || (p->l4_known && (p->proto == 6 || p->proto == 17))) {
 		in_port = from_outside ? p->dport : p->sport;
 		out_port = from_outside ? p->sport : p->dport;
+	} else if (!p->l4_known) {
+		kind = DP_FK_FRAG;
+		frag_id = p->frag_id;
 	} else if (dp_pkt_is_echo(p)) {
 		in_port = p->sport;   /* echo identifier, both ways */
 	}
@@ -550,18 +553,51 @@ static inline uint32_t make_key_hash(const struct dp_pkt *p, bool from_outside,
 		       offsetof(struct dp_flow_key, kind) == 38 &&
 		       offsetof(struct dp_flow_key, frag_id) == 40 && sizeof(*k) == 44,
 		       "make_key_hash: struct dp_flow_key layout");
-	memcpy(k, w, sizeof(*k));
+	/* Stored as the words were built (a 44-byte copy through the stack
+	 * would read back across two stores). */
+	memcpy(k, w, 40);
+	memcpy((uint8_t *)k + 40, &frag_id, 4);
 	return dp_flow_hash_words(w[0], w[1], w[2], w[3], w[4], w[5]);
+}
+
+static inline __attribute__((always_inline)) void
+prepare(struct dp_worker *w, const uint8_t *frame, uint32_t len, bool from_outside,
+	struct dp_pre *pre)
+{
+	if (__builtin_expect(dp_parse_common(frame, len, &pre->p), 1)) {
+		pre->parse = DP_DROP_NONE;
+		pre->common = true;
+		pre->h = make_key_hash(&pre->p, from_outside, true, &pre->k);
+	} else {
+		pre->common = false;
+		pre->parse = (uint8_t)dp_parse(frame, len, &pre->p);
+		if (pre->parse != DP_DROP_NONE || pre->p.family == 0)
+			return;
+		pre->h = make_key_hash(&pre->p, from_outside, false, &pre->k);
+	}
+	dp_flow_prefetch_slot(&w->ft, pre->h);
 }
 
 void dp_worker_prepare(struct dp_worker *w, const uint8_t *frame, uint32_t len,
 		       bool from_outside, struct dp_pre *pre)
 {
-	pre->parse = (uint8_t)dp_parse(frame, len, &pre->p);
-	if (pre->parse != DP_DROP_NONE || pre->p.family == 0)
-		return;
-	pre->h = make_key_hash(&pre->p, from_outside, &pre->k);
-	dp_flow_prefetch_slot(&w->ft, pre->h);
+	prepare(w, frame, len, from_outside, pre);
+}
+
+void dp_worker_prepare_burst(struct dp_worker *w, uint8_t *const *frames,
+			     const uint32_t *lens, unsigned n, bool from_outside,
+			     struct dp_pre *pre)
+{
+	/* One loop per direction: from_outside is a constant in each. */
+	if (from_outside) {
+		for (unsigned i = 0; i < n; i++)
+			if (frames[i])
+				prepare(w, frames[i], lens[i], true, &pre[i]);
+	} else {
+		for (unsigned i = 0; i < n; i++)
+			if (frames[i])
+				prepare(w, frames[i], lens[i], false, &pre[i]);
+	}
 }
 
 enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
@@ -569,22 +605,65 @@ enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
 			      uint64_t now_us)
 {
 	struct dp_pre pre;
+	unsigned port = from_outside ? DP_PORT_OUTSIDE : DP_PORT_INSIDE;
 
+	w->st.rx_pkts[port]++;
+	w->st.rx_bytes[port] += *lenp;
 	dp_worker_prepare(w, frame, *lenp, from_outside, &pre);
 	return dp_worker_packet_prepared(w, t, frame, lenp, from_outside, now_us, &pre);
 }
 
-enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tables *t,
-				       uint8_t *frame, uint32_t *lenp, bool from_outside,
-				       uint64_t now_us, struct dp_pre *pre)
+/*
+ * A packet of flow f (found, live, its own terminal's): counters, TCP state,
+ * the first client payload's name, DNS queries, then f's disposition.
+ */
+static inline __attribute__((always_inline)) enum dp_disp
+flow_hit(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame, uint32_t *lenp,
+	 uint32_t len, bool from_outside, uint64_t now_us, struct dp_pkt *p,
+	 const struct dp_flow_key *k, uint32_t h, struct dp_flow *f)
+{
+	if (f->nat && from_outside)
+		dp_nat_set_addr(frame, p, false, f->nat_ip);   /* as if from the resolver asked */
+	f->pkts[from_outside]++;
+	f->bytes[from_outside] += len;
+	tcp_track(f, p, from_outside);
+	if (!from_outside && p->proto == 6 && p->payload_len && !p->is_frag && !f->inspected &&
+	    f->verdict.action == DP_ACT_ALLOW && p->dport != 53) {
+		dp_flow_touch(&w->ft, f, now_us);
+		int d = tcp_name(w, t, f, frame, p, lenp, now_us);
+		if (d >= 0)
+			return (enum dp_disp)d;
+	}
+	if (is_dns_query(p, from_outside) && f->verdict.action == DP_ACT_ALLOW) {
+		dp_flow_touch(&w->ft, f, now_us);
+		int d = dns_query(w, t, f, frame, p, lenp, now_us);
+		if (d >= 0)
+			return (enum dp_disp)d;
+	}
+	dp_flow_touch(&w->ft, f, now_us);
+
+	if (p->is_frag && p->frag_first) {
+		struct dp_verdict v = f->verdict;
+		remember_first_fragment(w, t, p, k, &v, now_us);
+		/* The insert may have evicted f: look it up again. */
+		f = dp_flow_lookup(&w->ft, k, h);
+		if (!f)
+			return disposition(w, t, &v);
+	}
+	return disposition(w, t, &f->verdict);
+}
+
+/*
+ * Every packet but the established TCP / UDP one dp_worker_packet_prepared
+ * handles itself. looked_up: f is the lookup of pre's key already.
+ */
+static __attribute__((noinline)) enum dp_disp
+packet_general(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame, uint32_t *lenp,
+	       bool from_outside, uint64_t now_us, struct dp_pre *pre, bool looked_up,
+	       struct dp_flow *f)
 {
 	uint32_t len = *lenp;
 
-	w->extra_len = 0;
-	unsigned port = from_outside ? DP_PORT_OUTSIDE : DP_PORT_INSIDE;
-
-	w->st.rx_pkts[port]++;
-	w->st.rx_bytes[port] += len;
 	enum dp_drop r = (enum dp_drop)pre->parse;
 	if (r != DP_DROP_NONE) {
 		w->st.drops[r]++;
@@ -607,7 +686,8 @@ enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tabl
 			return DP_DISP_FORWARD;
 		}
 	}
-	if (dp_icmperr_is(&pre->p))
+	/* ICMP errors are ICMP (1) or ICMPv6 (58): TCP and UDP skip the test. */
+	if ((pre->p.proto == 1 || pre->p.proto == 58) && dp_icmperr_is(&pre->p))
 		return icmp_error(w, t, frame, &pre->p, from_outside, len, now_us);
 	struct dp_pkt *p = &pre->p;
 	struct dp_flow_key *k = &pre->k;
@@ -617,7 +697,8 @@ enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tabl
 		return fragment(w, t, frame, p, k, from_outside, len, now_us);
 
 	uint32_t h = pre->h;
-	struct dp_flow *f = dp_flow_lookup(&w->ft, k, h);
+	if (!looked_up)
+		f = dp_flow_lookup(&w->ft, k, h);
 	if (f && dp_flow_expired(f, now_us)) {
 		emit(w, t, EGW_EV_FLOW, f, f->last_us, "timeout");
 		w->ft.st.expired++;
@@ -693,35 +774,26 @@ enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tabl
 		}
 		f = new_flow(w, t, k, h, p, &v, now_us);
 	}
-	if (f->nat && from_outside)
-		dp_nat_set_addr(frame, p, false, f->nat_ip);   /* as if from the resolver asked */
-	f->pkts[from_outside]++;
-	f->bytes[from_outside] += len;
-	tcp_track(f, p, from_outside);
-	if (!from_outside && p->proto == 6 && p->payload_len && !p->is_frag && !f->inspected &&
-	    f->verdict.action == DP_ACT_ALLOW && p->dport != 53) {
-		dp_flow_touch(&w->ft, f, now_us);
-		int d = tcp_name(w, t, f, frame, p, lenp, now_us);
-		if (d >= 0)
-			return (enum dp_disp)d;
-	}
-	if (is_dns_query(p, from_outside) && f->verdict.action == DP_ACT_ALLOW) {
-		dp_flow_touch(&w->ft, f, now_us);
-		int d = dns_query(w, t, f, frame, p, lenp, now_us);
-		if (d >= 0)
-			return (enum dp_disp)d;
-	}
-	dp_flow_touch(&w->ft, f, now_us);
+	return flow_hit(w, t, frame, lenp, len, from_outside, now_us, p, k, h, f);
+}
 
-	if (p->is_frag && p->frag_first) {
-		struct dp_verdict v = f->verdict;
-		remember_first_fragment(w, t, p, k, &v, now_us);
-		/* The insert may have evicted f: look it up again. */
-		f = dp_flow_lookup(&w->ft, k, h);
-		if (!f)
-			return disposition(w, t, &v);
-	}
-	return disposition(w, t, &f->verdict);
+enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tables *t,
+				       uint8_t *frame, uint32_t *lenp, bool from_outside,
+				       uint64_t now_us, struct dp_pre *pre)
+{
+	struct dp_pkt *p = &pre->p;
+
+	w->extra_len = 0;
+	/* The common case first: TCP or UDP, not a fragment (so not ND, MLD,
+	 * an ICMP error, nor a fragment entry; pre->common), of a live flow,
+	 * from its own terminal's MAC. Anything else takes the general path. */
+	if (!pre->common)
+		return packet_general(w, t, frame, lenp, from_outside, now_us, pre, false, NULL);
+	struct dp_flow *f = dp_flow_lookup(&w->ft, &pre->k, pre->h);
+	if (!f || dp_flow_expired(f, now_us) ||
+	    (!from_outside && memcmp(f->src_mac, p->src_mac, 6)))
+		return packet_general(w, t, frame, lenp, from_outside, now_us, pre, true, f);
+	return flow_hit(w, t, frame, lenp, *lenp, from_outside, now_us, p, &pre->k, pre->h, f);
 }
 
 void dp_worker_tick(struct dp_worker *w, const struct dp_tables *t, uint64_t now_us)

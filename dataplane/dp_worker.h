@@ -119,17 +119,26 @@ enum dp_disp dp_worker_packet(struct dp_worker *w, const struct dp_tables *t,
  * The same in two stages, for bursts (dp_burst): dp_worker_prepare parses
  * the frame, computes its flow key and hash and prefetches the flow index
  * slot; dp_worker_packet_prepared then does what dp_worker_packet does with
- * that (frame unchanged in between; it may change *pre). Preparing a
- * whole burst before processing it overlaps the index cache misses.
+ * that (frame unchanged in between; it may change *pre), except counting
+ * the frame in st.rx_pkts / st.rx_bytes: the caller does (per burst), as
+ * dp_worker_packet does. Preparing a whole burst before processing it
+ * overlaps the index cache misses.
  */
 struct dp_pre {
 	struct dp_pkt p;
 	struct dp_flow_key k;
 	uint32_t h;
 	uint8_t parse;       /* enum dp_drop of dp_parse */
+	bool common;         /* dp_parse_common's frame: TCP or UDP, not a
+				fragment, k and h set */
 };
 void dp_worker_prepare(struct dp_worker *w, const uint8_t *frame, uint32_t len,
 		       bool from_outside, struct dp_pre *pre);
+/* dp_worker_prepare of frames[i] (lens[i] bytes) into pre[i] for i < n, in
+ * one call (a NULL frames[i] is skipped: pre[i] is left as it was). */
+void dp_worker_prepare_burst(struct dp_worker *w, uint8_t *const *frames,
+			     const uint32_t *lens, unsigned n, bool from_outside,
+			     struct dp_pre *pre);
 enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tables *t,
 				       uint8_t *frame, uint32_t *len, bool from_outside,
 				       uint64_t now_us, struct dp_pre *pre);

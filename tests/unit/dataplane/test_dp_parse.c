@@ -4,6 +4,7 @@
 
 #include "dp_parse.h"
 #include "frame_builder.h"
+#include "pkt_compare.h"
 
 START_TEST(udp_over_ipv4)
 {
@@ -336,6 +337,182 @@ START_TEST(ipv6_multicast_listener_discovery)
 }
 END_TEST
 
+/* dp_parse_fast into a struct full of garbage: it must write every field. */
+static enum dp_drop parse_fast_garbage(const uint8_t *b, uint32_t len, struct dp_pkt *p)
+{
+	memset(p, 0xa5, sizeof(*p));
+	return dp_parse_fast(b, len, p);
+}
+
+/* Both parsers on b[0..len): same result, same fields. */
+static void same_as_full(const uint8_t *b, uint32_t len, const char *what)
+{
+	struct dp_pkt full, fast;
+	enum dp_drop r = dp_parse(b, len, &full);
+	enum dp_drop rf = parse_fast_garbage(b, len, &fast);
+	ck_assert_msg(r == rf, "%s (len %u): dp_parse %s, dp_parse_fast %s", what, len,
+		      dp_drop_name(r), dp_drop_name(rf));
+	const char *field = pkt_compare(&full, &fast);
+	ck_assert_msg(!field, "%s (len %u): field %s differs", what, len, field ? field : "");
+	/* The common-frame parser alone: dp_parse's result, or hands off. */
+	struct dp_pkt common, garbage;
+	memset(&common, 0xa5, sizeof(common));
+	memset(&garbage, 0xa5, sizeof(garbage));
+	if (dp_parse_common(b, len, &common)) {
+		ck_assert_msg(r == DP_DROP_NONE, "%s (len %u): common frame, dp_parse %s", what,
+			      len, dp_drop_name(r));
+		field = pkt_compare(&full, &common);
+		ck_assert_msg(!field, "%s (len %u): common field %s differs", what, len,
+			      field ? field : "");
+	} else {
+		ck_assert_msg(!memcmp(&common, &garbage, sizeof(common)),
+			      "%s (len %u): dp_parse_common wrote a frame it left", what, len);
+	}
+}
+
+START_TEST(fast_parse_common_frames)
+{
+	struct fb f;
+	struct dp_pkt p;
+	/* TCP over IPv4 with DF, 6 bytes of payload, Ethernet padding. */
+	fb_eth(&f, "02:00:0a:01:00:0a", 0x0800, 0);
+	fb_ipv4(&f, "10.1.0.10", "192.0.2.80", 6, 26, 0, 0, 0);
+	f.b[14 + 6] = 0x40;
+	fb_tcp(&f, 40000, 443, DP_TCP_ACK);
+	f.len += 6;
+	memset(&p, 0xa5, sizeof(p));
+	ck_assert(dp_parse_common(f.b, f.len + 4, &p));
+	ck_assert_int_eq(p.family, AF_INET);
+	ck_assert_int_eq(p.proto, 6);
+	ck_assert_int_eq(p.n_vlan, 0);
+	ck_assert_int_eq(p.vlan[0], 0);
+	ck_assert_int_eq(p.l3_off, 14);
+	ck_assert_int_eq(p.l4_off, 34);
+	ck_assert_int_eq(p.l3_len, 46);
+	ck_assert_int_eq(p.ttl, 64);
+	ck_assert(p.l4_known && !p.is_frag && !p.frag_first);
+	ck_assert_int_eq(p.tcp_flags, DP_TCP_ACK);
+	ck_assert_int_eq(p.frag_id, 0);
+	ck_assert_int_eq(p.sport, 40000);
+	ck_assert_int_eq(p.dport, 443);
+	ck_assert_int_eq(p.payload_off, 54);
+	ck_assert_int_eq(p.payload_len, 6);
+	ck_assert_int_eq(p.icmp_type, 0);
+	ck_assert_int_eq(p.src[0], 10);
+	ck_assert_int_eq(p.src[3], 10);
+	ck_assert_int_eq(p.src[4], 0);
+	ck_assert_int_eq(p.dst[3], 80);
+	ck_assert_int_eq(p.dst[15], 0);
+	ck_assert_int_eq(p.src_mac[5], 0x0a);
+	ck_assert_int_eq(p.dst_mac[1], 0xee);
+	same_as_full(f.b, f.len + 4, "tcp4");
+	/* UDP over IPv6: the UDP length, not the frame, bounds the payload. */
+	fb_eth(&f, "02:00:0a:01:00:0b", 0x86dd, 0);
+	fb_ipv6(&f, "2001:db8:1::10", "2001:db8:ff::53", 17, 8 + 12);
+	fb_udp(&f, 5353, 53, 12);
+	memset(&p, 0xa5, sizeof(p));
+	ck_assert(dp_parse_common(f.b, f.len, &p));
+	ck_assert_int_eq(p.family, AF_INET6);
+	ck_assert_int_eq(p.proto, 17);
+	ck_assert_int_eq(p.l3_len, 60);
+	ck_assert_int_eq(p.l4_off, 54);
+	ck_assert_int_eq(p.sport, 5353);
+	ck_assert_int_eq(p.dport, 53);
+	ck_assert_int_eq(p.tcp_flags, 0);
+	ck_assert_int_eq(p.payload_off, 62);
+	ck_assert_int_eq(p.payload_len, 12);
+	ck_assert_int_eq(p.src[0], 0x20);
+	ck_assert_int_eq(p.src[15], 0x10);
+	ck_assert_int_eq(p.dst[15], 0x53);
+	same_as_full(f.b, f.len, "udp6");
+	/* A malformed common frame gets dp_parse's drop reason. */
+	f.b[14 + 40 + 5] = 7;   /* UDP length 7 */
+	ck_assert_int_eq(parse_fast_garbage(f.b, f.len, &p), DP_DROP_UDP_BAD_LEN);
+	fb_tcp4(&f, "02:00:00:00:00:01", "10.1.0.10", "192.0.2.80", 1, 2, DP_TCP_SYN);
+	f.b[14 + 20 + 12] = 4 << 4;
+	ck_assert_int_eq(parse_fast_garbage(f.b, f.len, &p), DP_DROP_TCP_BAD_OFFSET);
+	fb_tcp4(&f, "02:00:00:00:00:01", "10.1.0.10", "192.0.2.80", 1, 2, DP_TCP_SYN);
+	f.b[14 + 6] = 0x80;     /* reserved fragment bit */
+	ck_assert_int_eq(parse_fast_garbage(f.b, f.len, &p), DP_DROP_IPV4_BAD_FRAG);
+	/* Tagged, or with options: not the common frame. */
+	fb_eth(&f, "02:00:00:00:00:01", 0x0800, 1);
+	fb_ipv4(&f, "10.1.0.10", "192.0.2.80", 6, 20, 0, 0, 0);
+	fb_tcp(&f, 1234, 80, 0x02);
+	ck_assert(!dp_parse_common(f.b, f.len, &p));
+	fb_eth(&f, "02:00:00:00:00:01", 0x0800, 0);
+	fb_ipv4(&f, "10.1.0.10", "198.51.100.53", 17, 8, 8, 0, 0);
+	fb_udp(&f, 5000, 53, 0);
+	ck_assert(!dp_parse_common(f.b, f.len, &p));
+}
+END_TEST
+
+/* Frames of every shape: the common ones and those the fast path leaves to
+ * dp_parse (tags, options, fragments, ICMP, extension headers, ARP). */
+static unsigned shapes(struct fb *out)
+{
+	unsigned n = 0;
+	fb_tcp4(&out[n++], "02:00:00:00:00:01", "10.1.0.10", "192.0.2.80", 1234, 80, 0x12);
+	fb_udp4(&out[n++], "02:00:00:00:00:01", "10.1.0.10", "198.51.100.53", 40000, 53);
+	fb_eth(&out[n], "02:00:00:00:00:01", 0x86dd, 0);
+	fb_ipv6(&out[n], "2001:db8:1::10", "2001:db8:ff::80", 6, 20 + 8);
+	fb_tcp(&out[n], 1234, 443, 0x18);
+	out[n++].len += 8;
+	fb_eth(&out[n], "02:00:00:00:00:01", 0x86dd, 0);
+	fb_ipv6(&out[n], "2001:db8:1::10", "2001:db8:ff::53", 17, 8 + 4);
+	fb_udp(&out[n++], 1000, 53, 4);
+	fb_eth(&out[n], "02:00:00:00:00:01", 0x0800, 1);
+	fb_ipv4(&out[n], "10.1.0.10", "192.0.2.80", 6, 20, 0, 0, 0);
+	fb_tcp(&out[n++], 1234, 80, 0x02);
+	fb_eth(&out[n], "02:00:00:00:00:01", 0x0800, 0);
+	fb_ipv4(&out[n], "10.1.0.10", "198.51.100.53", 17, 8, 8, 0, 0);
+	fb_udp(&out[n++], 5000, 53, 0);
+	fb_eth(&out[n], "02:00:00:00:00:01", 0x0800, 0);
+	fb_ipv4(&out[n], "10.1.0.10", "198.51.100.53", 17, 16, 0, 0, 1);
+	fb_udp(&out[n++], 5000, 53, 8);
+	fb_eth(&out[n], "02:00:00:00:00:01", 0x0800, 0);
+	fb_ipv4(&out[n], "10.1.0.10", "198.51.100.80", 1, 8, 0, 0, 0);
+	fb_icmp_echo(&out[n++], 8, 777);
+	fb_eth(&out[n], "02:00:00:00:00:01", 0x86dd, 0);
+	fb_ipv6(&out[n], "2001:db8:1::10", "2001:db8:ff::80", 0, 8 + 8);
+	ext(&out[n], 17, 1);
+	fb_udp(&out[n++], 1000, 53, 0);
+	fb_eth(&out[n], "02:00:00:00:00:01", 0x0806, 0);
+	out[n++].len += 28;
+	return n;
+}
+
+START_TEST(fast_parse_same_as_full)
+{
+	struct fb f[16], m;
+	unsigned n = shapes(f);
+	uint64_t x = 88172645463325252ull;   /* xorshift64: the same run every time */
+	unsigned fast_ok = 0;
+
+	for (unsigned s = 0; s < n; s++) {
+		/* Every truncation, and some room past the end. */
+		for (uint32_t len = 0; len <= f[s].len + 8; len++)
+			same_as_full(f[s].b, len, "truncated");
+		/* One to three bytes of the headers changed, at random. */
+		for (unsigned i = 0; i < 20000; i++) {
+			m = f[s];
+			unsigned k = 1 + i % 3;
+			for (unsigned j = 0; j < k; j++) {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				m.b[(x >> 8) % (m.len + 2)] = (uint8_t)(x >> 32);
+			}
+			struct dp_pkt p;
+			if (dp_parse_common(m.b, m.len, &p))
+				fast_ok++;
+			same_as_full(m.b, m.len, "mutated");
+			same_as_full(m.b, m.len - (uint32_t)(x >> 40) % 16, "mutated, truncated");
+		}
+	}
+	ck_assert_uint_gt(fast_ok, 1000);
+}
+END_TEST
+
 START_TEST(drop_names_are_stable)
 {
 	ck_assert_str_eq(dp_drop_name(DP_DROP_IPV4_BAD_IHL), "ipv4-bad-ihl");
@@ -361,6 +538,8 @@ int main(void)
 	tcase_add_test(tc, ipv6_neighbour_discovery);
 	tcase_add_test(tc, ipv6_multicast_listener_discovery);
 	tcase_add_test(tc, drop_names_are_stable);
+	tcase_add_test(tc, fast_parse_common_frames);
+	tcase_add_test(tc, fast_parse_same_as_full);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
