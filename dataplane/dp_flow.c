@@ -125,12 +125,16 @@ static void index_delete(struct dp_flow_table *ft, struct dp_flow *f)
 		if (!s)
 			break;
 		uint32_t home = (uint32_t)(s >> 32) & ft->mask;
-		/* Can the entry at j move to i? Only if its home is not in (i, j]. */
-		bool in_between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-		if (!in_between) {
-			ft->index[i] = s;
-			i = j;
-		}
+		/* Can the entry at j move to the hole i? Only if its home is
+		 * not in (i, j], i.e. it is at least as far from home as the
+		 * hole is from j. Which way this goes is a coin toss for the
+		 * branch predictor (callgrind --branch-sim: 3 mispredictions
+		 * per new flow here), so it is done without a branch: the hole
+		 * is written either way (with what it held when the entry
+		 * stays: the hole's value is overwritten later in any case). */
+		uint64_t move = -(uint64_t)(((j - home) & ft->mask) >= ((j - i) & ft->mask));
+		ft->index[i] = (s & move) | (ft->index[i] & ~move);
+		i = (uint32_t)((j & move) | (i & ~move));
 	}
 	ft->index[i] = 0;
 }
