@@ -14,6 +14,7 @@
 #include "cd_inject.h"
 #include "cd_inspect.h"
 #include "cd_pkt.h"
+#include "../dns_question.h"
 
 #define POLICY EGW_SOURCE_DIR "/tests/unit/control/data/inspect.cfg"
 
@@ -32,25 +33,7 @@ static unsigned rd16(const uint8_t *p)
 
 static size_t dns_query(uint8_t *b, const char *name)
 {
-	size_t o = 12;
-	const char *p = name;
-
-	memset(b, 0, 12);
-	b[0] = 0xbe; b[1] = 0xef;       /* id */
-	b[2] = 0x01;                    /* RD */
-	b[5] = 1;                       /* qdcount */
-	while (*p) {
-		const char *dot = strchr(p, '.');
-		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-		b[o++] = (uint8_t)n;
-		memcpy(b + o, p, n);
-		o += n;
-		p += n + (dot ? 1 : 0);
-	}
-	b[o++] = 0;
-	b[o++] = 0; b[o++] = 1;         /* A */
-	b[o++] = 0; b[o++] = 1;         /* IN */
-	return o;
+	return tq_dns_query(b, 0xbeef, name, 1);
 }
 
 /*

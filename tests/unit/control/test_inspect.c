@@ -10,6 +10,7 @@
 #include "cd_inspect.h"
 #include "cd_inject.h"
 #include "ct_helpers.h"
+#include "../dns_question.h"
 
 #define POLICY EGW_SOURCE_DIR "/tests/unit/control/data/inspect.cfg"
 
@@ -67,25 +68,7 @@ static size_t ip6(uint8_t *b, const char *src, const char *dst, uint8_t proto, s
 
 static size_t dns_query(uint8_t *b, const char *name, uint16_t qtype)
 {
-	size_t o = 12;
-	const char *p = name;
-
-	memset(b, 0, 12);
-	b[0] = 0x12; b[1] = 0x34;
-	b[2] = 0x01;            /* RD */
-	b[5] = 1;               /* qdcount */
-	while (*p) {
-		const char *dot = strchr(p, '.');
-		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-		b[o++] = (uint8_t)n;
-		memcpy(b + o, p, n);
-		o += n;
-		p += n + (dot ? 1 : 0);
-	}
-	b[o++] = 0;
-	b[o++] = (uint8_t)(qtype >> 8); b[o++] = (uint8_t)qtype;
-	b[o++] = 0; b[o++] = 1;
-	return o;
+	return tq_dns_query(b, 0x1234, name, qtype);
 }
 
 /* IPv4/IPv6 UDP DNS query from src to dst. */

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "../dns_question.h"
+
 struct fb {
 	uint8_t b[2048];
 	uint32_t len;
@@ -109,23 +111,7 @@ static inline void fb_icmp_echo(struct fb *f, uint8_t type, uint16_t id)
  */
 static inline size_t fb_dns_query(uint8_t *q, uint16_t id, const char *name)
 {
-	size_t n = 12;
-	memset(q, 0, 12);
-	fb_put16(q, id);
-	q[2] = 0x01;   /* RD */
-	q[5] = 1;      /* one question */
-	for (const char *s = name; *s;) {
-		const char *dot = strchr(s, '.');
-		size_t l = dot ? (size_t)(dot - s) : strlen(s);
-		q[n++] = (uint8_t)l;
-		memcpy(q + n, s, l);
-		n += l;
-		s += l + (dot ? 1 : 0);
-	}
-	q[n++] = 0;    /* root */
-	fb_put16(q + n, 1);   /* type A */
-	fb_put16(q + n + 2, 1);   /* class IN */
-	return n + 4;
+	return tq_dns_query(q, id, name, 1);
 }
 
 /* Common shapes. */
