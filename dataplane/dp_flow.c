@@ -29,32 +29,33 @@ int dp_flow_init_socket(struct dp_flow_table *ft, uint32_t capacity, unsigned wo
 	memset(ft, 0, sizeof(*ft));
 	if (capacity == 0 || capacity > (1u << 30))
 		return -EINVAL;
-	uint32_t slots = 16;
-	while (slots < 2 * capacity)
-		slots *= 2;
+	_Static_assert(sizeof(struct dp_flow_bucket) == 64, "struct dp_flow_bucket: one line");
+	/* At most 4 entries per 7-lane bucket on average. */
+	uint32_t nb = 1;
+	while ((uint64_t)nb * 4 < capacity)
+		nb *= 2;
 	size_t fsz = (size_t)capacity * sizeof(*ft->flows);
-	size_t isz = (size_t)slots * sizeof(*ft->index);
+	size_t bsz = (size_t)nb * sizeof(*ft->bkt);
 	if (socket != DP_FLOW_HEAP) {
 		ft->huge = true;
 		ft->flows = rte_zmalloc_socket("egw_flows", fsz, RTE_CACHE_LINE_SIZE, socket);
-		ft->index = rte_zmalloc_socket("egw_flow_index", isz, RTE_CACHE_LINE_SIZE,
-					       socket);
+		ft->bkt = rte_zmalloc_socket("egw_flow_index", bsz, RTE_CACHE_LINE_SIZE, socket);
 	} else {
 		/* Cache-aligned too: an entry's lines are its own. Both
 		 * sizes are multiples of 64. */
 		ft->flows = aligned_alloc(64, fsz);
-		ft->index = aligned_alloc(64, isz);
+		ft->bkt = aligned_alloc(64, bsz);
 		if (ft->flows)
 			memset(ft->flows, 0, fsz);
-		if (ft->index)
-			memset(ft->index, 0, isz);
+		if (ft->bkt)
+			memset(ft->bkt, 0, bsz);
 	}
-	if (!ft->flows || !ft->index) {
+	if (!ft->flows || !ft->bkt) {
 		dp_flow_fini(ft);
 		return -ENOMEM;
 	}
 	ft->cap = capacity;
-	ft->mask = slots - 1;
+	ft->bmask = nb - 1;
 	for (uint32_t i = 0; i < capacity; i++)
 		ft->flows[i].free_next = i + 1 < capacity ? i + 1 : DP_FLOW_NIL;
 	ft->free_head = 0;
@@ -67,13 +68,13 @@ void dp_flow_fini(struct dp_flow_table *ft)
 {
 	if (ft->huge) {
 		rte_free(ft->flows);
-		rte_free(ft->index);
+		rte_free(ft->bkt);
 	} else {
 		free(ft->flows);
-		free(ft->index);
+		free(ft->bkt);
 	}
 	ft->flows = NULL;
-	ft->index = NULL;
+	ft->bkt = NULL;
 }
 
 uint32_t dp_flow_hash(const struct dp_flow_key *k)
@@ -90,90 +91,212 @@ static inline bool key_eq(const struct dp_flow_key *a, const struct dp_flow_key 
 	return !memcmp(a, b, sizeof(*a));
 }
 
-static inline uint64_t slot_of(uint32_t hash, uint32_t entry)
+/* k in bucket b (lanes whose hash is hash, then the key). */
+static inline struct dp_flow *bucket_find(struct dp_flow_table *ft,
+					  const struct dp_flow_bucket *b,
+					  const struct dp_flow_key *k, uint32_t hash)
 {
-	return (uint64_t)hash << 32 | (entry + 1);
+	for (unsigned m = dp_flow_lanes_eq(b->sig, hash) & DP_FLOW_LANE_MASK; m; m &= m - 1) {
+		uint32_t e = b->ent[__builtin_ctz(m)];
+		/* e is 0 only for an empty lane matching hash 0. */
+		if (e && key_eq(&ft->flows[e - 1].key, k))
+			return &ft->flows[e - 1];
+	}
+	return NULL;
 }
 
 struct dp_flow *dp_flow_lookup(struct dp_flow_table *ft, const struct dp_flow_key *k,
 			       uint32_t hash)
 {
-	for (uint32_t i = hash & ft->mask;; i = (i + 1) & ft->mask) {
-		uint64_t s = ft->index[i];
-		if (!s)
-			return NULL;
-		if ((uint32_t)(s >> 32) == hash) {
-			struct dp_flow *f = &ft->flows[(uint32_t)s - 1];
-			if (key_eq(&f->key, k))
-				return f;
-		}
-	}
+	const struct dp_flow_bucket *b = &ft->bkt[dp_flow_home_bucket(ft, hash)];
+	struct dp_flow *f = bucket_find(ft, b, k, hash);
+
+	if (f || !b->sig[DP_FLOW_OVF])
+		return f;
+	return bucket_find(ft, &ft->bkt[dp_flow_alt_bucket(ft, hash)], k, hash);
 }
 
-/* Backward-shift deletion of the index slot holding f: homes from the
- * slots' hash halves, no entry read. */
-static void index_delete(struct dp_flow_table *ft, struct dp_flow *f)
+/* The first empty lane of b, or -1. */
+static inline int free_lane(const struct dp_flow_bucket *b)
 {
-	uint64_t want = slot_of(f->hash, (uint32_t)(f - ft->flows));
-	uint32_t i = f->hash & ft->mask;
+	unsigned m = dp_flow_lanes_eq(b->ent, 0) & DP_FLOW_LANE_MASK;
+	return m ? __builtin_ctz(m) : -1;
+}
 
-	while (ft->index[i] != want)
-		i = (i + 1) & ft->mask;
-	for (uint32_t j = i;;) {
-		j = (j + 1) & ft->mask;
-		uint64_t s = ft->index[j];
-		if (!s)
-			break;
-		uint32_t home = (uint32_t)(s >> 32) & ft->mask;
-		/* Can the entry at j move to the hole i? Only if its home is
-		 * not in (i, j], i.e. it is at least as far from home as the
-		 * hole is from j. Which way this goes is a coin toss for the
-		 * branch predictor (callgrind --branch-sim: 3 mispredictions
-		 * per new flow here), so it is done without a branch: the hole
-		 * is written either way (with what it held when the entry
-		 * stays: the hole's value is overwritten later in any case). */
-		uint64_t move = -(uint64_t)(((j - home) & ft->mask) >= ((j - i) & ft->mask));
-		ft->index[i] = (s & move) | (ft->index[i] & ~move);
-		i = (uint32_t)((j & move) | (i & ~move));
+/* Clear the lane of entry idx (hash h): in its home bucket, or in its
+ * second one (the home's count of keys away goes down). */
+static void slot_delete(struct dp_flow_table *ft, uint32_t idx, uint32_t h)
+{
+	uint32_t home = dp_flow_home_bucket(ft, h);
+	struct dp_flow_bucket *b = &ft->bkt[home];
+	unsigned m = dp_flow_lanes_eq(b->ent, idx + 1) & DP_FLOW_LANE_MASK;
+
+	if (__builtin_expect(!m, 0)) {
+		b = &ft->bkt[dp_flow_alt_bucket(ft, h)];
+		m = dp_flow_lanes_eq(b->ent, idx + 1) & DP_FLOW_LANE_MASK;
+		ft->bkt[home].sig[DP_FLOW_OVF]--;
 	}
-	ft->index[i] = 0;
+	unsigned l = (unsigned)__builtin_ctz(m);
+	b->sig[l] = 0;
+	b->ent[l] = 0;
+}
+
+/*
+ * A one-step cuckoo move for a key whose buckets b1 and b2 are both full:
+ * a key of either whose own other bucket has an empty lane. Returns the
+ * bucket (*bucket) and lane (*lane) to take it from, or false.
+ */
+static bool move_find(const struct dp_flow_table *ft, uint32_t b1, uint32_t b2,
+		      uint32_t *bucket, unsigned *lane)
+{
+	const uint32_t both[2] = { b1, b2 };
+	for (unsigned x = 0; x < 2; x++) {
+		const struct dp_flow_bucket *b = &ft->bkt[both[x]];
+		for (unsigned l = 0; l < DP_FLOW_LANES; l++) {
+			uint32_t s = b->sig[l];
+			uint32_t home = dp_flow_home_bucket(ft, s);
+			uint32_t other = home == both[x] ? dp_flow_alt_bucket(ft, s) : home;
+			if (other != both[x] && free_lane(&ft->bkt[other]) >= 0) {
+				*bucket = both[x];
+				*lane = l;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* Move the key in lane l of bucket x to its other bucket (which has room). */
+static void move_key(struct dp_flow_table *ft, uint32_t x, unsigned l)
+{
+	struct dp_flow_bucket *b = &ft->bkt[x];
+	uint32_t s = b->sig[l];
+	uint32_t home = dp_flow_home_bucket(ft, s);
+	uint32_t other = home == x ? dp_flow_alt_bucket(ft, s) : home;
+	struct dp_flow_bucket *o = &ft->bkt[other];
+	int ol = free_lane(o);
+
+	o->sig[ol] = s;
+	o->ent[ol] = b->ent[l];
+	if (home == x)
+		ft->bkt[home].sig[DP_FLOW_OVF]++;   /* moved away from home */
+	else
+		ft->bkt[home].sig[DP_FLOW_OVF]--;   /* moved back home */
+	b->sig[l] = 0;
+	b->ent[l] = 0;
+}
+
+/*
+ * What an insert of hash evicts: NIL (room), the sample's victim (table
+ * full), or, when neither bucket can take the key even after a move, the
+ * least recently used entry of the two buckets (| DP_FLOW_PLAN_BUCKET).
+ */
+static uint32_t plan(const struct dp_flow_table *ft, uint32_t hash)
+{
+	uint32_t b1 = dp_flow_home_bucket(ft, hash), b2 = dp_flow_alt_bucket(ft, hash);
+	uint32_t x;
+	unsigned l;
+
+	if (__builtin_expect(free_lane(&ft->bkt[b1]) >= 0, 1) || free_lane(&ft->bkt[b2]) >= 0 ||
+	    move_find(ft, b1, b2, &x, &l))
+		return ft->free_head == DP_FLOW_NIL ? dp_flow_victim_index(ft) : DP_FLOW_NIL;
+	/* Both full (as they are only for colliding keys): the least recently
+	 * used of their keys goes. */
+	uint32_t best = DP_FLOW_NIL;
+	uint64_t oldest = UINT64_MAX;
+	const uint32_t both[2] = { b1, b2 };
+	for (unsigned i = 0; i < 2; i++)
+		for (l = 0; l < DP_FLOW_LANES; l++) {
+			uint32_t e = ft->bkt[both[i]].ent[l] - 1;
+			if (best == DP_FLOW_NIL || ft->flows[e].last_us < oldest) {
+				oldest = ft->flows[e].last_us;
+				best = e;
+			}
+		}
+	return best | DP_FLOW_PLAN_BUCKET;
+}
+
+const struct dp_flow *dp_flow_victim(struct dp_flow_table *ft, uint32_t hash)
+{
+	uint32_t v = plan(ft, hash);
+
+	ft->plan_ok = true;
+	ft->plan_hash = hash;
+	ft->plan_victim = v;
+	return v == DP_FLOW_NIL ? NULL : &ft->flows[v & ~DP_FLOW_PLAN_BUCKET];
 }
 
 void dp_flow_remove(struct dp_flow_table *ft, struct dp_flow *f)
 {
-	index_delete(ft, f);
+	uint32_t idx = (uint32_t)(f - ft->flows);
+
+	slot_delete(ft, idx, f->hash);
 	f->in_use = 0;
 	f->free_next = ft->free_head;
-	ft->free_head = (uint32_t)(f - ft->flows);
+	ft->free_head = idx;
 	ft->n--;
 	ft->st.removed++;
+	ft->plan_ok = false;
+}
+
+/* Put entry idx (hash) into the index: its home bucket, else its second,
+ * else (dp_flow_insert's plan made sure one can) after a move. */
+static void place(struct dp_flow_table *ft, uint32_t hash, uint32_t idx)
+{
+	uint32_t b1 = dp_flow_home_bucket(ft, hash);
+	struct dp_flow_bucket *b = &ft->bkt[b1];
+	int l = free_lane(b);
+
+	if (__builtin_expect(l < 0, 0)) {
+		uint32_t b2 = dp_flow_alt_bucket(ft, hash);
+		l = free_lane(&ft->bkt[b2]);
+		if (l < 0) {
+			uint32_t x = 0;
+			unsigned ml = 0;
+			bool ok = move_find(ft, b1, b2, &x, &ml);
+			(void)ok;   /* the plan saw to it */
+			move_key(ft, x, ml);
+			l = (int)ml;
+			b2 = x;
+		}
+		if (b2 != b1) {
+			b = &ft->bkt[b2];
+			ft->bkt[b1].sig[DP_FLOW_OVF]++;
+		}
+	}
+	b->sig[l] = hash;
+	b->ent[l] = idx + 1;
 }
 
 struct dp_flow *dp_flow_insert(struct dp_flow_table *ft, const struct dp_flow_key *k,
 			       uint32_t hash, uint64_t now_us, struct dp_flow *evicted,
 			       bool *did_evict)
 {
-	uint32_t idx;
+	uint32_t idx, v;
 	struct dp_flow *f;
 
-	*did_evict = false;
-	if (ft->free_head == DP_FLOW_NIL) {
-		/* Full: the sample's least recently used entry is reused in
-		 * place, without the free list; the hand moves just past it
-		 * (the younger entries before it are sampled again: equals
-		 * go first in, first out). */
-		idx = dp_flow_victim_index(ft);
+	v = ft->plan_ok && ft->plan_hash == hash ? ft->plan_victim : plan(ft, hash);
+	ft->plan_ok = false;
+	*did_evict = v != DP_FLOW_NIL;
+	if (v != DP_FLOW_NIL) {
+		/* The victim's entry is reused in place, without the free
+		 * list. A sampled victim: the hand moves just past it (the
+		 * younger entries before it are sampled again: equals go
+		 * first in, first out). */
+		idx = v & ~DP_FLOW_PLAN_BUCKET;
 		f = &ft->flows[idx];
 		if (evicted)
 			*evicted = *f;
-		*did_evict = true;
 		ft->st.evicted++;
 		ft->st.removed++;
-		index_delete(ft, f);
-		ft->evict_hand = idx + 1 < ft->cap ? idx + 1 : 0;
-		/* The next sample's first lines, for the next eviction (a
-		 * burst of new flows evicts one after another). */
-		dp_flow_prefetch_victim(ft);
+		slot_delete(ft, idx, f->hash);
+		if (!(v & DP_FLOW_PLAN_BUCKET)) {
+			ft->evict_hand = idx + 1 < ft->cap ? idx + 1 : 0;
+			/* The next sample's first lines, for the next
+			 * eviction (a burst of new flows evicts one after
+			 * another). */
+			dp_flow_prefetch_victim(ft);
+		}
 	} else {
 		idx = ft->free_head;
 		f = &ft->flows[idx];
@@ -201,10 +324,7 @@ struct dp_flow *dp_flow_insert(struct dp_flow_table *ft, const struct dp_flow_ke
 		       offsetof(struct dp_flow, nat_ip) + 16 == 174,
 		       "dp_flow_insert: a field added to struct dp_flow needs its initial value");
 	f->id = (ft->next_id++ << 6 | (ft->worker & 63)) & ((1ull << 53) - 1);
-	uint32_t i = hash & ft->mask;
-	while (ft->index[i])
-		i = (i + 1) & ft->mask;
-	ft->index[i] = slot_of(hash, idx);
+	place(ft, hash, idx);
 	ft->st.created++;
 	return f;
 }

@@ -9,13 +9,25 @@
  * a hit reads and writes only its own entry's first two lines (key,
  * last_us, state and source MAC in the first; counters and verdict in the
  * second). No list runs through the entries: a hit writes nothing else.
- * The index is open addressing (linear probing, backward-shift deletion)
- * over 2x capacity 64-bit slots, each holding the entry number + 1 (low
- * half) and the entry's full 32-bit hash (high half): a probe compares
- * hashes without reading entries, and a deletion works out a slot's home
- * from the slot alone.
+ * The index is an array of 64-byte buckets (a power of two of them, at
+ * least capacity / 4: at most 4 entries per bucket on average), each with 7
+ * lanes of (the entry's full 32-bit hash, entry number + 1). A key lives in
+ * its home bucket (hash & bmask) or, when that was full at its insert, in
+ * its second bucket (dp_flow_alt_bucket, from other bits of the hash); a
+ * home bucket counts the keys of its own that live in their second one, so
+ * a lookup that misses at home and finds that count 0 is done after one
+ * cache line. A lookup compares a bucket's 7 hashes at once (SSE2), so
+ * neither a probe nor a delete reads entries or loops over slots, and a
+ * delete just clears its lane. When both buckets of a new key are full, one
+ * key of either moves to its own other bucket if that has room (a one-step
+ * cuckoo move); when none can, the least recently used entry of the two
+ * buckets is evicted for it (counted as an eviction, table full or not).
+ * With random hashes this last case does not occur in practice (two full
+ * buckets, and the 14 keys in them all with a full other bucket, at an
+ * average load of at most 4 of 7); crafted colliding keys only evict each
+ * other.
  *
- * Eviction (table full): a hand moves over the entry array; each eviction
+ * Eviction (table full, the usual case): a hand moves over the entry array; each eviction
  * looks at the next DP_FLOW_EVICT_SAMPLE entries from the hand, takes the
  * one used least recently (oldest last_us; of equals, the first from the
  * hand), and moves the hand just past it. Deterministic. A table of at most
@@ -51,6 +63,10 @@
 #include <stdint.h>
 
 #include "dp_policy.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 enum dp_flow_kind { DP_FK_FLOW = 0, DP_FK_FRAG = 1 };
 
@@ -111,6 +127,19 @@ struct dp_flow {
  */
 #define DP_FLOW_EXPIRE_BATCH 256
 
+/*
+ * One index bucket (one cache line). Lanes 0..6: sig = the entry's hash,
+ * ent = entry number + 1 (0: empty lane, sig 0). sig[7] counts this home
+ * bucket's keys that live in their second bucket; ent[7] is always 0.
+ */
+#define DP_FLOW_LANES 7
+#define DP_FLOW_LANE_MASK 0x7fu
+#define DP_FLOW_OVF 7
+struct dp_flow_bucket {
+	uint32_t sig[8];
+	uint32_t ent[8];
+} __attribute__((aligned(64)));
+
 struct dp_flow_stats {
 	uint64_t created, expired, evicted, closed, removed;
 };
@@ -118,9 +147,12 @@ struct dp_flow_stats {
 struct dp_flow_table {
 	struct dp_flow *flows;
 	uint32_t cap, n;
-	uint64_t *index;       /* (hash << 32) | (entry + 1); 0 empty */
+	struct dp_flow_bucket *bkt;
 	bool huge;             /* flows and index from rte_zmalloc_socket */
-	uint32_t mask;
+	bool plan_ok;          /* plan_* hold dp_flow_victim's answer for plan_hash */
+	uint32_t bmask;        /* buckets - 1 */
+	uint32_t plan_hash;
+	uint32_t plan_victim;  /* entry (| DP_FLOW_PLAN_BUCKET: from the key's buckets) or NIL */
 	uint32_t free_head;    /* through free_next; DP_FLOW_NIL when full */
 	uint32_t evict_hand;   /* the next eviction's sample starts here */
 	uint32_t expire_hand;  /* the next expiry sweep starts here */
@@ -180,27 +212,62 @@ static inline uint32_t dp_flow_hash_words(uint64_t w0, uint64_t w1, uint64_t w2,
 	return (uint32_t)(h ^ (h >> 29));
 }
 
+/* Entry number with DP_FLOW_PLAN_BUCKET: evicted from the new key's buckets. */
+#define DP_FLOW_PLAN_BUCKET 0x80000000u
+
+static inline uint32_t dp_flow_home_bucket(const struct dp_flow_table *ft, uint32_t hash)
+{
+	return hash & ft->bmask;
+}
+
+/* A key's second bucket: other bits of its hash; never its home bucket
+ * while there are two buckets or more. */
+static inline uint32_t dp_flow_alt_bucket(const struct dp_flow_table *ft, uint32_t hash)
+{
+	uint32_t x = (hash >> 16 | hash << 16) * 0x9e3779b1u;
+	return (hash ^ ((x >> 4) | 1)) & ft->bmask;
+}
+
+/* Bit i set: lanes[i] == v, for the 8 lanes of a bucket array. */
+static inline unsigned dp_flow_lanes_eq(const uint32_t *lanes, uint32_t v)
+{
+#if defined(__SSE2__)
+	__m128i x = _mm_set1_epi32((int)v);
+	__m128i a = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(const void *)lanes), x);
+	__m128i b = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(const void *)(lanes + 4)), x);
+	return (unsigned)_mm_movemask_ps(_mm_castsi128_ps(a)) |
+	       (unsigned)_mm_movemask_ps(_mm_castsi128_ps(b)) << 4;
+#else
+	unsigned m = 0;
+	for (unsigned i = 0; i < 8; i++)
+		m |= (unsigned)(lanes[i] == v) << i;
+	return m;
+#endif
+}
+
 /*
- * Prefetch the index slot of hash (first stage of a burst lookup: hash
- * every key of the burst, prefetch their slots, then look them up), and
- * dp_flow_prefetch_entry the entry that slot points to (second stage): its
- * first DP_FLOW_HOT_LINES lines, all a hit touches. Hints only: the table
- * may change between them and the lookup.
+ * Prefetch the home bucket of hash (first stage of a burst lookup: hash
+ * every key of the burst, prefetch their buckets, then look them up), and
+ * dp_flow_prefetch_entry the entry whose hash that bucket holds (second
+ * stage): its first DP_FLOW_HOT_LINES lines, all a hit touches. Hints only:
+ * the table may change between them and the lookup.
  */
 static inline void dp_flow_prefetch_slot(const struct dp_flow_table *ft, uint32_t hash)
 {
-	__builtin_prefetch(&ft->index[hash & ft->mask], 0, 3);
+	__builtin_prefetch(&ft->bkt[dp_flow_home_bucket(ft, hash)], 0, 3);
 }
 
 static inline void dp_flow_prefetch_entry(const struct dp_flow_table *ft, uint32_t hash)
 {
-	uint64_t s = ft->index[hash & ft->mask];
-	if (s) {
-		/* The slot's own entry, even when another hash sits there (a
-		 * collision): the common case is the hit. */
-		const char *e = (const char *)&ft->flows[(uint32_t)s - 1];
-		for (unsigned l = 0; l < DP_FLOW_HOT_LINES; l++)
-			__builtin_prefetch(e + 64 * l, 1, 3);
+	const struct dp_flow_bucket *b = &ft->bkt[dp_flow_home_bucket(ft, hash)];
+	unsigned m = dp_flow_lanes_eq(b->sig, hash) & DP_FLOW_LANE_MASK;
+	if (m) {
+		uint32_t e = b->ent[__builtin_ctz(m)];
+		if (e) {
+			const char *p = (const char *)&ft->flows[e - 1];
+			for (unsigned l = 0; l < DP_FLOW_HOT_LINES; l++)
+				__builtin_prefetch(p + 64 * l, 1, 3);
+		}
 	}
 }
 
@@ -209,17 +276,17 @@ struct dp_flow *dp_flow_lookup(struct dp_flow_table *ft, const struct dp_flow_ke
 			       uint32_t hash);
 
 /*
- * Add k (not present). When the table is full an entry is evicted first
- * (the one dp_flow_victim names: the least recently used of a sample, see
- * above): *did_evict is set, and it is copied to *evicted (for its end
- * event) unless evicted is NULL (a caller that already saw it through
- * dp_flow_victim). Never fails for capacity >= 1.
+ * Add k (not present), with hash its dp_flow_hash. When an entry has to go
+ * first (the one dp_flow_victim(ft, hash) names: the table is full, or both
+ * buckets of k are, see above), it is evicted: *did_evict is set, and it is
+ * copied to *evicted (for its end event) unless evicted is NULL (a caller
+ * that already saw it through dp_flow_victim). Never fails for capacity >= 1.
  */
 struct dp_flow *dp_flow_insert(struct dp_flow_table *ft, const struct dp_flow_key *k,
 			       uint32_t hash, uint64_t now_us, struct dp_flow *evicted,
 			       bool *did_evict);
 
-/* The number of the entry the next eviction takes (table full). */
+/* The number of the entry the sampled eviction takes (table full). */
 static inline uint32_t dp_flow_victim_index(const struct dp_flow_table *ft)
 {
 	uint32_t i = ft->evict_hand, best = i;
@@ -249,14 +316,14 @@ static inline uint32_t dp_flow_victim_index(const struct dp_flow_table *ft)
 }
 
 /*
- * The entry the next dp_flow_insert evicts, or NULL while the table has
- * room: a caller emits its end event from it in place, before the insert
- * reuses it, instead of copying it. The table must not change in between.
+ * The entry the next dp_flow_insert of a key with this hash evicts, or NULL
+ * when none goes: a caller emits its end event from it in place, before the
+ * insert reuses it, instead of copying it. The answer is kept in ft for that
+ * insert (so the sample is compared once): nothing but that insert may
+ * change the table in between (dp_flow_remove forgets it; a touch would make
+ * it stale).
  */
-static inline const struct dp_flow *dp_flow_victim(const struct dp_flow_table *ft)
-{
-	return ft->free_head == DP_FLOW_NIL ? &ft->flows[dp_flow_victim_index(ft)] : NULL;
-}
+const struct dp_flow *dp_flow_victim(struct dp_flow_table *ft, uint32_t hash);
 
 /*
  * Prefetch what the next eviction compares: the first line (last_us) of

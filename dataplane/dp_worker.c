@@ -189,7 +189,7 @@ static struct dp_flow *new_flow(struct dp_worker *w, const struct dp_tables *t,
 {
 	/* The evicted flow ends from its entry in place, before the insert
 	 * reuses it (no copy of the entry). */
-	const struct dp_flow *victim = dp_flow_victim(&w->ft);
+	const struct dp_flow *victim = dp_flow_victim(&w->ft, h);
 	bool evicted;
 	if (victim)
 		emit(w, t, EGW_EV_FLOW, victim, now_us, "evicted");
@@ -274,7 +274,7 @@ static struct dp_flow *redirect(struct dp_worker *w, const struct dp_tables *t, 
 	if (f && (!f->nat || memcmp(f->nat_ip, k->out_ip, 16)))
 		f = NULL;   /* the same tuple straight to the target: not ours */
 	if (!f && !dp_flow_lookup(&w->ft, &nk, h)) {
-		const struct dp_flow *victim = dp_flow_victim(&w->ft);
+		const struct dp_flow *victim = dp_flow_victim(&w->ft, h);
 		bool evicted;
 		if (victim)
 			emit(w, t, EGW_EV_FLOW, victim, now_us, "evicted");
