@@ -216,13 +216,10 @@ static uint32_t plan(const struct dp_flow_table *ft, uint32_t hash)
 	return best | DP_FLOW_PLAN_BUCKET;
 }
 
-const struct dp_flow *dp_flow_victim(struct dp_flow_table *ft, uint32_t hash)
+const struct dp_flow *dp_flow_victim(const struct dp_flow_table *ft, uint32_t hash)
 {
 	uint32_t v = plan(ft, hash);
 
-	ft->plan_ok = true;
-	ft->plan_hash = hash;
-	ft->plan_victim = v;
 	return v == DP_FLOW_NIL ? NULL : &ft->flows[v & ~DP_FLOW_PLAN_BUCKET];
 }
 
@@ -236,11 +233,10 @@ void dp_flow_remove(struct dp_flow_table *ft, struct dp_flow *f)
 	ft->free_head = idx;
 	ft->n--;
 	ft->st.removed++;
-	ft->plan_ok = false;
 }
 
 /* Put entry idx (hash) into the index: its home bucket, else its second,
- * else (dp_flow_insert's plan made sure one can) after a move. */
+ * else (dp_flow_claim's plan made sure one can) after a move. */
 static void place(struct dp_flow_table *ft, uint32_t hash, uint32_t idx)
 {
 	uint32_t b1 = dp_flow_home_bucket(ft, hash);
@@ -268,16 +264,11 @@ static void place(struct dp_flow_table *ft, uint32_t hash, uint32_t idx)
 	b->ent[l] = idx + 1;
 }
 
-struct dp_flow *dp_flow_insert(struct dp_flow_table *ft, const struct dp_flow_key *k,
-			       uint32_t hash, uint64_t now_us, struct dp_flow *evicted,
-			       bool *did_evict)
+struct dp_flow *dp_flow_claim(struct dp_flow_table *ft, uint32_t hash, bool *evicting)
 {
-	uint32_t idx, v;
+	uint32_t v = plan(ft, hash), idx;
 	struct dp_flow *f;
 
-	v = ft->plan_ok && ft->plan_hash == hash ? ft->plan_victim : plan(ft, hash);
-	ft->plan_ok = false;
-	*did_evict = v != DP_FLOW_NIL;
 	if (v != DP_FLOW_NIL) {
 		/* The victim's entry is reused in place, without the free
 		 * list. A sampled victim: the hand moves just past it (the
@@ -285,8 +276,6 @@ struct dp_flow *dp_flow_insert(struct dp_flow_table *ft, const struct dp_flow_ke
 		 * first in, first out). */
 		idx = v & ~DP_FLOW_PLAN_BUCKET;
 		f = &ft->flows[idx];
-		if (evicted)
-			*evicted = *f;
 		ft->st.evicted++;
 		ft->st.removed++;
 		slot_delete(ft, idx, f->hash);
@@ -297,14 +286,22 @@ struct dp_flow *dp_flow_insert(struct dp_flow_table *ft, const struct dp_flow_ke
 			 * another). */
 			dp_flow_prefetch_victim(ft);
 		}
-	} else {
-		idx = ft->free_head;
-		f = &ft->flows[idx];
-		ft->free_head = f->free_next;
-		ft->n++;
-		if (idx >= ft->hi)
-			ft->hi = idx + 1;   /* the free list starts in array order */
+		*evicting = true;
+		return f;
 	}
+	idx = ft->free_head;
+	f = &ft->flows[idx];
+	ft->free_head = f->free_next;
+	ft->n++;
+	if (idx >= ft->hi)
+		ft->hi = idx + 1;   /* the free list starts in array order */
+	*evicting = false;
+	return f;
+}
+
+void dp_flow_fill(struct dp_flow_table *ft, struct dp_flow *f, const struct dp_flow_key *k,
+		  uint32_t hash, uint64_t now_us)
+{
 	/* Every field, one by one: cheaper than clearing the whole entry
 	 * and then writing most of it again. */
 	f->key = *k;
@@ -322,10 +319,21 @@ struct dp_flow *dp_flow_insert(struct dp_flow_table *ft, const struct dp_flow_ke
 	memset(f->nat_ip, 0, sizeof(f->nat_ip));
 	_Static_assert(offsetof(struct dp_flow, src_mac) + 6 == 62 &&
 		       offsetof(struct dp_flow, nat_ip) + 16 == 174,
-		       "dp_flow_insert: a field added to struct dp_flow needs its initial value");
+		       "dp_flow_fill: a field added to struct dp_flow needs its initial value");
 	f->id = (ft->next_id++ << 6 | (ft->worker & 63)) & ((1ull << 53) - 1);
-	place(ft, hash, idx);
+	place(ft, hash, (uint32_t)(f - ft->flows));
 	ft->st.created++;
+}
+
+struct dp_flow *dp_flow_insert(struct dp_flow_table *ft, const struct dp_flow_key *k,
+			       uint32_t hash, uint64_t now_us, struct dp_flow *evicted,
+			       bool *did_evict)
+{
+	struct dp_flow *f = dp_flow_claim(ft, hash, did_evict);
+
+	if (*did_evict && evicted)
+		*evicted = *f;
+	dp_flow_fill(ft, f, k, hash, now_us);
 	return f;
 }
 

@@ -149,10 +149,7 @@ struct dp_flow_table {
 	uint32_t cap, n;
 	struct dp_flow_bucket *bkt;
 	bool huge;             /* flows and index from rte_zmalloc_socket */
-	bool plan_ok;          /* plan_* hold dp_flow_victim's answer for plan_hash */
 	uint32_t bmask;        /* buckets - 1 */
-	uint32_t plan_hash;
-	uint32_t plan_victim;  /* entry (| DP_FLOW_PLAN_BUCKET: from the key's buckets) or NIL */
 	uint32_t free_head;    /* through free_next; DP_FLOW_NIL when full */
 	uint32_t evict_hand;   /* the next eviction's sample starts here */
 	uint32_t expire_hand;  /* the next expiry sweep starts here */
@@ -279,12 +276,25 @@ struct dp_flow *dp_flow_lookup(struct dp_flow_table *ft, const struct dp_flow_ke
  * Add k (not present), with hash its dp_flow_hash. When an entry has to go
  * first (the one dp_flow_victim(ft, hash) names: the table is full, or both
  * buckets of k are, see above), it is evicted: *did_evict is set, and it is
- * copied to *evicted (for its end event) unless evicted is NULL (a caller
- * that already saw it through dp_flow_victim). Never fails for capacity >= 1.
+ * copied to *evicted (for its end event) unless evicted is NULL. Never fails
+ * for capacity >= 1. dp_flow_claim then dp_flow_fill.
  */
 struct dp_flow *dp_flow_insert(struct dp_flow_table *ft, const struct dp_flow_key *k,
 			       uint32_t hash, uint64_t now_us, struct dp_flow *evicted,
 			       bool *did_evict);
+
+/*
+ * dp_flow_insert in two steps, for a caller that ends an evicted flow from
+ * its entry in place (no copy): dp_flow_claim returns the entry a new key
+ * of this hash takes: a free one, or (*evicting set) dp_flow_victim's,
+ * already out of the index and counted as evicted but with the evicted
+ * flow's contents intact. The caller reads it, and calls dp_flow_fill
+ * before anything else touches the table: it writes the new flow (key k,
+ * times now_us, everything else cleared) and indexes it.
+ */
+struct dp_flow *dp_flow_claim(struct dp_flow_table *ft, uint32_t hash, bool *evicting);
+void dp_flow_fill(struct dp_flow_table *ft, struct dp_flow *f, const struct dp_flow_key *k,
+		  uint32_t hash, uint64_t now_us);
 
 /* The number of the entry the sampled eviction takes (table full). */
 static inline uint32_t dp_flow_victim_index(const struct dp_flow_table *ft)
@@ -316,14 +326,10 @@ static inline uint32_t dp_flow_victim_index(const struct dp_flow_table *ft)
 }
 
 /*
- * The entry the next dp_flow_insert of a key with this hash evicts, or NULL
- * when none goes: a caller emits its end event from it in place, before the
- * insert reuses it, instead of copying it. The answer is kept in ft for that
- * insert (so the sample is compared once): nothing but that insert may
- * change the table in between (dp_flow_remove forgets it; a touch would make
- * it stale).
+ * The entry the next dp_flow_insert (dp_flow_claim) of a key with this hash
+ * evicts, or NULL when none goes.
  */
-const struct dp_flow *dp_flow_victim(struct dp_flow_table *ft, uint32_t hash);
+const struct dp_flow *dp_flow_victim(const struct dp_flow_table *ft, uint32_t hash);
 
 /*
  * Prefetch what the next eviction compares: the first line (last_us) of

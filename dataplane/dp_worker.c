@@ -187,13 +187,13 @@ static struct dp_flow *new_flow(struct dp_worker *w, const struct dp_tables *t,
 				const struct dp_pkt *p, const struct dp_verdict *v,
 				uint64_t now_us)
 {
-	/* The evicted flow ends from its entry in place, before the insert
-	 * reuses it (no copy of the entry). */
-	const struct dp_flow *victim = dp_flow_victim(&w->ft, h);
+	/* The evicted flow ends from its entry in place, before the new
+	 * one is written into it (no copy of the entry). */
 	bool evicted;
-	if (victim)
-		emit(w, t, EGW_EV_FLOW, victim, now_us, "evicted");
-	struct dp_flow *f = dp_flow_insert(&w->ft, k, h, now_us, NULL, &evicted);
+	struct dp_flow *f = dp_flow_claim(&w->ft, h, &evicted);
+	if (evicted)
+		emit(w, t, EGW_EV_FLOW, f, now_us, "evicted");
+	dp_flow_fill(&w->ft, f, k, h, now_us);
 	f->verdict = *v;
 	memcpy(f->src_mac, p->src_mac, 6);
 	memcpy(f->dst_mac, p->dst_mac, 6);
@@ -274,11 +274,11 @@ static struct dp_flow *redirect(struct dp_worker *w, const struct dp_tables *t, 
 	if (f && (!f->nat || memcmp(f->nat_ip, k->out_ip, 16)))
 		f = NULL;   /* the same tuple straight to the target: not ours */
 	if (!f && !dp_flow_lookup(&w->ft, &nk, h)) {
-		const struct dp_flow *victim = dp_flow_victim(&w->ft, h);
 		bool evicted;
-		if (victim)
-			emit(w, t, EGW_EV_FLOW, victim, now_us, "evicted");
-		f = dp_flow_insert(&w->ft, &nk, h, now_us, NULL, &evicted);
+		f = dp_flow_claim(&w->ft, h, &evicted);
+		if (evicted)
+			emit(w, t, EGW_EV_FLOW, f, now_us, "evicted");
+		dp_flow_fill(&w->ft, f, &nk, h, now_us);
 		f->verdict = *v;
 		f->nat = 1;
 		memcpy(f->nat_ip, k->out_ip, 16);

@@ -146,6 +146,22 @@ START_TEST(victim_is_what_insert_evicts_and_reuse_starts_clean)
 	ck_assert_ptr_eq(dp_flow_victim(&ft, dp_flow_hash(&k0)), b);
 	ck_assert_uint_eq(ft.st.evicted, 1);
 	ck_assert_uint_eq(ft.n, 2);
+	/* In two steps: the claimed entry still holds the evicted flow (for
+	 * its end event) but is out of the index until filled. */
+	struct dp_flow_key k3 = key(3, 6);
+	bool evicting;
+	struct dp_flow *d = dp_flow_claim(&ft, dp_flow_hash(&k3), &evicting);
+	ck_assert(evicting);
+	ck_assert_ptr_eq(d, b);
+	ck_assert(!memcmp(&d->key, &k1, sizeof(k1)));
+	ck_assert_uint_eq(d->last_us, 12);
+	ck_assert_ptr_null(dp_flow_lookup(&ft, &k1, dp_flow_hash(&k1)));
+	dp_flow_fill(&ft, d, &k3, dp_flow_hash(&k3), 30);
+	ck_assert_ptr_eq(dp_flow_lookup(&ft, &k3, dp_flow_hash(&k3)), d);
+	ck_assert_ptr_eq(dp_flow_lookup(&ft, &k2, dp_flow_hash(&k2)), c);
+	ck_assert_uint_eq(d->start_us, 30);
+	ck_assert_uint_eq(ft.st.evicted, 2);
+	ck_assert_uint_eq(ft.n, 2);
 	dp_flow_fini(&ft);
 }
 END_TEST
