@@ -182,7 +182,7 @@ static void tcp_track(struct dp_flow *f, const struct dp_pkt *p, bool from_outsi
 }
 
 /* A new entry for key with verdict v; the evicted one, if any, ends. */
-static struct dp_flow *new_flow(struct dp_worker *w, const struct dp_tables *t,
+static inline __attribute__((always_inline)) struct dp_flow *new_flow_inline(struct dp_worker *w, const struct dp_tables *t,
 				const struct dp_flow_key *k, uint32_t h,
 				const struct dp_pkt *p, const struct dp_verdict *v,
 				uint64_t now_us)
@@ -203,6 +203,13 @@ static struct dp_flow *new_flow(struct dp_worker *w, const struct dp_tables *t,
 			     EGW_EV_FLOW : EGW_EV_DROP, f, now_us, NULL);
 	}
 	return f;
+}
+
+static __attribute__((noinline)) struct dp_flow *
+new_flow(struct dp_worker *w, const struct dp_tables *t, const struct dp_flow_key *k, uint32_t h,
+	 const struct dp_pkt *p, const struct dp_verdict *v, uint64_t now_us)
+{
+	return new_flow_inline(w, t, k, h, p, v, now_us);
 }
 
 /* A later fragment: its first fragment's verdict, or the L3-only one. */
@@ -654,6 +661,67 @@ flow_hit(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame, uint32_
 }
 
 /*
+ * The first packet from the inside of a connection the policy redirects
+ * (DNS to a resolver outside the province, v): a blocked name is answered
+ * here; otherwise the packet goes on to the redirect target as a new flow.
+ */
+static __attribute__((noinline)) enum dp_disp
+new_redirected(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame, uint32_t *lenp,
+	       uint64_t now_us, struct dp_pkt *p, const struct dp_flow_key *k,
+	       const struct dp_verdict *vp)
+{
+	uint32_t len = *lenp;
+	struct dp_verdict v = *vp;
+	struct dp_flow *f;
+
+	if (is_dns_query(p, false)) {
+		/* Names first: a blocked name is answered as if by
+		 * the resolver asked, and goes nowhere. */
+		struct dp_flow tmp;
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.key = *k;
+		tmp.verdict = v;
+		memcpy(tmp.src_mac, p->src_mac, 6);
+		struct dp_verdict nv = v;
+		struct egw_dns_query q;
+		const uint8_t *msg = frame + p->payload_off;
+		size_t ml = p->payload_len;
+		if (p->proto == 6 && ml >= 2) {
+			msg += 2;
+			ml -= 2;
+		}
+		if (egw_dns_decode_query(msg, ml, &q) == EGW_DNS_OK)
+			name_decide(t, v.unit, q.qname, q.qname_len, &nv);
+		if (nv.action != DP_ACT_ALLOW) {
+			int d = dns_query(w, t, &tmp, frame, p, lenp, now_us);
+			if (w->extra_len)
+				reset_to_target(w, t);
+			if (d >= 0)
+				return (enum dp_disp)d;
+		}
+	}
+	f = redirect(w, t, frame, p, k, &v, now_us);
+	if (!f) {
+		w->st.drops[DP_DROP_DNS_RESOLVER]++;
+		return DP_DISP_DROP;
+	}
+	if (is_dns_query(p, false))
+		(void)dns_query(w, t, f, frame, p, lenp, now_us);
+	struct dp_flow_key nk = f->key;
+	uint32_t nh = f->hash;
+	if (p->is_frag)
+		remember_first_fragment(w, t, p, k, &v, now_us);
+	f = dp_flow_lookup(&w->ft, &nk, nh);
+	if (!f)
+		return disposition(w, t, &v);
+	f->pkts[0]++;
+	f->bytes[0] += len;
+	tcp_track(f, p, false);
+	dp_flow_touch(&w->ft, f, now_us);
+	return disposition(w, t, &f->verdict);
+}
+
+/*
  * Every packet but the established TCP / UDP one dp_worker_packet_prepared
  * handles itself. looked_up: f is the lookup of pre's key already.
  */
@@ -725,56 +793,29 @@ packet_general(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame, u
 		}
 		struct dp_verdict v;
 		dp_policy_decide(t, p, &v);
-		if (v.action == DP_ACT_REDIRECT) {
-			if (is_dns_query(p, false)) {
-				/* Names first: a blocked name is answered as if by
-				 * the resolver asked, and goes nowhere. */
-				struct dp_flow tmp;
-				memset(&tmp, 0, sizeof(tmp));
-				tmp.key = *k;
-				tmp.verdict = v;
-				memcpy(tmp.src_mac, p->src_mac, 6);
-				struct dp_verdict nv = v;
-				struct egw_dns_query q;
-				const uint8_t *msg = frame + p->payload_off;
-				size_t ml = p->payload_len;
-				if (p->proto == 6 && ml >= 2) {
-					msg += 2;
-					ml -= 2;
-				}
-				if (egw_dns_decode_query(msg, ml, &q) == EGW_DNS_OK)
-					name_decide(t, v.unit, q.qname, q.qname_len, &nv);
-				if (nv.action != DP_ACT_ALLOW) {
-					int d = dns_query(w, t, &tmp, frame, p, lenp, now_us);
-					if (w->extra_len)
-						reset_to_target(w, t);
-					if (d >= 0)
-						return (enum dp_disp)d;
-				}
-			}
-			f = redirect(w, t, frame, p, k, &v, now_us);
-			if (!f) {
-				w->st.drops[DP_DROP_DNS_RESOLVER]++;
-				return DP_DISP_DROP;
-			}
-			if (is_dns_query(p, false))
-				(void)dns_query(w, t, f, frame, p, lenp, now_us);
-			struct dp_flow_key nk = f->key;
-			uint32_t nh = f->hash;
-			if (p->is_frag)
-				remember_first_fragment(w, t, p, k, &v, now_us);
-			f = dp_flow_lookup(&w->ft, &nk, nh);
-			if (!f)
-				return disposition(w, t, &v);
-			f->pkts[0]++;
-			f->bytes[0] += len;
-			tcp_track(f, p, false);
-			dp_flow_touch(&w->ft, f, now_us);
-			return disposition(w, t, &f->verdict);
-		}
+		if (v.action == DP_ACT_REDIRECT)
+			return new_redirected(w, t, frame, lenp, now_us, p, k, &v);
 		f = new_flow(w, t, k, h, p, &v, now_us);
 	}
 	return flow_hit(w, t, frame, lenp, len, from_outside, now_us, p, k, h, f);
+}
+
+/*
+ * The first packet from the inside of a flow, of a frame dp_parse_common
+ * took (TCP or UDP, not a fragment: none of packet_general's other cases):
+ * the policy decides, and the flow starts.
+ */
+static __attribute__((noinline)) enum dp_disp
+new_common(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame, uint32_t *lenp,
+	   uint64_t now_us, struct dp_pre *pre)
+{
+	struct dp_verdict v;
+
+	dp_policy_decide(t, &pre->p, &v);
+	if (v.action == DP_ACT_REDIRECT)
+		return new_redirected(w, t, frame, lenp, now_us, &pre->p, &pre->k, &v);
+	struct dp_flow *f = new_flow_inline(w, t, &pre->k, pre->h, &pre->p, &v, now_us);
+	return flow_hit(w, t, frame, lenp, *lenp, false, now_us, &pre->p, &pre->k, pre->h, f);
 }
 
 enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tables *t,
@@ -790,6 +831,8 @@ enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tabl
 	if (!pre->common)
 		return packet_general(w, t, frame, lenp, from_outside, now_us, pre, false, NULL);
 	struct dp_flow *f = dp_flow_lookup(&w->ft, &pre->k, pre->h);
+	if (!f && !from_outside)
+		return new_common(w, t, frame, lenp, now_us, pre);
 	if (!f || dp_flow_expired(f, now_us) ||
 	    (!from_outside && memcmp(f->src_mac, p->src_mac, 6)))
 		return packet_general(w, t, frame, lenp, from_outside, now_us, pre, true, f);
