@@ -86,34 +86,10 @@ uint32_t dp_flow_hash(const struct dp_flow_key *k)
 	return dp_flow_hash_words(w[0], w[1], w[2], w[3], w[4], w[5]);
 }
 
-static inline bool key_eq(const struct dp_flow_key *a, const struct dp_flow_key *b)
-{
-	return !memcmp(a, b, sizeof(*a));
-}
-
-/* k in bucket b (lanes whose hash is hash, then the key). */
-static inline struct dp_flow *bucket_find(struct dp_flow_table *ft,
-					  const struct dp_flow_bucket *b,
-					  const struct dp_flow_key *k, uint32_t hash)
-{
-	for (unsigned m = dp_flow_lanes_eq(b->sig, hash) & DP_FLOW_LANE_MASK; m; m &= m - 1) {
-		uint32_t e = b->ent[__builtin_ctz(m)];
-		/* e is 0 only for an empty lane matching hash 0. */
-		if (e && key_eq(&ft->flows[e - 1].key, k))
-			return &ft->flows[e - 1];
-	}
-	return NULL;
-}
-
 struct dp_flow *dp_flow_lookup(struct dp_flow_table *ft, const struct dp_flow_key *k,
 			       uint32_t hash)
 {
-	const struct dp_flow_bucket *b = &ft->bkt[dp_flow_home_bucket(ft, hash)];
-	struct dp_flow *f = bucket_find(ft, b, k, hash);
-
-	if (f || !b->sig[DP_FLOW_OVF])
-		return f;
-	return bucket_find(ft, &ft->bkt[dp_flow_alt_bucket(ft, hash)], k, hash);
+	return dp_flow_lookup_inline(ft, k, hash);
 }
 
 /* The first empty lane of b, or -1. */

@@ -61,6 +61,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "dp_policy.h"
 
@@ -268,9 +269,35 @@ static inline void dp_flow_prefetch_entry(const struct dp_flow_table *ft, uint32
 	}
 }
 
+/* k in bucket b (lanes whose hash is hash, then the key). */
+static inline struct dp_flow *dp_flow_bucket_find(struct dp_flow_table *ft,
+						  const struct dp_flow_bucket *b,
+						  const struct dp_flow_key *k, uint32_t hash)
+{
+	for (unsigned m = dp_flow_lanes_eq(b->sig, hash) & DP_FLOW_LANE_MASK; m; m &= m - 1) {
+		uint32_t e = b->ent[__builtin_ctz(m)];
+		/* e is 0 only for an empty lane matching hash 0. */
+		if (e && !memcmp(&ft->flows[e - 1].key, k, sizeof(*k)))
+			return &ft->flows[e - 1];
+	}
+	return NULL;
+}
+
 /* The entry for k, or NULL. Does not look at timeouts. */
 struct dp_flow *dp_flow_lookup(struct dp_flow_table *ft, const struct dp_flow_key *k,
 			       uint32_t hash);
+
+/* The same, inline (for the per-packet path). */
+static inline struct dp_flow *dp_flow_lookup_inline(struct dp_flow_table *ft,
+						    const struct dp_flow_key *k, uint32_t hash)
+{
+	const struct dp_flow_bucket *b = &ft->bkt[dp_flow_home_bucket(ft, hash)];
+	struct dp_flow *f = dp_flow_bucket_find(ft, b, k, hash);
+
+	if (f || !b->sig[DP_FLOW_OVF])
+		return f;
+	return dp_flow_bucket_find(ft, &ft->bkt[dp_flow_alt_bucket(ft, hash)], k, hash);
+}
 
 /*
  * Add k (not present), with hash its dp_flow_hash. When an entry has to go

@@ -830,7 +830,7 @@ enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tabl
 	 * from its own terminal's MAC. Anything else takes the general path. */
 	if (!pre->common)
 		return packet_general(w, t, frame, lenp, from_outside, now_us, pre, false, NULL);
-	struct dp_flow *f = dp_flow_lookup(&w->ft, &pre->k, pre->h);
+	struct dp_flow *f = dp_flow_lookup_inline(&w->ft, &pre->k, pre->h);
 	if (!f && !from_outside)
 		return new_common(w, t, frame, lenp, now_us, pre);
 	if (!f || dp_flow_expired(f, now_us) ||
