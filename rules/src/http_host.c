@@ -32,12 +32,25 @@
 #define METHOD_MAX 32
 static const char version[] = "HTTP/1.";
 
-/* RFC 9110 5.6.2 tchar */
-static bool tchar(uint8_t c)
+/*
+ * RFC 9110 5.6.2 tchar: ALPHA, DIGIT and "!#$%&'*+-.^_`|~", as a bitmap
+ * of the 128 ASCII bytes (one load and a shift per byte: method and field
+ * names are scanned with it).
+ */
+#define BIT(c) (1ull << ((c) & 63))
+#define RANGE(lo, hi) ((~0ull >> (63 - ((hi) - (lo)))) << ((lo) & 63))
+static const uint64_t tchar_map[2] = {
+	RANGE('0', '9') | BIT('!') | BIT('#') | BIT('$') | BIT('%') | BIT('&') |
+		BIT('\'') | BIT('*') | BIT('+') | BIT('-') | BIT('.'),
+	RANGE('A', 'Z') | RANGE('a', 'z') | BIT('^') | BIT('_') | BIT('`') | BIT('|') |
+		BIT('~'),
+};
+#undef BIT
+#undef RANGE
+
+static inline bool tchar(uint8_t c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return true;
-	return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	return c < 128 && (tchar_map[c >> 6] >> (c & 63)) & 1;
 }
 
 static bool ci_eq(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
@@ -183,10 +196,14 @@ static int absolute_form(const uint8_t *t, size_t n, struct span *auth)
 	return 0;
 }
 
-int egw_http_host(const uint8_t *data, size_t len, char *out, size_t cap)
+/*
+ * The request behind a first byte that may start a method. Out of line: a
+ * stream that is not HTTP (most are told by their first byte) is turned
+ * away by egw_http_host without setting up this frame.
+ */
+static __attribute__((noinline)) int host_parse(const uint8_t *data, size_t len,
+						char *out, size_t cap)
 {
-	if (cap)
-		out[0] = '\0';
 	struct span method, target, host = { NULL, 0 };
 	size_t pos;
 	int rc = request_line(data, len, &method, &target, &pos);
@@ -243,4 +260,15 @@ int egw_http_host(const uint8_t *data, size_t len, char *out, size_t cap)
 	if (memchr(auth.p, '@', auth.n))
 		return EGW_HOST_MALFORMED; /* userinfo: not in Host, deprecated in URIs */
 	return authority(auth.p, auth.n, out, cap);
+}
+
+int egw_http_host(const uint8_t *data, size_t len, char *out, size_t cap)
+{
+	if (cap)
+		out[0] = '\0';
+	/* A request line starts with a method token (what request_line would
+	 * find first): any other first byte is not HTTP. */
+	if (len && !tchar(data[0]))
+		return EGW_HOST_NOT_HTTP;
+	return host_parse(data, len, out, cap);
 }
