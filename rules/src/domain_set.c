@@ -247,16 +247,27 @@ size_t egw_domain_set_match(const struct egw_domain_set *s, const char *name,
 	const struct slot *hit[MAX_MATCHES];
 	size_t nhit = 0;
 	uint64_t h = FNV_OFFSET;
-	/* walk from the end: at i, h is the hash of name[i..len) */
-	for (size_t i = len; i-- > 0;) {
-		if (len - i > s->max_len)
-			break;
-		h = fnv_step(h, name[i]);
-		if (i > 0 && name[i - 1] != '.')
-			continue;
-		if (name[i] == '.')
-			continue; /* empty label: no stored name starts with '.' */
-		const struct slot *sl = lookup(s, h, name + i, len - i);
+	/*
+	 * Walk from the end, no further than the longest stored name: before
+	 * name[i] is hashed, h is the hash of name[i+1..len), a suffix to look
+	 * up when name[i] is the dot before it (and it does not start with
+	 * another dot: no stored name starts with '.'). The shortest suffixes
+	 * come first; the one starting at lo is looked at last.
+	 */
+	size_t lo = len > s->max_len ? len - s->max_len : 0;
+	char after = '.';   /* name[i + 1]; the empty suffix is never looked up */
+	for (size_t i = len; i-- > lo;) {
+		char c = name[i];
+		if (c == '.' && after != '.') {
+			const struct slot *sl = lookup(s, h, name + i + 1, len - i - 1);
+			if (sl && nhit < MAX_MATCHES)
+				hit[nhit++] = sl;
+		}
+		h = fnv_step(h, c);
+		after = c;
+	}
+	if (lo < len && name[lo] != '.' && (lo == 0 || name[lo - 1] == '.')) {
+		const struct slot *sl = lookup(s, h, name + lo, len - lo);
 		if (sl && nhit < MAX_MATCHES)
 			hit[nhit++] = sl;
 	}
