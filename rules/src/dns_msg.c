@@ -81,7 +81,7 @@ static int name_error(struct egw_dns_query *q, size_t out, int err)
  */
 int egw_dns_decode_query(const uint8_t *msg, size_t len, struct egw_dns_query *q)
 {
-	uint8_t count[256];
+	uint8_t count[128];   /* label bytes are ASCII (label_byte) */
 	unsigned char seen[256];
 	unsigned nseen = 0;
 

@@ -32,25 +32,10 @@
 #define METHOD_MAX 32
 static const char version[] = "HTTP/1.";
 
-/*
- * RFC 9110 5.6.2 tchar: ALPHA, DIGIT and "!#$%&'*+-.^_`|~", as a bitmap
- * of the 128 ASCII bytes (one load and a shift per byte: method and field
- * names are scanned with it).
- */
-#define BIT(c) (1ull << ((c) & 63))
-#define RANGE(lo, hi) ((~0ull >> (63 - ((hi) - (lo)))) << ((lo) & 63))
-static const uint64_t tchar_map[2] = {
-	RANGE('0', '9') | BIT('!') | BIT('#') | BIT('$') | BIT('%') | BIT('&') |
-		BIT('\'') | BIT('*') | BIT('+') | BIT('-') | BIT('.'),
-	RANGE('A', 'Z') | RANGE('a', 'z') | BIT('^') | BIT('_') | BIT('`') | BIT('|') |
-		BIT('~'),
-};
-#undef BIT
-#undef RANGE
-
+/* RFC 9110 5.6.2 tchar (egw/http_host.h: a bitmap). */
 static inline bool tchar(uint8_t c)
 {
-	return c < 128 && (tchar_map[c >> 6] >> (c & 63)) & 1;
+	return egw_http_tchar(c);
 }
 
 static bool ci_eq(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)

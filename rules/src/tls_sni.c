@@ -19,7 +19,7 @@
 
 #include "name_check.h"
 
-#define REC_HANDSHAKE 0x16
+#define REC_HANDSHAKE 0x16 /* egw_tls_sni_may_start */
 #define HS_CLIENT_HELLO 1
 #define REC_MAX 16384 /* TLSPlaintext.length limit */
 #define EXT_SERVER_NAME 0
@@ -224,7 +224,7 @@ int egw_tls_sni(const uint8_t *data, size_t len, char *out, size_t cap)
 	if (cap)
 		out[0] = '\0';
 	/* the first record header decides whether this is TLS at all */
-	if (len >= 1 && data[0] != REC_HANDSHAKE)
+	if (len >= 1 && !egw_tls_sni_may_start(data[0]))
 		return EGW_SNI_NOT_TLS;
 	if (len >= 2 && data[1] != 3)
 		return EGW_SNI_NOT_TLS;

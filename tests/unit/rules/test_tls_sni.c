@@ -281,6 +281,7 @@ START_TEST(every_first_byte)
 	ck_assert_uint_eq(first, 0x16);
 	for (unsigned c = 0; c < 256; c++) {
 		buf[0] = (uint8_t)c;
+		ck_assert(egw_tls_sni_may_start((uint8_t)c) == (c == 0x16));
 		strcpy(out, "stale");
 		int rc = sni(buf, n, out);
 		if (c == 0x16) {
