@@ -144,7 +144,7 @@ static enum match rule_match(const struct dp_tables *t, const struct dp_rule *dr
 
 	if (!dp_rule_addr_holds(t, dr, cls))
 		return NO;
-	uint8_t proto = pkt->family == AF_INET ? dr->proto_v4 : dr->proto_v6;
+	uint8_t proto = dr->proto[pkt->family != AF_INET];
 	if (proto && pkt->proto != proto)
 		return NO;
 	if (dr->has_ports) {
@@ -195,33 +195,49 @@ static bool rule_decides(const struct dp_tables *t, const struct dp_rule *dr,
 	return true;
 }
 
+/* Whether port is in the ports of dr (has_ports). */
+static inline bool ports_hold(const struct dp_rule *dr, uint16_t port)
+{
+	unsigned n = dr->n_ranges;
+
+	if (__builtin_expect(n == 0, 0))
+		return port_in(dr->rule, port);
+	for (unsigned k = 0; k < n; k++)
+		if ((uint16_t)(port - dr->port_lo[k]) <= dr->port_span[k])
+			return true;
+	return false;
+}
+
 /*
  * rule_decides for a rule of the compiled walk: its address conditions
  * hold for the destination class by construction (a candidate of the class,
- * or a rule without any), so only protocol and ports are checked.
+ * or a rule without any), so only protocol and ports are checked. fam6: the
+ * packet is IPv6; tcpudp: it is TCP or UDP.
  */
 static inline bool cand_decides(const struct dp_rule *dr, const struct dp_pkt *pkt,
-				struct dp_verdict *v)
+				unsigned fam6, bool tcpudp, struct dp_verdict *v)
 {
-	uint8_t proto = pkt->family == AF_INET ? dr->proto_v4 : dr->proto_v6;
+	uint8_t proto = dr->proto[fam6];
 
 	if (proto && pkt->proto != proto)
 		return false;
 	if (dr->has_ports) {
-		if (pkt->proto != 6 && pkt->proto != 17)
+		if (!tcpudp)
 			return false;
 		if (!pkt->l4_known) {
 			/* A port rule may match: a deny decides, an allow not. */
 			if (dr->allow)
 				return false;
-		} else if (dr->one_range ? pkt->dport < dr->port_lo || pkt->dport > dr->port_hi :
-					   !port_in(dr->rule, pkt->dport)) {
+		} else if (!ports_hold(dr, pkt->dport)) {
 			return false;
 		}
 	}
-	/* rule_verdict with the action and reason of the build. */
-	set(v, dr->action, dr->reason, DP_DROP_PROFILE, &dr->rule->loc);
-	v->category = (int16_t)dr->rule->category;
+	/* rule_verdict with what the build worked out. */
+	v->action = dr->action;
+	v->reason = dr->reason;
+	v->drop = dr->drop;
+	v->loc = &dr->rule->loc;
+	v->category = dr->category;
 	return true;
 }
 
@@ -295,6 +311,8 @@ void dp_policy_decide(const struct dp_tables *t, const struct dp_pkt *pkt,
 	}
 	const uint32_t *a = prof->free_rules;
 	const uint32_t *b = t->cand_pool + prof->cand[cls];
+	const struct dp_rule *rules = prof->rules;
+	unsigned fam6 = pkt->family != AF_INET;
 	for (;;) {
 		uint32_t i;
 		if (*a < *b)
@@ -303,7 +321,7 @@ void dp_policy_decide(const struct dp_tables *t, const struct dp_pkt *pkt,
 			i = *b++;
 		else
 			break;   /* both at DP_CAND_END: a rule is in one list only */
-		if (cand_decides(&prof->rules[i], pkt, v))
+		if (cand_decides(&rules[i], pkt, fam6, tcpudp, v))
 			return;
 	}
 	profile_default(t, pi, v);

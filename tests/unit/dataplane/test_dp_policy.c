@@ -340,7 +340,7 @@ static void compare_walks(bool wide, enum egw_dns_violation violation, enum egw_
 	static struct egw_prefix prefixes[sizeof(pfx) / sizeof(pfx[0])];
 	static struct egw_rule rules[2][RND_RULES];
 	static struct egw_geo_ref geos[2][RND_RULES][2];
-	static struct egw_port_range ports[2][RND_RULES][2];
+	static struct egw_port_range ports[2][RND_RULES][6];
 	static struct egw_prefix dsts[2][RND_RULES][2];
 	const size_t npfx = sizeof(pfx) / sizeof(pfx[0]);
 	struct egw_policy *pol = fixture_policy();
@@ -375,12 +375,17 @@ static void compare_walks(bool wide, enum egw_dns_violation violation, enum egw_
 				EGW_PROTO_UDP, EGW_PROTO_ICMP };
 			r->proto = protos[rnd(4)];
 			if (r->proto != EGW_PROTO_ICMP && !rnd(2)) {
-				r->n_ports = 1 + rnd(2);
+				/* up to 6 ranges: past what a compiled rule holds
+				 * itself (DP_RULE_RANGES); some at the top end */
+				r->n_ports = 1 + (rnd(4) ? rnd(2) : rnd(6));
 				r->ports = ports[p][i];
 				for (size_t k = 0; k < r->n_ports; k++) {
 					uint16_t lo = (uint16_t)(20 + rnd(60));
+					if (!rnd(8))
+						lo = (uint16_t)(65500 + rnd(36));
+					uint32_t hi = lo + rnd(30);
 					ports[p][i][k] = (struct egw_port_range){ lo,
-						(uint16_t)(lo + rnd(30)) };
+						(uint16_t)(hi > 65535 ? 65535 : hi) };
 				}
 			}
 		}
@@ -438,6 +443,8 @@ static void compare_walks(bool wide, enum egw_dns_violation violation, enum egw_
 		pkt.dport = (uint16_t)(15 + rnd(100));
 		if (wide && rnd(2))
 			pkt.dport = wide_ports[rnd(4)];
+		else if (!rnd(10))
+			pkt.dport = (uint16_t)(65495 + rnd(41));   /* 65495..65535 */
 		struct dp_verdict v, ref;
 		dp_policy_decide(t, &pkt, &v);
 		dp_policy_decide_ref(t, &pkt, &ref);

@@ -288,6 +288,25 @@ START_TEST(set_suffix_at_the_length_limit)
 }
 END_TEST
 
+/* Every byte value in a query: only 'a' and 'A' make "ab.cn" match (the
+ * lookup lower-cases letters and nothing else), also inside a longer name. */
+START_TEST(set_every_query_byte)
+{
+	struct egw_domain_set *s = egw_domain_set_new();
+	ck_assert_int_eq(egw_domain_set_add(s, "ab.cn", 5, NULL), 0);
+	ck_assert_int_eq(egw_domain_set_freeze(s), 0);
+	for (unsigned c = 0; c < 256; c++) {
+		char q[16] = "x.?b.cn";
+		q[2] = (char)c;
+		uint32_t v[1];
+		size_t want = c == 'a' || c == 'A';
+		ck_assert_msg(egw_domain_set_match(s, q + 2, 5, v, 1) == want, "byte 0x%02x", c);
+		ck_assert_msg(egw_domain_set_match(s, q, 7, v, 1) == want, "byte 0x%02x", c);
+	}
+	egw_domain_set_free(s);
+}
+END_TEST
+
 START_TEST(set_long_names)
 {
 	/* a 253-character stored name and a longer query ending in it */
@@ -376,6 +395,7 @@ int main(void)
 	tcase_add_test(tc, set_build_errors);
 	tcase_add_test(tc, set_matches_reference);
 	tcase_add_test(tc, set_long_names);
+	tcase_add_test(tc, set_every_query_byte);
 	tcase_add_test(tc, set_suffix_at_the_length_limit);
 	tcase_add_test(tc, set_concurrent_readers);
 	suite_add_tcase(s, tc);
