@@ -287,20 +287,25 @@ void dp_policy_decide(const struct dp_tables *t, const struct dp_pkt *pkt,
 		return;
 	uint32_t cls = dst_class(t, pkt);
 	uint8_t cf = t->class_flags[cls];
-	/* dns() decides only these: DNS, DoT or an unknown port to a
-	 * resolver not approved, or a DoH address. */
-	bool tcpudp = pkt->proto == 6 || pkt->proto == 17;
-	if (((cf & DP_CF_DOH) ||
-	     (tcpudp && !(cf & DP_CF_RESOLVER) &&
-	      (!pkt->l4_known || pkt->dport == 53 || pkt->dport == 853))) &&
+	/*
+	 * dns() decides only these: TCP or UDP to DNS, DoT or an unknown port
+	 * of a resolver not approved, or a DoH address. The test below lets
+	 * through a few more packets (any protocol; ports 53 and 853 tested as
+	 * one masked compare, which also passes 85, 309, 341, 565, 597 and
+	 * 821), for which dns() finds nothing to decide (and leaves v alone).
+	 */
+	unsigned dnsport = (uint16_t)(pkt->dport - 53) & ~0x320u;
+	if (__builtin_expect((cf & DP_CF_DOH) || (!(cf & DP_CF_RESOLVER) &&
+						  (!pkt->l4_known || dnsport == 0)), 0) &&
 	    dns(t, pkt, cf & DP_CF_RESOLVER, cf & DP_CF_DOH, v))
 		return;
 	if (v->unit < 0) {
 		no_profile(t, v);
 		return;
 	}
-	uint32_t pi = t->pol->units[v->unit].profile;
-	const struct dp_profile *prof = &t->profiles[pi];
+	const struct dp_profile *prof = t->unit_profile[v->unit];
+	uint32_t pi = (uint32_t)(prof - t->profiles);
+	bool tcpudp = pkt->proto == 6 || pkt->proto == 17;
 	if (!prof->cand) {
 		/* Over the build's budget: every rule, in full. */
 		for (size_t i = 0; i < prof->n_rules; i++)

@@ -344,6 +344,11 @@ static int build_profiles(struct dp_tables *t, const int32_t *dst_bits)
 			}
 		}
 	}
+	t->unit_profile = calloc(pol->n_units ? pol->n_units : 1, sizeof(*t->unit_profile));
+	if (!t->unit_profile)
+		return -ENOMEM;
+	for (size_t u = 0; u < pol->n_units; u++)
+		t->unit_profile[u] = &t->profiles[pol->units[u].profile];
 	return 0;
 }
 
@@ -717,6 +722,7 @@ void dp_tables_free(struct dp_tables *t)
 		}
 	free(t->cand_index);
 	free(t->cand_pool);
+	free(t->unit_profile);
 	free(t->profiles);
 	free(t);
 }

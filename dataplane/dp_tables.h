@@ -108,6 +108,7 @@ struct dp_tables {
 	struct dp_term_ent *term_ents;
 	uint32_t term_mask;
 	struct dp_profile *profiles; /* pol->n_profiles */
+	const struct dp_profile **unit_profile; /* pol->n_units: each unit's profile */
 	uint32_t *cand_index;    /* n_profiles * n_classes, profiles[p].cand points in */
 	uint32_t *cand_pool;     /* candidate lists; [0] the empty list */
 	size_t cand_words;       /* used words of cand_pool (for reports) */

@@ -245,9 +245,8 @@ static bool name_eq_ci(const char *stored, const char *q, size_t len)
 	return true;
 }
 
-/* Out of line: once per label, it keeps the byte loop's registers free. */
-static __attribute__((noinline)) const struct slot *
-lookup(const struct egw_domain_set *s, uint64_t h, const char *name, size_t len)
+static const struct slot *lookup(const struct egw_domain_set *s, uint64_t h,
+				 const char *name, size_t len)
 {
 	for (size_t i = (size_t)h & s->mask;; i = (i + 1) & s->mask) {
 		const struct slot *sl = &s->slots[i];
