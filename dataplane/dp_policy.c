@@ -22,12 +22,13 @@ static void set(struct dp_verdict *v, enum dp_action a, enum dp_reason r,
 	v->loc = loc;
 }
 
+static inline bool unregistered(const struct dp_tables *t, const struct dp_pkt *pkt,
+				struct dp_verdict *v);
+
 /* 1. Identity. Returns true when the verdict is final. */
 static inline bool identity(const struct dp_tables *t, const struct dp_pkt *pkt,
 			    struct dp_verdict *v)
 {
-	const struct egw_policy *pol = t->pol;
-	const struct egw_terminals_cfg *tc = &pol->terminals;
 	const struct egw_terminal *term = dp_tables_terminal(t, pkt->family, pkt->src);
 
 	if (term) {
@@ -41,6 +42,15 @@ static inline bool identity(const struct dp_tables *t, const struct dp_pkt *pkt,
 		v->term = term;
 		return false;
 	}
+	return unregistered(t, pkt, v);
+}
+
+/* identity for a source that is no registered terminal. */
+static inline bool unregistered(const struct dp_tables *t, const struct dp_pkt *pkt,
+				struct dp_verdict *v)
+{
+	const struct egw_terminals_cfg *tc = &t->pol->terminals;
+
 	v->unit = t->class_unit[dp_tables_class(t, pkt->family, pkt->src)];
 	if (v->unit >= 0 && tc->binding != EGW_BINDING_STRICT)
 		return false;
@@ -127,7 +137,7 @@ static bool dns(const struct dp_tables *t, const struct dp_pkt *pkt, bool resolv
 	return false;
 }
 
-static bool port_in(const struct egw_rule *r, uint16_t port)
+static inline bool port_in(const struct egw_rule *r, uint16_t port)
 {
 	for (size_t i = 0; i < r->n_ports; i++)
 		if (port >= r->ports[i].lo && port <= r->ports[i].hi)
@@ -274,50 +284,38 @@ static void profile_default(const struct dp_tables *t, uint32_t pi, struct dp_ve
 	set(v, DP_ACT_DROP, DP_R_PROFILE_DEFAULT, DP_DROP_PROFILE, &t->pol->profiles[pi].loc);
 }
 
-/*
- * The fast path: the destination class's DNS answers precomputed per class
- * (class_flags), and the profile's compiled walk: the rules without address
- * conditions merged with those that can hold for the destination class, in
- * rule order, each checked for protocol and ports only.
- */
-void dp_policy_decide(const struct dp_tables *t, const struct dp_pkt *pkt,
-		      struct dp_verdict *v)
+/* Every rule of prof, in full (a profile over the build's budget). */
+static __attribute__((noinline)) void walk_every_rule(const struct dp_tables *t,
+						      const struct dp_profile *prof,
+						      const struct dp_pkt *pkt, uint32_t cls,
+						      struct dp_verdict *v)
 {
-	if (start(t, pkt, v))
-		return;
-	uint32_t cls = dst_class(t, pkt);
-	uint8_t cf = t->class_flags[cls];
-	/*
-	 * dns() decides only these: TCP or UDP to DNS, DoT or an unknown port
-	 * of a resolver not approved, or a DoH address. The test below lets
-	 * through a few more packets (any protocol; ports 53 and 853 tested as
-	 * one masked compare, which also passes 85, 309, 341, 565, 597 and
-	 * 821), for which dns() finds nothing to decide (and leaves v alone).
-	 */
-	unsigned dnsport = (uint16_t)(pkt->dport - 53) & ~0x320u;
-	if (__builtin_expect((cf & DP_CF_DOH) || (!(cf & DP_CF_RESOLVER) &&
-						  (!pkt->l4_known || dnsport == 0)), 0) &&
-	    dns(t, pkt, cf & DP_CF_RESOLVER, cf & DP_CF_DOH, v))
-		return;
-	if (v->unit < 0) {
-		no_profile(t, v);
-		return;
-	}
+	for (size_t i = 0; i < prof->n_rules; i++)
+		if (rule_decides(t, &prof->rules[i], pkt, cls, v))
+			return;
+	profile_default(t, (uint32_t)(prof - t->profiles), v);
+}
+
+/*
+ * 3. The profile of unit v->unit (>= 0) for destination class cls: its
+ * compiled walk, the rules without address conditions merged with those
+ * that can hold for the class, in rule order, each checked for protocol
+ * and ports only.
+ */
+static inline __attribute__((always_inline)) void
+walk(const struct dp_tables *t, const struct dp_pkt *pkt, uint32_t cls, struct dp_verdict *v)
+{
 	const struct dp_profile *prof = t->unit_profile[v->unit];
-	uint32_t pi = (uint32_t)(prof - t->profiles);
-	bool tcpudp = pkt->proto == 6 || pkt->proto == 17;
-	if (!prof->cand) {
-		/* Over the build's budget: every rule, in full. */
-		for (size_t i = 0; i < prof->n_rules; i++)
-			if (rule_decides(t, &prof->rules[i], pkt, cls, v))
-				return;
-		profile_default(t, pi, v);
+
+	if (__builtin_expect(!prof->cand, 0)) {
+		walk_every_rule(t, prof, pkt, cls, v);
 		return;
 	}
 	const uint32_t *a = prof->free_rules;
 	const uint32_t *b = t->cand_pool + prof->cand[cls];
 	const struct dp_rule *rules = prof->rules;
 	unsigned fam6 = pkt->family != AF_INET;
+	bool tcpudp = pkt->proto == 6 || pkt->proto == 17;
 	for (;;) {
 		uint32_t i;
 		if (*a < *b)
@@ -329,7 +327,98 @@ void dp_policy_decide(const struct dp_tables *t, const struct dp_pkt *pkt,
 		if (cand_decides(&rules[i], pkt, fam6, tcpudp, v))
 			return;
 	}
-	profile_default(t, pi, v);
+	profile_default(t, (uint32_t)(prof - t->profiles), v);
+}
+
+/* 2. DNS (dns() decides), then 3. the profile. */
+static __attribute__((noinline)) void dns_then_walk(const struct dp_tables *t,
+						    const struct dp_pkt *pkt, uint32_t cls,
+						    uint8_t cf, struct dp_verdict *v)
+{
+	if (dns(t, pkt, cf & DP_CF_RESOLVER, cf & DP_CF_DOH, v))
+		return;
+	if (v->unit < 0) {
+		no_profile(t, v);
+		return;
+	}
+	walk(t, pkt, cls, v);
+}
+
+/*
+ * What follows identity (not final) for destination class cls: 2. DNS, with
+ * the class's answers precomputed (class_flags), and 3. the profile.
+ */
+static inline __attribute__((always_inline)) void
+after_identity(const struct dp_tables *t, const struct dp_pkt *pkt, uint32_t cls,
+	       struct dp_verdict *v)
+{
+	uint8_t cf = t->class_flags[cls];
+	/*
+	 * dns() decides only these: TCP or UDP to DNS, DoT or an unknown port
+	 * of a resolver not approved, or a DoH address. The test below lets
+	 * through a few more packets (any protocol; ports 53 and 853 tested as
+	 * one masked compare, which also passes 85, 309, 341, 565, 597 and
+	 * 821), for which dns() finds nothing to decide (and leaves v alone).
+	 */
+	unsigned dnsport = (uint16_t)(pkt->dport - 53) & ~0x320u;
+	if (__builtin_expect((cf & DP_CF_DOH) || (!(cf & DP_CF_RESOLVER) &&
+						  (!pkt->l4_known || dnsport == 0)), 0)) {
+		dns_then_walk(t, pkt, cls, cf, v);
+		return;
+	}
+	if (v->unit < 0) {
+		no_profile(t, v);
+		return;
+	}
+	walk(t, pkt, cls, v);
+}
+
+/* The decision after identity for an IPv6 destination. */
+static __attribute__((noinline)) void decide_v6(const struct dp_tables *t,
+						const struct dp_pkt *pkt, struct dp_verdict *v)
+{
+	after_identity(t, pkt, dp_tables_class(t, pkt->family, pkt->dst), v);
+}
+
+/* The decision for a source that is no registered terminal. */
+static __attribute__((noinline)) void decide_unregistered(const struct dp_tables *t,
+							  const struct dp_pkt *pkt,
+							  struct dp_verdict *v)
+{
+	if (unregistered(t, pkt, v))
+		return;
+	after_identity(t, pkt, dst_class(t, pkt), v);
+}
+
+/*
+ * The fast path. A registered terminal to an IPv4 destination is decided
+ * here without a call (so without registers to save); the other cases,
+ * DNS's own decisions and a profile walked in full are out of line, each
+ * entered last (a tail call).
+ */
+void dp_policy_decide(const struct dp_tables *t, const struct dp_pkt *pkt,
+		      struct dp_verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->unit = -1;
+	v->category = -1;
+	/* 1. identity, as identity() */
+	const struct egw_terminal *term = dp_tables_terminal(t, pkt->family, pkt->src);
+	if (__builtin_expect(!term, 0)) {
+		decide_unregistered(t, pkt, v);
+		return;
+	}
+	v->unit = (int32_t)term->unit;
+	if (memcmp(term->mac, pkt->src_mac, 6)) {
+		set(v, DP_ACT_DROP, DP_R_SPOOF, DP_DROP_SPOOF, &term->loc);
+		return;
+	}
+	v->term = term;
+	if (pkt->family != AF_INET) {
+		decide_v6(t, pkt, v);
+		return;
+	}
+	after_identity(t, pkt, dst_class(t, pkt), v);
 }
 
 /* The reference: every question asked of the class bitmap, every rule walked in full. */

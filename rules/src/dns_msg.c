@@ -125,8 +125,9 @@ int egw_dns_decode_query(const uint8_t *msg, size_t len, struct egw_dns_query *q
 			if (!c)
 				return name_error(q, out + i, EGW_DNS_BAD_NAME);
 			dst[i] = (char)c;
-			if (count[c]++ == 0)
-				seen[nseen++] = c;
+			/* a byte's first time adds it to seen (no branch) */
+			seen[nseen] = c;
+			nseen += count[c]++ == 0;
 		}
 		out += l;
 		off += l;

@@ -456,6 +456,20 @@ static void compare_walks(bool wide, enum egw_dns_violation violation, enum egw_
 			      "packet %u: compiled %s line %u, plain %s line %u", n,
 			      dp_action_name(v.action), v.loc ? v.loc->line : 0,
 			      dp_action_name(ref.action), ref.loc ? ref.loc->line : 0);
+		/* The same without the compiled lists (a profile over the
+		 * build's budget walks every rule in full). */
+		const uint32_t *c0 = t->profiles[0].cand, *c1 = t->profiles[1].cand;
+		t->profiles[0].cand = t->profiles[1].cand = NULL;
+		struct dp_verdict full;
+		dp_policy_decide(t, &pkt, &full);
+		t->profiles[0].cand = c0;
+		t->profiles[1].cand = c1;
+		ck_assert_msg(full.action == ref.action && full.reason == ref.reason &&
+			      full.drop == ref.drop && full.category == ref.category &&
+			      full.loc == ref.loc && full.unit == ref.unit && full.term == ref.term,
+			      "packet %u: every rule %s line %u, plain %s line %u", n,
+			      dp_action_name(full.action), full.loc ? full.loc->line : 0,
+			      dp_action_name(ref.action), ref.loc ? ref.loc->line : 0);
 		decided_late += ref.loc && ref.loc->line % 1000 > 20;
 		outcomes[ref.reason]++;
 	}
