@@ -222,17 +222,17 @@ static inline bool ports_hold(const struct dp_rule *dr, uint16_t port)
  * rule_decides for a rule of the compiled walk: its address conditions
  * hold for the destination class by construction (a candidate of the class,
  * or a rule without any), so only protocol and ports are checked. fam6: the
- * packet is IPv6; tcpudp: it is TCP or UDP.
+ * packet is IPv6.
  */
 static inline bool cand_decides(const struct dp_rule *dr, const struct dp_pkt *pkt,
-				unsigned fam6, bool tcpudp, struct dp_verdict *v)
+				unsigned fam6, struct dp_verdict *v)
 {
 	uint8_t proto = dr->proto[fam6];
 
 	if (proto && pkt->proto != proto)
 		return false;
 	if (dr->has_ports) {
-		if (!tcpudp)
+		if (pkt->proto != 6 && pkt->proto != 17)
 			return false;
 		if (!pkt->l4_known) {
 			/* A port rule may match: a deny decides, an allow not. */
@@ -315,7 +315,6 @@ walk(const struct dp_tables *t, const struct dp_pkt *pkt, uint32_t cls, struct d
 	const uint32_t *b = t->cand_pool + prof->cand[cls];
 	const struct dp_rule *rules = prof->rules;
 	unsigned fam6 = pkt->family != AF_INET;
-	bool tcpudp = pkt->proto == 6 || pkt->proto == 17;
 	for (;;) {
 		uint32_t i;
 		if (*a < *b)
@@ -324,7 +323,7 @@ walk(const struct dp_tables *t, const struct dp_pkt *pkt, uint32_t cls, struct d
 			i = *b++;
 		else
 			break;   /* both at DP_CAND_END: a rule is in one list only */
-		if (cand_decides(&rules[i], pkt, fam6, tcpudp, v))
+		if (cand_decides(&rules[i], pkt, fam6, v))
 			return;
 	}
 	profile_default(t, (uint32_t)(prof - t->profiles), v);
