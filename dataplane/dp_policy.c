@@ -22,12 +22,13 @@ static void set(struct dp_verdict *v, enum dp_action a, enum dp_reason r,
 	v->loc = loc;
 }
 
+static inline bool unregistered(const struct dp_tables *t, const struct dp_pkt *pkt,
+				struct dp_verdict *v);
+
 /* 1. Identity. Returns true when the verdict is final. */
 static inline bool identity(const struct dp_tables *t, const struct dp_pkt *pkt,
 			    struct dp_verdict *v)
 {
-	const struct egw_policy *pol = t->pol;
-	const struct egw_terminals_cfg *tc = &pol->terminals;
 	const struct egw_terminal *term = dp_tables_terminal(t, pkt->family, pkt->src);
 
 	if (term) {
@@ -41,6 +42,15 @@ static inline bool identity(const struct dp_tables *t, const struct dp_pkt *pkt,
 		v->term = term;
 		return false;
 	}
+	return unregistered(t, pkt, v);
+}
+
+/* identity for a source that is no registered terminal. */
+static inline bool unregistered(const struct dp_tables *t, const struct dp_pkt *pkt,
+				struct dp_verdict *v)
+{
+	const struct egw_terminals_cfg *tc = &t->pol->terminals;
+
 	v->unit = t->class_unit[dp_tables_class(t, pkt->family, pkt->src)];
 	if (v->unit >= 0 && tc->binding != EGW_BINDING_STRICT)
 		return false;
@@ -127,7 +137,7 @@ static bool dns(const struct dp_tables *t, const struct dp_pkt *pkt, bool resolv
 	return false;
 }
 
-static bool port_in(const struct egw_rule *r, uint16_t port)
+static inline bool port_in(const struct egw_rule *r, uint16_t port)
 {
 	for (size_t i = 0; i < r->n_ports; i++)
 		if (port >= r->ports[i].lo && port <= r->ports[i].hi)
@@ -144,7 +154,7 @@ static enum match rule_match(const struct dp_tables *t, const struct dp_rule *dr
 
 	if (!dp_rule_addr_holds(t, dr, cls))
 		return NO;
-	uint8_t proto = pkt->family == AF_INET ? dr->proto_v4 : dr->proto_v6;
+	uint8_t proto = dr->proto[pkt->family != AF_INET];
 	if (proto && pkt->proto != proto)
 		return NO;
 	if (dr->has_ports) {
@@ -195,15 +205,29 @@ static bool rule_decides(const struct dp_tables *t, const struct dp_rule *dr,
 	return true;
 }
 
+/* Whether port is in the ports of dr (has_ports). */
+static inline bool ports_hold(const struct dp_rule *dr, uint16_t port)
+{
+	unsigned n = dr->n_ranges;
+
+	if (__builtin_expect(n == 0, 0))
+		return port_in(dr->rule, port);
+	for (unsigned k = 0; k < n; k++)
+		if ((uint16_t)(port - dr->port_lo[k]) <= dr->port_span[k])
+			return true;
+	return false;
+}
+
 /*
  * rule_decides for a rule of the compiled walk: its address conditions
  * hold for the destination class by construction (a candidate of the class,
- * or a rule without any), so only protocol and ports are checked.
+ * or a rule without any), so only protocol and ports are checked. fam6: the
+ * packet is IPv6.
  */
 static inline bool cand_decides(const struct dp_rule *dr, const struct dp_pkt *pkt,
-				struct dp_verdict *v)
+				unsigned fam6, struct dp_verdict *v)
 {
-	uint8_t proto = pkt->family == AF_INET ? dr->proto_v4 : dr->proto_v6;
+	uint8_t proto = dr->proto[fam6];
 
 	if (proto && pkt->proto != proto)
 		return false;
@@ -214,14 +238,16 @@ static inline bool cand_decides(const struct dp_rule *dr, const struct dp_pkt *p
 			/* A port rule may match: a deny decides, an allow not. */
 			if (dr->allow)
 				return false;
-		} else if (dr->one_range ? pkt->dport < dr->port_lo || pkt->dport > dr->port_hi :
-					   !port_in(dr->rule, pkt->dport)) {
+		} else if (!ports_hold(dr, pkt->dport)) {
 			return false;
 		}
 	}
-	/* rule_verdict with the action and reason of the build. */
-	set(v, dr->action, dr->reason, DP_DROP_PROFILE, &dr->rule->loc);
-	v->category = (int16_t)dr->rule->category;
+	/* rule_verdict with what the build worked out. */
+	v->action = dr->action;
+	v->reason = dr->reason;
+	v->drop = dr->drop;
+	v->loc = &dr->rule->loc;
+	v->category = dr->category;
 	return true;
 }
 
@@ -258,43 +284,37 @@ static void profile_default(const struct dp_tables *t, uint32_t pi, struct dp_ve
 	set(v, DP_ACT_DROP, DP_R_PROFILE_DEFAULT, DP_DROP_PROFILE, &t->pol->profiles[pi].loc);
 }
 
-/*
- * The fast path: the destination class's DNS answers precomputed per class
- * (class_flags), and the profile's compiled walk: the rules without address
- * conditions merged with those that can hold for the destination class, in
- * rule order, each checked for protocol and ports only.
- */
-void dp_policy_decide(const struct dp_tables *t, const struct dp_pkt *pkt,
-		      struct dp_verdict *v)
+/* Every rule of prof, in full (a profile over the build's budget). */
+static __attribute__((noinline)) void walk_every_rule(const struct dp_tables *t,
+						      const struct dp_profile *prof,
+						      const struct dp_pkt *pkt, uint32_t cls,
+						      struct dp_verdict *v)
 {
-	if (start(t, pkt, v))
-		return;
-	uint32_t cls = dst_class(t, pkt);
-	uint8_t cf = t->class_flags[cls];
-	/* dns() decides only these: DNS, DoT or an unknown port to a
-	 * resolver not approved, or a DoH address. */
-	bool tcpudp = pkt->proto == 6 || pkt->proto == 17;
-	if (((cf & DP_CF_DOH) ||
-	     (tcpudp && !(cf & DP_CF_RESOLVER) &&
-	      (!pkt->l4_known || pkt->dport == 53 || pkt->dport == 853))) &&
-	    dns(t, pkt, cf & DP_CF_RESOLVER, cf & DP_CF_DOH, v))
-		return;
-	if (v->unit < 0) {
-		no_profile(t, v);
-		return;
-	}
-	uint32_t pi = t->pol->units[v->unit].profile;
-	const struct dp_profile *prof = &t->profiles[pi];
-	if (!prof->cand) {
-		/* Over the build's budget: every rule, in full. */
-		for (size_t i = 0; i < prof->n_rules; i++)
-			if (rule_decides(t, &prof->rules[i], pkt, cls, v))
-				return;
-		profile_default(t, pi, v);
+	for (size_t i = 0; i < prof->n_rules; i++)
+		if (rule_decides(t, &prof->rules[i], pkt, cls, v))
+			return;
+	profile_default(t, (uint32_t)(prof - t->profiles), v);
+}
+
+/*
+ * 3. The profile of unit v->unit (>= 0) for destination class cls: its
+ * compiled walk, the rules without address conditions merged with those
+ * that can hold for the class, in rule order, each checked for protocol
+ * and ports only.
+ */
+static inline __attribute__((always_inline)) void
+walk(const struct dp_tables *t, const struct dp_pkt *pkt, uint32_t cls, struct dp_verdict *v)
+{
+	const struct dp_profile *prof = t->unit_profile[v->unit];
+
+	if (__builtin_expect(!prof->cand, 0)) {
+		walk_every_rule(t, prof, pkt, cls, v);
 		return;
 	}
 	const uint32_t *a = prof->free_rules;
 	const uint32_t *b = t->cand_pool + prof->cand[cls];
+	const struct dp_rule *rules = prof->rules;
+	unsigned fam6 = pkt->family != AF_INET;
 	for (;;) {
 		uint32_t i;
 		if (*a < *b)
@@ -303,10 +323,101 @@ void dp_policy_decide(const struct dp_tables *t, const struct dp_pkt *pkt,
 			i = *b++;
 		else
 			break;   /* both at DP_CAND_END: a rule is in one list only */
-		if (cand_decides(&prof->rules[i], pkt, v))
+		if (cand_decides(&rules[i], pkt, fam6, v))
 			return;
 	}
-	profile_default(t, pi, v);
+	profile_default(t, (uint32_t)(prof - t->profiles), v);
+}
+
+/* 2. DNS (dns() decides), then 3. the profile. */
+static __attribute__((noinline)) void dns_then_walk(const struct dp_tables *t,
+						    const struct dp_pkt *pkt, uint32_t cls,
+						    uint8_t cf, struct dp_verdict *v)
+{
+	if (dns(t, pkt, cf & DP_CF_RESOLVER, cf & DP_CF_DOH, v))
+		return;
+	if (v->unit < 0) {
+		no_profile(t, v);
+		return;
+	}
+	walk(t, pkt, cls, v);
+}
+
+/*
+ * What follows identity (not final) for destination class cls: 2. DNS, with
+ * the class's answers precomputed (class_flags), and 3. the profile.
+ */
+static inline __attribute__((always_inline)) void
+after_identity(const struct dp_tables *t, const struct dp_pkt *pkt, uint32_t cls,
+	       struct dp_verdict *v)
+{
+	uint8_t cf = t->class_flags[cls];
+	/*
+	 * dns() decides only these: TCP or UDP to DNS, DoT or an unknown port
+	 * of a resolver not approved, or a DoH address. The test below lets
+	 * through a few more packets (any protocol; ports 53 and 853 tested as
+	 * one masked compare, which also passes 85, 309, 341, 565, 597 and
+	 * 821), for which dns() finds nothing to decide (and leaves v alone).
+	 */
+	unsigned dnsport = (uint16_t)(pkt->dport - 53) & ~0x320u;
+	if (__builtin_expect((cf & DP_CF_DOH) || (!(cf & DP_CF_RESOLVER) &&
+						  (!pkt->l4_known || dnsport == 0)), 0)) {
+		dns_then_walk(t, pkt, cls, cf, v);
+		return;
+	}
+	if (v->unit < 0) {
+		no_profile(t, v);
+		return;
+	}
+	walk(t, pkt, cls, v);
+}
+
+/* The decision after identity for an IPv6 destination. */
+static __attribute__((noinline)) void decide_v6(const struct dp_tables *t,
+						const struct dp_pkt *pkt, struct dp_verdict *v)
+{
+	after_identity(t, pkt, dp_tables_class(t, pkt->family, pkt->dst), v);
+}
+
+/* The decision for a source that is no registered terminal. */
+static __attribute__((noinline)) void decide_unregistered(const struct dp_tables *t,
+							  const struct dp_pkt *pkt,
+							  struct dp_verdict *v)
+{
+	if (unregistered(t, pkt, v))
+		return;
+	after_identity(t, pkt, dst_class(t, pkt), v);
+}
+
+/*
+ * The fast path. A registered terminal to an IPv4 destination is decided
+ * here without a call (so without registers to save); the other cases,
+ * DNS's own decisions and a profile walked in full are out of line, each
+ * entered last (a tail call).
+ */
+void dp_policy_decide(const struct dp_tables *t, const struct dp_pkt *pkt,
+		      struct dp_verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->unit = -1;
+	v->category = -1;
+	/* 1. identity, as identity() */
+	const struct egw_terminal *term = dp_tables_terminal(t, pkt->family, pkt->src);
+	if (__builtin_expect(!term, 0)) {
+		decide_unregistered(t, pkt, v);
+		return;
+	}
+	v->unit = (int32_t)term->unit;
+	if (memcmp(term->mac, pkt->src_mac, 6)) {
+		set(v, DP_ACT_DROP, DP_R_SPOOF, DP_DROP_SPOOF, &term->loc);
+		return;
+	}
+	v->term = term;
+	if (pkt->family != AF_INET) {
+		decide_v6(t, pkt, v);
+		return;
+	}
+	after_identity(t, pkt, dst_class(t, pkt), v);
 }
 
 /* The reference: every question asked of the class bitmap, every rule walked in full. */

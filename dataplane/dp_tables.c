@@ -313,28 +313,42 @@ static int build_profiles(struct dp_tables *t, const int32_t *dst_bits)
 			d->cat_bit = er->category >= 0 ? (int32_t)t->cat_base + er->category : -1;
 			d->dst_bit = dst_bits[r];
 			d->has_ports = er->n_ports > 0;
-			d->one_range = er->n_ports == 1;
-			if (d->one_range) {
-				d->port_lo = er->ports[0].lo;
-				d->port_hi = er->ports[0].hi;
+			/* inline ranges (lo <= hi, as the loader checks; a range
+			 * that is not leaves them in the rule) */
+			if (er->n_ports <= DP_RULE_RANGES) {
+				d->n_ranges = (uint8_t)er->n_ports;
+				for (size_t k = 0; k < er->n_ports; k++) {
+					if (er->ports[k].lo > er->ports[k].hi)
+						d->n_ranges = 0;
+					d->port_lo[k] = er->ports[k].lo;
+					d->port_span[k] = (uint16_t)(er->ports[k].hi - er->ports[k].lo);
+				}
 			}
 			d->action = (uint8_t)dp_rule_action(er);
 			d->reason = (uint8_t)dp_rule_reason(er);
+			d->drop = d->action == DP_ACT_ALLOW || d->action == DP_ACT_PUNT ?
+					  DP_DROP_NONE : DP_DROP_PROFILE;
 			d->allow = er->action == EGW_ACT_ALLOW;
+			d->category = (int16_t)er->category;
 			switch (er->proto) {
 			case EGW_PROTO_ICMP:
-				d->proto_v4 = 1;
-				d->proto_v6 = 58;
+				d->proto[0] = 1;
+				d->proto[1] = 58;
 				break;
 			case EGW_PROTO_TCP:
 			case EGW_PROTO_UDP:
-				d->proto_v4 = d->proto_v6 = (uint8_t)er->proto;
+				d->proto[0] = d->proto[1] = (uint8_t)er->proto;
 				break;
 			default:
 				break;
 			}
 		}
 	}
+	t->unit_profile = calloc(pol->n_units ? pol->n_units : 1, sizeof(*t->unit_profile));
+	if (!t->unit_profile)
+		return -ENOMEM;
+	for (size_t u = 0; u < pol->n_units; u++)
+		t->unit_profile[u] = &t->profiles[pol->units[u].profile];
 	return 0;
 }
 
@@ -708,6 +722,7 @@ void dp_tables_free(struct dp_tables *t)
 		}
 	free(t->cand_index);
 	free(t->cand_pool);
+	free(t->unit_profile);
 	free(t->profiles);
 	free(t);
 }

@@ -37,19 +37,28 @@ struct rte_lpm;
 struct rte_lpm6;
 struct rte_hash;
 
+/* Port ranges a compiled rule holds itself (more: read from the rule). */
+#define DP_RULE_RANGES 4
+
 /* A compiled profile rule; bit indexes into the class bitmap, -1 unused. */
 struct dp_rule {
 	const struct egw_rule *rule;
 	int32_t cat_bit;      /* category addresses */
 	int32_t dst_bit;      /* the rule's own dst list */
-	uint8_t proto_v4, proto_v6; /* IP protocol to match, 0 any (but see ports) */
+	/* IP protocol to match, 0 any (but see ports): [0] IPv4, [1] IPv6 */
+	uint8_t proto[2];
 	bool has_ports;
-	bool one_range;       /* exactly one port range: [port_lo, port_hi] */
-	uint16_t port_lo, port_hi;
-	/* The verdict when the rule decides: enum dp_action, enum dp_reason
-	 * (dp_policy.h), and whether it is an allow (rule->action). */
-	uint8_t action, reason;
+	/* has_ports: the number of port ranges, each port_lo[k] ..
+	 * port_lo[k] + port_span[k]; 0 when there are more than
+	 * DP_RULE_RANGES (then rule->ports are read). */
+	uint8_t n_ranges;
+	uint16_t port_lo[DP_RULE_RANGES], port_span[DP_RULE_RANGES];
+	/* The verdict when the rule decides: enum dp_action, enum dp_reason,
+	 * enum dp_drop (dp_policy.h), rule->category, and whether it is an
+	 * allow (rule->action). */
+	uint8_t action, reason, drop;
 	bool allow;
+	int16_t category;
 };
 
 /*
@@ -99,6 +108,7 @@ struct dp_tables {
 	struct dp_term_ent *term_ents;
 	uint32_t term_mask;
 	struct dp_profile *profiles; /* pol->n_profiles */
+	const struct dp_profile **unit_profile; /* pol->n_units: each unit's profile */
 	uint32_t *cand_index;    /* n_profiles * n_classes, profiles[p].cand points in */
 	uint32_t *cand_pool;     /* candidate lists; [0] the empty list */
 	size_t cand_words;       /* used words of cand_pool (for reports) */
@@ -216,7 +226,8 @@ static inline const struct egw_terminal *dp_tables_terminal(const struct dp_tabl
 		uint64_t e0, e1;
 		memcpy(&e0, e->k.addr, 8);
 		memcpy(&e1, e->k.addr + 8, 8);
-		if (e->k.family == family && e0 == a0 && e1 == a1)
+		/* one test for the whole key (hashes rarely meet by chance) */
+		if (((e0 ^ a0) | (e1 ^ a1) | (uint64_t)(e->k.family ^ (unsigned)family)) == 0)
 			return e->term;
 	}
 }

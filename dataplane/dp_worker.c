@@ -447,14 +447,14 @@ static int dns_query(struct dp_worker *w, const struct dp_tables *t, struct dp_f
  * go on, or DP_DISP_REPLY with the frame turned into the RST to the client
  * and w->extra holding the RST to the server.
  */
-static int tcp_name(struct dp_worker *w, const struct dp_tables *t, struct dp_flow *f,
-		    uint8_t *frame, const struct dp_pkt *p, uint32_t *len, uint64_t now_us)
+static __attribute__((noinline)) int
+tcp_name_parse(struct dp_worker *w, const struct dp_tables *t, struct dp_flow *f,
+	       uint8_t *frame, const struct dp_pkt *p, uint32_t *len, uint64_t now_us)
 {
 	char name[256];
 	const uint8_t *data = frame + p->payload_off;
 	enum egw_event_type type = EGW_EV_TLS;
 
-	f->inspected = 1;
 	if (egw_tls_sni(data, p->payload_len, name, sizeof(name)) != EGW_SNI_FOUND) {
 		if (egw_http_host(data, p->payload_len, name, sizeof(name)) != EGW_HOST_FOUND)
 			return -1;
@@ -486,6 +486,21 @@ static int tcp_name(struct dp_worker *w, const struct dp_tables *t, struct dp_fl
 	*len = n;
 	w->st.resets++;
 	return DP_DISP_REPLY;
+}
+
+/* tcp_name: the flow is inspected once; a payload whose first byte can start
+ * neither a TLS record nor an HTTP method (both parsers would say so at
+ * once) is let go without setting up the parse. */
+static inline int tcp_name(struct dp_worker *w, const struct dp_tables *t, struct dp_flow *f,
+			   uint8_t *frame, const struct dp_pkt *p, uint32_t *len, uint64_t now_us)
+{
+	f->inspected = 1;
+	if (p->payload_len) {
+		uint8_t b = frame[p->payload_off];
+		if (!egw_tls_sni_may_start(b) && !egw_http_tchar(b))
+			return -1;
+	}
+	return tcp_name_parse(w, t, f, frame, p, len, now_us);
 }
 
 /*

@@ -30,17 +30,68 @@ static inline void put16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
-/* A byte that may appear in a label of a name we decode: printable ASCII
+/*
+ * Filled once (tables_fill): label_byte[c] is c lower-cased when c may
+ * appear in a label of a name we decode, else 0. Allowed: printable ASCII
  * other than the dot (it would change the presentation form's labels), the
- * backslash and the space. */
-static bool qname_byte_ok(uint8_t c)
+ * backslash and the space. clog2c[c] is c * log2(c) for every count a name
+ * can reach (a name has at most 253 characters): the entropy of every query
+ * the fast path sees is worked out from these, without a log2 per distinct
+ * character.
+ */
+static uint8_t label_byte[256];
+static double clog2c[256];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void tables_fill(void)
 {
-	return c > 0x20 && c < 0x7f && c != '.' && c != '\\';
+	for (unsigned c = 1; c < 256; c++)
+		clog2c[c] = c * log2((double)c);
+	for (unsigned c = 0x21; c < 0x7f; c++)
+		if (c != '.' && c != '\\')
+			label_byte[c] = (uint8_t)egw_lower((char)c);
 }
 
+/* The entropy from the counts of the nseen distinct bytes seen[] (in the
+ * order first seen) of n counted bytes; n > 0, counts <= 255. */
+static double entropy_counts(const uint8_t *count, const unsigned char *seen, unsigned nseen,
+			     size_t n)
+{
+	double sum = 0.0;
+	for (unsigned k = 0; k < nseen; k++)
+		sum += clog2c[count[seen[k]]];
+	return clog2c[n] / (double)n - sum / (double)n;
+}
+
+/* An error after out bytes of the name: q->qname ends there (as the name
+ * read so far), the other fields as set so far. */
+static int name_error(struct egw_dns_query *q, size_t out, int err)
+{
+	q->qname[out] = '\0';
+	return err;
+}
+
+/*
+ * One pass over the question's labels: each byte checked, lower-cased and
+ * copied by one table read, and counted for the entropy (the counts and
+ * their order are those egw_dns_entropy finds in the decoded name, so the
+ * value is the same to the bit). The result's fields are set one by one
+ * (no clearing of the whole structure): qname holds the name read so far,
+ * NUL-terminated, whatever the outcome.
+ */
 int egw_dns_decode_query(const uint8_t *msg, size_t len, struct egw_dns_query *q)
 {
-	memset(q, 0, sizeof(*q));
+	uint8_t count[128];   /* label bytes are ASCII (label_byte) */
+	unsigned char seen[256];
+	unsigned nseen = 0;
+
+	pthread_once(&tables_once, tables_fill);
+	q->id = q->flags = q->qdcount = q->qtype = q->qclass = 0;
+	q->qname[0] = '\0';
+	q->qname_len = 0;
+	q->labels = q->max_label = 0;
+	q->entropy_bits = 0.0;
+	q->question_end = 0;
 	if (len < HDR_LEN)
 		return EGW_DNS_TRUNCATED;
 	q->id = get16(msg);
@@ -50,41 +101,50 @@ int egw_dns_decode_query(const uint8_t *msg, size_t len, struct egw_dns_query *q
 		return EGW_DNS_NOT_QUERY;
 	if (q->qdcount != 1)
 		return EGW_DNS_NO_QUESTION;
+	memset(count, 0, sizeof(count));
 	size_t off = HDR_LEN, out = 0;
 	for (;;) {
 		if (off >= len)
-			return EGW_DNS_TRUNCATED;
+			return name_error(q, out, EGW_DNS_TRUNCATED);
 		uint8_t l = msg[off];
 		if (l & 0xc0)
-			return EGW_DNS_BAD_NAME; /* pointer (0xc0), 0x40, 0x80 */
+			return name_error(q, out, EGW_DNS_BAD_NAME); /* pointer (0xc0), 0x40, 0x80 */
 		if (off - HDR_LEN + 1 + l > NAME_WIRE_MAX)
-			return EGW_DNS_BAD_NAME;
+			return name_error(q, out, EGW_DNS_BAD_NAME);
 		off++;
 		if (l == 0)
 			break;
 		if (l > len - off)
-			return EGW_DNS_TRUNCATED;
+			return name_error(q, out, EGW_DNS_TRUNCATED);
 		if (out)
 			q->qname[out++] = '.';
+		const uint8_t *lab = msg + off;
+		char *dst = q->qname + out;
 		for (unsigned i = 0; i < l; i++) {
-			uint8_t c = msg[off + i];
-			if (!qname_byte_ok(c))
-				return EGW_DNS_BAD_NAME;
-			q->qname[out++] = egw_lower((char)c);
+			uint8_t c = label_byte[lab[i]];
+			if (!c)
+				return name_error(q, out + i, EGW_DNS_BAD_NAME);
+			dst[i] = (char)c;
+			/* a byte's first time adds it to seen (no branch) */
+			seen[nseen] = c;
+			nseen += count[c]++ == 0;
 		}
+		out += l;
 		off += l;
 		q->labels++;
 		if (l > q->max_label)
 			q->max_label = l;
 	}
 	if (len - off < 4)
-		return EGW_DNS_TRUNCATED;
+		return name_error(q, out, EGW_DNS_TRUNCATED);
 	q->qtype = get16(msg + off);
 	q->qclass = get16(msg + off + 2);
 	q->question_end = off + 4;
 	q->qname[out] = '\0';
 	q->qname_len = out;
-	q->entropy_bits = egw_dns_entropy(q->qname, out);
+	/* the bytes counted: the name's but its dots */
+	size_t n = out - (q->labels ? q->labels - 1 : 0);
+	q->entropy_bits = n ? entropy_counts(count, seen, nseen, n) : 0.0;
 	return EGW_DNS_OK;
 }
 
@@ -107,18 +167,6 @@ const char *egw_dns_strerror(int err)
 	}
 }
 
-/* c * log2(c) for every count a name can reach (a name has at most 253
- * characters), filled once: the entropy of every query the fast path sees
- * is worked out from these, without a log2 per distinct character. */
-static double clog2c[256];
-static pthread_once_t clog2c_once = PTHREAD_ONCE_INIT;
-
-static void clog2c_fill(void)
-{
-	for (unsigned c = 1; c < 256; c++)
-		clog2c[c] = c * log2((double)c);
-}
-
 double egw_dns_entropy(const char *s, size_t len)
 {
 	/* H = -sum(c/n * log2(c/n)) = log2(n) - sum(c * log2(c)) / n over the
@@ -128,7 +176,7 @@ double egw_dns_entropy(const char *s, size_t len)
 	unsigned nseen = 0;
 	size_t n = 0;
 
-	pthread_once(&clog2c_once, clog2c_fill);
+	pthread_once(&tables_once, tables_fill);
 	if (len > 255) {
 		/* Not a name (the decoder never gives one this long): the
 		 * same formula, the slow way. */
@@ -155,10 +203,7 @@ double egw_dns_entropy(const char *s, size_t len)
 	}
 	if (n == 0)
 		return 0.0;
-	double sum = 0.0;
-	for (unsigned k = 0; k < nseen; k++)
-		sum += clog2c[count[seen[k]]];
-	return clog2c[n] / (double)n - sum / (double)n;
+	return entropy_counts(count, seen, nseen, n);
 }
 
 int egw_dns_build_response(const uint8_t *msg, size_t len, unsigned rcode,

@@ -32,12 +32,10 @@
 #define METHOD_MAX 32
 static const char version[] = "HTTP/1.";
 
-/* RFC 9110 5.6.2 tchar */
-static bool tchar(uint8_t c)
+/* RFC 9110 5.6.2 tchar (egw/http_host.h: a bitmap). */
+static inline bool tchar(uint8_t c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return true;
-	return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	return egw_http_tchar(c);
 }
 
 static bool ci_eq(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
@@ -183,10 +181,14 @@ static int absolute_form(const uint8_t *t, size_t n, struct span *auth)
 	return 0;
 }
 
-int egw_http_host(const uint8_t *data, size_t len, char *out, size_t cap)
+/*
+ * The request behind a first byte that may start a method. Out of line: a
+ * stream that is not HTTP (most are told by their first byte) is turned
+ * away by egw_http_host without setting up this frame.
+ */
+static __attribute__((noinline)) int host_parse(const uint8_t *data, size_t len,
+						char *out, size_t cap)
 {
-	if (cap)
-		out[0] = '\0';
 	struct span method, target, host = { NULL, 0 };
 	size_t pos;
 	int rc = request_line(data, len, &method, &target, &pos);
@@ -243,4 +245,15 @@ int egw_http_host(const uint8_t *data, size_t len, char *out, size_t cap)
 	if (memchr(auth.p, '@', auth.n))
 		return EGW_HOST_MALFORMED; /* userinfo: not in Host, deprecated in URIs */
 	return authority(auth.p, auth.n, out, cap);
+}
+
+int egw_http_host(const uint8_t *data, size_t len, char *out, size_t cap)
+{
+	if (cap)
+		out[0] = '\0';
+	/* A request line starts with a method token (what request_line would
+	 * find first): any other first byte is not HTTP. */
+	if (len && !tchar(data[0]))
+		return EGW_HOST_NOT_HTTP;
+	return host_parse(data, len, out, cap);
 }

@@ -19,7 +19,7 @@
 
 #include "name_check.h"
 
-#define REC_HANDSHAKE 0x16
+#define REC_HANDSHAKE 0x16 /* egw_tls_sni_may_start */
 #define HS_CLIENT_HELLO 1
 #define REC_MAX 16384 /* TLSPlaintext.length limit */
 #define EXT_SERVER_NAME 0
@@ -192,20 +192,15 @@ static int client_hello(struct rd *r, char *name, size_t *name_len)
 	return have ? EGW_SNI_FOUND : EGW_SNI_ABSENT;
 }
 
-int egw_tls_sni(const uint8_t *data, size_t len, char *out, size_t cap)
+/*
+ * The ClientHello behind a first record header that may be TLS. Out of
+ * line: a stream that is not TLS (most are told by their first byte) is
+ * turned away by egw_tls_sni without setting up this frame (name buffer,
+ * saved registers).
+ */
+static __attribute__((noinline)) int sni_parse(const uint8_t *data, size_t len,
+					       char *out, size_t cap)
 {
-	if (cap)
-		out[0] = '\0';
-	/* the first record header decides whether this is TLS at all */
-	if (len >= 1 && data[0] != REC_HANDSHAKE)
-		return EGW_SNI_NOT_TLS;
-	if (len >= 2 && data[1] != 3)
-		return EGW_SNI_NOT_TLS;
-	if (len >= 5) {
-		size_t rl = (size_t)data[3] << 8 | data[4];
-		if (rl == 0 || rl > REC_MAX)
-			return EGW_SNI_NOT_TLS;
-	}
 	struct rd r = { .d = data, .len = len };
 	char name[256];
 	size_t n = 0;
@@ -222,4 +217,21 @@ int egw_tls_sni(const uint8_t *data, size_t len, char *out, size_t cap)
 		out[i] = egw_lower(name[i]);
 	out[n] = '\0';
 	return EGW_SNI_FOUND;
+}
+
+int egw_tls_sni(const uint8_t *data, size_t len, char *out, size_t cap)
+{
+	if (cap)
+		out[0] = '\0';
+	/* the first record header decides whether this is TLS at all */
+	if (len >= 1 && !egw_tls_sni_may_start(data[0]))
+		return EGW_SNI_NOT_TLS;
+	if (len >= 2 && data[1] != 3)
+		return EGW_SNI_NOT_TLS;
+	if (len >= 5) {
+		size_t rl = (size_t)data[3] << 8 | data[4];
+		if (rl == 0 || rl > REC_MAX)
+			return EGW_SNI_NOT_TLS;
+	}
+	return sni_parse(data, len, out, cap);
 }

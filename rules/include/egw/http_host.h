@@ -6,6 +6,7 @@
 #ifndef EGW_HTTP_HOST_H
 #define EGW_HTTP_HOST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,5 +29,17 @@ enum egw_http_host_result {
  * Lines may end in CRLF or LF. Details: rules/src/http_host.c.
  */
 int egw_http_host(const uint8_t *data, size_t len, char *out, size_t cap);
+
+/*
+ * Whether byte c is an RFC 9110 token character (tchar: ALPHA, DIGIT,
+ * "!#$%&'*+-.^_`|~"), as a bitmap of the ASCII bytes. A request line starts
+ * with one (the method): egw_http_host gives EGW_HOST_NOT_HTTP for any data
+ * whose first byte is not, so a caller may skip the call on that byte.
+ */
+static inline bool egw_http_tchar(uint8_t c)
+{
+	static const uint64_t map[2] = { 0x03ff6cfa00000000ull, 0x57ffffffc7fffffeull };
+	return c < 128 && (map[c >> 6] >> (c & 63)) & 1;
+}
 
 #endif

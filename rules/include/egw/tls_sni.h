@@ -7,6 +7,7 @@
 #ifndef EGW_TLS_SNI_H
 #define EGW_TLS_SNI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,5 +30,16 @@ enum egw_tls_sni_result {
  * MALFORMED.
  */
 int egw_tls_sni(const uint8_t *data, size_t len, char *out, size_t cap);
+
+/*
+ * Whether a stream whose first byte is b may be TLS: only a handshake
+ * record (type 22) can carry a ClientHello; egw_tls_sni gives
+ * EGW_SNI_NOT_TLS for any data starting with another byte, so a caller may
+ * skip the call on that byte.
+ */
+static inline bool egw_tls_sni_may_start(uint8_t b)
+{
+	return b == 0x16;
+}
 
 #endif

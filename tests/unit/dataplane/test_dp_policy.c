@@ -340,7 +340,7 @@ static void compare_walks(bool wide, enum egw_dns_violation violation, enum egw_
 	static struct egw_prefix prefixes[sizeof(pfx) / sizeof(pfx[0])];
 	static struct egw_rule rules[2][RND_RULES];
 	static struct egw_geo_ref geos[2][RND_RULES][2];
-	static struct egw_port_range ports[2][RND_RULES][2];
+	static struct egw_port_range ports[2][RND_RULES][6];
 	static struct egw_prefix dsts[2][RND_RULES][2];
 	const size_t npfx = sizeof(pfx) / sizeof(pfx[0]);
 	struct egw_policy *pol = fixture_policy();
@@ -375,12 +375,17 @@ static void compare_walks(bool wide, enum egw_dns_violation violation, enum egw_
 				EGW_PROTO_UDP, EGW_PROTO_ICMP };
 			r->proto = protos[rnd(4)];
 			if (r->proto != EGW_PROTO_ICMP && !rnd(2)) {
-				r->n_ports = 1 + rnd(2);
+				/* up to 6 ranges: past what a compiled rule holds
+				 * itself (DP_RULE_RANGES); some at the top end */
+				r->n_ports = 1 + (rnd(4) ? rnd(2) : rnd(6));
 				r->ports = ports[p][i];
 				for (size_t k = 0; k < r->n_ports; k++) {
 					uint16_t lo = (uint16_t)(20 + rnd(60));
+					if (!rnd(8))
+						lo = (uint16_t)(65500 + rnd(36));
+					uint32_t hi = lo + rnd(30);
 					ports[p][i][k] = (struct egw_port_range){ lo,
-						(uint16_t)(lo + rnd(30)) };
+						(uint16_t)(hi > 65535 ? 65535 : hi) };
 				}
 			}
 		}
@@ -411,7 +416,9 @@ static void compare_walks(bool wide, enum egw_dns_violation violation, enum egw_
 		{ "10.2.7.7", WF_MAC, 4 }, { "2001:db8:1::99", ZW_MAC, 6 },
 		{ "172.16.0.1", ZW_MAC, 4 }, { "2001:db8:77::1", WF_MAC, 6 },
 	};
-	static const uint16_t wide_ports[] = { 53, 853, 443, 80 };
+	/* DNS and DoT, two others, and ports the fast path's first DNS test
+	 * lets through (one masked compare) for dns() to turn down. */
+	static const uint16_t wide_ports[] = { 53, 853, 443, 80, 85, 309, 565, 821 };
 	unsigned decided_late = 0, outcomes[DP_R__COUNT] = { 0 };
 	for (unsigned n = 0; n < 20000; n++) {
 		struct dp_pkt pkt = { 0 };
@@ -437,7 +444,9 @@ static void compare_walks(bool wide, enum egw_dns_violation violation, enum egw_
 		pkt.sport = 40000;
 		pkt.dport = (uint16_t)(15 + rnd(100));
 		if (wide && rnd(2))
-			pkt.dport = wide_ports[rnd(4)];
+			pkt.dport = wide_ports[rnd(8)];
+		else if (!rnd(10))
+			pkt.dport = (uint16_t)(65495 + rnd(41));   /* 65495..65535 */
 		struct dp_verdict v, ref;
 		dp_policy_decide(t, &pkt, &v);
 		dp_policy_decide_ref(t, &pkt, &ref);
@@ -446,6 +455,20 @@ static void compare_walks(bool wide, enum egw_dns_violation violation, enum egw_
 			      v.loc == ref.loc && v.unit == ref.unit && v.term == ref.term,
 			      "packet %u: compiled %s line %u, plain %s line %u", n,
 			      dp_action_name(v.action), v.loc ? v.loc->line : 0,
+			      dp_action_name(ref.action), ref.loc ? ref.loc->line : 0);
+		/* The same without the compiled lists (a profile over the
+		 * build's budget walks every rule in full). */
+		const uint32_t *c0 = t->profiles[0].cand, *c1 = t->profiles[1].cand;
+		t->profiles[0].cand = t->profiles[1].cand = NULL;
+		struct dp_verdict full;
+		dp_policy_decide(t, &pkt, &full);
+		t->profiles[0].cand = c0;
+		t->profiles[1].cand = c1;
+		ck_assert_msg(full.action == ref.action && full.reason == ref.reason &&
+			      full.drop == ref.drop && full.category == ref.category &&
+			      full.loc == ref.loc && full.unit == ref.unit && full.term == ref.term,
+			      "packet %u: every rule %s line %u, plain %s line %u", n,
+			      dp_action_name(full.action), full.loc ? full.loc->line : 0,
 			      dp_action_name(ref.action), ref.loc ? ref.loc->line : 0);
 		decided_late += ref.loc && ref.loc->line % 1000 > 20;
 		outcomes[ref.reason]++;

@@ -489,6 +489,44 @@ START_TEST(denied_http_host_resets_both_ways)
 }
 END_TEST
 
+/*
+ * Only a flow's first client payload is looked at: one that can be neither
+ * TLS nor HTTP from its first byte (turned away before any parsing), or one
+ * that starts like a method but is not HTTP, leaves the flow inspected, so
+ * a request for a denied host later in it is forwarded, without an event.
+ */
+START_TEST(only_the_first_payload_is_inspected)
+{
+	struct dp_worker w;
+	struct fb f;
+	struct dp_tables *t = wfx_start(&w, 64, 64);
+	static const char *const first[] = { "\x05\x01\x00binary", " GET / HTTP/1.1\r\n",
+					     "GARBAGE\r\n\r\n" };
+	for (unsigned i = 0; i < 3; i++) {
+		uint16_t sport = (uint16_t)(42000 + i);
+		fb_tcp4(&f, ZW_MAC, "10.1.0.10", "198.51.100.80", sport, 80, DP_TCP_SYN);
+		ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
+		clear_events(&w);
+		tcp_data4(&f, "198.51.100.80", sport, 80, 1, 1, first[i]);
+		ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
+		ck_assert_uint_eq(events(&w), 0);
+		tcp_data4(&f, "198.51.100.80", sport, 80, 20, 1,
+			  "GET /inbox HTTP/1.1\r\nHost: mail.qq.com\r\n\r\n");
+		ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_FORWARD);
+		ck_assert_uint_eq(events(&w), 0);
+		ck_assert_uint_eq(w.extra_len, 0);
+	}
+	ck_assert_uint_eq(w.st.resets, 0);
+	/* The same request as a first payload is reset (the category rule). */
+	fb_tcp4(&f, ZW_MAC, "10.1.0.10", "198.51.100.80", 42010, 80, DP_TCP_SYN);
+	dp_worker_packet(&w, t, f.b, &f.len, false, S);
+	tcp_data4(&f, "198.51.100.80", 42010, 80, 1, 1,
+		  "GET /inbox HTTP/1.1\r\nHost: mail.qq.com\r\n\r\n");
+	ck_assert_int_eq(dp_worker_packet(&w, t, f.b, &f.len, false, S), DP_DISP_REPLY);
+	wfx_stop(&w, t);
+}
+END_TEST
+
 START_TEST(punted_frame_returns_with_its_macs_and_ttl)
 {
 	struct dp_worker w;
@@ -632,6 +670,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, dns_redirect_ipv6);
 	tcase_add_test(tc, blocked_names_are_answered_nxdomain);
 	tcase_add_test(tc, denied_http_host_resets_both_ways);
+	tcase_add_test(tc, only_the_first_payload_is_inspected);
 	tcase_add_test(tc, punted_frame_returns_with_its_macs_and_ttl);
 	tcase_add_test(tc, dns_tunnelling_signs_are_punted);
 	tcase_add_test(tc, burst_in_stages_equals_packet_by_packet);

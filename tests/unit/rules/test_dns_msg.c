@@ -236,6 +236,109 @@ START_TEST(entropy_matches_the_definition)
 }
 END_TEST
 
+/* Every byte value inside a label: printable ASCII but '.', '\\' and the
+ * space is kept (lower-cased), any other byte makes the name BAD_NAME. */
+START_TEST(every_label_byte)
+{
+	uint8_t m[64];
+	struct egw_dns_query q;
+	unsigned ok = 0;
+	for (unsigned c = 0; c < 256; c++) {
+		uint8_t qb[] = { 3, 'X', (uint8_t)c, 'y', 2, 'c', 'n', 0, 0, 1, 0, 1 };
+		size_t n = mk(m, 0x0100, 1, qb, sizeof(qb));
+		int rc = egw_dns_decode_query(m, n, &q);
+		if (c > 0x20 && c < 0x7f && c != '.' && c != '\\') {
+			char want[] = { 'x', (char)(c >= 'A' && c <= 'Z' ? c + 32 : c), 'y', '.',
+					'c', 'n', 0 };
+			ck_assert_msg(rc == EGW_DNS_OK, "byte 0x%02x: %d", c, rc);
+			ck_assert_str_eq(q.qname, want);
+			ck_assert_double_eq(q.entropy_bits, egw_dns_entropy(want, 6));
+			ok++;
+		} else {
+			ck_assert_msg(rc == EGW_DNS_BAD_NAME, "byte 0x%02x: %d", c, rc);
+			/* the name read so far: the label's first byte */
+			ck_assert_str_eq(q.qname, "x");
+			ck_assert_uint_eq(q.labels, 0);
+		}
+	}
+	ck_assert_uint_eq(ok, 0x7f - 0x21 - 2);
+}
+END_TEST
+
+/*
+ * Random questions (1..6 labels of 1..63 bytes of mixed case, up to the
+ * 255-byte wire limit): the name lower-cased and dotted, the label counts,
+ * and the entropy equal to the bit to egw_dns_entropy of the decoded name.
+ * Each decoded twice, into a result cleared and one filled with garbage:
+ * every field is the same (nothing is left from before), also for each
+ * truncation of the message.
+ */
+START_TEST(random_questions)
+{
+	static const char alpha[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
+	uint8_t m[600], qb[600];
+	char want[600];
+	unsigned seed = 777;
+	for (int round = 0; round < 3000; round++) {
+		seed = seed * 1103515245u + 12345u;
+		unsigned nl = 1 + (seed >> 16) % 6, maxl = 0;
+		size_t o = 0, w = 0;
+		for (unsigned l = 0; l < nl; l++) {
+			seed = seed * 1103515245u + 12345u;
+			unsigned len = 1 + (seed >> 16) % (round % 3 ? 12 : 63);
+			if (o + 1 + len + 1 > 255)
+				break;
+			qb[o++] = (uint8_t)len;
+			if (w)
+				want[w++] = '.';
+			for (unsigned k = 0; k < len; k++) {
+				seed = seed * 1103515245u + 12345u;
+				char c = alpha[(seed >> 16) % (sizeof(alpha) - 1)];
+				qb[o++] = (uint8_t)c;
+				want[w++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+			}
+			if (len > maxl)
+				maxl = len;
+		}
+		want[w] = 0;
+		unsigned labels = 0;
+		for (size_t i = 0; i < o; i += 1 + qb[i])
+			labels++;
+		memcpy(qb + o, "\0\0\x1c\0\1", 5);
+		size_t n = mk(m, 0x0100, 1, qb, o + 5);
+		struct egw_dns_query q;
+		memset(&q, 0x5a, sizeof(q));
+		ck_assert_int_eq(egw_dns_decode_query(m, n, &q), EGW_DNS_OK);
+		ck_assert_str_eq(q.qname, want);
+		ck_assert_uint_eq(q.qname_len, w);
+		ck_assert_uint_eq(q.labels, labels);
+		ck_assert_uint_eq(q.max_label, maxl);
+		ck_assert_uint_eq(q.qtype, 28);
+		ck_assert_uint_eq(q.question_end, n);
+		ck_assert_msg(q.entropy_bits == egw_dns_entropy(want, w), "%s: %.17g vs %.17g",
+			      want, q.entropy_bits, egw_dns_entropy(want, w));
+		for (size_t cut = 0; cut <= n; cut += 1 + cut / 8) {
+			struct egw_dns_query a, b;
+			memset(&a, 0, sizeof(a));
+			memset(&b, 0xa5, sizeof(b));
+			int ra = egw_dns_decode_query(m, cut, &a);
+			int rb = egw_dns_decode_query(m, cut, &b);
+			ck_assert_int_eq(ra, rb);
+			ck_assert_int_eq(ra, cut == n ? EGW_DNS_OK : EGW_DNS_TRUNCATED);
+			ck_assert_str_eq(a.qname, b.qname);
+			ck_assert(a.id == b.id && a.flags == b.flags && a.qdcount == b.qdcount &&
+				  a.qtype == b.qtype && a.qclass == b.qclass &&
+				  a.qname_len == b.qname_len && a.labels == b.labels &&
+				  a.max_label == b.max_label && a.entropy_bits == b.entropy_bits &&
+				  a.question_end == b.question_end);
+			/* what was read of the name, and nothing more */
+			ck_assert_uint_le(strlen(a.qname), w);
+			ck_assert(strncmp(a.qname, want, strlen(a.qname)) == 0);
+		}
+	}
+}
+END_TEST
+
 START_TEST(nxdomain_field_by_field)
 {
 	uint8_t m[512], r[512];
@@ -330,6 +433,8 @@ int main(void)
 	tcase_add_test(tc, nxdomain_field_by_field);
 	tcase_add_test(tc, response_never_writes_past_cap);
 	tcase_add_test(tc, names_for_logs);
+	tcase_add_test(tc, every_label_byte);
+	tcase_add_test(tc, random_questions);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -237,6 +237,12 @@ START_TEST(set_matches_reference)
 			q[0] = (char)(q[0] >= 'a' && q[0] <= 'z' ? q[0] - 32 : q[0]);
 		if (seed & 0x200)
 			strcat(q, ".");
+		if (seed & 0x400) {
+			/* an extra dot anywhere: empty labels, a leading dot */
+			size_t ql = strlen(q), at = (seed >> 20) % (ql + 1);
+			memmove(q + at + 1, q + at, ql - at + 1);
+			q[at] = '.';
+		}
 		int want[50] = { 0 };
 		size_t nwant = 0;
 		for (int i = 0; i < NDOM; i++)
@@ -250,6 +256,52 @@ START_TEST(set_matches_reference)
 			if (k)
 				ck_assert_uint_lt(got[k - 1], got[k]);
 		}
+	}
+	egw_domain_set_free(s);
+}
+END_TEST
+
+/* Suffixes as long as the longest stored name, which is where the walk
+ * from the end stops: found after a dot, not inside a label. */
+START_TEST(set_suffix_at_the_length_limit)
+{
+	struct egw_domain_set *s = egw_domain_set_new();
+	ck_assert_int_eq(egw_domain_set_add(s, "bb.cc", 1, NULL), 0);
+	ck_assert_int_eq(egw_domain_set_add(s, "cc", 2, NULL), 0);
+	ck_assert_int_eq(egw_domain_set_freeze(s), 0);
+	uint32_t v[2];
+	ck_assert_uint_eq(match_str(s, "a.bb.cc", v, 2), 2);
+	ck_assert_uint_eq(v[0], 1);
+	ck_assert_uint_eq(v[1], 2);
+	ck_assert_uint_eq(match_str(s, ".bb.cc", v, 2), 2);
+	ck_assert_uint_eq(match_str(s, "..bb.cc.", v, 2), 2);
+	ck_assert_uint_eq(match_str(s, "BB.CC", v, 2), 2);
+	ck_assert_uint_eq(match_str(s, "abb.cc", v, 2), 1);
+	ck_assert_uint_eq(v[0], 2);
+	ck_assert_uint_eq(match_str(s, "b.cc", v, 2), 1);
+	ck_assert_uint_eq(match_str(s, "bb..cc", v, 2), 1);
+	ck_assert_uint_eq(match_str(s, "xcc", v, 2), 0);
+	ck_assert_uint_eq(match_str(s, ".cc", v, 2), 1);
+	ck_assert_uint_eq(match_str(s, ".", v, 2), 0);
+	ck_assert_uint_eq(match_str(s, "", v, 2), 0);
+	egw_domain_set_free(s);
+}
+END_TEST
+
+/* Every byte value in a query: only 'a' and 'A' make "ab.cn" match (the
+ * lookup lower-cases letters and nothing else), also inside a longer name. */
+START_TEST(set_every_query_byte)
+{
+	struct egw_domain_set *s = egw_domain_set_new();
+	ck_assert_int_eq(egw_domain_set_add(s, "ab.cn", 5, NULL), 0);
+	ck_assert_int_eq(egw_domain_set_freeze(s), 0);
+	for (unsigned c = 0; c < 256; c++) {
+		char q[16] = "x.?b.cn";
+		q[2] = (char)c;
+		uint32_t v[1];
+		size_t want = c == 'a' || c == 'A';
+		ck_assert_msg(egw_domain_set_match(s, q + 2, 5, v, 1) == want, "byte 0x%02x", c);
+		ck_assert_msg(egw_domain_set_match(s, q, 7, v, 1) == want, "byte 0x%02x", c);
 	}
 	egw_domain_set_free(s);
 }
@@ -343,6 +395,8 @@ int main(void)
 	tcase_add_test(tc, set_build_errors);
 	tcase_add_test(tc, set_matches_reference);
 	tcase_add_test(tc, set_long_names);
+	tcase_add_test(tc, set_every_query_byte);
+	tcase_add_test(tc, set_suffix_at_the_length_limit);
 	tcase_add_test(tc, set_concurrent_readers);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

@@ -190,6 +190,70 @@ START_TEST(not_http)
 }
 END_TEST
 
+/* RFC 9110 5.6.2 tchar, spelled out: the oracle for the two tests below. */
+static int rfc_tchar(unsigned c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", (int)c) != NULL);
+}
+
+/*
+ * Every byte value as a request's first byte: a method token character
+ * keeps the request (the same Host found), any other byte makes it not
+ * HTTP (the early refusal of the first byte, as the request line decides).
+ */
+START_TEST(every_first_byte)
+{
+	const char *rest = "ET / HTTP/1.1\r\nHost: a.example\r\n\r\n";
+	uint8_t b[64];
+	size_t n = 1 + strlen(rest);
+	memcpy(b + 1, rest, n - 1);
+	unsigned found = 0;
+	for (unsigned c = 0; c < 256; c++) {
+		b[0] = (uint8_t)c;
+		/* the header's predicate for callers skipping the call */
+		ck_assert_msg(egw_http_tchar((uint8_t)c) == !!rfc_tchar(c), "tchar 0x%02x", c);
+		strcpy(out, "stale");
+		int rc = egw_http_host(b, n, out, sizeof(out));
+		if (rfc_tchar(c)) {
+			ck_assert_msg(rc == EGW_HOST_FOUND, "first byte 0x%02x: %d", c, rc);
+			ck_assert_str_eq(out, "a.example");
+			found++;
+		} else {
+			ck_assert_msg(rc == EGW_HOST_NOT_HTTP, "first byte 0x%02x: %d", c, rc);
+			ck_assert_str_eq(out, "");
+		}
+		/* alone, the byte is a prefix of a method or nothing HTTP */
+		rc = egw_http_host(b, 1, out, sizeof(out));
+		ck_assert_int_eq(rc, rfc_tchar(c) ? EGW_HOST_INCOMPLETE : EGW_HOST_NOT_HTTP);
+	}
+	ck_assert_uint_eq(found, 26 + 26 + 10 + 15);
+}
+END_TEST
+
+/* Every byte value inside a field name: a token character or the colon
+ * keeps the request well-formed, any other byte is MALFORMED. */
+START_TEST(every_field_name_byte)
+{
+	const char *head = "GET / HTTP/1.1\r\nHost: a.example\r\nX";
+	const char *tail = "y: v\r\n\r\n";
+	uint8_t b[96];
+	size_t h = strlen(head), t = strlen(tail);
+	memcpy(b, head, h);
+	memcpy(b + h + 1, tail, t);
+	for (unsigned c = 0; c < 256; c++) {
+		b[h] = (uint8_t)c;
+		int rc = egw_http_host(b, h + 1 + t, out, sizeof(out));
+		if (rfc_tchar(c) || c == ':') {
+			ck_assert_msg(rc == EGW_HOST_FOUND, "field byte 0x%02x: %d", c, rc);
+			ck_assert_str_eq(out, "a.example");
+		} else {
+			ck_assert_msg(rc == EGW_HOST_MALFORMED, "field byte 0x%02x: %d", c, rc);
+		}
+	}
+}
+END_TEST
+
 START_TEST(small_out_buffer)
 {
 	char small[8];
@@ -214,6 +278,8 @@ int main(void)
 	tcase_add_test(tc, malformed_requests);
 	tcase_add_test(tc, not_http);
 	tcase_add_test(tc, small_out_buffer);
+	tcase_add_test(tc, every_first_byte);
+	tcase_add_test(tc, every_field_name_byte);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -271,6 +271,31 @@ START_TEST(not_tls)
 }
 END_TEST
 
+/* Every byte value as the first byte of a real ClientHello: only the
+ * handshake record type (0x16) keeps it; any other is not TLS, at once. */
+START_TEST(every_first_byte)
+{
+	char out[256];
+	size_t n = load(DATA "clienthello_openssl_tls13_gmail.com.bin", buf, sizeof(buf));
+	uint8_t first = buf[0];
+	ck_assert_uint_eq(first, 0x16);
+	for (unsigned c = 0; c < 256; c++) {
+		buf[0] = (uint8_t)c;
+		ck_assert(egw_tls_sni_may_start((uint8_t)c) == (c == 0x16));
+		strcpy(out, "stale");
+		int rc = sni(buf, n, out);
+		if (c == 0x16) {
+			ck_assert_int_eq(rc, EGW_SNI_FOUND);
+			ck_assert_str_eq(out, "gmail.com");
+		} else {
+			ck_assert_msg(rc == EGW_SNI_NOT_TLS, "first byte 0x%02x: %d", c, rc);
+			ck_assert_str_eq(out, "");
+		}
+	}
+	buf[0] = first;
+}
+END_TEST
+
 START_TEST(small_out_buffer)
 {
 	char out[8];
@@ -293,6 +318,7 @@ int main(void)
 	tcase_add_test(tc, malformed_hellos);
 	tcase_add_test(tc, not_tls);
 	tcase_add_test(tc, small_out_buffer);
+	tcase_add_test(tc, every_first_byte);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
