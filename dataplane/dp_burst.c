@@ -110,12 +110,16 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 			bytes += lens[i];
 		}
 		dp_worker_prepare_burst(w, frames, lens, k, from_outside, pre);
-		/* Stage 2: prefetch the entries the slots point to. */
+		/* Stage 2: prefetch the entries the slots point to; for
+		 * a likely new flow from the inside, what its decision
+		 * reads first. */
 		if (k > 1) {
 			for (uint16_t i = 0; i < k; i++)
 				if (pkts[base + i] && pre[i].parse == DP_DROP_NONE &&
-				    pre[i].p.family)
-					dp_flow_prefetch_entry(&w->ft, pre[i].h);
+				    pre[i].p.family &&
+				    !dp_flow_prefetch_entry(&w->ft, pre[i].h) && !from_outside)
+					dp_tables_prefetch(t, pre[i].p.family, pre[i].p.src,
+							   pre[i].p.dst);
 			/* A full table evicts for each new flow: the first
 			 * victim and its index slot ahead of time. */
 			dp_flow_prefetch_victim(&w->ft);

@@ -64,6 +64,7 @@
 #include <string.h>
 
 #include "dp_policy.h"
+#include "dp_prefetch.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -248,14 +249,16 @@ static inline unsigned dp_flow_lanes_eq(const uint32_t *lanes, uint32_t v)
  * every key of the burst, prefetch their buckets, then look them up), and
  * dp_flow_prefetch_entry the entry whose hash that bucket holds (second
  * stage): its first DP_FLOW_HOT_LINES lines, all a hit touches. Hints only:
- * the table may change between them and the lookup.
+ * the table may change between them and the lookup. dp_flow_prefetch_entry
+ * returns false when the home bucket holds no such hash (likely a new flow,
+ * unless the key lives in its second bucket).
  */
 static inline void dp_flow_prefetch_slot(const struct dp_flow_table *ft, uint32_t hash)
 {
-	__builtin_prefetch(&ft->bkt[dp_flow_home_bucket(ft, hash)], 0, 3);
+	dp_prefetch(&ft->bkt[dp_flow_home_bucket(ft, hash)]);
 }
 
-static inline void dp_flow_prefetch_entry(const struct dp_flow_table *ft, uint32_t hash)
+static inline bool dp_flow_prefetch_entry(const struct dp_flow_table *ft, uint32_t hash)
 {
 	const struct dp_flow_bucket *b = &ft->bkt[dp_flow_home_bucket(ft, hash)];
 	unsigned m = dp_flow_lanes_eq(b->sig, hash) & DP_FLOW_LANE_MASK;
@@ -264,9 +267,11 @@ static inline void dp_flow_prefetch_entry(const struct dp_flow_table *ft, uint32
 		if (e) {
 			const char *p = (const char *)&ft->flows[e - 1];
 			for (unsigned l = 0; l < DP_FLOW_HOT_LINES; l++)
-				__builtin_prefetch(p + 64 * l, 1, 3);
+				dp_prefetch(p + 64 * l);
+			return true;
 		}
 	}
+	return false;
 }
 
 /* k in bucket b (lanes whose hash is hash, then the key). */
@@ -371,12 +376,12 @@ static inline void dp_flow_prefetch_victim(const struct dp_flow_table *ft)
 	uint32_t i = ft->evict_hand;
 	if (ft->cap - i >= DP_FLOW_EVICT_SAMPLE) {
 		for (uint32_t j = 0; j < DP_FLOW_EVICT_SAMPLE; j++)
-			__builtin_prefetch(&ft->flows[i + j].last_us, 0, 3);
+			dp_prefetch(&ft->flows[i + j].last_us);
 		return;
 	}
 	uint32_t n = ft->cap < DP_FLOW_EVICT_SAMPLE ? ft->cap : DP_FLOW_EVICT_SAMPLE;
 	for (uint32_t j = 0; j < n; j++) {
-		__builtin_prefetch(&ft->flows[i].last_us, 0, 3);
+		dp_prefetch(&ft->flows[i].last_us);
 		if (++i == ft->cap)
 			i = 0;
 	}

@@ -8,6 +8,8 @@
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_lpm.h>
+
+_Static_assert(sizeof(struct rte_lpm_tbl_entry) == 4, "dp_tables: lpm4_tbl24 entries are 4 bytes");
 #include <rte_lpm6.h>
 
 #include <egw/domain_set.h>
@@ -165,6 +167,7 @@ static int build_classes(struct dp_tables *t, struct pvec *pv, struct egw_diag *
 			       n4, n6, rte_strerror(rte_errno));
 		goto out;
 	}
+	t->lpm4_tbl24 = (const uint32_t *)(const void *)t->lpm4->tbl24;
 
 	int depth = 0;
 	for (size_t i = 0; i < pv->n;) {

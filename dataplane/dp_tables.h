@@ -29,6 +29,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "dp_prefetch.h"
+
 #include <egw/diag.h>
 #include <egw/policy.h>
 
@@ -92,6 +94,7 @@ struct dp_profile {
 struct dp_tables {
 	const struct egw_policy *pol;
 	struct rte_lpm *lpm4;
+	const uint32_t *lpm4_tbl24; /* lpm4's first-level table (for prefetching) */
 	struct rte_lpm6 *lpm6;
 	uint32_t n_classes;      /* class 0: in no prefix of the policy */
 	uint32_t default4, default6; /* class of a miss: 0, or that of a /0 */
@@ -140,6 +143,15 @@ struct dp_term_ent {
 	struct dp_addr_key k;    /* addr beyond 4 bytes zero for IPv4 */
 	const struct egw_terminal *term;
 };
+
+/*
+ * Prefetch the first lines a decision about a new flow from src to dst reads
+ * (family's addresses, 16 bytes each): src's terminal slot and, for IPv4,
+ * dst's first-level LPM entry. A hint, for a burst's later packets while
+ * earlier ones are processed.
+ */
+static inline void dp_tables_prefetch(const struct dp_tables *t, int family,
+				      const uint8_t *src, const uint8_t *dst);
 
 /*
  * Build the tables for pol. Returns NULL with errors in diag (one line
@@ -195,6 +207,14 @@ static inline uint32_t dp_term_hash(int family, const uint8_t *addr)
 		h ^= h >> 32;
 	}
 	return (uint32_t)h;
+}
+
+static inline void dp_tables_prefetch(const struct dp_tables *t, int family,
+				      const uint8_t *src, const uint8_t *dst)
+{
+	dp_prefetch(&t->term_slots[dp_term_hash(family, src) & t->term_mask]);
+	if (family == AF_INET)
+		dp_prefetch(&t->lpm4_tbl24[(uint32_t)dst[0] << 16 | (uint32_t)dst[1] << 8 | dst[2]]);
 }
 
 /*
