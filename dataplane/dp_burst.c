@@ -114,12 +114,22 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 		 * a likely new flow from the inside, what its decision
 		 * reads first. */
 		if (k > 1) {
+			uint32_t fresh = 0;   /* likely new flows */
 			for (uint16_t i = 0; i < k; i++)
 				if (pkts[base + i] && pre[i].parse == DP_DROP_NONE &&
 				    pre[i].p.family &&
-				    !dp_flow_prefetch_entry(&w->ft, pre[i].h) && !from_outside)
+				    !dp_flow_prefetch_entry(&w->ft, pre[i].h) && !from_outside) {
 					dp_tables_prefetch(t, pre[i].p.family, pre[i].p.src,
 							   pre[i].p.dst);
+					fresh |= 1u << i;
+				}
+			/* Their decisions' second lines, the first ones having
+			 * been on their way for the rest of the stage. */
+			for (uint32_t m = fresh; m; m &= m - 1) {
+				unsigned i = (unsigned)__builtin_ctz(m);
+				dp_tables_prefetch_more(t, pre[i].p.family, pre[i].p.src,
+							pre[i].p.dst);
+			}
 			/* A full table evicts for each new flow: the first
 			 * victim and its index slot ahead of time. */
 			dp_flow_prefetch_victim(&w->ft);

@@ -8,14 +8,17 @@
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_lpm.h>
-
-_Static_assert(sizeof(struct rte_lpm_tbl_entry) == 4, "dp_tables: lpm4_tbl24 entries are 4 bytes");
 #include <rte_lpm6.h>
 
 #include <egw/domain_set.h>
 
 #include "dp_policy.h"
 #include "dp_tables.h"
+
+_Static_assert(sizeof(struct rte_lpm_tbl_entry) == 4, "dp_tables: lpm4_tbl24 entries are 4 bytes");
+_Static_assert(RTE_LPM_VALID_EXT_ENTRY_BITMASK == DP_LPM_EXT_MASK &&
+	       RTE_LPM_TBL8_GROUP_NUM_ENTRIES == DP_LPM_TBL8_GROUP,
+	       "dp_tables: rte_lpm's entry layout as dp_tables_prefetch_more reads it");
 
 /* One prefix of the policy and what it says about its addresses. */
 struct pent {
@@ -168,6 +171,7 @@ static int build_classes(struct dp_tables *t, struct pvec *pv, struct egw_diag *
 		goto out;
 	}
 	t->lpm4_tbl24 = (const uint32_t *)(const void *)t->lpm4->tbl24;
+	t->lpm4_tbl8 = (const uint32_t *)(const void *)t->lpm4->tbl8;
 
 	int depth = 0;
 	for (size_t i = 0; i < pv->n;) {
@@ -253,7 +257,10 @@ static int build_terminals(struct dp_tables *t, struct egw_diag *diag)
 		return -ENOSPC;
 	}
 	t->term_slots = calloc(nslots, sizeof(*t->term_slots));
-	t->term_ents = calloc(n ? n : 1, sizeof(*t->term_ents));
+	/* Cache-aligned: one line an entry. */
+	t->term_ents = aligned_alloc(64, (n ? n : 1) * sizeof(*t->term_ents));
+	if (t->term_ents)
+		memset(t->term_ents, 0, (n ? n : 1) * sizeof(*t->term_ents));
 	if (!t->term_slots || !t->term_ents) {
 		egw_diag_error(diag, NULL, 0, "cannot create the terminal table (%zu terminals)", n);
 		return -ENOMEM;
@@ -273,6 +280,8 @@ static int build_terminals(struct dp_tables *t, struct egw_diag *diag)
 			e->k.family = (uint8_t)fam;
 			memcpy(e->k.addr, a, 16);
 			e->term = term;
+			memcpy(e->mac, term->mac, 6);
+			e->unit = (uint32_t)term->unit;
 			uint32_t j = h & t->term_mask;
 			while (t->term_slots[j].ent)
 				j = (j + 1) & t->term_mask;

@@ -95,6 +95,7 @@ struct dp_tables {
 	const struct egw_policy *pol;
 	struct rte_lpm *lpm4;
 	const uint32_t *lpm4_tbl24; /* lpm4's first-level table (for prefetching) */
+	const uint32_t *lpm4_tbl8;  /* and its second-level groups */
 	struct rte_lpm6 *lpm6;
 	uint32_t n_classes;      /* class 0: in no prefix of the policy */
 	uint32_t default4, default6; /* class of a miss: 0, or that of a /0 */
@@ -139,10 +140,14 @@ struct dp_term_slot {
 	uint32_t ent;            /* index into term_ents + 1; 0: empty */
 };
 
+/* One line each: what deciding reads of a terminal (term's unit and MAC,
+ * copied) comes with the address, without reading *term. */
 struct dp_term_ent {
 	struct dp_addr_key k;    /* addr beyond 4 bytes zero for IPv4 */
+	uint8_t mac[6];          /* term->mac */
+	uint32_t unit;           /* term->unit */
 	const struct egw_terminal *term;
-};
+} __attribute__((aligned(64)));
 
 /*
  * Prefetch the first lines a decision about a new flow from src to dst reads
@@ -152,6 +157,17 @@ struct dp_term_ent {
  */
 static inline void dp_tables_prefetch(const struct dp_tables *t, int family,
 				      const uint8_t *src, const uint8_t *dst);
+/*
+ * The next step, once dp_tables_prefetch's lines have had time to arrive:
+ * the terminal entry src's slot names, and for IPv4 the second-level LPM
+ * entry when dst's first-level entry points to one.
+ */
+static inline void dp_tables_prefetch_more(const struct dp_tables *t, int family,
+					   const uint8_t *src, const uint8_t *dst);
+/* rte_lpm's first-level entry: valid and pointing to a group (checked
+ * against rte_lpm.h in dp_tables.c). */
+#define DP_LPM_EXT_MASK 0x03000000u
+#define DP_LPM_TBL8_GROUP 256u
 
 /*
  * Build the tables for pol. Returns NULL with errors in diag (one line
@@ -217,13 +233,29 @@ static inline void dp_tables_prefetch(const struct dp_tables *t, int family,
 		dp_prefetch(&t->lpm4_tbl24[(uint32_t)dst[0] << 16 | (uint32_t)dst[1] << 8 | dst[2]]);
 }
 
+static inline void dp_tables_prefetch_more(const struct dp_tables *t, int family,
+					   const uint8_t *src, const uint8_t *dst)
+{
+	uint32_t h = dp_term_hash(family, src);
+	const struct dp_term_slot *s = &t->term_slots[h & t->term_mask];
+	if (s->ent && s->hash == h)
+		dp_prefetch(&t->term_ents[s->ent - 1]);
+	if (family == AF_INET) {
+		uint32_t e;   /* an rte_lpm_tbl_entry, read as its bytes */
+		memcpy(&e, &t->lpm4_tbl24[(uint32_t)dst[0] << 16 | (uint32_t)dst[1] << 8 | dst[2]],
+		       sizeof(e));
+		if ((e & DP_LPM_EXT_MASK) == DP_LPM_EXT_MASK)
+			dp_prefetch(&t->lpm4_tbl8[(e & 0xffffffu) * DP_LPM_TBL8_GROUP + dst[3]]);
+	}
+}
+
 /*
  * Registered terminal at addr (16 bytes, IPv4 in [0..3]), or NULL. Inline:
  * it is on every new flow's path. A slot's hash is compared before its
  * entry is read; addresses compare as words.
  */
-static inline const struct egw_terminal *dp_tables_terminal(const struct dp_tables *t,
-							    int family, const uint8_t *addr)
+static inline const struct dp_term_ent *dp_tables_terminal_ent(const struct dp_tables *t,
+							       int family, const uint8_t *addr)
 {
 	uint32_t h = dp_term_hash(family, addr);
 	uint64_t a0, a1 = 0;
@@ -248,8 +280,15 @@ static inline const struct egw_terminal *dp_tables_terminal(const struct dp_tabl
 		memcpy(&e1, e->k.addr + 8, 8);
 		/* one test for the whole key (hashes rarely meet by chance) */
 		if (((e0 ^ a0) | (e1 ^ a1) | (uint64_t)(e->k.family ^ (unsigned)family)) == 0)
-			return e->term;
+			return e;
 	}
+}
+
+static inline const struct egw_terminal *dp_tables_terminal(const struct dp_tables *t,
+							    int family, const uint8_t *addr)
+{
+	const struct dp_term_ent *e = dp_tables_terminal_ent(t, family, addr);
+	return e ? e->term : NULL;
 }
 
 #endif
