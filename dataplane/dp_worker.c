@@ -182,10 +182,9 @@ static void tcp_track(struct dp_flow *f, const struct dp_pkt *p, bool from_outsi
 }
 
 /* A new entry for key with verdict v; the evicted one, if any, ends. */
-static inline __attribute__((always_inline)) struct dp_flow *new_flow_inline(struct dp_worker *w, const struct dp_tables *t,
-				const struct dp_flow_key *k, uint32_t h,
-				const struct dp_pkt *p, const struct dp_verdict *v,
-				uint64_t now_us)
+static inline __attribute__((always_inline)) struct dp_flow *
+new_flow_inline(struct dp_worker *w, const struct dp_tables *t, const struct dp_flow_key *k,
+		uint32_t h, const struct dp_pkt *p, const struct dp_verdict *v, uint64_t now_us)
 {
 	/* The evicted flow ends from its entry in place, before the new
 	 * one is written into it (no copy of the entry). */
@@ -209,7 +208,7 @@ static __attribute__((noinline)) struct dp_flow *
 new_flow(struct dp_worker *w, const struct dp_tables *t, const struct dp_flow_key *k, uint32_t h,
 	 const struct dp_pkt *p, const struct dp_verdict *v, uint64_t now_us)
 {
-	return new_flow_inline(w, t, k, h, p, v, now_us);
+	return new_flow_inline(w, t, k, h, p, v, now_us);   /* inlined in new_common only */
 }
 
 /* A later fragment: its first fragment's verdict, or the L3-only one. */
