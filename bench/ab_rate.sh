@@ -15,6 +15,7 @@ pid="" prefix=""
 cleanup() {
     if [ -n "$pid" ]; then kill -INT "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
     [ -z "$prefix" ] || rm -rf "/var/run/dpdk/$prefix"
+    rm -f /dev/hugepages/egwab-$$-* 2>/dev/null || true   # left if a run was killed
 }
 trap cleanup EXIT
 declare -A got=([A]="" [B]="")

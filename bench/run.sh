@@ -51,6 +51,9 @@ cleanup() {
         wait "$cur_pid" 2>/dev/null || true
     fi
     rm -rf "$work" /var/run/dpdk/egwb-$$-* 2>/dev/null || true
+    # A DPDK program that did not get to its own cleanup leaves its
+    # hugepage files (2 MiB each, named by our prefix) behind.
+    rm -f /dev/hugepages/egwb-$$-* 2>/dev/null || true
 }
 trap cleanup EXIT
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
