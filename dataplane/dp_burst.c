@@ -39,19 +39,17 @@ drop:
 	return NULL;
 }
 
-static void one(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf *m,
-		struct dp_pre *pre, bool from_outside, uint64_t now_us,
-		struct rte_mbuf **fwd, uint16_t *nfwd, struct rte_mbuf **punt,
-		uint16_t *npunt, struct rte_mbuf **reply, uint16_t *nreply)
+/* What becomes of m after dp_worker_packets_prepared (d, len bytes), and
+ * the worker's second frame when last (the packet that left one). */
+static inline void one(struct dp_worker *w, struct rte_mbuf *m, enum dp_disp d, uint32_t len,
+		       bool last, struct rte_mbuf **fwd, uint16_t *nfwd, struct rte_mbuf **punt,
+		       uint16_t *npunt, struct rte_mbuf **reply, uint16_t *nreply)
 {
 	if (!m)
 		return;   /* a chain that could not be made one buffer (counted) */
-	uint32_t len = m->data_len;
-	enum dp_disp d = dp_worker_packet_prepared(w, t, rte_pktmbuf_mtod(m, uint8_t *), &len,
-						   from_outside, now_us, pre);
 	if (len < m->data_len)
 		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - len));
-	if (w->extra_len) {
+	if (last && w->extra_len) {
 		/* A second frame (the RST to the server): to the other port. */
 		struct rte_mbuf *x = rte_pktmbuf_alloc(m->pool);
 		char *p = x ? rte_pktmbuf_append(x, (uint16_t)w->extra_len) : NULL;
@@ -83,6 +81,7 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 	struct dp_pre pre[DP_BURST_STAGE];
 	uint8_t *frames[DP_BURST_STAGE];
 	uint32_t lens[DP_BURST_STAGE];
+	uint8_t disp[DP_BURST_STAGE];
 	unsigned port = from_outside ? DP_PORT_OUTSIDE : DP_PORT_INSIDE;
 	uint64_t bytes = 0;
 
@@ -110,19 +109,18 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 			bytes += lens[i];
 		}
 		dp_worker_prepare_burst(w, frames, lens, k, from_outside, pre);
-		/* Stage 2: prefetch the entries the slots point to; for
-		 * a likely new flow from the inside, what its decision
-		 * reads first. */
+		/* Stage 2: prefetch the entries the slots point to (their
+		 * numbers are the lookups' hints); for a likely new flow
+		 * from the inside, what its decision reads first. */
+		uint32_t fresh = 0;   /* likely new flows */
+		for (uint16_t i = 0; i < k; i++)
+			if (frames[i] && pre[i].parse == DP_DROP_NONE && pre[i].p.family &&
+			    !(pre[i].ent = dp_flow_prefetch_entry(&w->ft, pre[i].h)) &&
+			    !from_outside) {
+				dp_tables_prefetch(t, pre[i].p.family, pre[i].p.src, pre[i].p.dst);
+				fresh |= 1u << i;
+			}
 		if (k > 1) {
-			uint32_t fresh = 0;   /* likely new flows */
-			for (uint16_t i = 0; i < k; i++)
-				if (pkts[base + i] && pre[i].parse == DP_DROP_NONE &&
-				    pre[i].p.family &&
-				    !dp_flow_prefetch_entry(&w->ft, pre[i].h) && !from_outside) {
-					dp_tables_prefetch(t, pre[i].p.family, pre[i].p.src,
-							   pre[i].p.dst);
-					fresh |= 1u << i;
-				}
 			/* Their decisions' second lines, the first ones having
 			 * been on their way for the rest of the stage. */
 			for (uint32_t m = fresh; m; m &= m - 1) {
@@ -134,10 +132,15 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 			 * victim and its index slot ahead of time. */
 			dp_flow_prefetch_victim(&w->ft);
 		}
-		/* Stage 3: process. */
-		for (uint16_t i = 0; i < k; i++)
-			one(w, t, pkts[base + i], &pre[i], from_outside, now_us, fwd, &nf,
-			    punt, &np, reply, &nr);
+		/* Stage 3: process, the per-packet path inline in the worker's
+		 * loop; it stops after a packet that leaves a second frame. */
+		for (uint16_t i = 0; i < k;) {
+			uint16_t j = (uint16_t)(i + dp_worker_packets_prepared(w, t, &frames[i],
+					&lens[i], k - i, from_outside, now_us, &pre[i], &disp[i]));
+			for (; i < j; i++)
+				one(w, pkts[base + i], (enum dp_disp)disp[i], lens[i], i + 1 == j,
+				    fwd, &nf, punt, &np, reply, &nr);
+		}
 	}
 	*nfwd = nf;
 	*npunt = np;

@@ -69,6 +69,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__SSE4_1__)
+#include <smmintrin.h>
+#endif
 
 enum dp_flow_kind { DP_FK_FLOW = 0, DP_FK_FRAG = 1 };
 
@@ -250,15 +253,16 @@ static inline unsigned dp_flow_lanes_eq(const uint32_t *lanes, uint32_t v)
  * dp_flow_prefetch_entry the entry whose hash that bucket holds (second
  * stage): its first DP_FLOW_HOT_LINES lines, all a hit touches. Hints only:
  * the table may change between them and the lookup. dp_flow_prefetch_entry
- * returns false when the home bucket holds no such hash (likely a new flow,
- * unless the key lives in its second bucket).
+ * returns that entry's number + 1 (for dp_flow_lookup_hint), or 0 when the
+ * home bucket holds no such hash (likely a new flow, unless the key lives
+ * in its second bucket).
  */
 static inline void dp_flow_prefetch_slot(const struct dp_flow_table *ft, uint32_t hash)
 {
 	dp_prefetch(&ft->bkt[dp_flow_home_bucket(ft, hash)]);
 }
 
-static inline bool dp_flow_prefetch_entry(const struct dp_flow_table *ft, uint32_t hash)
+static inline uint32_t dp_flow_prefetch_entry(const struct dp_flow_table *ft, uint32_t hash)
 {
 	const struct dp_flow_bucket *b = &ft->bkt[dp_flow_home_bucket(ft, hash)];
 	unsigned m = dp_flow_lanes_eq(b->sig, hash) & DP_FLOW_LANE_MASK;
@@ -268,10 +272,35 @@ static inline bool dp_flow_prefetch_entry(const struct dp_flow_table *ft, uint32
 			const char *p = (const char *)&ft->flows[e - 1];
 			for (unsigned l = 0; l < DP_FLOW_HOT_LINES; l++)
 				dp_prefetch(p + 64 * l);
-			return true;
+			return e;
 		}
 	}
-	return false;
+	return 0;
+}
+
+/* a and b are the same key (every byte of the 44, padding included). */
+static inline bool dp_flow_key_eq(const struct dp_flow_key *a, const struct dp_flow_key *b)
+{
+	_Static_assert(sizeof(*a) == 44, "dp_flow_key_eq: 32 + 8 + 4 bytes");
+	uint64_t a8, b8;
+	uint32_t a4, b4;
+	memcpy(&a8, (const char *)a + 32, 8);
+	memcpy(&b8, (const char *)b + 32, 8);
+	memcpy(&a4, (const char *)a + 40, 4);
+	memcpy(&b4, (const char *)b + 40, 4);
+	uint64_t tail = (a8 ^ b8) | (a4 ^ b4);
+#if defined(__SSE4_1__)
+	/* The addresses as two 16-byte words: two loads, xors, one test. */
+	__m128i x = _mm_or_si128(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)a),
+					       _mm_loadu_si128((const __m128i *)(const void *)b)),
+				 _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)
+							      ((const char *)a + 16)),
+					       _mm_loadu_si128((const __m128i *)(const void *)
+							      ((const char *)b + 16))));
+	return _mm_testz_si128(x, x) & !tail;
+#else
+	return !tail && !memcmp(a, b, 32);
+#endif
 }
 
 /* k in bucket b (lanes whose hash is hash, then the key). */
@@ -282,7 +311,7 @@ static inline struct dp_flow *dp_flow_bucket_find(struct dp_flow_table *ft,
 	for (unsigned m = dp_flow_lanes_eq(b->sig, hash) & DP_FLOW_LANE_MASK; m; m &= m - 1) {
 		uint32_t e = b->ent[__builtin_ctz(m)];
 		/* e is 0 only for an empty lane matching hash 0. */
-		if (e && !memcmp(&ft->flows[e - 1].key, k, sizeof(*k)))
+		if (e && dp_flow_key_eq(&ft->flows[e - 1].key, k))
 			return &ft->flows[e - 1];
 	}
 	return NULL;
@@ -302,6 +331,24 @@ static inline struct dp_flow *dp_flow_lookup_inline(struct dp_flow_table *ft,
 	if (f || !b->sig[DP_FLOW_OVF])
 		return f;
 	return dp_flow_bucket_find(ft, &ft->bkt[dp_flow_alt_bucket(ft, hash)], k, hash);
+}
+
+/*
+ * dp_flow_lookup_inline, first trying entry ent - 1 (ent: what
+ * dp_flow_prefetch_entry(ft, hash) returned for this burst, or 0): an entry
+ * in use holding k is k's (a key is in the table once), so a hit reads no
+ * bucket. Any ent of this table is safe, a stale one costs the index walk.
+ */
+static inline struct dp_flow *dp_flow_lookup_hint(struct dp_flow_table *ft,
+						  const struct dp_flow_key *k, uint32_t hash,
+						  uint32_t ent)
+{
+	if (ent) {
+		struct dp_flow *f = &ft->flows[ent - 1];
+		if (f->in_use && dp_flow_key_eq(&f->key, k))
+			return f;
+	}
+	return dp_flow_lookup_inline(ft, k, hash);
 }
 
 /*

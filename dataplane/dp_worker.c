@@ -585,6 +585,7 @@ static inline __attribute__((always_inline)) void
 prepare(struct dp_worker *w, const uint8_t *frame, uint32_t len, bool from_outside,
 	struct dp_pre *pre)
 {
+	pre->ent = 0;
 	if (__builtin_expect(dp_parse_common(frame, len, &pre->p), 1)) {
 		pre->parse = DP_DROP_NONE;
 		pre->common = true;
@@ -832,9 +833,9 @@ new_common(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame, uint3
 	return flow_hit(w, t, frame, lenp, *lenp, false, now_us, &pre->p, &pre->k, pre->h, f);
 }
 
-enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tables *t,
-				       uint8_t *frame, uint32_t *lenp, bool from_outside,
-				       uint64_t now_us, struct dp_pre *pre)
+static inline __attribute__((always_inline)) enum dp_disp
+packet_prepared(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame, uint32_t *lenp,
+		bool from_outside, uint64_t now_us, struct dp_pre *pre)
 {
 	struct dp_pkt *p = &pre->p;
 
@@ -844,13 +845,47 @@ enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tabl
 	 * from its own terminal's MAC. Anything else takes the general path. */
 	if (!pre->common)
 		return packet_general(w, t, frame, lenp, from_outside, now_us, pre, false, NULL);
-	struct dp_flow *f = dp_flow_lookup_inline(&w->ft, &pre->k, pre->h);
+	struct dp_flow *f = dp_flow_lookup_hint(&w->ft, &pre->k, pre->h, pre->ent);
 	if (!f && !from_outside)
 		return new_common(w, t, frame, lenp, now_us, pre);
 	if (!f || dp_flow_expired(f, now_us) ||
 	    (!from_outside && memcmp(f->src_mac, p->src_mac, 6)))
 		return packet_general(w, t, frame, lenp, from_outside, now_us, pre, true, f);
 	return flow_hit(w, t, frame, lenp, *lenp, from_outside, now_us, p, &pre->k, pre->h, f);
+}
+
+enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tables *t,
+				       uint8_t *frame, uint32_t *lenp, bool from_outside,
+				       uint64_t now_us, struct dp_pre *pre)
+{
+	return packet_prepared(w, t, frame, lenp, from_outside, now_us, pre);
+}
+
+static inline __attribute__((always_inline)) unsigned
+packets_prepared(struct dp_worker *w, const struct dp_tables *t, uint8_t *const *frames,
+		 uint32_t *lens, unsigned n, bool from_outside, uint64_t now_us,
+		 struct dp_pre *pre, uint8_t *disp)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (!frames[i])
+			continue;
+		disp[i] = (uint8_t)packet_prepared(w, t, frames[i], &lens[i], from_outside, now_us,
+						   &pre[i]);
+		if (w->extra_len)
+			return i + 1;
+	}
+	return n;
+}
+
+unsigned dp_worker_packets_prepared(struct dp_worker *w, const struct dp_tables *t,
+				    uint8_t *const *frames, uint32_t *lens, unsigned n,
+				    bool from_outside, uint64_t now_us, struct dp_pre *pre,
+				    uint8_t *disp)
+{
+	/* One loop per direction: from_outside is a constant in each. */
+	if (from_outside)
+		return packets_prepared(w, t, frames, lens, n, true, now_us, pre, disp);
+	return packets_prepared(w, t, frames, lens, n, false, now_us, pre, disp);
 }
 
 void dp_worker_tick(struct dp_worker *w, const struct dp_tables *t, uint64_t now_us)

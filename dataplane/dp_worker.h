@@ -131,6 +131,8 @@ struct dp_pre {
 	uint8_t parse;       /* enum dp_drop of dp_parse */
 	bool common;         /* dp_parse_common's frame: TCP or UDP, not a
 				fragment, k and h set */
+	uint32_t ent;        /* 0, or a hint: dp_flow_prefetch_entry(h) of
+				w->ft (the caller may set it after prepare) */
 };
 void dp_worker_prepare(struct dp_worker *w, const uint8_t *frame, uint32_t len,
 		       bool from_outside, struct dp_pre *pre);
@@ -142,6 +144,17 @@ void dp_worker_prepare_burst(struct dp_worker *w, uint8_t *const *frames,
 enum dp_disp dp_worker_packet_prepared(struct dp_worker *w, const struct dp_tables *t,
 				       uint8_t *frame, uint32_t *len, bool from_outside,
 				       uint64_t now_us, struct dp_pre *pre);
+/*
+ * dp_worker_packet_prepared of frames[i] (lens[i] bytes; lens[i] updated)
+ * into disp[i], for i = 0, 1, ... < n; a NULL frames[i] is skipped (disp[i]
+ * left as it was). Stops after the first packet that leaves a second frame
+ * in w->extra, for the caller to send before going on. Returns how many of
+ * the n it went through. One call per burst: the per-packet path inline.
+ */
+unsigned dp_worker_packets_prepared(struct dp_worker *w, const struct dp_tables *t,
+				    uint8_t *const *frames, uint32_t *lens, unsigned n,
+				    bool from_outside, uint64_t now_us, struct dp_pre *pre,
+				    uint8_t *disp);
 
 /* Expire idle flows (bounded work; call every few ms). */
 void dp_worker_tick(struct dp_worker *w, const struct dp_tables *t, uint64_t now_us);

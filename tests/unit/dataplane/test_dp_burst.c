@@ -16,6 +16,7 @@
 
 #include "burst_out.h"
 #include "dp_burst.h"
+#include "dp_parse.h"
 #include "dp_tables.h"
 #include "dp_worker.h"
 #include "eal_fixture.h"
@@ -129,6 +130,89 @@ START_TEST(new_flows_evict_in_order_in_odd_bursts)
 }
 END_TEST
 
+/* frame into a new mbuf of mp. */
+static struct rte_mbuf *mbuf_of(struct rte_mempool *mp, const struct fb *f)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	ck_assert_ptr_nonnull(m);
+	char *d = rte_pktmbuf_append(m, (uint16_t)f->len);
+	ck_assert_ptr_nonnull(d);
+	memcpy(d, f->b, f->len);
+	return m;
+}
+
+/* A client segment of connection sport -> 198.51.100.80:80 carrying data. */
+static struct rte_mbuf *data(struct rte_mempool *mp, uint16_t sport, const char *text)
+{
+	struct fb f;
+	size_t n = strlen(text);
+	fb_eth(&f, ZW_MAC, 0x0800, 0);
+	fb_ipv4(&f, "10.1.0.10", "198.51.100.80", 6, 20 + (uint32_t)n, 0, 0, 0);
+	fb_tcp(&f, sport, 80, DP_TCP_ACK | 0x08);
+	memcpy(f.b + f.len, text, n);
+	f.len += (uint32_t)n;
+	return mbuf_of(mp, &f);
+}
+
+/* (sport, dport, TCP flags) of frame m. */
+static void ports_flags(const struct rte_mbuf *m, uint16_t sport, uint16_t dport, uint8_t flags)
+{
+	struct dp_pkt p;
+	ck_assert_int_eq(dp_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &p),
+			 DP_DROP_NONE);
+	ck_assert_uint_eq(p.sport, sport);
+	ck_assert_uint_eq(p.dport, dport);
+	ck_assert_uint_eq(p.tcp_flags & (DP_TCP_RST | DP_TCP_SYN), flags);
+}
+
+START_TEST(two_resets_in_one_burst_each_send_their_rst_to_the_server)
+{
+	/* The worker leaves the RST to the server of a blocked connection in
+	 * one place (w->extra): the burst sends it before the next packet is
+	 * processed, so two blocked connections in one burst both reach their
+	 * servers, in the burst's order, among the packets forwarded. */
+	struct rte_mempool *mp = wfx_pool("t_burst_rst", 64, RTE_MBUF_DEFAULT_DATAROOM);
+	struct dp_worker w;
+	struct dp_tables *t = wfx_start(&w, 64, 256);
+	struct rte_mbuf *pkts[5];
+	struct burst_out o;
+	struct fb f;
+
+	for (uint16_t i = 0; i < 3; i++) {
+		fb_tcp4(&f, ZW_MAC, "10.1.0.10", "198.51.100.80", (uint16_t)(41000 + i), 80,
+			DP_TCP_SYN);
+		pkts[i] = mbuf_of(mp, &f);
+	}
+	dp_burst(&w, t, pkts, 3, false, S, o.fwd, &o.nf, o.punt, &o.np, o.reply, &o.nr);
+	ck_assert_uint_eq(o.nf, 3);
+	burst_out_free(&o);
+
+	static const char blocked[] = "GET /inbox HTTP/1.1\r\nHost: mail.qq.com\r\n\r\n";
+	pkts[0] = data(mp, 41000, blocked);
+	pkts[1] = data(mp, 41002, "GET / HTTP/1.1\r\nHost: www.example.org\r\n\r\n");
+	pkts[2] = data(mp, 41001, blocked);
+	pkts[3] = data(mp, 41002, "more");
+	pkts[4] = data(mp, 41000, "more");   /* after its reset: dropped */
+	dp_burst(&w, t, pkts, 5, false, 2 * S, o.fwd, &o.nf, o.punt, &o.np, o.reply, &o.nr);
+	ck_assert_uint_eq(o.np, 0);
+	ck_assert_uint_eq(o.nr, 2);   /* the frames themselves: RSTs to the clients */
+	ports_flags(o.reply[0], 80, 41000, DP_TCP_RST);
+	ports_flags(o.reply[1], 80, 41001, DP_TCP_RST);
+	ck_assert_uint_eq(o.nf, 4);
+	ports_flags(o.fwd[0], 41000, 80, DP_TCP_RST);   /* to the server */
+	ports_flags(o.fwd[1], 41002, 80, 0);
+	ports_flags(o.fwd[2], 41001, 80, DP_TCP_RST);
+	ports_flags(o.fwd[3], 41002, 80, 0);
+	ck_assert_uint_eq(o.fwd[3]->data_len, 14 + 20 + 20 + 4);
+	burst_out_free(&o);
+	ck_assert_uint_eq(w.st.resets, 2);
+	ck_assert_uint_eq(w.st.rx_pkts[DP_PORT_INSIDE], 8);
+
+	wfx_stop(&w, t);
+	rte_mempool_free(mp);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -138,6 +222,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, new_flows_evict_in_order_one_at_a_time);
 	tcase_add_test(tc, new_flows_evict_in_order_in_bursts);
 	tcase_add_test(tc, new_flows_evict_in_order_in_odd_bursts);
+	tcase_add_test(tc, two_resets_in_one_burst_each_send_their_rst_to_the_server);
 	suite_add_tcase(s, tc);
 	return eal_fixture_run(s);
 }

@@ -675,6 +675,64 @@ START_TEST(sweep_of_a_partly_used_table_covers_what_was_used)
 }
 END_TEST
 
+START_TEST(a_hint_finds_only_its_own_key)
+{
+	/* dp_flow_lookup_hint trusts an entry number only for an entry in
+	 * use that holds the key: a hint to another key's entry, to a removed
+	 * entry (its key bytes still there) or no hint all find what the
+	 * index says. dp_flow_prefetch_entry's hints are entries of that hash. */
+	struct dp_flow_table ft;
+	enum { CAP = 64, KEYS = 48 };
+	ck_assert_int_eq(dp_flow_init(&ft, CAP, 0), 0);
+	struct dp_flow_key k[KEYS];
+	uint32_t h[KEYS], ent[KEYS];
+	for (uint32_t i = 0; i < KEYS; i++) {
+		bool ev;
+		k[i] = key(i, 17);
+		h[i] = dp_flow_hash(&k[i]);
+		struct dp_flow *f = dp_flow_insert(&ft, &k[i], h[i], 1, NULL, &ev);
+		ent[i] = (uint32_t)(f - ft.flows) + 1;
+	}
+	for (uint32_t i = 0; i < KEYS; i++) {
+		struct dp_flow *f = &ft.flows[ent[i] - 1];
+		ck_assert_ptr_eq(dp_flow_lookup_hint(&ft, &k[i], h[i], ent[i]), f);
+		ck_assert_ptr_eq(dp_flow_lookup_hint(&ft, &k[i], h[i], 0), f);
+		ck_assert_ptr_eq(dp_flow_lookup_hint(&ft, &k[i], h[i], ent[(i + 1) % KEYS]), f);
+		uint32_t e = dp_flow_prefetch_entry(&ft, h[i]);
+		ck_assert(e == 0 || ft.flows[e - 1].hash == h[i]);
+	}
+	/* Removed: the old entry is not taken for it, even as a hint. */
+	dp_flow_remove(&ft, &ft.flows[ent[5] - 1]);
+	ck_assert(!memcmp(&ft.flows[ent[5] - 1].key, &k[5], sizeof(k[5])));
+	ck_assert_ptr_null(dp_flow_lookup_hint(&ft, &k[5], h[5], ent[5]));
+	/* Back in another entry: the stale hint still finds the new one. */
+	dp_flow_remove(&ft, &ft.flows[ent[6] - 1]);
+	bool ev;
+	struct dp_flow *g = dp_flow_insert(&ft, &k[5], h[5], 2, NULL, &ev);
+	ck_assert_ptr_eq(dp_flow_lookup_hint(&ft, &k[5], h[5], ent[5]), g);
+	ck_assert_ptr_null(dp_flow_lookup_hint(&ft, &k[6], h[6], ent[6]));
+	dp_flow_fini(&ft);
+}
+END_TEST
+
+START_TEST(keys_differing_in_any_byte_differ)
+{
+	struct dp_flow_key a = key(77, 6), b;
+	uint8_t *p = (uint8_t *)&b;
+	memcpy(&b, &a, sizeof(b));
+	ck_assert(dp_flow_key_eq(&a, &b));
+	for (size_t i = 0; i < sizeof(b); i++) {
+		for (unsigned bit = 0; bit < 8; bit++) {
+			p[i] ^= (uint8_t)(1u << bit);
+			ck_assert_msg(!dp_flow_key_eq(&a, &b), "byte %zu bit %u", i, bit);
+			ck_assert(!dp_flow_key_eq(&b, &a));
+			p[i] ^= (uint8_t)(1u << bit);
+		}
+	}
+	ck_assert(dp_flow_key_eq(&b, &a));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("dp_flow");
@@ -691,6 +749,8 @@ int main(void)
 	tcase_add_test(tc, sweep_of_a_partly_used_table_covers_what_was_used);
 	tcase_add_test(tc, entry_layout_keeps_a_hit_in_two_lines);
 	tcase_add_test(tc, timeouts_by_protocol_and_state);
+	tcase_add_test(tc, a_hint_finds_only_its_own_key);
+	tcase_add_test(tc, keys_differing_in_any_byte_differ);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
