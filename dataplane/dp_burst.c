@@ -43,7 +43,8 @@ drop:
  * the worker's second frame when last (the packet that left one). */
 static inline void one(struct dp_worker *w, struct rte_mbuf *m, enum dp_disp d, uint32_t len,
 		       bool last, struct rte_mbuf **fwd, uint16_t *nfwd, struct rte_mbuf **punt,
-		       uint16_t *npunt, struct rte_mbuf **reply, uint16_t *nreply)
+		       uint16_t *npunt, struct rte_mbuf **reply, uint16_t *nreply,
+		       struct rte_mbuf **drop, uint16_t *ndrop)
 {
 	if (!m)
 		return;   /* a chain that could not be made one buffer (counted) */
@@ -70,7 +71,7 @@ static inline void one(struct dp_worker *w, struct rte_mbuf *m, enum dp_disp d, 
 	else if (d == DP_DISP_REPLY)
 		reply[(*nreply)++] = m;
 	else
-		rte_pktmbuf_free(m);
+		drop[(*ndrop)++] = m;   /* freed together at the end of the burst */
 }
 
 void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **pkts,
@@ -82,11 +83,12 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 	uint8_t *frames[DP_BURST_STAGE];
 	uint32_t lens[DP_BURST_STAGE];
 	uint8_t disp[DP_BURST_STAGE];
+	struct rte_mbuf *drop[DP_BURST_STAGE];
 	unsigned port = from_outside ? DP_PORT_OUTSIDE : DP_PORT_INSIDE;
 	uint64_t bytes = 0;
 
 	/* Counted in locals (registers), stored once at the end. */
-	uint16_t nf = 0, np = 0, nr = 0;
+	uint16_t nf = 0, np = 0, nr = 0, nd = 0;
 
 	for (uint16_t base = 0; base < n; base += DP_BURST_STAGE) {
 		uint16_t k = n - base < DP_BURST_STAGE ? (uint16_t)(n - base) : DP_BURST_STAGE;
@@ -114,7 +116,8 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 		 * from the inside, what its decision reads first. */
 		uint32_t fresh = 0;   /* likely new flows */
 		for (uint16_t i = 0; i < k; i++)
-			if (frames[i] && pre[i].parse == DP_DROP_NONE && pre[i].p.family &&
+			if (frames[i] &&
+			    (pre[i].common || (pre[i].parse == DP_DROP_NONE && pre[i].p.family)) &&
 			    !(pre[i].ent = dp_flow_prefetch_entry(&w->ft, pre[i].h)) &&
 			    !from_outside) {
 				dp_tables_prefetch(t, pre[i].p.family, pre[i].p.src, pre[i].p.dst);
@@ -139,7 +142,11 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 					&lens[i], k - i, from_outside, now_us, &pre[i], &disp[i]));
 			for (; i < j; i++)
 				one(w, pkts[base + i], (enum dp_disp)disp[i], lens[i], i + 1 == j,
-				    fwd, &nf, punt, &np, reply, &nr);
+				    fwd, &nf, punt, &np, reply, &nr, drop, &nd);
+		}
+		if (nd) {
+			rte_pktmbuf_free_bulk(drop, nd);
+			nd = 0;
 		}
 	}
 	*nfwd = nf;
