@@ -39,7 +39,12 @@ int dp_worker_init_socket(struct dp_worker *w, unsigned id, uint32_t flows, uint
 		dp_flow_fini(&w->ft);
 		return r;
 	}
-	w->qrate = calloc((size_t)DP_QRATE_SETS * DP_QRATE_WAYS, sizeof(*w->qrate));
+	/* Sets on line pairs (prepare prefetches a query's set). */
+	size_t qbytes = (size_t)DP_QRATE_SETS * DP_QRATE_WAYS * sizeof(*w->qrate);
+	_Static_assert(DP_QRATE_WAYS * sizeof(struct dp_qrate) == 128, "dp_qrate: a set is 2 lines");
+	w->qrate = aligned_alloc(128, qbytes);
+	if (w->qrate)
+		memset(w->qrate, 0, qbytes);
 	if (!w->qrate) {
 		dp_event_buf_fini(&w->ev);
 		dp_flow_fini(&w->ft);
@@ -56,16 +61,26 @@ void dp_worker_fini(struct dp_worker *w)
 	w->qrate = NULL;
 }
 
+/* The set of the terminal at (family, addr): the top bits of multiplies of
+ * the address's two words (every bit of the address reaches them). */
+static inline struct dp_qrate *qrate_set(const struct dp_worker *w, uint8_t family,
+					 const uint8_t *addr)
+{
+	_Static_assert(DP_QRATE_SETS == 1u << 12, "qrate_set: 12 bits of set number");
+	uint64_t a0, a1;
+	memcpy(&a0, addr, 8);
+	memcpy(&a1, addr + 8, 8);
+	uint64_t x = ((a0 ^ family) * 0x9e3779b97f4a7c15ull) ^ (a1 * 0xc2b2ae3d27d4eb4full);
+	return &w->qrate[(size_t)(x >> (64 - 12)) * DP_QRATE_WAYS];
+}
+
 /* Count a DNS query of the terminal at (family, addr) at now_us; true when
  * it is over limit queries in its second. */
 static bool qrate_over(struct dp_worker *w, uint8_t family, const uint8_t *addr,
 		       uint64_t now_us, uint32_t limit)
 {
 	uint64_t sec = now_us / 1000000;
-	uint32_t h = 2166136261u ^ family;
-	for (int i = 0; i < 16; i++)
-		h = (h ^ addr[i]) * 16777619u;
-	struct dp_qrate *set = &w->qrate[(size_t)(h & (DP_QRATE_SETS - 1)) * DP_QRATE_WAYS];
+	struct dp_qrate *set = qrate_set(w, family, addr);
 	struct dp_qrate *e = NULL, *victim = NULL;
 	for (int i = 0; i < DP_QRATE_WAYS && !e; i++) {
 		struct dp_qrate *c = &set[i];
@@ -590,6 +605,13 @@ prepare(struct dp_worker *w, const uint8_t *frame, uint32_t len, bool from_outsi
 		pre->parse = DP_DROP_NONE;
 		pre->common = true;
 		pre->h = make_key_hash(&pre->p, from_outside, true, &pre->k);
+		if (!from_outside && pre->p.dport == 53 && pre->p.payload_len) {
+			/* Likely a DNS query (dns_query counts it): its
+			 * terminal's rate set, a miss otherwise. */
+			const char *qs = (const char *)qrate_set(w, pre->p.family, pre->p.src);
+			dp_prefetch(qs);
+			dp_prefetch(qs + 64);
+		}
 	} else {
 		pre->common = false;
 		pre->parse = (uint8_t)dp_parse(frame, len, &pre->p);
