@@ -403,6 +403,22 @@ def main():
         w("\nLost (unaccounted + tx-full) during %s reloads: **%d**; verdict shift: %d packets "
           "(%.5f%% of %d).\n" % (r["reloads_done"], r["unaccounted"] + r["drops"].get("tx-full", 0),
                                  shift / 2, 100.0 * shift / 2 / r["rx"] if r["rx"] else 0, r["rx"]))
+    reb = sorted(sel(rows, suite="rebind"), key=lambda r: int(r["flows"]))
+    if reb:
+        w("Net_pcap never overflows, so the runs above cannot show what a reload's pause in "
+          "the packet loop costs on a NIC, whose receive ring (1,024 descriptors here) holds "
+          "69 us at 10 GbE line rate. `bench_rebind POLICY FLOWS` (same policy, CPU time of "
+          "one thread, no ports) re-decides a full table both ways: *whole*, the table at "
+          "once (what the loop did before it rebound in slices), and *sliced*, "
+          "`DP_REBIND_STEP` entries a loop, as the worker does now.\n")
+        w("| flows | whole table at once | sliced: steps | sliced: total | sliced: mean step | sliced: longest step |")
+        w("| --- | --- | --- | --- | --- | --- |")
+        for r in reb:
+            w("| %d | %.1f ms | %d of %d | %.1f ms | %.1f us | %.1f us |" % (
+                r["flows"], r["whole_us"] / 1000.0, r["sliced_steps"], r["step"],
+                r["sliced_total_us"] / 1000.0, r["sliced_total_us"] / max(r["sliced_steps"], 1),
+                r["sliced_longest_us"]))
+        w("")
     else:
         w("(not run)\n")
 

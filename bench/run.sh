@@ -245,6 +245,11 @@ if [ "$quick" = 1 ]; then NRELOAD=10; else NRELOAD=100; fi
 log "reload under load: baseline and $NRELOAD reloads"
 reload "suite=reload case=baseline" "$pol" 0
 reload "suite=reload case=reloads" "$pol" "$NRELOAD"
+# What a reload costs the packet loop: the whole table re-decided at once
+# against the worker's slices (bench_rebind, no ports: CPU time).
+for n in 8192 1048576; do
+    "$build/bench/bench_rebind" "$pol" "$n" | record "suite=rebind x=$n"
+done
 
 # ---- 2. scaling curves ----------------------------------------------------
 if [ "$quick" = 1 ]; then

@@ -16,6 +16,7 @@ int dp_flow_init(struct dp_flow_table *ft, uint32_t capacity, unsigned worker)
 
 _Static_assert(sizeof(struct dp_flow) == 192, "struct dp_flow: three cache lines");
 _Static_assert(offsetof(struct dp_flow, last_us) + 8 <= 64 &&
+	       offsetof(struct dp_flow, gen) + 2 <= 64 &&
 	       offsetof(struct dp_flow, src_mac) + 6 <= 64 &&
 	       offsetof(struct dp_flow, inspected) < 64,
 	       "struct dp_flow: a hit's checks in the first line");
@@ -292,8 +293,9 @@ void dp_flow_fill(struct dp_flow_table *ft, struct dp_flow *f, const struct dp_f
 	f->in_use = 1;
 	f->nat = 0;
 	f->inspected = 0;
+	f->gen = ft->gen;
 	memset(f->nat_ip, 0, sizeof(f->nat_ip));
-	_Static_assert(offsetof(struct dp_flow, src_mac) + 6 == 62 &&
+	_Static_assert(offsetof(struct dp_flow, gen) + 2 == 64 &&
 		       offsetof(struct dp_flow, nat_ip) + 16 == 174,
 		       "dp_flow_fill: a field added to struct dp_flow needs its initial value");
 	f->id = (ft->next_id++ << 6 | (ft->worker & 63)) & ((1ull << 53) - 1);

@@ -108,6 +108,7 @@ struct dp_flow {
 	uint8_t inspected;             /* first client payload looked at (SNI/Host) */
 	uint64_t last_us;
 	uint8_t src_mac[6];            /* the terminal's */
+	uint16_t gen;                  /* the table's gen when it was decided */
 	/* Line 1: what a hit counts and acts on. */
 	uint64_t pkts[2] __attribute__((aligned(64))); /* [0] to server (outward), [1] to client */
 	uint64_t bytes[2];
@@ -162,6 +163,9 @@ struct dp_flow_table {
 	uint64_t next_id;
 	unsigned worker;
 	struct dp_flow_stats st;
+	/* Generation of the verdicts (the owner's: a reload's re-decision,
+	 * dp_worker.h); dp_flow_fill stamps new entries with it. */
+	uint16_t gen;
 };
 
 /* Idle timeouts, seconds. */

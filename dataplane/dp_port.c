@@ -258,12 +258,20 @@ static int worker_main(void *arg)
 		uint64_t now = now_us();
 		/* Quiescent: nothing loaded before this point is in use; then
 		 * follow the tables in force (see dp_swap.h). */
-		dp_swap_quiescent(c->swap, c->w.id);
+		if (!c->w.sweep_old)
+			dp_swap_quiescent(c->swap, c->w.id);
 		const struct dp_tables *nt = dp_swap_current(c->swap);
 		if (nt != c->t) {
-			dp_worker_rebind(&c->w, c->t, nt);
+			/* A reload: packets go by nt from now on; the flows
+			 * are decided again as they are seen, and DP_REBIND_STEP
+			 * a loop. Until none is left they may point into the
+			 * old tables, so no quiescent state is reported (the
+			 * publisher waits, then frees them: dp_swap.h). */
+			dp_worker_rebind_begin(&c->w, c->t, nt);
 			c->t = nt;
 		}
+		if (c->w.sweep_old)
+			(void)dp_worker_rebind_step(&c->w, c->t, DP_REBIND_STEP);
 		if (atomic_load_explicit(&c->snap, memory_order_acquire) == 1) {
 			dp_worker_flows_json(&c->w, c->t, c->snap_unit, c->snap_ip, c->snap_limit,
 					     c->snap_arr);

@@ -13,6 +13,10 @@
  *	if (nt != mine) { rebind mine -> nt; mine = nt; }
  *	... packets with mine ...
  *
+ * (dp_port.c rebinds in slices, dp_worker_rebind_begin / _step, and skips
+ * the quiescent report until the last slice: the rebind "follows the load"
+ * for as many loops as it takes.)
+ *
  * The main thread, the only writer, builds new tables off the fast path
  * and calls dp_swap_publish: it stores the pointer, then waits for two
  * grace periods. After the first, every worker has reported a quiescent

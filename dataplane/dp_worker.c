@@ -109,6 +109,8 @@ static void emit_into(struct dp_worker *w, const struct dp_tables *t, struct dp_
 		      enum egw_event_type type, const struct dp_flow *f, uint64_t now_us,
 		      const char *end_reason)
 {
+	if (f->gen != w->ft.gen && w->sweep_old)
+		t = w->sweep_old;   /* decided before the reload: its policy */
 	dp_event_record(e, type, f, &f->verdict, t->pol, now_us, end_reason);
 	dp_event_push(&w->ev);
 }
@@ -226,6 +228,51 @@ new_flow(struct dp_worker *w, const struct dp_tables *t, const struct dp_flow_ke
 	return new_flow_inline(w, t, k, h, p, v, now_us);   /* inlined in new_common only */
 }
 
+static void pkt_of_flow(const struct dp_flow *f, struct dp_pkt *p);
+
+/*
+ * f, decided under the tables before a reload (f->gen older than the
+ * table's), decided again under t: the same action keeps the flow with the
+ * new verdict; another ends it ("reload", its end event from the old
+ * policy) and removes it: NULL. A control-plane verdict stays while t
+ * still punts the flow.
+ */
+static __attribute__((noinline)) struct dp_flow *
+regen(struct dp_worker *w, const struct dp_tables *t, struct dp_flow *f)
+{
+	struct dp_pkt p;
+	struct dp_verdict v;
+
+	pkt_of_flow(f, &p);
+	dp_policy_decide(t, &p, &v);
+	if (f->verdict.reason == DP_R_CONTROL && v.action == DP_ACT_PUNT) {
+		/* Still the control plane's to decide: its verdict stays. */
+		v.action = f->verdict.action;
+		v.drop = f->verdict.drop;
+		v.reason = DP_R_CONTROL;
+	}
+	if (v.action == f->verdict.action) {
+		f->verdict = v;
+		f->gen = w->ft.gen;
+		return f;
+	}
+	/* The new policy treats it otherwise: it ends here (its end event
+	 * names the old policy's verdict); its next packet is a new flow
+	 * under the new policy. */
+	emit(w, t, EGW_EV_FLOW, f, f->last_us, "reload");
+	dp_flow_remove(&w->ft, f);
+	return NULL;
+}
+
+/* f (a lookup's answer, or NULL) under the tables in force. */
+static inline struct dp_flow *live(struct dp_worker *w, const struct dp_tables *t,
+				   struct dp_flow *f)
+{
+	if (f && __builtin_expect(f->gen != w->ft.gen, 0))
+		return regen(w, t, f);
+	return f;
+}
+
 /* A later fragment: its first fragment's verdict, or the L3-only one. */
 static const uint8_t *redirect_target(const struct dp_tables *t, int family)
 {
@@ -244,6 +291,7 @@ static enum dp_disp fragment(struct dp_worker *w, const struct dp_tables *t, uin
 		dp_flow_remove(&w->ft, f);
 		f = NULL;
 	}
+	f = live(w, t, f);
 	if (!f) {
 		if (from_outside) {
 			w->st.drops[DP_DROP_NO_FLOW]++;
@@ -276,6 +324,7 @@ static void remember_first_fragment(struct dp_worker *w, const struct dp_tables 
 	if (!ff)
 		ff = new_flow(w, t, &fk, fh, p, v, now_us);
 	ff->verdict = *v;
+	ff->gen = w->ft.gen;   /* decided now */
 	dp_flow_touch(&w->ft, ff, now_us);
 }
 
@@ -291,7 +340,7 @@ static struct dp_flow *redirect(struct dp_worker *w, const struct dp_tables *t, 
 	struct dp_flow_key nk = *k;
 	memcpy(nk.out_ip, redirect_target(t, p->family), 16);
 	uint32_t h = dp_flow_hash(&nk);
-	struct dp_flow *f = dp_flow_lookup(&w->ft, &nk, h);
+	struct dp_flow *f = live(w, t, dp_flow_lookup(&w->ft, &nk, h));
 	if (f && (!f->nat || memcmp(f->nat_ip, k->out_ip, 16)))
 		f = NULL;   /* the same tuple straight to the target: not ours */
 	if (!f && !dp_flow_lookup(&w->ft, &nk, h)) {
@@ -533,6 +582,7 @@ static enum dp_disp icmp_error(struct dp_worker *w, const struct dp_tables *t,
 		f = dp_flow_lookup(&w->ft, &k, dp_flow_hash(&k));
 		if (f && dp_flow_expired(f, now_us))
 			f = NULL;   /* the tick or the next packet of the flow ends it */
+		f = live(w, t, f);
 	}
 	if (!f) {
 		w->st.drops[DP_DROP_ICMP_NO_FLOW]++;
@@ -810,6 +860,7 @@ packet_general(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame, u
 		dp_flow_remove(&w->ft, f);
 		f = NULL;
 	}
+	f = live(w, t, f);   /* decided before a reload: again, under t */
 	if (f && !from_outside && memcmp(f->src_mac, p->src_mac, 6)) {
 		/* Same connection, another MAC: decide again. A spoofer does
 		 * not take over (or end) the flow of the real terminal. */
@@ -870,7 +921,7 @@ packet_prepared(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame, 
 	struct dp_flow *f = dp_flow_lookup_hint(&w->ft, &pre->k, pre->h, pre->ent);
 	if (!f && !from_outside)
 		return new_common(w, t, frame, lenp, now_us, pre);
-	if (!f || dp_flow_expired(f, now_us) ||
+	if (!f || dp_flow_expired(f, now_us) || f->gen != w->ft.gen ||
 	    (!from_outside && memcmp(f->src_mac, p->src_mac, 6)))
 		return packet_general(w, t, frame, lenp, from_outside, now_us, pre, true, f);
 	return flow_hit(w, t, frame, lenp, *lenp, from_outside, now_us, p, &pre->k, pre->h, f);
@@ -968,31 +1019,41 @@ static void pkt_of_flow(const struct dp_flow *f, struct dp_pkt *p)
 	p->is_frag = f->key.kind == DP_FK_FRAG;
 }
 
+void dp_worker_rebind_begin(struct dp_worker *w, const struct dp_tables *old,
+			    const struct dp_tables *t)
+{
+	if (w->sweep_old)
+		(void)dp_worker_rebind_step(w, old, UINT32_MAX);
+	w->ft.gen++;
+	w->sweep_old = old;
+	w->sweep_hand = 0;
+	(void)t;   /* packets and steps carry the tables in force */
+}
+
+bool dp_worker_rebind_step(struct dp_worker *w, const struct dp_tables *t, uint32_t max)
+{
+	if (!w->sweep_old)
+		return true;
+	uint32_t i = w->sweep_hand;
+	/* Entries are all below ft.hi; those filled since the begin are of
+	 * this generation already. */
+	for (uint32_t n = 0; n < max && i < w->ft.hi; n++, i++) {
+		struct dp_flow *f = &w->ft.flows[i];
+		if (f->in_use && f->gen != w->ft.gen)
+			(void)regen(w, t, f);
+	}
+	w->sweep_hand = i;
+	if (i < w->ft.hi)
+		return false;
+	w->sweep_old = NULL;
+	return true;
+}
+
 void dp_worker_rebind(struct dp_worker *w, const struct dp_tables *old,
 		      const struct dp_tables *t)
 {
-	struct end_ctx c = { w, old, "reload" };
-	for (struct dp_flow *f = dp_flow_next(&w->ft, NULL); f; f = dp_flow_next(&w->ft, f)) {
-		struct dp_pkt p;
-		struct dp_verdict v;
-		pkt_of_flow(f, &p);
-		dp_policy_decide(t, &p, &v);
-		if (f->verdict.reason == DP_R_CONTROL && v.action == DP_ACT_PUNT) {
-			/* Still the control plane's to decide: its verdict stays. */
-			v.action = f->verdict.action;
-			v.drop = f->verdict.drop;
-			v.reason = DP_R_CONTROL;
-		}
-		if (v.action == f->verdict.action) {
-			f->verdict = v;
-			continue;
-		}
-		/* The new policy treats it otherwise: it ends here (its end
-		 * event names the old policy's verdict); its next packet is a
-		 * new flow under the new policy. */
-		flow_ended(f, &c);
-		dp_flow_remove(&w->ft, f);
-	}
+	dp_worker_rebind_begin(w, old, t);
+	(void)dp_worker_rebind_step(w, t, UINT32_MAX);
 }
 
 int dp_worker_install(struct dp_worker *w, const struct egw_ipc_flow_verdict *v)
@@ -1033,11 +1094,12 @@ void dp_worker_flows_json(const struct dp_worker *w, const struct dp_tables *t,
 			  const char *unit, const struct egw_prefix *ip, size_t limit,
 			  json_t *arr)
 {
-	const struct egw_policy *pol = t->pol;
-
 	for (const struct dp_flow *f = dp_flow_next(&w->ft, NULL);
 	     f && json_array_size(arr) < limit; f = dp_flow_next(&w->ft, f)) {
 		const struct dp_verdict *v = &f->verdict;
+		/* Not decided again since a reload yet: the old policy's. */
+		const struct egw_policy *pol = f->gen != w->ft.gen && w->sweep_old ?
+					       w->sweep_old->pol : t->pol;
 		if (f->key.kind != DP_FK_FLOW)
 			continue;
 		const char *un = v->unit >= 0 && (size_t)v->unit < pol->n_units ?
