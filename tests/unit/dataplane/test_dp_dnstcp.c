@@ -113,7 +113,7 @@ static void seg_raw(struct fb *f, bool v6, const char *dst, uint16_t sport, uint
 static void seg(struct fb *f, bool v6, const char *dst, uint16_t sport, uint32_t seq,
 		uint32_t ack, uint8_t flags, unsigned optlen, const char *name)
 {
-	uint8_t q[300];
+	uint8_t q[300] = { 0 };
 	size_t n = 0;
 	if (name)
 		put_query(q, &n, 0x4242, name);
