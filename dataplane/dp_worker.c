@@ -893,11 +893,7 @@ new_redirected(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame, u
 		struct dp_verdict nv = v;
 		struct egw_dns_query q;
 		const uint8_t *msg = frame + p->payload_off;
-		size_t ml = p->payload_len;
-		if (p->proto == 6 && ml >= 2) {
-			msg += 2;
-			ml -= 2;
-		}
+		size_t ml = p->payload_len;   /* UDP: TCP went to redirected_tcp */
 		if (egw_dns_decode_query(msg, ml, &q) == EGW_DNS_OK)
 			name_decide(t, v.unit, q.qname, q.qname_len, &nv);
 		if (nv.action != DP_ACT_ALLOW) {
