@@ -387,6 +387,15 @@ static uint32_t answer_nxdomain(struct dp_worker *w, uint8_t *frame, const struc
 	return n;
 }
 
+/* What dns_query judges of a packet from the inside to port 53 (is_dns_query): a packet with bytes (not a later
+ * fragment; a TCP segment that is a first fragment too: dns_tcp refuses
+ * it), or a TCP SYN (where the client's stream starts). */
+static bool dns_judged(const struct dp_pkt *p)
+{
+	return (!p->is_frag || p->proto == 6) &&
+	       (p->payload_len || (p->proto == 6 && (p->tcp_flags & DP_TCP_SYN)));
+}
+
 /* The verdict on the query q from flow f's terminal (names, then the
  * tunnelling signs) into nv; every decoded query counts towards the
  * terminal's rate. */
@@ -563,12 +572,15 @@ dns_tcp(struct dp_worker *w, const struct dp_tables *t, struct dp_flow *f, uint8
  * Returns -1 to go on as the flow says, or the disposition the name
  * decided (*len updated for an answer).
  */
-static int dns_query(struct dp_worker *w, const struct dp_tables *t, struct dp_flow *f,
-		     uint8_t *frame, const struct dp_pkt *p, uint32_t *len, uint64_t now_us)
+static __attribute__((noinline)) int
+dns_query(struct dp_worker *w, const struct dp_tables *t, struct dp_flow *f, uint8_t *frame,
+	  const struct dp_pkt *p, uint32_t *len, uint64_t now_us)
 {
 	struct egw_dns_query q;
 	struct dp_verdict nv;
 
+	if (!dns_judged(p))
+		return -1;
 	if (p->proto == 6)
 		return dns_tcp(w, t, f, frame, p, len, now_us);
 	if (egw_dns_decode_query(frame + p->payload_off, p->payload_len, &q) != EGW_DNS_OK)
@@ -680,14 +692,14 @@ static enum dp_disp icmp_error(struct dp_worker *w, const struct dp_tables *t,
 	return disposition(w, t, &f->verdict);
 }
 
-/* What dns_query looks at: from the inside to port 53, with bytes (a TCP
- * segment that is a first fragment too: dns_tcp refuses it), or a TCP SYN
- * (where the client's stream starts). */
+/* From the inside to port 53 with ports: for dns_query, which takes what
+ * it judges (dns_judged) itself, so that the per-packet path tests no more
+ * than this for any packet. */
 static bool is_dns_query(const struct dp_pkt *p, bool from_outside)
 {
-	return !from_outside && p->dport == 53 && p->l4_known && (!p->is_frag || p->proto == 6) &&
-	       (p->payload_len || (p->proto == 6 && (p->tcp_flags & DP_TCP_SYN)));
+	return !from_outside && p->dport == 53 && p->l4_known;
 }
+
 
 /*
  * make_key and the key's hash at once: the words are built in registers and
@@ -880,9 +892,10 @@ new_redirected(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame, u
 	struct dp_verdict v = *vp;
 	struct dp_flow *f;
 
-	if (p->proto == 6 && is_dns_query(p, false))
+	bool dns = is_dns_query(p, false) && dns_judged(p);
+	if (dns && p->proto == 6)
 		return redirected_tcp(w, t, frame, lenp, now_us, p, k, &v);
-	if (is_dns_query(p, false)) {
+	if (dns) {
 		/* Names first: a blocked name is answered as if by
 		 * the resolver asked, and goes nowhere. */
 		struct dp_flow tmp;
