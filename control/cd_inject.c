@@ -273,3 +273,11 @@ int cd_inject_rst(struct cd_inject *j, const struct cd_pkt *k)
 
 	return n < 0 ? -EINVAL : send_raw(j, k, b, (size_t)n);
 }
+
+int cd_inject_rst_server(struct cd_inject *j, const struct cd_pkt *k)
+{
+	uint8_t b[80];
+	int n = cd_inject_build_rst_server(k, b, sizeof(b));
+
+	return n < 0 ? -EINVAL : send_to(j, k, k->dst, b, (size_t)n);
+}

@@ -31,6 +31,9 @@ void cd_inject_close(struct cd_inject *j);
 int cd_inject_nxdomain(struct cd_inject *j, const struct cd_pkt *k);
 /* Reset the TCP connection of k towards its client. */
 int cd_inject_rst(struct cd_inject *j, const struct cd_pkt *k);
+/* Reset it towards its server (cd_inject_build_rst_server); -EINVAL when
+ * k cannot give one (no ACK, a SYN). */
+int cd_inject_rst_server(struct cd_inject *j, const struct cd_pkt *k);
 
 /* Build the reply packet (IP header first) into out; length or -1. Pure;
  * for tests. */

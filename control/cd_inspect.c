@@ -2,12 +2,14 @@
 /* Inspection of punted packets: names, profile evaluation, tunnelling. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include <egw/dns_msg.h>
+#include <egw/dns_stream.h>
 #include <egw/domain_set.h>
 #include <egw/http_host.h>
 #include <egw/tls_sni.h>
@@ -37,6 +39,7 @@ struct flow {
 	char reason[48];           /* as egw_event.reason */
 	int32_t unit;               /* -1: none */
 	const struct egw_terminal *term;
+	struct egw_dns_stream dns;  /* TCP/53: where the client's messages start */
 };
 
 struct cd_inspect {
@@ -333,7 +336,7 @@ static struct egw_event *new_event(struct cd_decision *d, const struct cd_pkt *k
 {
 	struct egw_event *ev;
 
-	if (d->n_events >= 2)
+	if (d->n_events >= CD_DECISION_EVENTS)
 		return NULL;
 	ev = &d->ev[d->n_events++];
 	memset(ev, 0, sizeof(*ev));
@@ -405,7 +408,26 @@ static void rule_reason(const struct ctx *c, const struct egw_rule *r, bool allo
 		snprintf(reason, cap, "rule");
 }
 
-static void decide_dns(struct ctx *c, const uint8_t *msg, size_t len)
+/* What the names and the tunnelling signs say about one DNS query. */
+struct dns_res {
+	enum cd_verdict verdict;
+	bool refused_name;           /* the policy refuses the name (NXDOMAIN) */
+	bool tunnel;                 /* tunnelling signs */
+	bool tunnel_final;           /* in the name itself: the flow is the tunnel */
+	bool flag_dst;
+	int malformed;               /* 0, or the decoder's error: no event made */
+	char reason[48];
+	const struct egw_loc *loc;
+};
+
+/*
+ * Judge the query msg[0..len): r says what about it, and its events (an
+ * alert for tunnelling signs, the dns event; rcode NXDOMAIN when answer and
+ * the name is refused) are added to c->d. A message that is not a query
+ * the decoder reads makes no event (r->malformed).
+ */
+static void judge_dns(struct ctx *c, const uint8_t *msg, size_t len, bool answer,
+		      struct dns_res *r)
 {
 	struct cd_inspect *in = c->in;
 	const struct egw_policy *p = c->p;
@@ -413,42 +435,34 @@ static void decide_dns(struct ctx *c, const uint8_t *msg, size_t len)
 	struct egw_event *ev;
 	uint32_t hits[MAX_HITS];
 	size_t n_hits;
-	const struct egw_loc *loc = NULL;
-	char reason[48];
 	unsigned signs;
-	int rc;
 
+	memset(r, 0, sizeof(*r));
 	in->st.dns++;
-	rc = egw_dns_decode_query(msg, len, &q);
-	if (rc != EGW_DNS_OK) {
-		/* Port 53 carrying something that is not a plain query: the
-		 * punt asked us to look, and we cannot: refuse it. */
-		c->d->verdict = CD_DROP;
-		ev = new_event(c->d, c->k, p, c->unit, c->t, c->now, EGW_EV_DROP,
-			       EGW_EA_BLOCKED, "dns-malformed", &p->dns.loc);
-		if (ev)
-			snprintf(ev->u.alert.detail, sizeof(ev->u.alert.detail), "%s",
-				 egw_dns_strerror(rc));
+	r->malformed = egw_dns_decode_query(msg, len, &q);
+	if (r->malformed != EGW_DNS_OK) {
+		r->verdict = CD_DROP;
 		return;
 	}
 	signs = cd_tunnel_check(in->tunnel, &in->lim, c->k->family, c->k->src, c->now,
 				q.qname_len, q.max_label, q.entropy_bits);
 	n_hits = egw_domain_set_match(in->domains, q.qname, q.qname_len, hits, MAX_HITS);
 
-	c->d->verdict = CD_ACCEPT;
-	snprintf(reason, sizeof(reason), "inspected");
+	r->verdict = CD_ACCEPT;
+	snprintf(r->reason, sizeof(r->reason), "inspected");
 	if (signs) {
 		char what[64];
-		c->d->verdict = CD_DROP;
+		r->verdict = CD_DROP;
+		r->tunnel = true;
 		/* the name itself looks like a tunnel: so does the flow that
 		 * carries it (the rate alone blocks just the query) */
-		c->d->final = (signs & ~(unsigned)CD_TUN_RATE) != 0;
-		c->d->flag_dst = !cd_inspect_is_resolver(in, c->k->family, c->k->dst);
-		snprintf(reason, sizeof(reason), "tunnel-suspect");
-		loc = &p->dns.suspicious.loc;
+		r->tunnel_final = (signs & ~(unsigned)CD_TUN_RATE) != 0;
+		r->flag_dst = !cd_inspect_is_resolver(in, c->k->family, c->k->dst);
+		snprintf(r->reason, sizeof(r->reason), "tunnel-suspect");
+		r->loc = &p->dns.suspicious.loc;
 		in->st.tunnel_flagged++;
 		ev = new_event(c->d, c->k, p, c->unit, c->t, c->now, EGW_EV_ALERT,
-			       EGW_EA_BLOCKED, reason, loc);
+			       EGW_EA_BLOCKED, r->reason, r->loc);
 		if (ev) {
 			cd_tunnel_describe(signs, what, sizeof(what));
 			snprintf(ev->u.alert.signature, sizeof(ev->u.alert.signature),
@@ -460,31 +474,168 @@ static void decide_dns(struct ctx *c, const uint8_t *msg, size_t len)
 	} else if (p->dns.block_doh &&
 		   ((p->doh_category >= 0 && hit(hits, n_hits, p->doh_category)) ||
 		    !strcmp(q.qname, doh_canary))) {
-		c->d->verdict = CD_DROP;
-		c->d->nxdomain = true;
-		snprintf(reason, sizeof(reason), "doh");
-		loc = &p->dns.block_doh_loc;
+		r->verdict = CD_DROP;
+		r->refused_name = true;
+		snprintf(r->reason, sizeof(r->reason), "doh");
+		r->loc = &p->dns.block_doh_loc;
 		in->st.doh_blocked++;
 	} else if (c->pr && n_hits) {
-		const struct egw_rule *r = eval(p, c->pr, c->k, hits, n_hits, true);
-		if (r && r->action == EGW_ACT_DENY) {
-			c->d->verdict = CD_DROP;
-			c->d->nxdomain = true;
-			rule_reason(c, r, false, reason, sizeof(reason), &loc);
+		const struct egw_rule *rule = eval(p, c->pr, c->k, hits, n_hits, true);
+		if (rule && rule->action == EGW_ACT_DENY) {
+			r->verdict = CD_DROP;
+			r->refused_name = true;
+			rule_reason(c, rule, false, r->reason, sizeof(r->reason), &r->loc);
 			in->st.category_blocked++;
-		} else if (r) {
-			loc = &r->loc;
+		} else if (rule) {
+			r->loc = &rule->loc;
 		}
 	}
+	if (!r->loc)
+		r->loc = &p->dns.loc;
 	ev = new_event(c->d, c->k, p, c->unit, c->t, c->now, EGW_EV_DNS,
-		       c->d->verdict == CD_ACCEPT ? EGW_EA_ALLOWED : EGW_EA_BLOCKED,
-		       reason, loc ? loc : &p->dns.loc);
+		       r->verdict == CD_ACCEPT ? EGW_EA_ALLOWED : EGW_EA_BLOCKED,
+		       r->reason, r->loc);
 	if (ev) {
 		ev->u.dns.id = q.id;
 		ev->u.dns.rrtype = q.qtype;
-		ev->u.dns.rcode = c->d->nxdomain ? 3 : -1;
+		ev->u.dns.rcode = answer && r->refused_name ? 3 : -1;
 		copy_str(ev->u.dns.rrname, sizeof(ev->u.dns.rrname), q.qname);
 	}
+}
+
+/* A DNS query over UDP. */
+static void decide_dns(struct ctx *c, const uint8_t *msg, size_t len)
+{
+	struct dns_res r;
+	struct egw_event *ev;
+
+	judge_dns(c, msg, len, true, &r);
+	c->d->verdict = r.verdict;
+	if (r.malformed) {
+		/* Port 53 carrying something that is not a plain query: the
+		 * punt asked us to look, and we cannot: refuse it. */
+		ev = new_event(c->d, c->k, c->p, c->unit, c->t, c->now, EGW_EV_DROP,
+			       EGW_EA_BLOCKED, "dns-malformed", &c->p->dns.loc);
+		if (ev)
+			snprintf(ev->u.alert.detail, sizeof(ev->u.alert.detail), "%s",
+				 egw_dns_strerror(r.malformed));
+		return;
+	}
+	c->d->nxdomain = r.refused_name;
+	c->d->final = r.tunnel_final;
+	c->d->flag_dst = r.flag_dst;
+}
+
+/* f's connection ends here under reason (at loc): the segment is dropped,
+ * both sides reset, every later packet of the flow dropped. */
+static void end_dns_tcp(struct ctx *c, struct flow *f, const char *reason,
+			const struct egw_loc *loc)
+{
+	struct cd_decision *d = c->d;
+
+	d->verdict = CD_DROP;
+	d->final = true;
+	d->reset = true;
+	d->reset_server = true;
+	d->nxdomain = false;
+	f->state = FS_FINAL;
+	f->verdict = CD_DROP;
+	f->loc = loc;
+	copy_str(f->reason, sizeof(f->reason), reason);
+	settle(d, f);
+}
+
+/* A TCP/53 segment that cannot be judged (why: "dns-split" or
+ * "dns-malformed"): one drop event at the dns section, and the end. */
+static void refuse_dns_tcp(struct ctx *c, struct flow *f, const char *why)
+{
+	const struct egw_loc *loc = &c->p->dns.loc;
+
+	c->in->st.dns_refused++;
+	new_event(c->d, c->k, c->p, c->unit, c->t, c->now, EGW_EV_DROP, EGW_EA_BLOCKED, why,
+		  loc);
+	end_dns_tcp(c, f, why, loc);
+}
+
+/*
+ * A TCP segment from the inside to port 53 on flow f (its SYN, or one with
+ * bytes, real_len of them by the IP header): the stream's rules
+ * (cd_inspect.h), then every message judged.
+ */
+static void decide_dns_tcp(struct ctx *c, struct flow *f, size_t real_len)
+{
+	const struct cd_pkt *k = c->k;
+	struct cd_decision *d = c->d;
+	uint32_t seq = k->tcp_seq;
+
+	if (k->tcp_flags & 0x02) {   /* SYN */
+		if (egw_dns_stream_start(&f->dns, seq) < 0) {
+			refuse_dns_tcp(c, f, "dns-split");
+			return;
+		}
+		seq++;
+		if (!real_len) {
+			d->verdict = CD_ACCEPT;
+			if (f->state != FS_FINAL)
+				f->state = FS_PENDING;
+			return;
+		}
+	}
+	int n = k->payload_len < real_len ? EGW_DNSS_PARTIAL :   /* cut by the copy range */
+		egw_dns_stream_check(&f->dns, seq, k->payload, k->payload_len);
+	if (n <= 0) {
+		refuse_dns_tcp(c, f, "dns-split");
+		return;
+	}
+	struct dns_res r, blocked = { 0 }, tunnel = { 0 };
+	bool any_blocked = false, any_tunnel = false, tunnel_final = false;
+	size_t off = 0, mlen;
+	const uint8_t *msg;
+	while (egw_dns_stream_next(k->payload, k->payload_len, &off, &msg, &mlen) == 1) {
+		judge_dns(c, msg, mlen, n == 1, &r);
+		if (r.malformed) {
+			refuse_dns_tcp(c, f, "dns-malformed");
+			return;
+		}
+		if (r.refused_name && !any_blocked) {
+			blocked = r;
+			any_blocked = true;
+		}
+		if (r.tunnel) {
+			if (!any_tunnel)
+				tunnel = r;
+			any_tunnel = true;
+			tunnel_final |= r.tunnel_final;
+			d->flag_dst |= r.flag_dst;
+		}
+	}
+	if (n == 1 && any_blocked) {
+		/* one query: answered NXDOMAIN in the stream (what cannot be
+		 * answered is reset) */
+		d->verdict = CD_DROP;
+		d->nxdomain = true;
+		d->reset = true;
+	} else if (any_blocked) {
+		end_dns_tcp(c, f, blocked.reason, blocked.loc);
+		return;
+	} else if (any_tunnel) {
+		d->verdict = CD_DROP;
+		d->reset = true;
+		if (tunnel_final) {
+			d->final = true;
+			f->state = FS_FINAL;
+			f->verdict = CD_DROP;
+			f->loc = tunnel.loc;
+			copy_str(f->reason, sizeof(f->reason), "tunnel-suspect");
+			settle(d, f);
+			return;
+		}
+	} else {
+		d->verdict = CD_ACCEPT;
+		egw_dns_stream_accept(&f->dns, seq, k->payload_len);
+	}
+	if (f->state != FS_FINAL)
+		f->state = FS_PENDING;
 }
 
 /* Decide a flow on its destination (and name when given); final. */
@@ -583,7 +734,7 @@ void cd_inspect_packet(struct cd_inspect *in, const uint8_t *data, size_t len,
 	struct flow *f;
 	int rc;
 
-	memset(d, 0, sizeof(*d));
+	memset(d, 0, offsetof(struct cd_decision, ev));   /* events: as they are made */
 	d->verdict = CD_ACCEPT;
 	in->st.packets++;
 	rc = cd_pkt_parse(data, len, &d->pkt);
@@ -632,8 +783,8 @@ void cd_inspect_packet(struct cd_inspect *in, const uint8_t *data, size_t len,
 		c.pr = &p->profiles[p->units[c.unit].profile];
 	}
 
-	if ((c.k->proto == IPPROTO_UDP || c.k->proto == IPPROTO_TCP) &&
-	    c.k->dport == 53 && c.k->payload_len) {
+	if ((c.k->proto == IPPROTO_UDP || c.k->proto == IPPROTO_TCP) && c.k->dport == 53 &&
+	    (c.k->payload_len || (c.k->proto == IPPROTO_TCP && (c.k->tcp_flags & 0x02)))) {
 		/* remembered so that the answer, when punted too, finds its
 		 * query; each query is inspected unless the flow is blocked
 		 * (an allowed one, say after an empty datagram, still is) */
@@ -647,16 +798,14 @@ void cd_inspect_packet(struct cd_inspect *in, const uint8_t *data, size_t len,
 			settle(d, f);
 			goto out;
 		}
-		if (c.k->proto == IPPROTO_UDP) {
-			decide_dns(&c, c.k->payload, c.k->payload_len);
-		} else if (c.k->payload_len >= 2) {
-			size_t mlen = (size_t)c.k->payload[0] << 8 | c.k->payload[1];
-			size_t have = c.k->payload_len - 2;
-			decide_dns(&c, c.k->payload + 2, mlen < have ? mlen : have);
-			/* a refused name is answered inside the stream
-			 * (d->nxdomain); what cannot be answered is reset */
-			d->reset = d->verdict == CD_DROP;
+		if (c.k->proto == IPPROTO_TCP) {
+			/* the segment's bytes by its IP header, against what
+			 * the queue copied */
+			size_t hdrs = (size_t)(c.k->payload - data);
+			decide_dns_tcp(&c, f, c.k->ip_len > hdrs ? c.k->ip_len - hdrs : 0);
+			goto out;
 		}
+		decide_dns(&c, c.k->payload, c.k->payload_len);
 		if (f->state != FS_FINAL)
 			f->state = FS_PENDING;
 		if (d->final) {

@@ -19,6 +19,19 @@
  * not one whole message in this segment); a refused query without an
  * answer (tunnelling signs) gets d->reset alone.
  *
+ * DNS over TCP is read as a stream (egw/dns_stream.h), as the fast path
+ * reads it: each flow remembers where the client's next message starts
+ * (from its SYN, which the kernel-mode ruleset queues too, or from its first
+ * payload segment), a segment must be a run of whole messages at a message
+ * boundary, and every message in it is judged (one dns event each). One
+ * message: as above. Several: a blocked or undecodable one drops the
+ * segment and decides the flow (final, d->reset and d->reset_server); a
+ * tunnelling-suspect one as above. A segment that is not whole messages at
+ * a boundary (split, continuation, out of order, retransmitted with other
+ * boundaries, cut by the queue's copy range), or a SYN once data went
+ * through, is refused: a `drop` event with reason "dns-split" at the dns
+ * section, final, both sides reset.
+ *
  * A bounded flow cache (5-tuple) keeps each flow's decision: one event per
  * flow decision, not per packet, and a blocked flow stays blocked. DNS
  * queries are decided one by one, except that a query whose name shows
@@ -37,11 +50,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <egw/dns_stream.h>
 #include <egw/event.h>
 #include <egw/policy.h>
 
 #include "cd_nfq.h"
 #include "cd_pkt.h"
+
+/* Events of one decision: a dns and an alert event for each query of a
+ * TCP segment (at most EGW_DNS_STREAM_MAX_MSGS), or a drop event. */
+#define CD_DECISION_EVENTS (2 * EGW_DNS_STREAM_MAX_MSGS + 1)
 
 struct cd_decision {
 	enum cd_verdict verdict;
@@ -49,7 +67,9 @@ struct cd_decision {
 				    not a handshake waiting for its name) */
 	bool reply;              /* a reply of a known flow (verdict follows it) */
 	bool nxdomain;           /* answer the DNS query with NXDOMAIN */
-	bool reset;              /* TCP: reset the connection */
+	bool reset;              /* TCP: reset the connection (towards the client) */
+	bool reset_server;       /* TCP: also reset it towards the server (a RST|ACK
+				    from the client at this segment's seq) */
 	bool flag_dst;           /* put the destination in flagged_v4/v6 */
 	/* final and not a reply: the flow's reason and policy location (for
 	 * the fast path's copy of the verdict), on its first decision and on
@@ -58,8 +78,10 @@ struct cd_decision {
 	const char *why;
 	const struct egw_loc *why_loc;
 	struct cd_pkt pkt;       /* the parsed headers */
-	unsigned n_events;       /* 0..2 events to log (e.g. dns + alert) */
-	struct egw_event ev[2];
+	unsigned n_events;       /* events to log (e.g. dns + alert; one dns
+				    event per query of a TCP segment) */
+	/* last, and not cleared by cd_inspect_packet beyond n_events */
+	struct egw_event ev[CD_DECISION_EVENTS];
 };
 
 /* Counters by decision reason, for egwctl stats. */
@@ -67,6 +89,7 @@ struct cd_inspect_stats {
 	uint64_t packets, accepted, dropped;
 	uint64_t unparsable;     /* accepted or dropped per fail mode, counted */
 	uint64_t dns, tls, http;
+	uint64_t dns_refused;     /* TCP/53 segments refused: dns-split, dns-malformed */
 	uint64_t category_blocked, doh_blocked, tunnel_flagged, default_denied;
 	uint64_t flows_cached, flow_evictions;
 };

@@ -150,6 +150,16 @@ static enum cd_verdict on_packet(void *arg, const struct cd_nfq_pkt *pkt, uint32
 			else
 				d->inject_errors++;
 		}
+		/* a TCP/53 segment refused or dropped for a name among
+		 * several: the resolver's side is reset too (no ruleset does
+		 * it), at the sequence number it expects */
+		if (dec.reset_server && !dec.nxdomain) {
+			rc = cd_inject_rst_server(d->inj, &dec.pkt);
+			if (rc == 0)
+				d->rst_sent++;
+			else if (rc != -EINVAL)
+				d->inject_errors++;
+		}
 	}
 	if (dec.flag_dst && d->sets) {
 		cd_nft_sets_add(d->sets, dec.pkt.family, dec.pkt.dst);
@@ -399,7 +409,7 @@ static json_t *stats(void *arg)
 		"{s:s,s:s,s:s,s:I,"
 		"s:{s:b,s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i},"
 		"s:{s:I,s:I,s:I,s:O},"
-		"s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
+		"s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
 		"s:{s:I,s:I,s:I},"
 		"s:{s:I,s:I},"
 		"s:{s:I,s:I},"
@@ -424,6 +434,7 @@ static json_t *stats(void *arg)
 		"inspect",
 		"packets", (json_int_t)s.packets, "dns", (json_int_t)s.dns,
 		"tls", (json_int_t)s.tls, "http", (json_int_t)s.http,
+		"dns_refused", (json_int_t)s.dns_refused,
 		"category_blocked", (json_int_t)s.category_blocked,
 		"doh_blocked", (json_int_t)s.doh_blocked,
 		"tunnel_flagged", (json_int_t)s.tunnel_flagged,

@@ -38,6 +38,8 @@
 	X(DOT, "dot") \
 	X(DOH, "doh") \
 	X(DNS_NAME, "dns-name") \
+	X(DNS_SPLIT, "dns-split") \
+	X(DNS_MALFORMED, "dns-malformed") \
 	X(SNI_HOST, "sni-host") \
 	X(PROFILE, "profile") \
 	/* state (dp_worker) */ \

@@ -63,6 +63,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <egw/dns_stream.h>
+
 #include "dp_policy.h"
 #include "dp_prefetch.h"
 
@@ -105,7 +107,8 @@ struct dp_flow {
 	uint8_t tcp_state;
 	uint8_t in_use;
 	uint8_t nat;                   /* DNS redirect: out_ip is the target */
-	uint8_t inspected;             /* first client payload looked at (SNI/Host) */
+	uint8_t inspected;             /* first client payload looked at (SNI/Host);
+					  TCP/53: dns below is valid */
 	uint64_t last_us;
 	uint8_t src_mac[6];            /* the terminal's */
 	uint16_t gen;                  /* the table's gen when it was decided */
@@ -120,6 +123,11 @@ struct dp_flow {
 	uint64_t start_us;
 	uint8_t dst_mac[6];            /* what the terminal sent to (the next hop) */
 	uint8_t nat_ip[16];            /* the resolver the client asked */
+	/* A TCP/53 flow: where the client's DNS messages start (dns_query
+	 * in dp_worker.c). Not cleared by dp_flow_fill (a new flow costs no
+	 * store for it): valid only once inspected is set, which dns_query
+	 * does when it first clears it. */
+	struct egw_dns_stream dns;
 };
 
 #define DP_FLOW_NIL UINT32_MAX

@@ -56,7 +56,9 @@ enum dp_action {
 	X(PROFILE_DEFAULT, "profile-default") \
 	X(CONTROL, "control-plane") \
 	X(FAIL_OPEN, "fail-open") \
-	X(TUNNEL, "tunnel-suspect")
+	X(TUNNEL, "tunnel-suspect") \
+	X(DNS_SPLIT, "dns-split")          /* TCP/53: not whole messages at a boundary */ \
+	X(DNS_MALFORMED, "dns-malformed")  /* TCP/53: a message that is not a query */
 
 enum dp_reason {
 #define DP_REASON_ENUM(e, s) DP_R_##e,

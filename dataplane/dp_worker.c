@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <egw/dns_msg.h>
+#include <egw/dns_stream.h>
 #include <egw/domain_set.h>
 #include <egw/http_host.h>
 #include <egw/tls_sni.h>
@@ -333,9 +334,9 @@ static void remember_first_fragment(struct dp_worker *w, const struct dp_tables 
  * redirect target through a flow keyed by the target, which remembers the
  * resolver asked so that answers go back as if from it.
  */
-static struct dp_flow *redirect(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame,
-				struct dp_pkt *p, const struct dp_flow_key *k,
-				const struct dp_verdict *v, uint64_t now_us)
+static struct dp_flow *redirect_flow(struct dp_worker *w, const struct dp_tables *t,
+				     const struct dp_pkt *p, const struct dp_flow_key *k,
+				     const struct dp_verdict *v, uint64_t now_us)
 {
 	struct dp_flow_key nk = *k;
 	memcpy(nk.out_ip, redirect_target(t, p->family), 16);
@@ -356,8 +357,17 @@ static struct dp_flow *redirect(struct dp_worker *w, const struct dp_tables *t, 
 		w->st.verdicts[v->action]++;
 		emit(w, t, EGW_EV_FLOW, f, now_us, NULL);
 	}
+	return f;
+}
+
+/* redirect_flow, and the packet rewritten toward the redirect target. */
+static struct dp_flow *redirect(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame,
+				struct dp_pkt *p, const struct dp_flow_key *k,
+				const struct dp_verdict *v, uint64_t now_us)
+{
+	struct dp_flow *f = redirect_flow(w, t, p, k, v, now_us);
 	if (f)
-		dp_nat_set_addr(frame, p, true, nk.out_ip);
+		dp_nat_set_addr(frame, p, true, redirect_target(t, p->family));
 	return f;
 }
 
@@ -441,60 +451,213 @@ static uint32_t answer_nxdomain(struct dp_worker *w, uint8_t *frame, const struc
 	return n;
 }
 
-/*
- * A DNS query from the inside (UDP, or TCP with the whole message in this
- * segment), on flow f (its verdict allows or redirects it): one dns event,
- * and the names' verdict. Returns -1 to go on as the flow says, or the
- * disposition the name decided (*len updated for an answer).
- */
-static int dns_query(struct dp_worker *w, const struct dp_tables *t, struct dp_flow *f,
-		     uint8_t *frame, const struct dp_pkt *p, uint32_t *len, uint64_t now_us)
+/* What dns_query judges of a packet from the inside to port 53 (is_dns_query): a packet with bytes (not a later
+ * fragment; a TCP segment that is a first fragment too: dns_tcp refuses
+ * it), or a TCP SYN (where the client's stream starts). */
+static bool dns_judged(const struct dp_pkt *p)
 {
-	const uint8_t *msg = frame + p->payload_off;
-	size_t mlen = p->payload_len;
-	struct egw_dns_query q;
+	return (!p->is_frag || p->proto == 6) &&
+	       (p->payload_len || (p->proto == 6 && (p->tcp_flags & DP_TCP_SYN)));
+}
 
-	if (p->proto == 6) {
-		if (mlen < 2 || (size_t)(msg[0] << 8 | msg[1]) != mlen - 2)
-			return -1;
-		msg += 2;
-		mlen -= 2;
-	}
-	if (egw_dns_decode_query(msg, mlen, &q) != EGW_DNS_OK)
-		return -1;
-	struct dp_verdict nv = f->verdict;
-	name_decide(t, f->verdict.unit, q.qname, q.qname_len, &nv);
+/* The verdict on the query q from flow f's terminal (names, then the
+ * tunnelling signs) into nv; every decoded query counts towards the
+ * terminal's rate. */
+static void query_verdict(struct dp_worker *w, const struct dp_tables *t, const struct dp_flow *f,
+			  const struct egw_dns_query *q, uint64_t now_us, struct dp_verdict *nv)
+{
+	*nv = f->verdict;
+	name_decide(t, f->verdict.unit, q->qname, q->qname_len, nv);
 	const struct egw_dns_suspicious *sus = &t->pol->dns.suspicious;
-	/* Every decoded query from the terminal counts towards its rate. */
 	bool too_many = qrate_over(w, f->key.family, f->key.in_ip, now_us,
 				   sus->max_queries_per_second);
-	if (nv.action == DP_ACT_ALLOW &&
-	    (q.qname_len > sus->max_qname || q.max_label > sus->max_label ||
-	     q.entropy_bits > sus->min_entropy_bits || too_many)) {
+	if (nv->action == DP_ACT_ALLOW &&
+	    (q->qname_len > sus->max_qname || q->max_label > sus->max_label ||
+	     q->entropy_bits > sus->min_entropy_bits || too_many)) {
 		/* Tunnelling signs: the control plane looks closer. */
-		nv.action = DP_ACT_PUNT;
-		nv.reason = DP_R_TUNNEL;
-		nv.loc = &sus->loc;
+		nv->action = DP_ACT_PUNT;
+		nv->reason = DP_R_TUNNEL;
+		nv->loc = &sus->loc;
 	}
+}
+
+/* One dns event for the query q on flow f under its verdict nv (rcode -1:
+ * not answered by the gateway). */
+static void dns_event(struct dp_worker *w, const struct dp_tables *t, const struct dp_flow *f,
+		      const struct dp_verdict *nv, const struct egw_dns_query *q, int rcode,
+		      uint64_t now_us)
+{
+	struct dp_raw_event *e = dp_event_slot(&w->ev);
+	if (!e)
+		return;
+	dp_event_record(e, EGW_EV_DNS, f, nv->action != DP_ACT_ALLOW ? nv : &f->verdict,
+			t->pol, now_us, NULL);
+	e->dns_id = q->id;
+	e->dns_rrtype = q->qtype;
+	e->dns_rcode = (int16_t)rcode;
+	dp_event_set_name(e, q->qname, q->qname_len);
+	dp_event_push(&w->ev);
+}
+
+/*
+ * The gateway ends f's connection under nv (a drop): the rest of it is
+ * dropped, the frame becomes the RST to the client and w->extra the RST to
+ * the server (at the sequence number it expects: this segment never
+ * reaches it). Returns DP_DISP_REPLY, or DP_DISP_DROP when the RST to the
+ * client cannot be built.
+ */
+static int tcp_end(struct dp_worker *w, struct dp_flow *f, uint8_t *frame, const struct dp_pkt *p,
+		   uint32_t *len, const struct dp_verdict *nv)
+{
+	f->verdict = *nv;
+	f->tcp_state |= DP_TS_RST;   /* closed: the entry goes at the closed timeout */
+	w->st.drops[nv->drop]++;
+	w->extra_len = dp_tcp_reset(frame, p, false, w->extra, sizeof(w->extra));
+	uint8_t rst[128];
+	uint32_t n = dp_tcp_reset(frame, p, true, rst, sizeof(rst));
+	if (!n || n > *len)
+		return DP_DISP_DROP;
+	memcpy(frame, rst, n);
+	*len = n;
+	w->st.resets++;
+	return DP_DISP_REPLY;
+}
+
+/* A TCP/53 segment the gateway cannot judge (why: DP_R_DNS_SPLIT or
+ * DP_R_DNS_MALFORMED): one drop event (the policy's dns section is the
+ * rule), and the connection ends at both sides. */
+static int dns_refuse(struct dp_worker *w, const struct dp_tables *t, struct dp_flow *f,
+		      uint8_t *frame, const struct dp_pkt *p, uint32_t *len, uint64_t now_us,
+		      enum dp_reason why)
+{
+	struct dp_verdict nv = f->verdict;
+	nv.action = DP_ACT_DROP;
+	nv.reason = (uint8_t)why;
+	nv.drop = (uint8_t)(why == DP_R_DNS_SPLIT ? DP_DROP_DNS_SPLIT : DP_DROP_DNS_MALFORMED);
+	nv.loc = &t->pol->dns.loc;
+	struct dp_raw_event *e = dp_event_slot(&w->ev);
+	if (e) {
+		dp_event_record(e, EGW_EV_DROP, f, &nv, t->pol, now_us, NULL);
+		dp_event_push(&w->ev);
+	}
+	return tcp_end(w, f, frame, p, len, &nv);
+}
+
+static uint32_t get32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/*
+ * A TCP segment from the inside to port 53 on flow f (allowed or
+ * redirected): the SYN sets where the client's stream starts; a segment
+ * with bytes must be a run of whole messages at a message boundary
+ * (egw/dns_stream.h), else it is refused; then every message is judged.
+ * One message: as over UDP (a blocked name answered NXDOMAIN in the
+ * stream, the resolver reset). Several: a blocked one drops the segment
+ * and resets both sides; a tunnelling-suspect one punts it. Returns -1 to
+ * go on as the flow says, or the disposition.
+ */
+static __attribute__((noinline)) int
+dns_tcp(struct dp_worker *w, const struct dp_tables *t, struct dp_flow *f, uint8_t *frame,
+	const struct dp_pkt *p, uint32_t *len, uint64_t now_us)
+{
+	const uint8_t *data = frame + p->payload_off;
+	uint32_t seq = get32(frame + p->l4_off + 4);
+
+	if (!f->inspected) {
+		/* The entry's first look at the stream (see struct dp_flow). */
+		memset(&f->dns, 0, sizeof(f->dns));
+		f->inspected = 1;
+	}
+	if (p->tcp_flags & DP_TCP_SYN) {
+		if (egw_dns_stream_start(&f->dns, seq) < 0)
+			return dns_refuse(w, t, f, frame, p, len, now_us, DP_R_DNS_SPLIT);
+		seq++;
+		if (!p->payload_len)
+			return -1;
+	}
+	if (p->is_frag)   /* a first fragment: its bytes end where the frame does */
+		return dns_refuse(w, t, f, frame, p, len, now_us, DP_R_DNS_SPLIT);
+	int nmsg = egw_dns_stream_check(&f->dns, seq, data, p->payload_len);
+	if (nmsg <= 0)
+		return dns_refuse(w, t, f, frame, p, len, now_us, DP_R_DNS_SPLIT);
+
+	struct egw_dns_query q;
+	struct dp_verdict nv;
+	if (nmsg == 1) {
+		if (egw_dns_decode_query(data + 2, p->payload_len - 2, &q) != EGW_DNS_OK)
+			return dns_refuse(w, t, f, frame, p, len, now_us, DP_R_DNS_MALFORMED);
+		query_verdict(w, t, f, &q, now_us, &nv);
+		uint32_t n = 0;
+		if (nv.action == DP_ACT_DROP)
+			n = answer_nxdomain(w, frame, p);
+		dns_event(w, t, f, &nv, &q, n ? 3 : -1, now_us);
+		if (nv.action == DP_ACT_DROP) {
+			if (!n)   /* no answer could be built: reset both sides */
+				return tcp_end(w, f, frame, p, len, &nv);
+			f->verdict = nv;   /* the gateway ended the connection: drop the rest */
+			*len = n;
+			w->st.dns_answers++;
+			return DP_DISP_REPLY;
+		}
+		egw_dns_stream_accept(&f->dns, seq, p->payload_len);
+		return nv.action == DP_ACT_PUNT ? (int)disposition(w, t, &nv) : -1;
+	}
+
+	/* Pipelined: every message is judged (and logged); the segment goes
+	 * on only when all are allowed. */
+	struct dp_verdict blocked, punted;
+	bool any_blocked = false, any_punted = false;
+	size_t off = 0, mlen;
+	const uint8_t *msg;
+	while (egw_dns_stream_next(data, p->payload_len, &off, &msg, &mlen) == 1) {
+		if (egw_dns_decode_query(msg, mlen, &q) != EGW_DNS_OK)
+			return dns_refuse(w, t, f, frame, p, len, now_us, DP_R_DNS_MALFORMED);
+		query_verdict(w, t, f, &q, now_us, &nv);
+		dns_event(w, t, f, &nv, &q, -1, now_us);
+		if (nv.action == DP_ACT_DROP && !any_blocked) {
+			blocked = nv;
+			any_blocked = true;
+		} else if (nv.action == DP_ACT_PUNT && !any_punted) {
+			punted = nv;
+			any_punted = true;
+		}
+	}
+	if (any_blocked)
+		return tcp_end(w, f, frame, p, len, &blocked);
+	egw_dns_stream_accept(&f->dns, seq, p->payload_len);
+	return any_punted ? (int)disposition(w, t, &punted) : -1;
+}
+
+/*
+ * A DNS query from the inside on flow f (its verdict allows or redirects
+ * it): over UDP one dns event and the name's verdict; TCP: dns_tcp.
+ * Returns -1 to go on as the flow says, or the disposition the name
+ * decided (*len updated for an answer).
+ */
+static __attribute__((noinline)) int
+dns_query(struct dp_worker *w, const struct dp_tables *t, struct dp_flow *f, uint8_t *frame,
+	  const struct dp_pkt *p, uint32_t *len, uint64_t now_us)
+{
+	struct egw_dns_query q;
+	struct dp_verdict nv;
+
+	if (!dns_judged(p))
+		return -1;
+	if (p->proto == 6)
+		return dns_tcp(w, t, f, frame, p, len, now_us);
+	if (egw_dns_decode_query(frame + p->payload_off, p->payload_len, &q) != EGW_DNS_OK)
+		return -1;
+	query_verdict(w, t, f, &q, now_us, &nv);
 	uint32_t n = 0;
 	if (nv.action == DP_ACT_DROP)
 		n = answer_nxdomain(w, frame, p);
-	struct dp_raw_event *e = dp_event_slot(&w->ev);
-	if (e) {
-		dp_event_record(e, EGW_EV_DNS, f, nv.action != DP_ACT_ALLOW ? &nv : &f->verdict,
-				t->pol, now_us, NULL);
-		e->dns_id = q.id;
-		e->dns_rrtype = q.qtype;
-		e->dns_rcode = n ? 3 : -1;
-		dp_event_set_name(e, q.qname, q.qname_len);
-		dp_event_push(&w->ev);
-	}
+	dns_event(w, t, f, &nv, &q, n ? 3 : -1, now_us);
 	if (nv.action == DP_ACT_ALLOW)
 		return -1;
 	if (nv.action == DP_ACT_PUNT)
 		return (int)disposition(w, t, &nv);
-	if (p->proto == 6)
-		f->verdict = nv;   /* the gateway ended the connection: drop the rest */
 	if (n) {
 		*len = n;
 		w->st.dns_answers++;
@@ -594,10 +757,14 @@ static enum dp_disp icmp_error(struct dp_worker *w, const struct dp_tables *t,
 	return disposition(w, t, &f->verdict);
 }
 
+/* From the inside to port 53 with ports: for dns_query, which takes what
+ * it judges (dns_judged) itself, so that the per-packet path tests no more
+ * than this for any packet. */
 static bool is_dns_query(const struct dp_pkt *p, bool from_outside)
 {
-	return !from_outside && p->dport == 53 && p->l4_known && !p->is_frag && p->payload_len;
+	return !from_outside && p->dport == 53 && p->l4_known;
 }
+
 
 /*
  * make_key and the key's hash at once: the words are built in registers and
@@ -748,6 +915,43 @@ flow_hit(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame, uint32_
 }
 
 /*
+ * A TCP/53 segment (SYN or bytes) from the inside of a connection the policy
+ * redirects (v): judged on the redirected flow's stream as on an allowed
+ * one (dns_tcp), before it is rewritten, so that what the gateway answers
+ * comes from the resolver the client asked and the RST toward the server
+ * goes to the redirect target.
+ */
+static __attribute__((noinline)) enum dp_disp
+redirected_tcp(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame, uint32_t *lenp,
+	       uint64_t now_us, struct dp_pkt *p, const struct dp_flow_key *k,
+	       const struct dp_verdict *v)
+{
+	uint32_t len = *lenp;
+	struct dp_flow *f = redirect_flow(w, t, p, k, v, now_us);
+
+	if (!f) {
+		w->st.drops[DP_DROP_DNS_RESOLVER]++;
+		return DP_DISP_DROP;
+	}
+	f->pkts[0]++;
+	f->bytes[0] += len;
+	tcp_track(f, p, false);
+	dp_flow_touch(&w->ft, f, now_us);
+	int d = -1;
+	if (f->verdict.action == DP_ACT_REDIRECT) {
+		d = dns_query(w, t, f, frame, p, lenp, now_us);
+		if (w->extra_len)
+			reset_to_target(w, t);
+		if (d >= 0 && d != DP_DISP_PUNT)
+			return (enum dp_disp)d;   /* the gateway's answer or resets */
+	}
+	dp_nat_set_addr(frame, p, true, redirect_target(t, p->family));
+	if (d >= 0)
+		return (enum dp_disp)d;   /* punted on its way to the target */
+	return disposition(w, t, &f->verdict);
+}
+
+/*
  * The first packet from the inside of a connection the policy redirects
  * (DNS to a resolver outside the province, v): a blocked name is answered
  * here; otherwise the packet goes on to the redirect target as a new flow.
@@ -761,7 +965,10 @@ new_redirected(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame, u
 	struct dp_verdict v = *vp;
 	struct dp_flow *f;
 
-	if (is_dns_query(p, false)) {
+	bool dns = is_dns_query(p, false) && dns_judged(p);
+	if (dns && p->proto == 6)
+		return redirected_tcp(w, t, frame, lenp, now_us, p, k, &v);
+	if (dns) {
 		/* Names first: a blocked name is answered as if by
 		 * the resolver asked, and goes nowhere. */
 		struct dp_flow tmp;
@@ -772,11 +979,7 @@ new_redirected(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame, u
 		struct dp_verdict nv = v;
 		struct egw_dns_query q;
 		const uint8_t *msg = frame + p->payload_off;
-		size_t ml = p->payload_len;
-		if (p->proto == 6 && ml >= 2) {
-			msg += 2;
-			ml -= 2;
-		}
+		size_t ml = p->payload_len;   /* UDP: TCP went to redirected_tcp */
 		if (egw_dns_decode_query(msg, ml, &q) == EGW_DNS_OK)
 			name_decide(t, v.unit, q.qname, q.qname_len, &nv);
 		if (nv.action != DP_ACT_ALLOW) {

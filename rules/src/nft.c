@@ -537,9 +537,12 @@ static void allow_chain(struct nft_ctx *c)
 	chain_comment(c, "verdict allow: DNS queries of allowed flows go to the control plane first");
 	snprintf(s, sizeof(s), "ct mark 0x%08x udp dport 53", c->m_pending);
 	rule(c, s, c->punt, &c->p->dns.loc, "DNS query: answered by name by the control plane");
-	snprintf(s, sizeof(s), "ct mark 0x%08x tcp dport 53 " TCP_PAYLOAD, c->m_pending);
+	/* every new TCP/53 connection's first packet (its SYN, with data or
+	 * not): the control plane learns where the client's stream starts,
+	 * so that it can tell a whole query from part of one */
+	snprintf(s, sizeof(s), "ct mark 0x%08x tcp dport 53", c->m_pending);
 	rule(c, s, c->punt, &c->p->dns.loc,
-	     "DNS query over TCP (a SYN carrying data): answered by name by the control plane");
+	     "DNS over TCP, the connection's SYN: the control plane notes where its queries start");
 	rule(c, "", "accept", NULL, "allowed");
 	nft_puts(&c->out, "\t}\n");
 }

@@ -58,6 +58,7 @@ ids=(fin1-ping fin2-ping fin1-http fin1-https fin2-https-us fin1-openssl
 	rogue-ping rogue-http spoof-udp
 	dns-approved dns-inprovince dns-foreign dns-foreign-tcp dns-foreign-a dns-example-a
 	dot doh canary mail-dns mail-dns-aaaa canary-tcp mail-dns-tcp dns-example-tcp
+	dns-tcp-pipelined mail-dns-pipelined dns-tcp-split
 	gmail-sni mail-http-host
 	health-cn health-cn-beijing health-dns health-us health-us-https)
 for id in "${ids[@]}"; do

@@ -39,7 +39,8 @@ fi
 source "$src/tests/lab/scenarios.sh"
 sc_init "$prefix"
 names=""
-for id in canary mail-dns mail-dns-aaaa canary-tcp mail-dns-tcp gmail-sni mail-http-host; do
+for id in canary mail-dns mail-dns-aaaa canary-tcp mail-dns-tcp mail-dns-pipelined dns-tcp-split \
+	gmail-sni mail-http-host; do
 	names="$names $id=$(sc_expect bridge "$id")"
 done
 SC_OVERRIDE="$names" sc_suite policy

@@ -303,6 +303,22 @@ sc_dns_name() {
 	sc_result "$h dns${tcp:+/$tcp} @$r $name $type" "$e" "$SC_OBS" "$SC_DETAIL"
 }
 
+# sc_dns_pipe HOST RESOLVER NAMES [split] EXPECT: the A queries NAMES
+# (comma-separated) over one TCP connection to RESOLVER, all in one segment
+# (pipelined, RFC 7766), or with split the query in two segments.
+# ok = every query answered (whatever its rcode), reset = the connection
+# was reset (docs/extensions.md, "DNS over TCP").
+sc_dns_pipe() {
+	local h=$1 r=$2 names=$3 split=one e
+	if [ $# -ge 5 ]; then split=$4; e=$5; else e=$4; fi
+	local out
+	out=$(sc_x "$h" /usr/bin/python3 "$SC_LIB_DIR/dns_tcp_pipeline.py" "$r" "$names" \
+		"$split" "$SC_TIMEOUT" 2>&1 | tail -n1)
+	SC_OBS=${out%% *}
+	SC_DETAIL=${out#"$SC_OBS"}
+	sc_result "$h dns/tcp @$r ${split/one/pipelined} $names" "$e" "${SC_OBS:-error}" "$SC_DETAIL"
+}
+
 # sc_probe HOST SRC DST EXPECT: a UDP datagram with a fresh token from SRC to
 # DST:9999; ok when the server logged it (so a spoofed source that never gets
 # a reply is still seen).
@@ -374,6 +390,9 @@ mail-dns-aaaa    =2001:db8:ff::80 nxdomain        sc_dns_name fin1 198.51.100.53
 canary-tcp       =203.0.113.80    nxdomain        sc_dns_name fin1 198.51.100.53 use-application-dns.net A tcp
 mail-dns-tcp     =203.0.113.80    nxdomain        sc_dns_name fin1 198.51.100.53 mail.qq.com A tcp
 dns-example-tcp  =198.51.100.80   =198.51.100.80  sc_dns_name fin1 198.51.100.53 www.example.cn A tcp
+dns-tcp-pipelined ok              ok              sc_dns_pipe fin1 198.51.100.53 www.example.cn,www.example.cn
+mail-dns-pipelined ok             reset           sc_dns_pipe fin1 198.51.100.53 www.example.cn,mail.qq.com
+dns-tcp-split    ok               reset           sc_dns_pipe fin1 198.51.100.53 mail.qq.com split
 gmail-sni        ok               reset           sc_https fin1 203.0.113.80 gmail.com
 mail-http-host   ok               reset           sc_http fin1 203.0.113.80 mail.qq.com
 health-cn        ok               ok              sc_http health 198.51.100.80

@@ -445,8 +445,11 @@ START_TEST(dot_and_doh)
 	HAS(t, "meta l4proto { tcp, udp } th dport 53 counter ct mark set 0x00e90004");
 	HAS(t, "chain allow {");
 	HAS(t, "ct mark 0x00e90004 udp dport 53 counter queue num 0");
-	/* TCP: only segments with payload (the query), never the handshake */
-	HAS(t, "ct mark 0x00e90004 tcp dport 53 @ih,0,8 >= 0 counter queue num 0");
+	/* TCP: a new connection's SYN (where the client's stream starts),
+	 * then only the established segments with payload (the queries),
+	 * never the rest of the handshake or bare ACKs */
+	HAS(t, "ct mark 0x00e90004 tcp dport 53 counter queue num 0 comment \"egw.cfg:55 DNS over TCP, the connection's SYN");
+	HASNT(t, "ct mark 0x00e90004 tcp dport 53 @ih,0,8 >= 0 counter queue");
 	HASNT(t, "ct mark 0x00e90004 meta l4proto { tcp, udp } th dport 53 counter queue");
 	HAS(t, "ct state established tcp dport 53 @ih,0,8 >= 0 counter queue num 0");
 	HAS(t, "ct state established tcp dport 53 counter accept");
