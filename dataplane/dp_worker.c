@@ -701,17 +701,7 @@ tcp_name_parse(struct dp_worker *w, const struct dp_tables *t, struct dp_flow *f
 	if (nv.action == DP_ACT_ALLOW)
 		return -1;
 	nv.drop = DP_DROP_SNI_HOST;
-	f->verdict = nv;   /* the rest of the connection is dropped */
-	w->st.drops[DP_DROP_SNI_HOST]++;
-	w->extra_len = dp_tcp_reset(frame, p, false, w->extra, sizeof(w->extra));
-	uint8_t rst[128];
-	uint32_t n = dp_tcp_reset(frame, p, true, rst, sizeof(rst));
-	if (!n || n > *len)
-		return DP_DISP_DROP;
-	memcpy(frame, rst, n);
-	*len = n;
-	w->st.resets++;
-	return DP_DISP_REPLY;
+	return tcp_end(w, f, frame, p, len, &nv);   /* the rest of the connection is dropped */
 }
 
 /* tcp_name: the flow is inspected once; a payload whose first byte can start
