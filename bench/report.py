@@ -411,10 +411,10 @@ def main():
           "one thread, no ports) re-decides a full table both ways: *whole*, the table at "
           "once (what the loop did before it rebound in slices), and *sliced*, "
           "`DP_REBIND_STEP` entries a loop, as the worker does now.\n")
-        w("| flows | whole table at once | sliced: steps | sliced: total | sliced: mean step | sliced: longest step |")
+        w("| flows | whole table at once | sliced: steps (entries each) | sliced: total | sliced: mean step | sliced: longest step |")
         w("| --- | --- | --- | --- | --- | --- |")
         for r in reb:
-            w("| %d | %.1f ms | %d of %d | %.1f ms | %.1f us | %.1f us |" % (
+            w("| %d | %.1f ms | %d (%d) | %.1f ms | %.1f us | %.1f us |" % (
                 r["flows"], r["whole_us"] / 1000.0, r["sliced_steps"], r["step"],
                 r["sliced_total_us"] / 1000.0, r["sliced_total_us"] / max(r["sliced_steps"], 1),
                 r["sliced_longest_us"]))

@@ -248,7 +248,7 @@ reload "suite=reload case=reloads" "$pol" "$NRELOAD"
 # What a reload costs the packet loop: the whole table re-decided at once
 # against the worker's slices (bench_rebind, no ports: CPU time).
 for n in 8192 1048576; do
-    "$build/bench/bench_rebind" "$pol" "$n" | record "suite=rebind x=$n"
+    "$build/bench/bench_rebind" "$pol" "$n" | record suite=rebind "x=$n"
 done
 
 # ---- 2. scaling curves ----------------------------------------------------
