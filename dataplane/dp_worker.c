@@ -106,12 +106,20 @@ static bool qrate_over(struct dp_worker *w, uint8_t family, const uint8_t *addr,
 	return e->count > limit;
 }
 
+/* The tables f's verdict was made under: t, or during a reload's sweep the
+ * old ones for a flow not decided again yet (its verdict points there). */
+static inline const struct dp_tables *decided_under(const struct dp_worker *w,
+						    const struct dp_tables *t,
+						    const struct dp_flow *f)
+{
+	return f->gen != w->ft.gen && w->sweep_old ? w->sweep_old : t;
+}
+
 static void emit_into(struct dp_worker *w, const struct dp_tables *t, struct dp_raw_event *e,
 		      enum egw_event_type type, const struct dp_flow *f, uint64_t now_us,
 		      const char *end_reason)
 {
-	if (f->gen != w->ft.gen && w->sweep_old)
-		t = w->sweep_old;   /* decided before the reload: its policy */
+	t = decided_under(w, t, f);
 	dp_event_record(e, type, f, &f->verdict, t->pol, now_us, end_reason);
 	dp_event_push(&w->ev);
 }
@@ -1290,9 +1298,7 @@ void dp_worker_flows_json(const struct dp_worker *w, const struct dp_tables *t,
 	for (const struct dp_flow *f = dp_flow_next(&w->ft, NULL);
 	     f && json_array_size(arr) < limit; f = dp_flow_next(&w->ft, f)) {
 		const struct dp_verdict *v = &f->verdict;
-		/* Not decided again since a reload yet: the old policy's. */
-		const struct egw_policy *pol = f->gen != w->ft.gen && w->sweep_old ?
-					       w->sweep_old->pol : t->pol;
+		const struct egw_policy *pol = decided_under(w, t, f)->pol;
 		if (f->key.kind != DP_FK_FLOW)
 			continue;
 		const char *un = v->unit >= 0 && (size_t)v->unit < pol->n_units ?
