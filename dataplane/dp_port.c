@@ -52,6 +52,13 @@ static void on_signal(int sig)
 		stop = 1;
 }
 
+void dp_port_catch_signals(void)
+{
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+}
+
 /* A worker that reports no quiescent state for this long is stuck. */
 #define GRACE_TIMEOUT_MS 10000
 
@@ -734,9 +741,7 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 		r.ws[i].queue = (uint16_t)i;
 	}
 	set_consumed(&r, false);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
+	dp_port_catch_signals();   /* again: main may not have (tests) */
 	unsigned lc;
 	RTE_LCORE_FOREACH_WORKER(lc) {
 		if (started == nw)

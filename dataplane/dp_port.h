@@ -48,4 +48,16 @@ struct dp_port_opts {
 int dp_port_main(struct egw_policy **pol, struct dp_tables **t,
 		 const struct dp_port_opts *o);
 
+/*
+ * SIGINT and SIGTERM (stop) and SIGHUP (reload) caught from now on; call
+ * first thing in main, before DPDK starts. A stop asked for while the
+ * ports start (a large capture's preload takes seconds) is then kept and
+ * honoured as soon as dp_port_main's loop begins. Without it, a process
+ * started in the background by a script, which begins with SIGINT
+ * ignored (POSIX: asynchronous lists of a shell without job control),
+ * dropped that SIGINT, and a script's `kill -INT; wait` hung for good.
+ * Main thread, before other threads exist.
+ */
+void dp_port_catch_signals(void);
+
 #endif

@@ -121,6 +121,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/* Port mode: a stop asked for while DPDK and the ports start is
+	 * kept (dp_port.h). Replay keeps the default dispositions. */
+	if (!o.replay)
+		dp_port_catch_signals();
+
 	static char *replay_eal[] = { NULL, (char *)"--no-huge", (char *)"-m", (char *)"512",
 				      (char *)"--no-pci", (char *)"--no-shconf", (char *)"-l",
 				      (char *)"0", (char *)"--log-level=error",
