@@ -741,7 +741,6 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 		r.ws[i].queue = (uint16_t)i;
 	}
 	set_consumed(&r, false);
-	dp_port_catch_signals();   /* again: main may not have (tests) */
 	unsigned lc;
 	RTE_LCORE_FOREACH_WORKER(lc) {
 		if (started == nw)

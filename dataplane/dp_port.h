@@ -40,7 +40,8 @@ struct dp_port_opts {
 
 #define DP_PORT_MAX_MBUFS (64u << 20)
 
-/* 0 after a clean stop; -1 after one line on stderr saying what kept it
+/* Call dp_port_catch_signals first (main does).
+ * 0 after a clean stop; -1 after one line on stderr saying what kept it
  * from starting (a port that does not exist, too few lcores, a tap name
  * already in use, ...). */
 /* *pol and *t are the running policy and its tables; a reload replaces

@@ -18,7 +18,7 @@ cleanup() {
         for _ in $(seq 50); do kill -0 "$dp_pid" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$dp_pid" 2>/dev/null || true
     fi
-    rm -rf "$tmp" "/var/run/dpdk/$p"
+    rm -rf "$tmp" "/var/run/dpdk/$p" "/var/run/dpdk/$p-early"
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; [ -f "$tmp/dp.err" ] && sed 's/^/  dataplane: /' "$tmp/dp.err" >&2; exit 1; }
@@ -115,5 +115,4 @@ for _ in $(seq 600); do kill -0 "$dp_pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$dp_pid" 2>/dev/null && fail "SIGINT sent while starting was lost: still running 60 s later: $(cat "$tmp/dp2.err")"
 wait "$dp_pid" || fail "egw-dataplane exited non-zero after an early SIGINT: $(cat "$tmp/dp2.err")"
 dp_pid=
-rm -rf "/var/run/dpdk/$p2"
 echo "ok: a SIGINT during start-up ends egw-dataplane"
