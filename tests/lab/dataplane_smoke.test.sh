@@ -25,7 +25,7 @@ cleanup() {
         kill -KILL "$dp_pid" 2>/dev/null || true
     fi
     for ns in "$gw" "$term" "$srv"; do ip netns del "$ns" 2>/dev/null || true; done
-    rm -rf "$tmp"
+    rm -rf "$tmp" "/var/run/dpdk/$p" "/var/run/dpdk/$p-2"   # EAL's runtime directories
 }
 trap cleanup EXIT
 
