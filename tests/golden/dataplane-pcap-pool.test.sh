@@ -9,6 +9,7 @@ set -euo pipefail
 build=$(cd "$1" && pwd) src=$(cd "$2" && pwd)
 bin=$build/dataplane/egw-dataplane
 p=egwt-dpperf-$$
+p2=$p-early   # the run stopped while it starts
 tmp=$(mktemp -d /tmp/egwt-dpperf.XXXXXX)
 dp_pid=
 
@@ -18,7 +19,7 @@ cleanup() {
         for _ in $(seq 50); do kill -0 "$dp_pid" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$dp_pid" 2>/dev/null || true
     fi
-    rm -rf "$tmp" "/var/run/dpdk/$p" "/var/run/dpdk/$p-early"
+    rm -rf "$tmp" "/var/run/dpdk/$p" "/var/run/dpdk/$p2"
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; [ -f "$tmp/dp.err" ] && sed 's/^/  dataplane: /' "$tmp/dp.err" >&2; exit 1; }
@@ -98,7 +99,6 @@ PY
 # runtime directory exists), long before the capture's preload is done,
 # must still end it, cleanly and soon. Before the fix it was dropped and
 # `kill -INT; wait` hung for good.
-p2=$p-early
 "$bin" "${eal[@]/$p/$p2}" -- --config "$tmp/egw.cfg" --socket "$tmp/dp2.sock" \
     2>"$tmp/dp2.err" &
 dp_pid=$!
