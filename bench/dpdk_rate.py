@@ -19,25 +19,56 @@ import sys
 import time
 
 
-def tel_connect(prefix, timeout):
+def alive(pid):
+    """Is pid a running process (not a zombie)?"""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def gone(pid, what):
+    """The measured process ended: say so (its own stderr says why)."""
+    raise SystemExit("dpdk_rate: process %d ended %s" % (pid, what))
+
+
+def tel_connect(prefix, pid, timeout):
     path = "/var/run/dpdk/%s/dpdk_telemetry.v2" % prefix
     end = time.time() + timeout
     while True:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             s.connect(path)
-            s.recv(4096)  # greeting: version, pid, max_output_len
+            if not s.recv(4096):  # greeting: version, pid, max_output_len
+                raise ConnectionResetError
             return s
         except OSError:
             s.close()
+            if not alive(pid):
+                gone(pid, "before its telemetry socket %s answered" % path)
             if time.time() > end:
-                raise SystemExit("dpdk_rate: no telemetry socket %s" % path)
+                raise SystemExit("dpdk_rate: no telemetry socket %s after %gs"
+                                 % (path, timeout))
             time.sleep(0.2)
 
 
+class TelemetryLost(Exception):
+    pass
+
+
 def tel(s, cmd):
-    s.send(cmd.encode())
-    return json.loads(s.recv(1 << 16).decode())
+    """One telemetry command's JSON reply. TelemetryLost when the socket
+    fails or closes (the process ended), ValueError for a reply that is not
+    JSON."""
+    try:
+        s.send(cmd.encode())
+        r = s.recv(1 << 16)
+    except OSError as e:
+        raise TelemetryLost(str(e))
+    if not r:
+        raise TelemetryLost("closed")
+    return json.loads(r.decode())
 
 
 def worker_cpu(pid):
@@ -86,30 +117,44 @@ def main():
                          "(twice the capture: every flow of it has been set up)")
     a = ap.parse_args()
     outp = a.port if a.out_port is None else a.out_port
-    s = tel_connect(a.prefix, a.timeout)
-    # wait for the port to receive (table build and pcap loading come first)
-    end = time.time() + a.timeout
-    while True:
-        try:
-            rx, _ = port_stats(s, a.port)
-        except (KeyError, TypeError, ValueError):
-            rx = 0
-        if rx >= max(1, a.min_rx):
-            break
-        if time.time() > end:
-            raise SystemExit("dpdk_rate: port %d received %d of %d packets in %gs"
-                             % (a.port, rx, a.min_rx, a.timeout))
-        time.sleep(0.2)
-    time.sleep(a.warmup)
-    t0 = time.monotonic()
-    c0 = worker_cpu(a.pid)
-    rx0, _ = port_stats(s, a.port)
-    _, tx0 = port_stats(s, outp)
-    time.sleep(a.secs)
-    rx1, _ = port_stats(s, a.port)
-    _, tx1 = port_stats(s, outp)
-    c1 = worker_cpu(a.pid)
-    t1 = time.monotonic()
+    s = tel_connect(a.prefix, a.pid, a.timeout)
+    try:
+        # wait for the port to receive (table build and pcap loading come first)
+        end = time.time() + a.timeout
+        while True:
+            try:
+                rx, _ = port_stats(s, a.port)
+            except (KeyError, TypeError, ValueError):
+                rx = 0  # the port is not there yet
+            if rx >= max(1, a.min_rx):
+                break
+            if not alive(a.pid):
+                gone(a.pid, "after its port %d received %d of %d packets"
+                     % (a.port, rx, a.min_rx))
+            if time.time() > end:
+                raise SystemExit("dpdk_rate: port %d received %d of %d packets in %gs"
+                                 % (a.port, rx, a.min_rx, a.timeout))
+            time.sleep(0.2)
+        time.sleep(a.warmup)
+        t0 = time.monotonic()
+        c0 = worker_cpu(a.pid)
+        rx0, _ = port_stats(s, a.port)
+        _, tx0 = port_stats(s, outp)
+        time.sleep(a.secs)
+        rx1, _ = port_stats(s, a.port)
+        _, tx1 = port_stats(s, outp)
+        c1 = worker_cpu(a.pid)
+        t1 = time.monotonic()
+    except TelemetryLost as e:
+        if not alive(a.pid):
+            gone(a.pid, "while measured (telemetry: %s)" % e)
+        raise SystemExit("dpdk_rate: the telemetry socket of process %d failed: %s"
+                         % (a.pid, e))
+    except (KeyError, TypeError, ValueError) as e:
+        raise SystemExit("dpdk_rate: unexpected telemetry reply for port %d or %d: %r"
+                         % (a.port, outp, e))
+    if not alive(a.pid):
+        gone(a.pid, "during the window: its figures would not be a steady rate")
     wall = t1 - t0
     cpu = c1 - c0
     rxn, txn = rx1 - rx0, tx1 - tx0
