@@ -82,6 +82,38 @@ def fmt_n(s, nd=0):
     return "%.*f (%.*f-%.*f)" % (nd, m, nd, lo, nd, hi)
 
 
+def span(vals):
+    """min-max of integers, one figure when they agree."""
+    lo, hi = min(vals), max(vals)
+    return "{:,}".format(lo) if lo == hi else "{:,}-{:,}".format(lo, hi)
+
+
+def flow_counts(rows, **kw):
+    """'created / evicted' of egw's flow table over the runs selected
+    (egw-dataplane --stats at exit), or None for rows without them."""
+    rs = [r for r in sel(rows, impl="egw", **kw) if "flows_created" in r]
+    if not rs:
+        return None
+    return "%s / %s" % (span([r["flows_created"] for r in rs]),
+                        span([r["flows_evicted"] for r in rs]))
+
+
+def flow_table_counts(rows, w):
+    xs = sorted({r["x"] for r in sel(rows, impl="egw", suite="flows") if "flows_created" in r},
+                key=float)
+    if not xs:
+        return
+    w("Flow table at the end of each run (egw-dataplane `--stats`: flows set up / flows "
+      "evicted, over the whole run with its warm-up; min-max over the repetitions). An "
+      "established run that sets up each flow of its capture once and evicts none measured "
+      "hits only.\n")
+    w("| flows | established | new flows |\n| --- | --- | --- |")
+    for x in xs:
+        w("| %s | %s | %s |" % (x, flow_counts(rows, suite="flows", x=x) or "n/a",
+                                flow_counts(rows, suite="newflows", x=x) or "n/a"))
+    w("")
+
+
 def ratio(a, b):
     if not a or not b or not b[0]:
         return None
@@ -358,10 +390,12 @@ def main():
         # (runs before it compared with the 8,192-packet capture's).
         m1io = S("testpmd-io", suite="flows", x=1048576)
         r1 = ratio(m1, m1io or io)
+        fc = flow_counts(rows, suite="flows", x=1048576)
         tgt("1M flows, established 64 B >= 14.88 Mpps and >= 0.35 of testpmd io",
-            "%s Mpps, %s of testpmd io (%s, %s)" % (
+            "%s Mpps, %s of testpmd io (%s, %s)%s" % (
                 fmt_m(m1), "%.3f" % r1 if r1 else "n/a", fmt_m(m1io or io) + " Mpps",
-                "same 1M capture" if m1io else "8,192-packet capture"),
+                "same 1M capture" if m1io else "8,192-packet capture",
+                "; flows set up / evicted: " + fc if fc else ""),
             m1[0] >= 14.88e6 and (r1 or 0) >= 0.35)
         tgt("1M flows, new-flow setup >= 2 Mpps (1M distinct flows through a 1,024-entry table)",
             fmt_m(m1n) + " Mpps", m1n[0] >= 2e6 if m1n else None)
@@ -470,6 +504,7 @@ def main():
             "Mpps per core", [("established", curve("flows", "egw")),
                               ("new flow per packet", curve("newflows", "egw"))], logx=True)
     w("![flows](flows.png)\n")
+    flow_table_counts(rows, w)
     table("New-flow ratio (share of packets that open a flow of their own)", "newratio",
           [("egw", ("newratio", "egw"))], "ratio")
     gnuplot(a.out, "newratio", "New-flow ratio: Mpps per core", "share of packets opening a flow",

@@ -123,16 +123,22 @@ print(json.dumps(d))' "$@" >> "$res"
 
 # measure NAME PORT_IN PORT_OUT -- command...: start a DPDK process, measure
 # it from the outside (telemetry + worker CPU time), stop it with SIGINT.
+# With measure_stats set (egw-dataplane's --stats FILE), the flow table's
+# counters at exit join the line: flows_created, flows_evicted,
+# flows_expired (over the whole run: they tell whether an "established"
+# run was all hits).
+measure_stats=""
 measure() {
     local tags=$1 pin=$2 pout=$3 prefix=$4
     shift 5
+    [ -z "$measure_stats" ] || rm -f "$measure_stats"
     "$@" </dev/null >"$work/run.log" 2>&1 &
     cur_pid=$!
-    local r
+    local r ok=0
     if r=$(python3 "$src/bench/dpdk_rate.py" --prefix "$prefix" --pid "$cur_pid" \
             --port "$pin" --out-port "$pout" --warmup "$warm" --secs "$secs" --timeout 300 \
             --min-rx "${MINRX:-$((2 * PCAP_MAX))}"); then
-        echo "$r" | record $tags
+        ok=1
     else
         log "FAILED: $tags"; tail -3 "$work/run.log" >&2
     fi
@@ -140,13 +146,26 @@ measure() {
     wait "$cur_pid" 2>/dev/null || true
     cur_pid=""
     rm -rf "/var/run/dpdk/$prefix"
+    [ "$ok" = 1 ] || return 0
+    if [ -n "$measure_stats" ] && [ -s "$measure_stats" ]; then
+        r=$(python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+f = json.load(open(sys.argv[2]))["flows"]
+for k in ("created", "evicted", "expired"):
+    d["flows_" + k] = f[k]
+print(json.dumps(d))' "$r" "$measure_stats") || log "no flow counters for: $tags"
+    fi
+    echo "$r" | record $tags
 }
 
 egw() {   # egw TAGS POLICY [WORKERS]
     local prefix="egwb-$$-$((seq_id += 1))" lc="-l 0-1"
     [ "${3:-1}" = 2 ] && lc="--lcores=0@0,1@0,2@1"
+    measure_stats="$work/egw-stats.json"
     measure "impl=egw $1" 0 1 "$prefix" -- "$dp" $lc --file-prefix "$prefix" \
-        --log-level=error -- --config "$2" --socket "$work/dp.sock"
+        --log-level=error -- --config "$2" --socket "$work/dp.sock" --stats "$measure_stats"
+    measure_stats=""
 }
 
 # reload TAGS POLICY N: replay at full rate, SIGHUP N times (each waits for
