@@ -29,32 +29,9 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# 2,000 UDP packets from the registered terminal 10.1.0.10 to 50 servers.
-python3 - "$tmp/c.pcap" <<'PY'
-import struct, sys
-def csum(b):
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return (~s) & 0xffff
-with open(sys.argv[1], "wb") as f:
-    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-    for i in range(2000):
-        eth = bytes.fromhex("02aaaaaaaaaa" "02000a01000a" "0800")
-        src, dst = bytes([10, 1, 0, 10]), bytes([198, 51, 100, 1 + i % 50])
-        udp = struct.pack("!HHHH", 40000 + i % 40, 443, 8 + 18, 0) + bytes(18)
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i, 0, 64, 17, 0, src, dst)
-        ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-        frame = eth + ip + udp
-        f.write(struct.pack("<IIII", 0, i, len(frame), len(frame)))
-        f.write(frame)
-PY
-sed -e "s|\"net_af_packet0,iface=egw-in\"|\"net_pcap0,rx_pcap=$tmp/c.pcap,infinite_rx=1\"|" \
-    -e 's|"net_af_packet1,iface=egw-out"|"net_null0,no-rx=1"|' \
-    -e 's|"net_tap0,iface=egw-punt"|"net_null1,no-rx=1"|' \
-    -e "s|\"lab/geo-lab.mmdb\"|\"$src/firmware/lab/geo-lab.mmdb\"|" \
-    "$src/firmware/egw.cfg" > "$tmp/egw.cfg"
-grep -q 'net_pcap0' "$tmp/egw.cfg" || fail "could not rewrite the policy's ports"
+. "$src/tests/golden/vdev.sh"
+vdev_capture "$tmp/c.pcap" 2000 udp   # 2,000 UDP datagrams from a registered terminal
+vdev_policy "$tmp/c.pcap" "$tmp/egw.cfg"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 
 start_dp() {   # start_dp PREFIX

@@ -24,32 +24,9 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; [ -f "$tmp/dp.err" ] && sed 's/^/  dataplane: /' "$tmp/dp.err" >&2; exit 1; }
 
-# 12,000 TCP SYNs from the registered terminal 10.1.0.10 to 100 servers.
-python3 - "$tmp/big.pcap" <<'PY'
-import struct, sys
-def csum(b):
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return (~s) & 0xffff
-with open(sys.argv[1], "wb") as f:
-    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-    for i in range(12000):
-        eth = bytes.fromhex("02aaaaaaaaaa" "02000a01000a" "0800")
-        src, dst = bytes([10, 1, 0, 10]), bytes([198, 51, 100, 1 + i % 100])
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, i & 0xffff, 0, 64, 6, 0, src, dst)
-        ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-        tcp = struct.pack("!HHIIBBHHH", 40000 + i % 50, 443, 1, 0, 0x50, 0x02, 65535, 0, 0)
-        frame = eth + ip + tcp
-        f.write(struct.pack("<IIII", i // 1000, (i % 1000) * 1000, len(frame), len(frame)))
-        f.write(frame)
-PY
-sed -e "s|\"net_af_packet0,iface=egw-in\"|\"net_pcap0,rx_pcap=$tmp/big.pcap,infinite_rx=1\"|" \
-    -e 's|"net_af_packet1,iface=egw-out"|"net_null0,no-rx=1"|' \
-    -e 's|"net_tap0,iface=egw-punt"|"net_null1,no-rx=1"|' \
-    -e "s|\"lab/geo-lab.mmdb\"|\"$src/firmware/lab/geo-lab.mmdb\"|" \
-    "$src/firmware/egw.cfg" > "$tmp/egw.cfg"
-grep -q 'net_pcap0' "$tmp/egw.cfg" || fail "could not rewrite the policy's ports"
+. "$src/tests/golden/vdev.sh"
+vdev_capture "$tmp/big.pcap" 12000 tcp   # 12,000 TCP SYNs from a registered terminal
+vdev_policy "$tmp/big.pcap" "$tmp/egw.cfg"
 
 eal=(--no-huge -m 512 --no-pci --no-shconf -l 0-1 --log-level=error --file-prefix "$p")
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
