@@ -63,12 +63,13 @@ if [ "$do_build" = 1 ]; then
     log "building Release in $build"
     cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
     cmake --build "$build" -j2 --target egw-dataplane egwctl bench_pcapgen egw-controld \
-        bench_punt_send >/dev/null
+        bench_punt_send bench_rebind >/dev/null
 fi
 dp="$build/dataplane/egw-dataplane"
 ctl="$build/control/egwctl"
 gen="$build/bench/bench_pcapgen"
-for f in "$dp" "$ctl" "$gen"; do
+for f in "$dp" "$ctl" "$gen" "$build/bench/bench_rebind" "$build/bench/bench_punt_send" \
+    "$build/control/egw-controld"; do
     [ -x "$f" ] || { echo "run.sh: $f not built" >&2; exit 1; }
 done
 
