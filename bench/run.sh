@@ -314,8 +314,11 @@ if [ "$quick" = 0 ] && [ "${EGW_BENCH_1M:-1}" = 1 ]; then
         MINRX=$((2 * M)) egw "suite=flows x=$M rep=$rep" "$(policy flows1m $R $T "$c")"
         MINRX=$((2 * M)) egw "suite=newflows x=$M rep=$rep" "$(policy nflows1m $R $T "$cn" 1024)"
         # The ceiling on the same 1M-packet capture (net_pcap's copy then
-        # reads a cold source buffer per packet, as it does for egw).
+        # reads a cold source buffer per packet, as it does for egw), and
+        # 5tswap there: a forwarder that rewrites every packet's headers but
+        # keeps no flow state, what any gateway costs at least.
         MINRX=$((2 * M)) MBUFS=$((M + 65536)) testpmd "suite=flows x=$M rep=$rep" io "$c"
+        MINRX=$((2 * M)) MBUFS=$((M + 65536)) testpmd "suite=flows x=$M rep=$rep" 5tswap "$c"
     done
     echo "$hp_was" > "$hp"
 fi
