@@ -120,7 +120,10 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 			    (pre[i].common || (pre[i].parse == DP_DROP_NONE && pre[i].p.family)) &&
 			    !(pre[i].ent = dp_flow_prefetch_entry(&w->ft, pre[i].h)) &&
 			    !from_outside) {
-				dp_tables_prefetch(t, pre[i].p.family, pre[i].p.src, pre[i].p.dst);
+				/* From the inside: the key's in_ip is the source,
+				 * out_ip the destination (p may not be filled). */
+				dp_tables_prefetch(t, pre[i].k.family, pre[i].k.in_ip,
+						   pre[i].k.out_ip);
 				fresh |= 1u << i;
 			}
 		if (k > 1) {
@@ -128,8 +131,8 @@ void dp_burst(struct dp_worker *w, const struct dp_tables *t, struct rte_mbuf **
 			 * been on their way for the rest of the stage. */
 			for (uint32_t m = fresh; m; m &= m - 1) {
 				unsigned i = (unsigned)__builtin_ctz(m);
-				dp_tables_prefetch_more(t, pre[i].p.family, pre[i].p.src,
-							pre[i].p.dst);
+				dp_tables_prefetch_more(t, pre[i].k.family, pre[i].k.in_ip,
+							pre[i].k.out_ip);
 			}
 			/* A full table evicts for each new flow: the first
 			 * victim and its index slot ahead of time. */

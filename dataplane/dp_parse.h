@@ -63,6 +63,27 @@ struct dp_pkt {
 enum dp_drop dp_parse(const uint8_t *frame, uint32_t len, struct dp_pkt *pkt);
 
 /*
+ * What dp_parse_core reads of a common frame: the fields of struct dp_pkt
+ * that are not constant for it, as words.
+ */
+struct dp_parse_core {
+	uint64_t s0, s1, d0, d1; /* src and dst: bytes 0..7 and 8..15 (IPv4: s0, d0; s1 = d1 = 0) */
+	uint32_t l3_len;         /* IP datagram length */
+	uint32_t l4;             /* offset of the L4 header */
+	uint32_t poff, plen;     /* payload offset and length */
+	uint32_t sd;             /* sport << 16 | dport, host order */
+	uint16_t et;             /* ethertype */
+	uint8_t family, proto, ttl, flags; /* flags: TCP flags, 0 for UDP */
+};
+
+/*
+ * The checks and reads of dp_parse_common without its stores: true for
+ * exactly the frames dp_parse_common takes, with *c set. Inline, for a
+ * caller that needs a few fields only (the compiler drops the others).
+ */
+static inline bool dp_parse_core(const uint8_t *frame, uint32_t len, struct dp_parse_core *c);
+
+/*
  * The common frame alone: untagged Ethernet, IPv4 without options or IPv6
  * without extension headers, TCP or UDP, not a fragment, every length
  * consistent. Such a frame is parsed straight into *pkt (every field
@@ -115,7 +136,8 @@ static inline uint16_t dp_parse_rd16(const uint8_t *p)
  * (VLAN tags, IPv4 options, IPv6 extension headers, fragments, other
  * protocols, ICMP), is left to dp_parse, so only one parser reports errors.
  */
-static inline bool dp_parse_common(const uint8_t *f, uint32_t len, struct dp_pkt *pkt)
+static inline __attribute__((always_inline)) bool
+dp_parse_core(const uint8_t *f, uint32_t len, struct dp_parse_core *c)
 {
 	/* Shortest handled: IPv4 + UDP header; dp_parse clamps longer ones. */
 	if (len < 14 + 20 + 8 || len > 65535)
@@ -184,7 +206,31 @@ static inline bool dp_parse_common(const uint8_t *f, uint32_t len, struct dp_pkt
 	} else {
 		return false;
 	}
+	uint32_t ports;
+	memcpy(&ports, t, 4);
+	c->s0 = s0;
+	c->s1 = s1;
+	c->d0 = d0;
+	c->d1 = d1;
+	c->l3_len = l3_len;
+	c->l4 = l4;
+	c->poff = poff;
+	c->plen = plen;
+	c->sd = __builtin_bswap32(ports);   /* sport << 16 | dport */
+	c->et = et;
+	c->family = family;
+	c->proto = proto;
+	c->ttl = ttl;
+	c->flags = flags;
+	return true;
+}
 
+static inline bool dp_parse_common(const uint8_t *f, uint32_t len, struct dp_pkt *pkt)
+{
+	struct dp_parse_core c;
+
+	if (!dp_parse_core(f, len, &c))
+		return false;
 	/* Stored as whole words in struct dp_pkt's layout (asserted below):
 	 * a dozen stores instead of one per field. Every byte of *pkt but
 	 * the padding is written. */
@@ -218,27 +264,24 @@ static inline bool dp_parse_common(const uint8_t *f, uint32_t len, struct dp_pkt
 	uint32_t macs_end, zero32 = 0;
 	memcpy(&macs, f, 8);                   /* dst_mac, src_mac[0..1] */
 	memcpy(&macs_end, f + 8, 4);           /* src_mac[2..5] */
-	uint64_t w12 = (uint64_t)family << 40 | (uint64_t)et << 48;   /* no tags */
-	uint64_t w20 = 14 | (uint64_t)l4 << 16 | (uint64_t)l3_len << 32;
-	uint64_t w28 = proto | (uint64_t)ttl << 8 | (uint64_t)1 << 32 |   /* l4_known */
-		       (uint64_t)flags << 40;   /* not a fragment */
-	uint32_t ports;                        /* sport, dport: host order */
-	memcpy(&ports, t, 4);
-	ports = __builtin_bswap32(ports);      /* sport << 16 | dport */
-	ports = ports << 16 | ports >> 16;
-	uint64_t w72 = ports | (uint64_t)poff << 48;   /* icmp_type, icmp_code 0 */
+	uint64_t w12 = (uint64_t)c.family << 40 | (uint64_t)c.et << 48;   /* no tags */
+	uint64_t w20 = 14 | (uint64_t)c.l4 << 16 | (uint64_t)c.l3_len << 32;
+	uint64_t w28 = c.proto | (uint64_t)c.ttl << 8 | (uint64_t)1 << 32 |   /* l4_known */
+		       (uint64_t)c.flags << 40;   /* not a fragment */
+	uint32_t ports = c.sd << 16 | c.sd >> 16;   /* sport, dport: host order */
+	uint64_t w72 = ports | (uint64_t)c.poff << 48;   /* icmp_type, icmp_code 0 */
 	memcpy(o, &macs, 8);
 	memcpy(o + 8, &macs_end, 4);
 	memcpy(o + 12, &w12, 8);
 	memcpy(o + 20, &w20, 8);
 	memcpy(o + 28, &w28, 8);
 	memcpy(o + 36, &zero32, 4);            /* frag_id */
-	memcpy(o + 40, &s0, 8);
-	memcpy(o + 48, &s1, 8);
-	memcpy(o + 56, &d0, 8);
-	memcpy(o + 64, &d1, 8);
+	memcpy(o + 40, &c.s0, 8);
+	memcpy(o + 48, &c.s1, 8);
+	memcpy(o + 56, &c.d0, 8);
+	memcpy(o + 64, &c.d1, 8);
 	memcpy(o + 72, &w72, 8);
-	memcpy(o + 80, &plen, 4);
+	memcpy(o + 80, &c.plen, 4);
 	return true;
 }
 

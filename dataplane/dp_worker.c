@@ -193,18 +193,24 @@ static enum dp_disp disposition(struct dp_worker *w, const struct dp_tables *t,
 	}
 }
 
+/* TCP state of f after a segment with flags (proto 6, ports known). */
+static inline void tcp_track_flags(struct dp_flow *f, uint8_t proto, uint8_t flags,
+				   bool from_outside)
+{
+	if (proto != 6 || !(flags & (DP_TCP_SYN | DP_TCP_FIN | DP_TCP_RST)))
+		return;   /* most segments: one test */
+	if (flags & DP_TCP_SYN)
+		f->tcp_state |= from_outside ? DP_TS_SYN_OUT : DP_TS_SYN_IN;
+	if (flags & DP_TCP_FIN)
+		f->tcp_state |= from_outside ? DP_TS_FIN_OUT : DP_TS_FIN_IN;
+	if (flags & DP_TCP_RST)
+		f->tcp_state |= DP_TS_RST;
+}
+
 static void tcp_track(struct dp_flow *f, const struct dp_pkt *p, bool from_outside)
 {
-	if (p->proto != 6 || !p->l4_known)
-		return;
-	if (!(p->tcp_flags & (DP_TCP_SYN | DP_TCP_FIN | DP_TCP_RST)))
-		return;   /* most segments: one test */
-	if (p->tcp_flags & DP_TCP_SYN)
-		f->tcp_state |= from_outside ? DP_TS_SYN_OUT : DP_TS_SYN_IN;
-	if (p->tcp_flags & DP_TCP_FIN)
-		f->tcp_state |= from_outside ? DP_TS_FIN_OUT : DP_TS_FIN_IN;
-	if (p->tcp_flags & DP_TCP_RST)
-		f->tcp_state |= DP_TS_RST;
+	if (p->l4_known)
+		tcp_track_flags(f, p->proto, p->tcp_flags, from_outside);
 }
 
 /* A new entry for key with verdict v; the evicted one, if any, ends. */
@@ -811,24 +817,56 @@ make_key_hash(const struct dp_pkt *p, bool from_outside, bool tcp_udp, struct dp
 	return dp_flow_hash_words(w[0], w[1], w[2], w[3], w[4], w[5]);
 }
 
+/*
+ * make_key_hash of a common frame (dp_parse_core's c) without struct
+ * dp_pkt: the same key and hash, built from the words the parse read.
+ */
+static inline __attribute__((always_inline)) uint32_t
+core_key_hash(const struct dp_parse_core *c, bool from_outside, struct dp_flow_key *k)
+{
+	uint64_t w[5];
+	/* in_port | out_port << 16: from the inside sport, dport; from the
+	 * outside the other way round (c->sd is sport << 16 | dport). */
+	uint32_t ports = from_outside ? c->sd : (c->sd << 16 | c->sd >> 16);
+	uint32_t frag_id = 0;
+
+	w[0] = from_outside ? c->d0 : c->s0;
+	w[1] = from_outside ? c->d1 : c->s1;
+	w[2] = from_outside ? c->s0 : c->d0;
+	w[3] = from_outside ? c->s1 : c->d1;
+	w[4] = ports | (uint64_t)c->family << 32 | (uint64_t)c->proto << 40 |
+	       (uint64_t)DP_FK_FLOW << 48;
+	memcpy(k, w, 40);
+	memcpy((uint8_t *)k + 40, &frag_id, 4);
+	return dp_flow_hash_words(w[0], w[1], w[2], w[3], w[4], 0);
+}
+
 static inline __attribute__((always_inline)) void
 prepare(struct dp_worker *w, const uint8_t *frame, uint32_t len, bool from_outside,
 	struct dp_pre *pre)
 {
+	struct dp_parse_core c;
+
 	pre->ent = 0;
-	if (__builtin_expect(dp_parse_common(frame, len, &pre->p), 1)) {
+	if (__builtin_expect(dp_parse_core(frame, len, &c), 1)) {
+		/* p is filled only if the packet leaves the lean path. */
+		uint16_t dport = (uint16_t)c.sd;
 		pre->parse = DP_DROP_NONE;
 		pre->common = true;
-		pre->h = make_key_hash(&pre->p, from_outside, true, &pre->k);
-		if (!from_outside && pre->p.dport == 53 && pre->p.payload_len) {
+		pre->lean = true;
+		pre->lw = c.proto | (uint64_t)c.flags << 8 | (uint64_t)dport << 16 |
+			  (uint64_t)c.plen << 32;
+		pre->h = core_key_hash(&c, from_outside, &pre->k);
+		if (!from_outside && dport == 53 && c.plen) {
 			/* Likely a DNS query (dns_query counts it): its
 			 * terminal's rate set, a miss otherwise. */
-			const char *qs = (const char *)qrate_set(w, pre->p.family, pre->p.src);
+			const char *qs = (const char *)qrate_set(w, c.family, pre->k.in_ip);
 			dp_prefetch(qs);
 			dp_prefetch(qs + 64);
 		}
 	} else {
 		pre->common = false;
+		pre->lean = false;
 		pre->parse = (uint8_t)dp_parse(frame, len, &pre->p);
 		if (pre->parse != DP_DROP_NONE || pre->p.family == 0)
 			return;
@@ -1107,6 +1145,59 @@ new_common(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame, uint3
 	return flow_hit(w, t, frame, lenp, *lenp, false, now_us, &pre->p, &pre->k, pre->h, f);
 }
 
+/*
+ * The lean path: a common frame (pre->lean) hitting flow f does what
+ * flow_hit does, without struct dp_pkt, when flow_hit would only count it,
+ * track its TCP flags, touch f and return f's disposition. lean_hit says
+ * whether that is all (everything packet_prepared and flow_hit test first,
+ * from the frame and lw); lean_count does it.
+ */
+static inline __attribute__((always_inline)) bool
+lean_hit(const struct dp_worker *w, const struct dp_flow *f, const uint8_t *frame,
+	 bool from_outside, uint64_t now_us, uint64_t lw)
+{
+	if (dp_flow_expired(f, now_us) || f->gen != w->ft.gen)
+		return false;
+	if (from_outside)
+		return !f->nat;   /* a redirected reply is rewritten: flow_hit */
+	if (memcmp(f->src_mac, frame + 6, 6))
+		return false;     /* not its terminal's MAC: packet_general */
+	/* flow_hit's first-payload inspection (TCP payload, not to port 53,
+	 * not yet inspected) and its DNS query (to port 53) both need an
+	 * allowed flow. */
+	uint8_t proto = (uint8_t)lw;
+	uint16_t dport = (uint16_t)(lw >> 16);
+	uint32_t plen = (uint32_t)(lw >> 32);
+	return f->verdict.action != DP_ACT_ALLOW ||
+	       (dport != 53 && (proto != 6 || !plen || f->inspected));
+}
+
+static inline __attribute__((always_inline)) enum dp_disp
+lean_count(struct dp_worker *w, const struct dp_tables *t, struct dp_flow *f, uint32_t len,
+	   bool from_outside, uint64_t now_us, uint64_t lw)
+{
+	f->pkts[from_outside]++;
+	f->bytes[from_outside] += len;
+	tcp_track_flags(f, (uint8_t)lw, (uint8_t)(lw >> 8), from_outside);
+	dp_flow_touch(&w->ft, f, now_us);
+	return disposition(w, t, &f->verdict);
+}
+
+static inline __attribute__((always_inline)) void
+pre_fill(const uint8_t *frame, uint32_t len, struct dp_pre *pre)
+{
+	if (pre->lean) {
+		/* The same frame dp_parse_core took: cannot fail. */
+		(void)dp_parse_common(frame, len, &pre->p);
+		pre->lean = false;
+	}
+}
+
+void dp_worker_pre_fill(const uint8_t *frame, uint32_t len, struct dp_pre *pre)
+{
+	pre_fill(frame, len, pre);
+}
+
 static inline __attribute__((always_inline)) enum dp_disp
 packet_prepared(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame, uint32_t *lenp,
 		bool from_outside, uint64_t now_us, struct dp_pre *pre)
@@ -1120,6 +1211,11 @@ packet_prepared(struct dp_worker *w, const struct dp_tables *t, uint8_t *frame, 
 	if (!pre->common)
 		return packet_general(w, t, frame, lenp, from_outside, now_us, pre, false, NULL);
 	struct dp_flow *f = dp_flow_lookup_hint(&w->ft, &pre->k, pre->h, pre->ent);
+	if (pre->lean) {
+		if (f && lean_hit(w, f, frame, from_outside, now_us, pre->lw))
+			return lean_count(w, t, f, *lenp, from_outside, now_us, pre->lw);
+		pre_fill(frame, *lenp, pre);
+	}
 	if (!f && !from_outside)
 		return new_common(w, t, frame, lenp, now_us, pre);
 	if (!f || dp_flow_expired(f, now_us) || f->gen != w->ft.gen ||

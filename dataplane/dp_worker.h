@@ -136,9 +136,21 @@ struct dp_pre {
 	uint8_t parse;       /* enum dp_drop of dp_parse */
 	bool common;         /* dp_parse_common's frame: TCP or UDP, not a
 				fragment, k and h set */
+	/* A common frame whose p is not filled yet: lw holds what a hit of
+	 * a flow needs (the lean path, dp_worker.c); anything else fills p
+	 * first (dp_worker_pre_fill). Set by dp_worker_prepare. */
+	bool lean;
 	uint32_t ent;        /* 0, or a hint: dp_flow_prefetch_entry(h) of
 				w->ft (the caller may set it after prepare) */
+	uint64_t lw;         /* lean: protocol | TCP flags << 8 | destination
+				port << 16 | payload length << 32 */
 };
+/*
+ * Fill pre->p of a lean pre (no-op otherwise), from the same frame. After
+ * it dp_worker_packet_prepared takes the general path even for a plain hit
+ * (the tests compare the two).
+ */
+void dp_worker_pre_fill(const uint8_t *frame, uint32_t len, struct dp_pre *pre);
 void dp_worker_prepare(struct dp_worker *w, const uint8_t *frame, uint32_t len,
 		       bool from_outside, struct dp_pre *pre);
 /* dp_worker_prepare of frames[i] (lens[i] bytes) into pre[i] for i < n, in
