@@ -775,7 +775,7 @@ static bool is_dns_query(const struct dp_pkt *p, bool from_outside)
  * stored as words (the hash does not read back what was just stored).
  */
 static inline __attribute__((always_inline)) uint32_t
-make_key_hash(const struct dp_pkt *p, bool from_outside, bool tcp_udp, struct dp_flow_key *k)
+make_key_hash(const struct dp_pkt *p, bool from_outside, struct dp_flow_key *k)
 {
 	uint64_t w[6];
 	const uint8_t *in = from_outside ? p->dst : p->src;
@@ -788,8 +788,7 @@ make_key_hash(const struct dp_pkt *p, bool from_outside, bool tcp_udp, struct dp
 	memcpy(&w[1], in + 8, 8);
 	memcpy(&w[2], out, 8);
 	memcpy(&w[3], out + 8, 8);
-	/* tcp_udp: p is known to be TCP or UDP with ports (dp_parse_common). */
-	if (tcp_udp || (p->l4_known && (p->proto == 6 || p->proto == 17))) {
+	if (p->l4_known && (p->proto == 6 || p->proto == 17)) {
 		in_port = from_outside ? p->dport : p->sport;
 		out_port = from_outside ? p->sport : p->dport;
 	} else if (!p->l4_known) {
@@ -870,7 +869,7 @@ prepare(struct dp_worker *w, const uint8_t *frame, uint32_t len, bool from_outsi
 		pre->parse = (uint8_t)dp_parse(frame, len, &pre->p);
 		if (pre->parse != DP_DROP_NONE || pre->p.family == 0)
 			return;
-		pre->h = make_key_hash(&pre->p, from_outside, false, &pre->k);
+		pre->h = make_key_hash(&pre->p, from_outside, &pre->k);
 	}
 	dp_flow_prefetch_slot(&w->ft, pre->h);
 }
