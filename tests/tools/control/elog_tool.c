@@ -149,9 +149,8 @@ static int append(char **argv)
 		return 1;
 	}
 	for (int i = 0; i < n; i++) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		json_t *ev = event((uint64_t)i, (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+		sim_now += 1000;
+		json_t *ev = event((uint64_t)i, sim_now);
 		elog_write(l, &ev, 1);
 		json_decref(ev);
 	}
@@ -161,9 +160,16 @@ static int append(char **argv)
 
 static int syslog_copy(char **argv)
 {
-	struct elog_cfg cfg = { .dir = argv[2], .syslog_host = "127.0.0.1",
+	/* Noon of today (UTC) on, a millisecond an event: the run never
+	 * crosses midnight, which would start a day file (its header line
+	 * is copied too) in the middle of the count. */
+	struct elog_cfg cfg = { .dir = argv[2], .clock = sim_clock,
+				.syslog_host = "127.0.0.1",
 				.syslog_port = (uint16_t)atoi(argv[4]),
 				.syslog_proto = strcmp(argv[3], "tcp") ? 1 : 2 };
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	sim_now = ((int64_t)now.tv_sec / 86400 * 86400 + 43200) * 1000000;
 	char err[512];
 	int n = atoi(argv[5]);
 	struct elog *l = elog_open(&cfg, err, sizeof(err));
@@ -174,9 +180,8 @@ static int syslog_copy(char **argv)
 		return 1;
 	}
 	for (int i = 0; i < n; i++) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		json_t *ev = event((uint64_t)i, (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+		sim_now += 1000;
+		json_t *ev = event((uint64_t)i, sim_now);
 		elog_write(l, &ev, 1);
 		json_decref(ev);
 		if (cfg.syslog_proto == 1 && i % 10 == 9)
