@@ -16,7 +16,8 @@
 # (testpmd needs --stats-period to keep running with stdin closed.)
 #   WHAT: I instructions, N packets received (M sent), X per packet
 # EGW_CG_KEEP=FILE keeps the worker thread's callgrind data there (for
-# callgrind_annotate). Slow (the policy is loaded under valgrind: minutes
+# callgrind_annotate); EGW_CG_OPTS adds valgrind options (e.g.
+# --dump-instr=yes for costs per instruction). Slow (the policy is loaded under valgrind: minutes
 # for GeoLite2). Root.
 set -euo pipefail
 
@@ -31,6 +32,8 @@ cleanup() {
 }
 trap cleanup EXIT
 vg=(valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$work/cg.%p")
+# shellcheck disable=SC2206  # options, split on purpose
+vg+=(${EGW_CG_OPTS:-})
 if [ "$what" = egw ]; then
     build=$1 policy=$2 secs=${3:-20}
     "${vg[@]}" "$build/dataplane/egw-dataplane" -l 0-1 --no-huge -m 2048 --file-prefix "$prefix" \

@@ -6,12 +6,16 @@
  *       rotating at each UTC midnight; events are numbered by flow_id.
  *       ELOG_TOOL_LAG_US: events carry a timestamp that much older.
  *   elog_tool stream DIR
- *       real clock, events without end; after every flush prints
- *       "flushed N" (N events handed to the kernel). For kill -9 tests.
+ *       events without end; after every flush prints "flushed N" (N
+ *       events handed to the kernel). For kill -9 tests.
  *   elog_tool append DIR N
- *       real clock, N events numbered from 0, then a clean close.
+ *       N events numbered from 0, then a clean close.
  *   elog_tool syslog DIR udp|tcp PORT N
  *       N events with an RFC 5424 copy to 127.0.0.1:PORT; prints the counts.
+ *   stream, append and syslog write on a simulated clock from noon (UTC) of
+ *   the current day, a microsecond (stream) or millisecond an event: a run
+ *   never crosses midnight, which would start a day file in the middle of
+ *   what a test counts.
  *   elog_tool diskfull DIR FILLER
  *       writes, fills the file system with FILLER, keeps writing, prints
  *       the counters, deletes FILLER, writes again; see logs_diskfull.
@@ -34,6 +38,15 @@ static int64_t sim_clock(void *arg)
 {
 	(void)arg;
 	return sim_now;
+}
+
+/* The simulated clock at noon (UTC) of the current day. */
+static void sim_noon(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	sim_now = ((int64_t)now.tv_sec / 86400 * 86400 + 43200) * 1000000;
 }
 
 static json_t *event(uint64_t n, int64_t ts)
@@ -110,9 +123,10 @@ static int gen(int argc, char **argv)
 
 static int stream(char **argv)
 {
-	struct elog_cfg cfg = { .dir = argv[2], .compress = true };
+	struct elog_cfg cfg = { .dir = argv[2], .clock = sim_clock, .compress = true };
 	char err[512];
 	uint64_t n = 0;
+	sim_noon();
 	struct elog *l = elog_open(&cfg, err, sizeof(err));
 
 	if (!l) {
@@ -121,10 +135,8 @@ static int stream(char **argv)
 	}
 	for (;;) {
 		json_t *ev[64];
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
 		for (int i = 0; i < 64; i++)
-			ev[i] = event(n++, (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+			ev[i] = event(n++, ++sim_now);
 		elog_write(l, ev, 64);
 		for (int i = 0; i < 64; i++)
 			json_decref(ev[i]);
@@ -139,9 +151,10 @@ static int stream(char **argv)
 
 static int append(char **argv)
 {
-	struct elog_cfg cfg = { .dir = argv[2], .compress = true };
+	struct elog_cfg cfg = { .dir = argv[2], .clock = sim_clock, .compress = true };
 	char err[512];
 	int n = atoi(argv[3]);
+	sim_noon();
 	struct elog *l = elog_open(&cfg, err, sizeof(err));
 
 	if (!l) {
@@ -160,16 +173,13 @@ static int append(char **argv)
 
 static int syslog_copy(char **argv)
 {
-	/* Noon of today (UTC) on, a millisecond an event: the run never
-	 * crosses midnight, which would start a day file (its header line
-	 * is copied too) in the middle of the count. */
+	/* A day file started mid-run would copy its header line to syslog
+	 * too: the simulated clock keeps the count exact. */
 	struct elog_cfg cfg = { .dir = argv[2], .clock = sim_clock,
 				.syslog_host = "127.0.0.1",
 				.syslog_port = (uint16_t)atoi(argv[4]),
 				.syslog_proto = strcmp(argv[3], "tcp") ? 1 : 2 };
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	sim_now = ((int64_t)now.tv_sec / 86400 * 86400 + 43200) * 1000000;
+	sim_noon();
 	char err[512];
 	int n = atoi(argv[5]);
 	struct elog *l = elog_open(&cfg, err, sizeof(err));
