@@ -59,6 +59,12 @@ START_TEST(bad_messages_say_why)
 	ck_assert_int_eq(egw_ipc_check(&v, sizeof(v), &why), -1);
 	ck_assert_str_eq(why, "reason or rule not NUL-terminated");
 	v.rule[0] = 0;
+	v.timeout_s = 86400;   /* a day: the longest idle timeout a verdict sets */
+	ck_assert_int_eq(egw_ipc_check(&v, sizeof(v), &why), 0);
+	v.timeout_s = 86401;
+	ck_assert_int_eq(egw_ipc_check(&v, sizeof(v), &why), -1);
+	ck_assert_str_eq(why, "timeout longer than one day");
+	v.timeout_s = 0;
 	v.hdr.version = 2;
 	ck_assert_int_eq(egw_ipc_check(&v, sizeof(v), &why), -1);
 	ck_assert_str_eq(why, "unsupported protocol version");
