@@ -733,6 +733,39 @@ START_TEST(keys_differing_in_any_byte_differ)
 }
 END_TEST
 
+/*
+ * The hash spreads keys that differ in one field only (address plans are
+ * like that: many terminals to one server, one terminal to many servers or
+ * ports, IPv6 interface identifiers) evenly over the home buckets: 2^15
+ * keys, 4 a bucket on average; a hash blind to a field piles them up.
+ */
+START_TEST(hash_spreads_keys_differing_in_one_field)
+{
+	enum { NB = 1 << 13, KEYS = 1 << 15 };
+	static unsigned load[NB];
+	for (int field = 0; field < 6; field++) {
+		memset(load, 0, sizeof(load));
+		unsigned max = 0;
+		for (uint32_t n = 0; n < KEYS; n++) {
+			struct dp_flow_key k = key(0, 17);
+			switch (field) {
+			case 0: k.in_ip[1] = (uint8_t)(n >> 16); k.in_ip[2] = (uint8_t)(n >> 8); k.in_ip[3] = (uint8_t)n; break;
+			case 1: k.out_ip[2] = (uint8_t)(n >> 8); k.out_ip[3] = (uint8_t)n; break;
+			case 2: k.in_port = (uint16_t)n; k.out_port = (uint16_t)(n >> 16 | 53); break;
+			case 3: k.out_port = (uint16_t)n; k.in_port = 40000; break;
+			case 4: k.family = AF_INET6; memcpy(&k.in_ip[8], &n, 4); break;
+			default: k.family = AF_INET6; memcpy(&k.out_ip[12], &n, 4); break;
+			}
+			unsigned b = dp_flow_hash(&k) & (NB - 1);
+			if (++load[b] > max)
+				max = load[b];
+		}
+		/* Uniform random placement: a fullest bucket of ~13. */
+		ck_assert_msg(max <= 16, "field %d: %u keys in one bucket of %u", field, max, NB);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("dp_flow");
@@ -751,6 +784,7 @@ int main(void)
 	tcase_add_test(tc, timeouts_by_protocol_and_state);
 	tcase_add_test(tc, a_hint_finds_only_its_own_key);
 	tcase_add_test(tc, keys_differing_in_any_byte_differ);
+	tcase_add_test(tc, hash_spreads_keys_differing_in_one_field);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
