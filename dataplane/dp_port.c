@@ -104,9 +104,10 @@ static void dev_name(const char *devargs, char *name, size_t cap)
 }
 
 /* "iface=NAME" of a net_tap devargs, for the name-in-use check. */
-static bool tap_iface(const char *devargs, char *iface, size_t cap)
+/* The iface= of devargs of a driver whose name starts with drv. */
+static bool devargs_iface(const char *devargs, const char *drv, char *iface, size_t cap)
 {
-	if (strncmp(devargs, "net_tap", 7))
+	if (strncmp(devargs, drv, strlen(drv)))
 		return false;
 	const char *p = strstr(devargs, "iface=");
 	if (!p)
@@ -127,7 +128,15 @@ static int attach(struct port *p)
 	dev_name(p->devargs, name, sizeof(name));
 	if (rte_eth_dev_get_port_by_name(name, &p->id) == 0)
 		return 0;   /* created by the EAL (--vdev or a bound PCI device) */
-	if (tap_iface(p->devargs, iface, sizeof(iface))) {
+	if (devargs_iface(p->devargs, "net_af_packet", iface, sizeof(iface)) &&
+	    !if_nametoindex(iface)) {
+		/* The PMD would fail with -1, read as "Operation not
+		 * permitted": say what is wrong instead. */
+		fprintf(stderr, "egw-dataplane: %s port \"%s\": interface %s does not exist\n",
+			p->role, p->devargs, iface);
+		return -1;
+	}
+	if (devargs_iface(p->devargs, "net_tap", iface, sizeof(iface))) {
 		if (strlen(iface) >= IF_NAMESIZE) {
 			fprintf(stderr, "egw-dataplane: %s port \"%s\": interface name \"%s\" is "
 				"longer than %d characters\n", p->role, p->devargs, iface,
@@ -142,8 +151,14 @@ static int attach(struct port *p)
 	}
 	int r = rte_dev_probe(p->devargs);
 	if (r < 0 || rte_eth_dev_get_port_by_name(name, &p->id)) {
-		fprintf(stderr, "egw-dataplane: %s port \"%s\": cannot open the device: %s\n",
-			p->role, p->devargs, rte_strerror(r < 0 ? -r : ENODEV));
+		/* Many drivers return -1 whatever went wrong: their own
+		 * message above says what; -1 is no errno to print. */
+		if (r == -1)
+			fprintf(stderr, "egw-dataplane: %s port \"%s\": cannot open the device "
+				"(the driver's message above says why)\n", p->role, p->devargs);
+		else
+			fprintf(stderr, "egw-dataplane: %s port \"%s\": cannot open the device: "
+				"%s\n", p->role, p->devargs, rte_strerror(r < 0 ? -r : ENODEV));
 		return -1;
 	}
 	p->probed = true;

@@ -61,7 +61,11 @@ int dp_replay_run(const struct dp_tables *t, const struct dp_replay_opts *o)
 
 	pcap_t *pc = pcap_open_offline(o->pcap, errbuf);
 	if (!pc) {
-		fprintf(stderr, "egw-dataplane: replay: %s\n", errbuf);
+		/* libpcap names the file in some of its messages only. */
+		if (strstr(errbuf, o->pcap))
+			fprintf(stderr, "egw-dataplane: replay: %s\n", errbuf);
+		else
+			fprintf(stderr, "egw-dataplane: replay: %s: %s\n", o->pcap, errbuf);
 		return -1;
 	}
 	if (pcap_datalink(pc) != DLT_EN10MB) {

@@ -12,10 +12,13 @@
  * --mbufs N: the port mode's packet buffer pool (default: sized for the
  * queues plus every capture a net_pcap infinite_rx port preloads).
  * Replay without EAL
- * options gets a small EAL of its own (no hugepages, no devices).
+ * options gets a small EAL of its own (no hugepages, no devices); with EAL
+ * options it gets --no-shconf added, so that it runs beside a gateway.
+ * --replay-out is replaced only by a run that succeeded (dp_outfile.h).
  * Exit status: 0, 1 on a bad start or a failed run (one line on stderr).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +30,7 @@
 #include <egw/diag.h>
 #include <egw/policy.h>
 
+#include "dp_outfile.h"
 #include "dp_port.h"
 #include "dp_replay.h"
 #include "dp_tables.h"
@@ -104,6 +108,15 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/* Whether argv[1..n) holds opt. */
+static bool has_arg(char **argv, int n, const char *opt)
+{
+	for (int i = 1; i < n; i++)
+		if (!strcmp(argv[i], opt))
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
@@ -132,15 +145,34 @@ int main(int argc, char **argv)
 				      (char *)"--no-telemetry", NULL };
 	int eal_argc = sep;
 	char **eal_argv = argv;
+	char **own = NULL;
 	if (o.replay && sep == 1) {
 		replay_eal[0] = argv[0];
 		eal_argv = replay_eal;
 		eal_argc = 10;
+	} else if (o.replay && !has_arg(argv, sep, "--no-shconf") &&
+		   !has_arg(argv, sep, "--in-memory")) {
+		/* A replay shares nothing: without this it would fail on the
+		 * lock of a gateway running on the same file prefix. */
+		own = calloc((size_t)sep + 2, sizeof(*own));
+		if (!own) {
+			fprintf(stderr, "egw-dataplane: out of memory\n");
+			return 1;
+		}
+		memcpy(own, argv, (size_t)sep * sizeof(*own));
+		own[sep] = (char *)"--no-shconf";
+		eal_argv = own;
+		eal_argc = sep + 1;
 	}
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
-		fprintf(stderr, "egw-dataplane: cannot initialise DPDK: %s%s\n",
-			rte_strerror(rte_errno),
-			rte_errno == ENOMEM ? " (no hugepages? see firmware/setup.sh, or --no-huge)" : "");
+		if (rte_errno)
+			fprintf(stderr, "egw-dataplane: cannot initialise DPDK: %s%s\n",
+				rte_strerror(rte_errno), rte_errno == ENOMEM ?
+				" (no hugepages? see firmware/setup.sh, or --no-huge)" : "");
+		else   /* the EAL said why above, and left no errno */
+			fprintf(stderr, "egw-dataplane: cannot initialise DPDK (EAL's message "
+				"above says why)\n");
+		free(own);
 		return 1;
 	}
 
@@ -148,7 +180,8 @@ int main(int argc, char **argv)
 	struct egw_diag *diag = egw_diag_new();
 	struct egw_policy *pol = NULL;
 	struct dp_tables *t = NULL;
-	FILE *out = NULL;
+	struct dp_outfile out = { 0 };
+	char err[512];
 	if (!diag)
 		goto out;
 	pol = egw_policy_load(o.config, diag);
@@ -164,12 +197,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (o.replay) {
-		out = o.replay_out ? fopen(o.replay_out, "w") : stdout;
-		if (!out) {
-			fprintf(stderr, "egw-dataplane: %s: %s\n", o.replay_out, strerror(errno));
+		if (o.replay_out &&
+		    dp_outfile_open(&out, o.replay_out, o.replay, err, sizeof(err))) {
+			fprintf(stderr, "egw-dataplane: --replay-out %s\n", err);
 			goto out;
 		}
-		struct dp_replay_opts ro = { .pcap = o.replay, .out = out, .stats = o.stats };
+		struct dp_replay_opts ro = { .pcap = o.replay, .out = out.f ? out.f : stdout,
+					     .stats = o.stats };
 		ret = dp_replay_run(t, &ro) ? 1 : 0;
 	} else {
 		struct dp_port_opts po = { .events = o.events, .stats = o.stats,
@@ -177,10 +211,11 @@ int main(int argc, char **argv)
 		ret = dp_port_main(&pol, &t, &po) ? 1 : 0;
 	}
 out:
-	if (out && out != stdout && fclose(out) && ret == 0) {
-		fprintf(stderr, "egw-dataplane: %s: %s\n", o.replay_out, strerror(errno));
+	if (dp_outfile_close(&out, ret == 0, err, sizeof(err))) {
+		fprintf(stderr, "egw-dataplane: --replay-out %s\n", err);
 		ret = 1;
 	}
+	free(own);
 	dp_tables_free(t);
 	egw_policy_free(pol);
 	egw_diag_free(diag);

@@ -236,8 +236,8 @@ if ip netns exec "$gw" "$bin" "${eal[@]}" -- --config "$tmp/bad.cfg" --socket "$
     2>"$tmp/bad.err"; then
     fail "started with a missing inside port"
 fi
-grep -q 'inside port "net_af_packet0,iface=nosuchif' "$tmp/bad.err" ||
-    { cat "$tmp/bad.err" >&2; fail "no clear message for a missing port"; }
+grep -q 'inside port "net_af_packet0,iface=nosuchif.*": interface nosuchif does not exist' \
+    "$tmp/bad.err" || { cat "$tmp/bad.err" >&2; fail "no clear message for a missing port"; }
 ip -n "$gw" link add punt0 type veth peer name punt0p
 if ip netns exec "$gw" "$bin" "${eal[@]}" -- --config "$tmp/egw.cfg" --socket "$sock" \
     2>"$tmp/bad.err"; then

@@ -265,6 +265,40 @@ with tempfile.TemporaryDirectory(prefix="egwt-dataplane-replay-") as tmp:
     check(st["ports"]["inside"]["rx_packets"] + st["ports"]["outside"]["rx_packets"] == 300,
           "300 mutated frames all read, no crash")
 
+    # --- --replay-out: written in full or not at all, never over its input
+    def run(*args):
+        return subprocess.run([BIN, "--", "--config", CFG, *args], capture_output=True,
+                              text=True)
+    prev = f"{tmp}/prev.json"
+    with open(prev, "w") as f:
+        f.write("earlier results\n")
+    r = run("--replay", f"{tmp}/nosuch.pcap", "--replay-out", prev)
+    check(r.returncode == 1 and "nosuch.pcap" in r.stderr,
+          f"a missing capture is named, exit 1 (got {r.returncode}: {r.stderr.strip()})")
+    with open(prev) as f:
+        check(f.read() == "earlier results\n", "a failed replay leaves --replay-out as it was")
+    check(sorted(os.listdir(tmp)) == sorted(x for x in os.listdir(tmp) if ".json." not in x),
+          "a failed replay leaves no temporary file")
+    cap = f"{tmp}/identity.pcap"
+    size = os.path.getsize(cap)
+    r = run("--replay", cap, "--replay-out", cap)
+    check(r.returncode == 1 and "is the input" in r.stderr,
+          f"--replay-out naming the capture is refused (got {r.returncode}: {r.stderr.strip()})")
+    os.link(cap, f"{tmp}/same.pcap")
+    r = run("--replay", cap, "--replay-out", f"{tmp}/same.pcap")
+    check(r.returncode == 1 and os.path.getsize(cap) == size,
+          "--replay-out naming the capture by another name is refused, the capture intact")
+    os.chmod(prev, 0o640)
+    r = run("--replay", cap, "--replay-out", prev)
+    with open(prev) as f:
+        lines = f.read().splitlines()
+    check(r.returncode == 0 and lines and all(json.loads(x)["event_type"] for x in lines),
+          "a replay that succeeds replaces --replay-out with its events")
+    check(os.stat(prev).st_mode & 0o777 == 0o640, "the replaced file keeps its mode")
+    r = run("--replay", cap, "--replay-out", "/dev/stdout")
+    check(r.returncode == 0 and r.stdout.count("\n") == len(lines),
+          "--replay-out /dev/stdout is written as it is")
+
 if failures:
     print(f"{len(failures)} check(s) failed", file=sys.stderr)
     sys.exit(1)
