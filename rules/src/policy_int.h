@@ -42,6 +42,7 @@ struct pctx {
 	size_t cap_geo;
 	/* per unit: where each of its prefixes was written (policy_units.c) */
 	struct egw_loc **unit_prefix_locs;
+	struct egw_loc **unit_public_locs;   /* the same for public_addresses */
 	bool *unit_prefixes_bad;   /* some prefix of the unit did not parse */
 };
 

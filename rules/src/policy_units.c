@@ -79,6 +79,16 @@ static void parse_terminal(struct pctx *c, const config_setting_t *e,
 		perr(c, config_setting_get_member(e, "mac"),
 		     "%s.mac: \"%s\" is not a MAC address (expected six hex bytes, "
 		     "like \"02:00:0a:01:00:0a\")", where, v);
+	else if (r > 0 && (t->mac[0] & 1))
+		/* No frame comes from a group address: under strict binding
+		 * the terminal could never use the exit. */
+		perr(c, config_setting_get_member(e, "mac"),
+		     "%s.mac: \"%s\" is a %s address; a terminal sends from its own "
+		     "(unicast) MAC", where, v,
+		     memcmp(t->mac, "\xff\xff\xff\xff\xff\xff", 6) ? "multicast" : "broadcast");
+	else if (r > 0 && !memcmp(t->mac, "\0\0\0\0\0\0", 6))
+		perr(c, config_setting_get_member(e, "mac"),
+		     "%s.mac: \"%s\" is all zeros, not a terminal's MAC", where, v);
 	t->switch_port = opt_str(c, e, "switch_port", where);
 	t->location = opt_str(c, e, "location", where);
 	t->user = opt_str(c, e, "user", where);
@@ -102,7 +112,7 @@ static void parse_unit(struct pctx *c, const config_setting_t *e, char *where,
 	if (r == 0)
 		perr(c, e, "%s: prefixes missing (the unit's inside address ranges)", where);
 	read_prefixes(c, e, "public_addresses", where, false, true,
-		      &u->public_addresses, NULL);
+		      &u->public_addresses, &c->unit_public_locs[ui]);
 
 	const char *prof;
 	r = read_str(c, e, "profile", where, &prof);
@@ -156,8 +166,9 @@ void parse_units(struct pctx *c, const config_setting_t *s)
 	}
 	p->units = pctx_alloc(c, (size_t)n, sizeof(*p->units));
 	c->unit_prefix_locs = pctx_alloc(c, (size_t)n, sizeof(*c->unit_prefix_locs));
+	c->unit_public_locs = pctx_alloc(c, (size_t)n, sizeof(*c->unit_public_locs));
 	c->unit_prefixes_bad = pctx_alloc(c, (size_t)n, sizeof(*c->unit_prefixes_bad));
-	if (!p->units || !c->unit_prefix_locs || !c->unit_prefixes_bad)
+	if (!p->units || !c->unit_prefix_locs || !c->unit_public_locs || !c->unit_prefixes_bad)
 		return;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
@@ -198,14 +209,17 @@ static int pfx_ref_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* The same prefix twice: in one unit or in two. */
-static void check_prefix_dups(struct pctx *c)
+/* The same prefix twice in units' prefixes (pub false) or public_addresses
+ * (pub true): in one unit or in two. */
+static void check_prefix_dups(struct pctx *c, bool pub)
 {
 	struct egw_policy *p = c->p;
+	struct egw_loc **locs = pub ? c->unit_public_locs : c->unit_prefix_locs;
+	const char *key = pub ? "public_addresses" : "prefixes";
 	size_t total = 0;
 	for (size_t u = 0; u < p->n_units; u++)
-		if (c->unit_prefix_locs[u])
-			total += p->units[u].prefixes.n;
+		if (locs[u])
+			total += pub ? p->units[u].public_addresses.n : p->units[u].prefixes.n;
 	if (total < 2)
 		return;
 	struct pfx_ref *v = calloc(total, sizeof(*v));
@@ -215,11 +229,12 @@ static void check_prefix_dups(struct pctx *c)
 	}
 	size_t k = 0;
 	for (size_t u = 0; u < p->n_units; u++) {
-		if (!c->unit_prefix_locs[u])
+		if (!locs[u])
 			continue;
-		for (size_t i = 0; i < p->units[u].prefixes.n; i++) {
-			v[k] = (struct pfx_ref){ &p->units[u].prefixes.v[i],
-						 &c->unit_prefix_locs[u][i], (uint32_t)u, k };
+		const struct egw_prefix_list *l = pub ? &p->units[u].public_addresses
+						      : &p->units[u].prefixes;
+		for (size_t i = 0; i < l->n; i++) {
+			v[k] = (struct pfx_ref){ &l->v[i], &locs[u][i], (uint32_t)u, k };
 			k++;
 		}
 	}
@@ -235,13 +250,14 @@ static void check_prefix_dups(struct pctx *c)
 		loc_ref(v[f].loc, v[i].loc, at, sizeof(at));
 		unit_label(p, v[i].unit, label, sizeof(label));
 		if (v[f].unit == v[i].unit)
-			perr_at(c, v[i].loc, "%s.prefixes: %s listed twice (first at %s)",
-				label, buf, at);
+			perr_at(c, v[i].loc, "%s.%s: %s listed twice (first at %s)",
+				label, key, buf, at);
 		else
 			perr_at(c, v[i].loc,
-				"%s.prefixes: %s is already unit \"%s\"'s (%s); "
-				"a prefix belongs to one unit", label, buf,
-				p->units[v[f].unit].name ? p->units[v[f].unit].name : "?", at);
+				"%s.%s: %s is already unit \"%s\"'s (%s); "
+				"a %s belongs to one unit", label, key, buf,
+				p->units[v[f].unit].name ? p->units[v[f].unit].name : "?", at,
+				pub ? "public address" : "prefix");
 	}
 	free(v);
 }
@@ -337,6 +353,7 @@ void check_units(struct pctx *c)
 {
 	if (!c->unit_prefix_locs)
 		return;
-	check_prefix_dups(c);
+	check_prefix_dups(c, false);
+	check_prefix_dups(c, true);
 	check_terminals(c);
 }
