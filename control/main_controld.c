@@ -224,9 +224,26 @@ static int load_policy(const char *path, struct egw_policy **out, char *err, siz
 		egw_diag_print(diag, mem);
 		fclose(mem);
 	}
-	if (buf && len)
+	if (buf && len && len < errlen) {
 		snprintf(err, errlen, "%s", buf);
-	else
+	} else if (buf && len && errlen > 160) {
+		/* Whole lines that fit, then how many did not (cut in the
+		 * middle of a line, the last one would mislead). */
+		size_t keep = 0, more = 0;
+		for (size_t i = 0; i < len; i++)
+			if (buf[i] == '\n') {
+				if (i + 1 <= errlen - 160)
+					keep = i + 1;
+				else
+					more++;
+			}
+		if (len && buf[len - 1] != '\n')
+			more++;
+		snprintf(err, errlen, "%.*s... and %zu more error line(s): egwctl policy check "
+			 "%s lists them all", (int)keep, buf, more, path);
+	} else if (buf && len) {
+		snprintf(err, errlen, "%s", buf);
+	} else
 		snprintf(err, errlen, "%s: cannot load the policy: %s", path, strerror(errno));
 	/* no trailing newline */
 	len = strlen(err);

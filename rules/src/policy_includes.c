@@ -137,13 +137,19 @@ static int check_file(struct pctx *c, const char *path, const char *shown,
 
 	unsigned line = 1;
 	const char *p = buf, *end = buf + len;
+	if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
+		/* libconfig would say "syntax error" and nothing more */
+		report(c, shown, 1, NULL, "the file starts with a UTF-8 byte order mark "
+		       "(as some Windows editors save it); remove it: a policy is plain text");
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		if (!eol)
 			eol = end;
 		if (memchr(p, '\0', (size_t)(eol - p))) {
+			/* Once: a binary file would give one error a line. */
 			report(c, shown, line, NULL,
-			       "a NUL byte: a policy is text");
+			       "a NUL byte: a policy is text (not checked further)");
+			break;
 		} else {
 			const char *q = directive(p, eol);
 			if (q)

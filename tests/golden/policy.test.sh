@@ -91,6 +91,30 @@ if [ -f "$shared/spec/example.cfg" ]; then
 	[ "$rc" -eq 0 ] || fail "spec example.cfg: exit $rc: $(cat "$tmp/err")"
 fi
 
+# egw-controld refuses a policy with more errors than its message holds:
+# whole lines, then how many more and where to see them all
+python3 - "$tmp/many.cfg" <<'PY'
+import sys
+l = ['version = 1;', 'gateway: { inside = "i"; outside = "o"; punt = "p"; };', 'units = (']
+l += ['  { name = "u%d"; prefixes = [ "10.%d.0.0/16" ]; profile = "no_such_profile_%d"; },'
+      % (i, i, i) for i in range(250)]
+l[-1] = l[-1].rstrip(',')
+l += [');', 'profiles = ( { name = "p"; rules = ( { action = "allow"; } ); } );']
+open(sys.argv[1], 'w').write('\n'.join(l) + '\n')
+PY
+set +e
+timeout 20 "$build/control/egw-controld" --config "$tmp/many.cfg" 2>"$tmp/err" >/dev/null
+rc=$?
+set -e
+[ "$rc" -ne 0 ] || fail "egw-controld started with 250 policy errors"
+grep -v -e "^$tmp/many.cfg:[0-9]*: units\[\"u[0-9]*\"\].profile: profile \"no_such_profile_[0-9]*\" does not exist (profiles: \"p\")\$" \
+	-e '^egw-controld: bad policy, not starting$' \
+	-e "^\.\.\. and [0-9]* more error line(s): egwctl policy check $tmp/many.cfg lists them all\$" \
+	"$tmp/err" > "$tmp/odd" || true
+[ ! -s "$tmp/odd" ] || fail "egw-controld's policy errors cut mid-line: $(head -3 "$tmp/odd")"
+grep -q '^\.\.\. and [0-9]* more error line(s)' "$tmp/err" ||
+	fail "egw-controld does not say how many errors it left out"
+
 if [ "$failures" -ne 0 ]; then
 	echo "policy.test.sh: $failures failure(s)" >&2
 	exit 1
