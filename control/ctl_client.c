@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cd_mgmt.h"
@@ -22,6 +23,12 @@ int ctl_client_connect(const char *path)
 		return -1;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		/* connect() would say "Connection refused": misleading */
+		fprintf(stderr, "egwctl: %s: not a socket (wrong --socket?)\n", path);
+		return -1;
+	}
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		fprintf(stderr, "egwctl: %s: %s%s\n", path, strerror(errno),

@@ -12,9 +12,12 @@
  * Usage errors exit 2.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include <egw/diag.h>
 #include <egw/nft.h>
@@ -24,15 +27,16 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: egwctl policy check FILE\n"
+	fprintf(out, "usage: egwctl policy check [--json] FILE\n"
 		"       egwctl policy compile --target nft [--queue-mode native|mark]\n"
 		"              [--queue-num N] [--queue-count N] [--punt-mark M]\n"
 		"              [--inside IF] [--outside IF] [--table NAME] FILE\n");
 }
 
-/* Load path, printing every error; NULL when the policy is bad (*status 1)
+/* Load path, printing every error (to stderr, or into *errors as JSON
+ * objects when errors is not NULL); NULL when the policy is bad (*status 1)
  * or could not be loaded at all (*status 2). */
-static struct egw_policy *load_or_report(const char *path, int *status)
+static struct egw_policy *load_or_report(const char *path, int *status, json_t *errors)
 {
 	struct egw_diag *d = egw_diag_new();
 	if (!d) {
@@ -42,7 +46,17 @@ static struct egw_policy *load_or_report(const char *path, int *status)
 	}
 	struct egw_policy *p = egw_policy_load(path, d);
 	int err = errno;
-	egw_diag_print(d, stderr);
+	if (errors) {
+		for (size_t i = 0; i < egw_diag_count(d); i++) {
+			json_t *e = json_pack("{s:s?, s:i, s:s}", "file", egw_diag_file(d, i),
+					      "line", (json_int_t)egw_diag_line(d, i),
+					      "message", egw_diag_text(d, i));
+			if (e)
+				json_array_append_new(errors, e);
+		}
+	} else {
+		egw_diag_print(d, stderr);
+	}
 	*status = 0;
 	if (!p) {
 		if (err == ENOMEM && egw_diag_count(d) == 0) {
@@ -90,14 +104,68 @@ static void print_summary(const char *path, const struct egw_policy *p)
 	printf("\n");
 }
 
+/* policy check --json: { file, ok, errors: [ { file, line, message } ],
+ * summary (when ok): { units, terminals, profiles, rules, categories,
+ * geo_classes: [ { code, ipv4_prefixes, ipv6_prefixes } ] } }. */
+static int check_json(const char *path)
+{
+	json_t *errors = json_array(), *o = NULL;
+	int status = 2;
+	if (!errors)
+		goto oom;
+	struct egw_policy *p = load_or_report(path, &status, errors);
+	json_t *sum = NULL;
+	if (p) {
+		json_t *geo = json_array();
+		for (size_t i = 0; geo && i < p->n_geo_classes; i++) {
+			const struct egw_geo_class *g = &p->geo_classes[i];
+			json_array_append_new(geo, json_pack("{s:s, s:I, s:I}", "code", g->code,
+							     "ipv4_prefixes", (json_int_t)g->v4.n,
+							     "ipv6_prefixes", (json_int_t)g->v6.n));
+		}
+		sum = json_pack("{s:I, s:I, s:I, s:I, s:I, s:o*}", "units", (json_int_t)p->n_units,
+				"terminals", (json_int_t)count_terminals(p),
+				"profiles", (json_int_t)p->n_profiles,
+				"rules", (json_int_t)count_rules(p),
+				"categories", (json_int_t)p->n_categories, "geo_classes", geo);
+		egw_policy_free(p);
+		if (!sum)
+			goto oom;
+	} else if (status == 2 && json_array_size(errors) == 0) {
+		json_decref(errors);
+		return 2;   /* said on stderr */
+	}
+	o = json_pack("{s:s, s:b, s:o, s:o*}", "file", path, "ok", p != NULL, "errors", errors,
+		      "summary", sum);
+	errors = NULL;
+	if (!o || json_dumpf(o, stdout, JSON_INDENT(2)) || printf("\n") < 0)
+		goto oom;
+	json_decref(o);
+	return status;
+oom:
+	json_decref(errors);
+	json_decref(o);
+	fprintf(stderr, "egwctl: out of memory\n");
+	return 2;
+}
+
 static int cmd_check(int argc, char **argv)
 {
+	if (argc == 3 && (!strcmp(argv[1], "--json") || !strcmp(argv[2], "--json")))
+		return check_json(!strcmp(argv[1], "--json") ? argv[2] : argv[1]);
 	if (argc != 2 || argv[1][0] == '-') {
+		if (argc < 2)
+			fprintf(stderr, "egwctl policy check: which policy file?\n");
+		else if (argv[1][0] == '-')
+			fprintf(stderr, "egwctl policy check: unknown option '%s'\n", argv[1]);
+		else
+			fprintf(stderr, "egwctl policy check: one policy file only ('%s' is a "
+				"second)\n", argv[2]);
 		usage(stderr);
 		return 2;
 	}
 	int status;
-	struct egw_policy *p = load_or_report(argv[1], &status);
+	struct egw_policy *p = load_or_report(argv[1], &status, NULL);
 	if (!p)
 		return status;
 	print_summary(argv[1], p);
@@ -134,6 +202,19 @@ static int cmd_compile(int argc, char **argv)
 			}
 			file = a;
 			continue;
+		}
+		static const char *const valued[] = { "--target", "--queue-mode", "--queue-num",
+						      "--queue-count", "--punt-mark", "--inside",
+						      "--outside", "--table", NULL };
+		bool known = false;
+		for (size_t k = 0; valued[k]; k++)
+			known |= !strcmp(a, valued[k]);
+		if (!known) {
+			fprintf(stderr, "egwctl policy compile: unknown option '%s'%s\n", a,
+				!strcmp(a, "--json") ? " (the ruleset is nftables text: its JSON is "
+				"nft -j list table, once loaded)" : "");
+			usage(stderr);
+			return 2;
 		}
 		if (!v) {
 			fprintf(stderr, "egwctl policy compile: %s needs a value\n", a);
@@ -182,7 +263,7 @@ static int cmd_compile(int argc, char **argv)
 		return 2;
 	}
 	int status;
-	struct egw_policy *p = load_or_report(file, &status);
+	struct egw_policy *p = load_or_report(file, &status, NULL);
 	if (!p)
 		return status;
 	char *text = egw_nft_compile(p, &o);

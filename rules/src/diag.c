@@ -8,6 +8,7 @@
 
 struct diag_msg {
 	char *text;   /* "file:line: message", NULL when it could not be stored */
+	size_t body;  /* where "message" starts in text */
 	char *file;
 	unsigned line;
 	size_t seq;
@@ -66,6 +67,7 @@ void egw_diag_verror(struct egw_diag *d, const char *file, unsigned line,
 	else
 		r = asprintf(&text, "%s", body);
 	m->text = r < 0 ? NULL : text;
+	m->body = r < 0 ? 0 : (size_t)r - strlen(body);
 	d->n++;
 }
 
@@ -93,6 +95,18 @@ const char *egw_diag_message(const struct egw_diag *d, size_t i)
 unsigned egw_diag_line(const struct egw_diag *d, size_t i)
 {
 	return i < d->n ? d->v[i].line : 0;
+}
+
+const char *egw_diag_file(const struct egw_diag *d, size_t i)
+{
+	return i < d->n ? d->v[i].file : NULL;
+}
+
+const char *egw_diag_text(const struct egw_diag *d, size_t i)
+{
+	if (i >= d->n)
+		return NULL;
+	return d->v[i].text ? d->v[i].text + d->v[i].body : "(error message lost: out of memory)";
 }
 
 static int msg_cmp(const void *a, const void *b)

@@ -75,12 +75,42 @@ run policy check does-not-exist.cfg
 [ "$rc" -eq 1 ] && grep -q "^does-not-exist.cfg: cannot open the policy: No such file" "$tmp/err" ||
 	fail "missing file: exit $rc, $(cat "$tmp/err")"
 
+# --json: the same verdict, errors and summary as a document
+for f in bad/registry.cfg bad/ranges.cfg; do
+	run policy check --json "$f"
+	[ "$rc" -eq 1 ] || fail "check --json $f: exit $rc"
+	"$egwctl" policy check "$f" 2>"$tmp/text" >/dev/null || true
+	python3 - "$tmp/out" "$tmp/text" "$f" <<'PY' || fail "check --json $f: $(head -c 300 "$tmp/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+text = open(sys.argv[2]).read().splitlines()
+assert d["file"] == sys.argv[3] and d["ok"] is False and "summary" not in d, d
+got = ["%s:%d: %s" % (e["file"], e["line"], e["message"]) if e["line"] else
+       "%s: %s" % (e["file"], e["message"]) for e in d["errors"]]
+assert got == text, (got, text)
+PY
+done
+run policy check a.cfg b.cfg
+[ "$rc" -eq 2 ] && grep -q "one policy file only ('b.cfg' is a second)" "$tmp/err" ||
+	fail "two files: exit $rc: $(head -1 "$tmp/err")"
+run policy compile --target nft ../../../firmware/egw.cfg --json
+[ "$rc" -eq 2 ] && grep -q "unknown option '--json'" "$tmp/err" ||
+	fail "compile --json: exit $rc: $(head -1 "$tmp/err")"
+
 # the shipped default policy passes
 cd "$src"
 run policy check firmware/egw.cfg
 [ "$rc" -eq 0 ] || fail "firmware/egw.cfg: exit $rc: $(cat "$tmp/err")"
 grep -q "^firmware/egw.cfg: OK: 2 units, 4 terminals, 2 profiles, 6 rules, 2 categories, 2 geo classes" \
 	"$tmp/out" || fail "firmware/egw.cfg summary: $(cat "$tmp/out")"
+run policy check firmware/egw.cfg --json
+[ "$rc" -eq 0 ] && python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d["summary"]
+assert d["ok"] and d["errors"] == [] and (s["units"], s["terminals"], s["profiles"], s["rules"]) == (2, 4, 2, 6), d
+assert [g["code"] for g in s["geo_classes"]] == ["CN", "CN-GD"], s
+' "$tmp/out" || fail "check --json firmware/egw.cfg: exit $rc: $(head -c 300 "$tmp/out")"
 
 # and so does the contract's example, next to the lab geo DB it names
 if [ -f "$shared/spec/example.cfg" ]; then

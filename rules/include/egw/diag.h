@@ -37,6 +37,10 @@ size_t egw_diag_count(const struct egw_diag *d);
 const char *egw_diag_message(const struct egw_diag *d, size_t i);
 /* Line of message i (0 if none); for tests and sorting. */
 unsigned egw_diag_line(const struct egw_diag *d, size_t i);
+/* File of message i, or NULL when it has none. */
+const char *egw_diag_file(const struct egw_diag *d, size_t i);
+/* Message i without its "file:line: " (for JSON output). */
+const char *egw_diag_text(const struct egw_diag *d, size_t i);
 /* Sort messages by (file, line), stable; parsers report in walk order. */
 void egw_diag_sort(struct egw_diag *d);
 /* One message per line. */

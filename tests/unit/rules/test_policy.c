@@ -488,6 +488,12 @@ START_TEST(missing_file_and_syntax_error)
 	ck_assert_uint_eq(egw_diag_count(d), 1);
 	ck_assert_uint_eq(egw_diag_line(d, 0), 3);
 	ck_assert_ptr_nonnull(strstr(egw_diag_message(d, 0), "syntax error"));
+	/* the parts of "file:line: message", as policy check --json gives them */
+	ck_assert_str_eq(egw_diag_file(d, 0), path);
+	char whole[512];
+	snprintf(whole, sizeof(whole), "%s:3: %s", path, egw_diag_text(d, 0));
+	ck_assert_str_eq(whole, egw_diag_message(d, 0));
+	ck_assert_ptr_null(egw_diag_text(d, 1));
 	egw_diag_free(d);
 	remove_tmp(path, dir);
 }
