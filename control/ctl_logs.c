@@ -219,6 +219,7 @@ static int logs_query(int argc, char **argv)
 	uint64_t hits = 0;
 	int64_t first, last;
 	bool bad = false;
+	DIR *d;
 
 	if (rc)
 		return rc < 0 ? 0 : rc;
@@ -231,26 +232,28 @@ static int logs_query(int argc, char **argv)
 	       elog_day_of_us(o.f.until_us - 1) + 1;
 	if (first < 0)
 		first = 0;
+	/* the directory is checked with or without --since, and before the
+	 * header: a wrong --dir is an error, not an empty log */
+	d = opendir(dir);
+	if (!d) {
+		fprintf(stderr, "egwctl logs: %s: %s\n", dir, strerror(errno));
+		return 2;
+	}
+	if (o.f.since_us == INT64_MIN) {
+		/* no --since: start at the oldest file there is */
+		struct dirent *de;
+		int64_t day, lo = INT64_MAX;
+		enum elog_file_kind kind;
+		while ((de = readdir(d)))
+			if (elog_name_parse(de->d_name, &day, &kind) == 0 && day < lo)
+				lo = day;
+		first = lo;
+	}
+	closedir(d);
 	if (!o.json)
 		printf("%-19s %-5s %-10s %-10s %-21s %-21s %-10s %-24s %s\n", "TIME",
 		       "TYPE", "UNIT", "USER", "SOURCE", "DESTINATION", "VERDICT",
 		       "REASON", "DOMAIN");
-	if (o.f.since_us == INT64_MIN) {
-		/* no --since: start at the oldest file there is */
-		DIR *d = opendir(dir);
-		struct dirent *de;
-		int64_t day, lo = INT64_MAX;
-		enum elog_file_kind kind;
-		if (!d) {
-			fprintf(stderr, "egwctl logs: %s: %s\n", dir, strerror(errno));
-			return 2;
-		}
-		while ((de = readdir(d)))
-			if (elog_name_parse(de->d_name, &day, &kind) == 0 && day < lo)
-				lo = day;
-		closedir(d);
-		first = lo;
-	}
 	for (int64_t day = first; day <= last; day++) {
 		json_t *sum = elog_summary_load(dir, day);
 		bool may = !sum || elog_summary_may_match(sum, &o.f);

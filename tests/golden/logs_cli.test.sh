@@ -90,4 +90,19 @@ out=$("$ctl" logs verify --dir "$work/log" --now 2026-01-02); rc=$?
 set -e
 [ $rc = 1 ] || fail "verify exit $rc after tampering"
 grep -q '^eve-2026-01-02.json:18: error: content does not match' <<<"$out" || fail "verify said: $out"
+# run CMD...: exit status in $rc, stdout in $out, stderr in $err
+run() { set +e; "$@" >"$work/out" 2>"$work/err"; rc=$?; set -e
+    out=$(cat "$work/out"); err=$(cat "$work/err"); }
+# an error: exit status $1, stderr exactly $2 (first line), nothing on stdout
+refused() { local want_rc=$1 want=$2; shift 2; run "$@"
+    [ $rc = "$want_rc" ] && [ -z "$out" ] && [ "$(head -1 <<<"$err")" = "$want" ] ||
+        fail "$*: exit $rc (want $want_rc), stdout '$out', stderr '$err' (want '$want')"; }
+
+# a wrong --dir is an error whether or not --since is given, before any output
+refused 2 "egwctl logs: $work/nosuch: No such file or directory" \
+    "$ctl" logs query --dir "$work/nosuch"
+refused 2 "egwctl logs: $work/nosuch: No such file or directory" \
+    "$ctl" logs query --dir "$work/nosuch" --since 7d
+refused 2 "egwctl logs: $work/orig: Not a directory" \
+    "$ctl" logs query --dir "$work/orig" --since 2026-01-01 --json
 echo "logs_cli: ok"
