@@ -8,7 +8,6 @@
  * --now T (both): the time "now" and retention are counted from (tests,
  * and checking a copy of the logs later).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
@@ -216,45 +215,38 @@ static int logs_query(int argc, char **argv)
 	struct opts o;
 	char dir[4096], name[ELOG_NAME_MAX], path[4200];
 	int rc = parse(argc, argv, true, &o);
+	struct elog_day_files *days;
 	uint64_t hits = 0;
 	int64_t first, last;
 	bool bad = false;
-	DIR *d;
+	size_t n;
 
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (ctl_log_dir(o.dir, o.config, dir, sizeof(dir)) < 0)
 		return 2;
-	first = o.f.since_us == INT64_MIN ? 0 : elog_day_of_us(o.f.since_us);
+	first = o.f.since_us == INT64_MIN ? INT64_MIN : elog_day_of_us(o.f.since_us);
 	/* An event is in the file of the day it was written, which can be the
 	 * day after its timestamp (batches written just after midnight). */
 	last = o.f.until_us == INT64_MAX ? elog_day_of_us(o.now) + 1 :
 	       elog_day_of_us(o.f.until_us - 1) + 1;
-	if (first < 0)
-		first = 0;
-	/* the directory is checked with or without --since, and before the
-	 * header: a wrong --dir is an error, not an empty log */
-	d = opendir(dir);
-	if (!d) {
+	/* The days that have files, from one listing: walking the calendar
+	 * instead costs a day's look-ups for every day of a wide range
+	 * (--until 9999-12-31). Listed before the header: a wrong --dir is an
+	 * error, not an empty log. */
+	days = elog_list_days(dir, &n);
+	if (!days) {
 		fprintf(stderr, "egwctl logs: %s: %s\n", dir, strerror(errno));
 		return 2;
 	}
-	if (o.f.since_us == INT64_MIN) {
-		/* no --since: start at the oldest file there is */
-		struct dirent *de;
-		int64_t day, lo = INT64_MAX;
-		enum elog_file_kind kind;
-		while ((de = readdir(d)))
-			if (elog_name_parse(de->d_name, &day, &kind) == 0 && day < lo)
-				lo = day;
-		first = lo;
-	}
-	closedir(d);
 	if (!o.json)
 		printf("%-19s %-5s %-10s %-10s %-21s %-21s %-10s %-24s %s\n", "TIME",
 		       "TYPE", "UNIT", "USER", "SOURCE", "DESTINATION", "VERDICT",
 		       "REASON", "DOMAIN");
-	for (int64_t day = first; day <= last; day++) {
+	for (size_t i = 0; i < n; i++) {
+		int64_t day = days[i].day;
+		if (day < first || day > last)
+			continue;
 		json_t *sum = elog_summary_load(dir, day);
 		bool may = !sum || elog_summary_may_match(sum, &o.f);
 		json_decref(sum);
@@ -262,15 +254,16 @@ static int logs_query(int argc, char **argv)
 			continue;
 		elog_name_format(day, ELOG_F_PLAIN, name, sizeof(name));
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
-		if (access(path, R_OK) == 0) {
+		if (days[i].plain && access(path, R_OK) == 0) {
 			bad |= query_file(path, false, &o, &hits) < 0;
 			continue;
 		}
 		elog_name_format(day, ELOG_F_ZSTD, name, sizeof(name));
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
-		if (access(path, R_OK) == 0)
+		if (days[i].zstd && access(path, R_OK) == 0)
 			bad |= query_file(path, true, &o, &hits) < 0;
 	}
+	free(days);
 	if (!o.json)
 		printf("%llu event(s)\n", (unsigned long long)hits);
 	return bad ? 1 : 0;

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Behaviour-log event accessors, the query filter and time arguments. */
+/* Behaviour-log event accessors, the query filter, time arguments and the
+ * days of a log directory. */
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,4 +116,65 @@ int elog_time_arg(const char *s, int64_t now_us, int64_t *out)
 	}
 	*out = now_us - (int64_t)v * unit * 1000000;
 	return 0;
+}
+
+static int cmp_day_files(const void *a, const void *b)
+{
+	const struct elog_day_files *x = a, *y = b;
+
+	return x->day < y->day ? -1 : x->day > y->day;
+}
+
+struct elog_day_files *elog_list_days(const char *dir, size_t *n)
+{
+	DIR *d = opendir(dir);
+	struct elog_day_files *v = NULL, *nv;
+	struct dirent *de;
+	size_t k = 0, cap = 0, out = 0;
+	int64_t day;
+	enum elog_file_kind kind;
+	int err;
+
+	*n = 0;
+	if (!d)
+		return NULL;
+	/* one entry a file, then sorted and merged by day */
+	for (;;) {
+		errno = 0;
+		if (!(de = readdir(d)))
+			break;
+		if (elog_name_parse(de->d_name, &day, &kind) < 0 || kind == ELOG_F_SUMMARY)
+			continue;
+		if (k == cap) {
+			nv = realloc(v, (cap ? cap * 2 : 64) * sizeof(*v));
+			if (!nv)
+				goto fail;
+			v = nv;
+			cap = cap ? cap * 2 : 64;
+		}
+		v[k++] = (struct elog_day_files){ .day = day, .plain = kind == ELOG_F_PLAIN,
+						  .zstd = kind == ELOG_F_ZSTD };
+	}
+	if (errno)
+		goto fail;  /* a day left out unsaid would be a day lost */
+	closedir(d);
+	if (!v && !(v = malloc(sizeof(*v))))
+		return NULL;
+	qsort(v, k, sizeof(*v), cmp_day_files);
+	for (size_t i = 0; i < k; i++) {
+		if (out && v[out - 1].day == v[i].day) {
+			v[out - 1].plain |= v[i].plain;
+			v[out - 1].zstd |= v[i].zstd;
+		} else {
+			v[out++] = v[i];
+		}
+	}
+	*n = out;
+	return v;
+fail:
+	err = errno ? errno : ENOMEM;
+	free(v);
+	closedir(d);
+	errno = err;
+	return NULL;
 }

@@ -42,6 +42,17 @@ bool elog_filter_match(const struct elog_filter *f, json_t *ev, int64_t ts_us);
  */
 int elog_time_arg(const char *s, int64_t now_us, int64_t *out);
 
+/* The log files of one day in a directory (summaries are not counted). */
+struct elog_day_files {
+	int64_t day;
+	bool plain, zstd;             /* eve-DAY.json, eve-DAY.json.zst */
+};
+/*
+ * Read dir once: its days with a log file, ascending, malloc'ed (*n may be
+ * 0). NULL with errno when the directory cannot be read (or no memory).
+ */
+struct elog_day_files *elog_list_days(const char *dir, size_t *n);
+
 /* Summaries (see docs/behaviour-log.md for the fields). */
 json_t *elog_summary_new(int64_t day);
 void elog_summary_add(json_t *sum, json_t *ev);

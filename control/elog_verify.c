@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* Verification of the behaviour log's hash chain: see elog_verify.h. */
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -220,60 +219,6 @@ static void print_report(void *arg, enum elog_severity sev, const char *file,
 		printf("%s: %s: %s\n", file, sev == ELOG_ERROR ? "error" : "notice", msg);
 }
 
-struct day_files {
-	int64_t day;
-	bool plain, zstd;
-};
-
-static int cmp_day(const void *a, const void *b)
-{
-	const struct day_files *x = a, *y = b;
-	return x->day < y->day ? -1 : x->day > y->day;
-}
-
-static struct day_files *list_days(const char *dir, size_t *n)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	struct day_files *v = NULL;
-	size_t cap = 0;
-
-	*n = 0;
-	if (!d)
-		return NULL;
-	while ((de = readdir(d))) {
-		int64_t day;
-		enum elog_file_kind kind;
-		size_t i;
-		if (elog_name_parse(de->d_name, &day, &kind) < 0 || kind == ELOG_F_SUMMARY)
-			continue;
-		for (i = 0; i < *n && v[i].day != day; i++)
-			;
-		if (i == *n) {
-			if (*n == cap) {
-				cap = cap ? cap * 2 : 64;
-				struct day_files *nv = realloc(v, cap * sizeof(*v));
-				if (!nv)
-					break;
-				v = nv;
-			}
-			v[i] = (struct day_files){ .day = day };
-			(*n)++;
-		}
-		if (kind == ELOG_F_PLAIN)
-			v[i].plain = true;
-		else
-			v[i].zstd = true;
-	}
-	closedir(d);
-	if (!v) {
-		v = malloc(sizeof(*v));
-		*n = 0;
-	}
-	qsort(v, *n, sizeof(*v), cmp_day);
-	return v;
-}
-
 struct head {
 	bool present, valid;
 	int64_t day;
@@ -358,7 +303,7 @@ int elog_verify(const struct elog_verify_opts *o, struct elog_verify_result *res
 	char kpath[4096], err[512], name[ELOG_NAME_MAX], path[4096], dname[16];
 	elog_report_fn report = o->report ? o->report : print_report;
 	struct elog_mac *mac;
-	struct day_files *days;
+	struct elog_day_files *days;
 	struct head head;
 	size_t n;
 	int64_t prev_day = INT64_MIN; /* day of the previous file verified */
@@ -375,7 +320,7 @@ int elog_verify(const struct elog_verify_opts *o, struct elog_verify_result *res
 	}
 	mac = elog_mac_new(key);
 	explicit_bzero(key, sizeof(key));
-	days = list_days(o->dir, &n);
+	days = elog_list_days(o->dir, &n);
 	if (!mac || !days) {
 		snprintf(err, sizeof(err), "cannot read the directory: %s", strerror(errno));
 		report(o->arg, ELOG_ERROR, o->dir, 0, err);
@@ -393,7 +338,7 @@ int elog_verify(const struct elog_verify_opts *o, struct elog_verify_result *res
 		res->errors++;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct day_files *d = &days[i];
+		struct elog_day_files *d = &days[i];
 		bool last = i + 1 == n;
 		bool zstd = !d->plain;
 		struct elog_vfile v = {
