@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -174,6 +173,7 @@ static void print_row(json_t *ev)
 	printf("%s\n", elog_event_domain(ev) ?: "-");
 }
 
+/* 0, -1 after printing what went wrong, 1 when there is no such file. */
 static int query_file(const char *path, bool zstd, const struct opts *o, uint64_t *hits)
 {
 	struct elog_reader *r = elog_reader_open(path, zstd);
@@ -183,6 +183,8 @@ static int query_file(const char *path, bool zstd, const struct opts *o, uint64_
 	int rc;
 
 	if (!r) {
+		if (errno == ENOENT)
+			return 1;
 		fprintf(stderr, "egwctl logs: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
@@ -220,6 +222,7 @@ static int logs_query(int argc, char **argv)
 	int64_t first, last;
 	bool bad = false;
 	size_t n;
+	int got;
 
 	if (rc)
 		return rc < 0 ? 0 : rc;
@@ -252,16 +255,22 @@ static int logs_query(int argc, char **argv)
 		json_decref(sum);
 		if (!may)
 			continue;
-		elog_name_format(day, ELOG_F_PLAIN, name, sizeof(name));
-		snprintf(path, sizeof(path), "%s/%s", dir, name);
-		if (days[i].plain && access(path, R_OK) == 0) {
-			bad |= query_file(path, false, &o, &hits) < 0;
-			continue;
+		/* The plain file (the open day, or one whose archiving was cut
+		 * short), else the .zst; also when the plain file has gone since
+		 * the listing (archived). A file that is there but cannot be
+		 * read is an error: its events would be missing unsaid. */
+		got = 1;
+		if (days[i].plain) {
+			elog_name_format(day, ELOG_F_PLAIN, name, sizeof(name));
+			snprintf(path, sizeof(path), "%s/%s", dir, name);
+			got = query_file(path, false, &o, &hits);
 		}
-		elog_name_format(day, ELOG_F_ZSTD, name, sizeof(name));
-		snprintf(path, sizeof(path), "%s/%s", dir, name);
-		if (days[i].zstd && access(path, R_OK) == 0)
-			bad |= query_file(path, true, &o, &hits) < 0;
+		if (got == 1) {
+			elog_name_format(day, ELOG_F_ZSTD, name, sizeof(name));
+			snprintf(path, sizeof(path), "%s/%s", dir, name);
+			got = query_file(path, true, &o, &hits);
+		}
+		bad |= got < 0;   /* 1: gone since the listing (expired) */
 	}
 	free(days);
 	if (!o.json)

@@ -6,6 +6,7 @@
  * egwctl report registry|terminals: control/ctl_report_registry.c and
  * control/ctl_report_terminals.c.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,14 +104,16 @@ static int daily(int argc, char **argv)
 		return 2;
 	sum = elog_summary_load(dir, day);
 	if (!sum) {
+		/* only an absent file means no log: one there that cannot be
+		 * read is an error elog_summary_of_file names */
 		elog_name_format(day, ELOG_F_PLAIN, name, sizeof(name));
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
-		bool z = access(path, R_OK) != 0;
+		bool z = access(path, F_OK) != 0 && errno == ENOENT;
 		if (z) {
 			elog_name_format(day, ELOG_F_ZSTD, name, sizeof(name));
 			snprintf(path, sizeof(path), "%s/%s", dir, name);
 		}
-		if (access(path, R_OK) != 0) {
+		if (z && access(path, F_OK) != 0 && errno == ENOENT) {
 			elog_day_format(day, ds, sizeof(ds));
 			fprintf(stderr, "egwctl report: no log for %s in %s\n", ds, dir);
 			return 1;

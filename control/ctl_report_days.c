@@ -63,7 +63,9 @@ int64_t *ctl_report_days(const char *dir, size_t *n, char *err, size_t errlen)
 	return v;
 }
 
-/* The day's log file: plain first (the open day), then zstd. */
+/* The day's log file: plain first (the open day), then zstd. Only an
+ * absent file (ENOENT) is no file: one that cannot be looked at is
+ * returned, for opening it to say why. */
 static bool day_file(const char *dir, int64_t day, char *path, size_t cap, bool *zstd)
 {
 	char name[ELOG_NAME_MAX];
@@ -71,12 +73,12 @@ static bool day_file(const char *dir, int64_t day, char *path, size_t cap, bool 
 	elog_name_format(day, ELOG_F_PLAIN, name, sizeof(name));
 	snprintf(path, cap, "%s/%s", dir, name);
 	*zstd = false;
-	if (access(path, F_OK) == 0)
+	if (access(path, F_OK) == 0 || errno != ENOENT)
 		return true;
 	elog_name_format(day, ELOG_F_ZSTD, name, sizeof(name));
 	snprintf(path, cap, "%s/%s", dir, name);
 	*zstd = true;
-	return access(path, F_OK) == 0;
+	return access(path, F_OK) == 0 || errno != ENOENT;
 }
 
 int ctl_day_read(const char *dir, int64_t day, int64_t since_us, int64_t until_us,

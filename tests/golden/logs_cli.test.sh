@@ -114,4 +114,21 @@ for a in "--until 9999-12-31" "--since 1970-01-01" "--since 1970-01-01 --until 9
     [ $rc = 0 ] && [ "$(tail -1 <<<"$out")" = "4000 event(s)" ] ||
         fail "query $a: exit $rc (124: too slow), $(tail -1 <<<"$out") $err"
 done
+# a day file that cannot be read is an error naming it, not a day without
+# events: query still prints the other days, but exits 1
+if [ "$(id -u)" = 0 ]; then
+    asuser() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+else
+    asuser() { "$@"; }
+fi
+chmod 755 "$work" && chmod -R a+rX "$work/log"
+chmod 000 "$work/log/eve-2026-01-03.json.zst"
+run asuser "$ctl" logs query --dir "$work/log" --now 2026-01-05
+[ $rc = 1 ] && [ "$err" = "egwctl logs: $work/log/eve-2026-01-03.json.zst: Permission denied" ] &&
+    [ "$(tail -1 <<<"$out")" = "3000 event(s)" ] ||
+    fail "unreadable closed day: exit $rc, '$err', $(tail -1 <<<"$out")"
+chmod 000 "$work/log/eve-2026-01-04.json"
+refused 1 "egwctl report: $work/log/eve-2026-01-04.json: Permission denied" \
+    asuser "$ctl" report daily --dir "$work/log" --date 2026-01-04
+chmod 644 "$work/log/eve-2026-01-03.json.zst" "$work/log/eve-2026-01-04.json"
 echo "logs_cli: ok"
