@@ -230,14 +230,14 @@ static int read_back(const char *dir, const struct expect *x, uint64_t *events)
 		}
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
 		free(names[i]);
-		struct elog_reader *r = elog_reader_open(path, kind == ELOG_F_ZSTD);
 		const char *line, *why = "";
+		struct elog_reader *r = elog_reader_open(path, kind == ELOG_F_ZSTD, &why);
 		size_t len;
 		bool complete;
 		int got;
 		uint64_t lineno = 0;
 		if (!r) {
-			perror(path);
+			fprintf(stderr, "%s: %s\n", path, why);
 			rc = -1;
 			continue;
 		}

@@ -176,8 +176,8 @@ static void print_row(json_t *ev)
 /* 0, -1 after printing what went wrong, 1 when there is no such file. */
 static int query_file(const char *path, bool zstd, const struct opts *o, uint64_t *hits)
 {
-	struct elog_reader *r = elog_reader_open(path, zstd);
 	const char *line, *why;
+	struct elog_reader *r = elog_reader_open(path, zstd, &why);
 	size_t len;
 	bool complete;
 	int rc;
@@ -185,7 +185,7 @@ static int query_file(const char *path, bool zstd, const struct opts *o, uint64_
 	if (!r) {
 		if (errno == ENOENT)
 			return 1;
-		fprintf(stderr, "egwctl logs: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "egwctl logs: %s: %s\n", path, why);
 		return -1;
 	}
 	while ((rc = elog_reader_next(r, &line, &len, &complete, &why)) == 1) {

@@ -95,8 +95,8 @@ int ctl_day_read(const char *dir, int64_t day, int64_t since_us, int64_t until_u
 	*out = NULL;
 	if (!day_file(dir, day, path, sizeof(path), &zstd))
 		return 0;
-	if (!(r = elog_reader_open(path, zstd))) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (!(r = elog_reader_open(path, zstd, &why))) {
+		snprintf(err, errlen, "%s: %s", path, why);
 		return -1;
 	}
 	if (!(sum = elog_summary_new(day))) {

@@ -537,15 +537,15 @@ struct tail {
 
 static int scan_tail(const char *path, bool zstd, struct tail *t, char *err, size_t errlen)
 {
-	struct elog_reader *r = elog_reader_open(path, zstd);
 	const char *line, *why;
+	struct elog_reader *r = elog_reader_open(path, zstd, &why);
 	size_t len;
 	bool complete;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
 	if (!r) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, why);
 		return -1;
 	}
 	while ((rc = elog_reader_next(r, &line, &len, &complete, &why)) == 1) {

@@ -64,8 +64,9 @@ int elog_summary_of_file(const char *path, bool zstd, int64_t day, json_t **out,
 			 bool *sealed, char *err, size_t errlen);
 /* False only when the summary proves no event of the day matches f. */
 bool elog_summary_may_match(json_t *sum, const struct elog_filter *f);
-/* Load <dir>/eve-DAY.summary.json; NULL when absent, unreadable or not a
- * version-1 summary with all its maps (queries then read the day's file). */
+/* Load <dir>/eve-DAY.summary.json; NULL when absent, unreadable, not a
+ * regular file or not a version-1 summary with all its maps (queries then
+ * read the day's file). */
 json_t *elog_summary_load(const char *dir, int64_t day);
 /*
  * Load <dir>/eve-DAY.summary.json strictly (egwctl report): 1 and *out when

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Streaming line reader over plain or zstd behaviour-log files. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <zstd.h>
 
@@ -54,13 +57,49 @@ err:
 	return NULL;
 }
 
-struct elog_reader *elog_reader_open(const char *path, bool zstd)
+FILE *elog_file_open(const char *path, const char **why)
 {
-	FILE *f = fopen(path, "rb");
+	struct stat st;
+	FILE *f;
+	int fd, e;
+
+	/* O_NONBLOCK: opening a FIFO for reading waits for a writer, for ever */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		goto fail;
+	if (fstat(fd, &st) < 0)
+		goto fail_close;
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		*why = "not a regular file";
+		return NULL;
+	}
+	/* plain blocking reads, as fopen's (a regular file never waits anyway) */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0 ||
+	    !(f = fdopen(fd, "rb")))
+		goto fail_close;
+	return f;
+fail_close:
+	e = errno;
+	close(fd);
+	errno = e;
+fail:
+	*why = strerror(errno);
+	return NULL;
+}
+
+struct elog_reader *elog_reader_open(const char *path, bool zstd, const char **why)
+{
+	FILE *f = elog_file_open(path, why);
+	struct elog_reader *r;
 
 	if (!f)
 		return NULL;
-	return elog_reader_from_file(f, zstd);
+	r = elog_reader_from_file(f, zstd);
+	if (!r)
+		*why = strerror(errno);
+	return r;
 }
 
 void elog_reader_close(struct elog_reader *r)

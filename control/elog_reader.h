@@ -14,8 +14,16 @@
 
 struct elog_reader;
 
-/* NULL with errno on failure. */
-struct elog_reader *elog_reader_open(const char *path, bool zstd);
+/*
+ * Open path for reading, a regular file only: anything else named like a
+ * log file (a FIFO, a device, a directory) is refused without blocking on
+ * it. NULL with errno and *why: strerror(errno), or "not a regular file"
+ * (errno EINVAL).
+ */
+FILE *elog_file_open(const char *path, const char **why);
+/* elog_file_open and elog_reader_from_file: NULL with errno and *why. */
+struct elog_reader *elog_reader_open(const char *path, bool zstd, const char **why);
+/* Takes f (closed on failure too). NULL with errno (ENOMEM). */
 struct elog_reader *elog_reader_from_file(FILE *f, bool zstd);
 /*
  * Next line (without its newline): 1 and *line, *len, *complete (false:

@@ -152,9 +152,9 @@ void elog_summary_add(json_t *sum, json_t *ev)
 int elog_summary_of_file(const char *path, bool zstd, int64_t day, json_t **out,
 			 bool *sealed, char *err, size_t errlen)
 {
-	struct elog_reader *r = elog_reader_open(path, zstd);
-	json_t *sum;
 	const char *line, *why;
+	struct elog_reader *r = elog_reader_open(path, zstd, &why);
+	json_t *sum;
 	size_t len;
 	bool complete;
 	uint64_t lines = 0;
@@ -163,7 +163,7 @@ int elog_summary_of_file(const char *path, bool zstd, int64_t day, json_t **out,
 
 	*sealed = false;
 	if (!r) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, why);
 		return -1;
 	}
 	sum = elog_summary_new(day);
@@ -252,11 +252,16 @@ bool elog_summary_may_match(json_t *sum, const struct elog_filter *f)
 json_t *elog_summary_load(const char *dir, int64_t day)
 {
 	char name[ELOG_NAME_MAX], path[4096];
-	json_t *s;
+	const char *why;
+	json_t *s = NULL;
+	FILE *f;
 
 	elog_name_format(day, ELOG_F_SUMMARY, name, sizeof(name));
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	s = json_load_file(path, 0, NULL);
+	if ((f = elog_file_open(path, &why))) {
+		s = json_loadf(f, 0, NULL);
+		fclose(f);
+	}
 	if (!json_is_object(s) || json_integer_value(json_object_get(s, "version")) != 1 ||
 	    !json_is_integer(json_object_get(s, "events")) ||
 	    !json_is_array(json_object_get(s, "incomplete")))
@@ -315,17 +320,23 @@ static const char *check_suspect(json_t *m)
 int elog_summary_read(const char *dir, int64_t day, json_t **out, char *err, size_t errlen)
 {
 	char name[ELOG_NAME_MAX], path[4096], want[16], what[128];
-	const char *why = NULL;
+	const char *why = NULL, *cant;
 	json_error_t je;
 	json_t *s, *x;
 	size_t i;
+	FILE *f;
 
 	*out = NULL;
 	elog_name_format(day, ELOG_F_SUMMARY, name, sizeof(name));
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (access(path, F_OK) != 0 && errno == ENOENT)
-		return 0;
-	s = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (!(f = elog_file_open(path, &cant))) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, cant);
+		return -1;
+	}
+	s = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+	fclose(f);
 	if (!s) {
 		if (je.line > 0)
 			snprintf(err, errlen, "%s:%d: not a summary: %s", path, je.line, je.text);

@@ -308,6 +308,7 @@ int elog_verify(const struct elog_verify_opts *o, struct elog_verify_result *res
 	size_t n;
 	int64_t prev_day = INT64_MIN; /* day of the previous file verified */
 	bool prev_sealed = false;
+	const char *why;
 
 	memset(res, 0, sizeof(*res));
 	if (o->key_path)
@@ -358,9 +359,9 @@ int elog_verify(const struct elog_verify_opts *o, struct elog_verify_result *res
 		if (d->plain && d->zstd)
 			report(o->arg, ELOG_NOTICE, name, 0, "a compressed copy exists too "
 			       "(archiving was interrupted); verifying the plain file");
-		f = fopen(path, "rb");
+		f = elog_file_open(path, &why);
 		if (!f) {
-			snprintf(err, sizeof(err), "cannot open: %s", strerror(errno));
+			snprintf(err, sizeof(err), "cannot open: %s", why);
 			report(o->arg, ELOG_ERROR, name, 0, err);
 			res->errors++;
 			continue;

@@ -121,7 +121,7 @@ if [ "$(id -u)" = 0 ]; then
 else
     asuser() { "$@"; }
 fi
-chmod 755 "$work" && chmod -R a+rX "$work/log"
+chmod 755 "$work" "$work/log" && chmod a+r "$work"/log/eve-*  # not .key, .head
 chmod 000 "$work/log/eve-2026-01-03.json.zst"
 run asuser "$ctl" logs query --dir "$work/log" --now 2026-01-05
 [ $rc = 1 ] && [ "$err" = "egwctl logs: $work/log/eve-2026-01-03.json.zst: Permission denied" ] &&
@@ -131,4 +131,15 @@ chmod 000 "$work/log/eve-2026-01-04.json"
 refused 1 "egwctl report: $work/log/eve-2026-01-04.json: Permission denied" \
     asuser "$ctl" report daily --dir "$work/log" --date 2026-01-04
 chmod 644 "$work/log/eve-2026-01-03.json.zst" "$work/log/eve-2026-01-04.json"
+# a FIFO named like a day file is refused, naming it, instead of waiting
+# for a writer for ever
+mkfifo "$work/log/eve-2025-12-31.json"
+run timeout 10 "$ctl" logs query --dir "$work/log" --now 2026-01-05
+[ $rc = 1 ] && [ "$err" = "egwctl logs: $work/log/eve-2025-12-31.json: not a regular file" ] &&
+    [ "$(tail -1 <<<"$out")" = "4000 event(s)" ] ||
+    fail "query with a FIFO: exit $rc (124: hung), '$err', $(tail -1 <<<"$out")"
+run timeout 10 "$ctl" logs verify --dir "$work/log" --now 2026-01-05
+[ $rc = 1 ] && grep -qx 'eve-2025-12-31.json: error: cannot open: not a regular file' <<<"$out" ||
+    fail "verify with a FIFO: exit $rc (124: hung), $out $err"
+rm "$work/log/eve-2025-12-31.json"
 echo "logs_cli: ok"
