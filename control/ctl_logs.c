@@ -173,14 +173,18 @@ static void print_row(json_t *ev)
 	printf("%s\n", elog_event_domain(ev) ?: "-");
 }
 
-/* 0, -1 after printing what went wrong, 1 when there is no such file. */
+/*
+ * 0; -1 after printing what went wrong (a damaged line is told and skipped,
+ * the rest of the file still read); 1 when there is no such file.
+ */
 static int query_file(const char *path, bool zstd, const struct opts *o, uint64_t *hits)
 {
 	const char *line, *why;
 	struct elog_reader *r = elog_reader_open(path, zstd, &why);
+	uint64_t at = 0;
 	size_t len;
 	bool complete;
-	int rc;
+	int rc, ret = 0;
 
 	if (!r) {
 		if (errno == ENOENT)
@@ -190,10 +194,29 @@ static int query_file(const char *path, bool zstd, const struct opts *o, uint64_
 	}
 	while ((rc = elog_reader_next(r, &line, &len, &complete, &why)) == 1) {
 		struct elog_line ln;
+		json_error_t je;
 		int64_t ts;
-		if (!complete || elog_line_parse(line, len, &ln, &why) < 0 || ln.record)
+		at++;
+		/* a torn last line is the writer's line in progress, or a crash's
+		 * (cut at its restart): not an event yet */
+		if (!complete)
 			continue;
-		json_t *ev = json_loadb(line, len, 0, NULL);
+		if (elog_line_parse(line, len, &ln, &why) < 0) {
+			fprintf(stderr, "egwctl logs: %s:%llu: not a log line (%s), skipped\n",
+				path, (unsigned long long)at, why);
+			ret = -1;
+			continue;
+		}
+		if (ln.record)
+			continue;
+		json_t *ev = json_loadb(line, len, 0, &je);
+		if (!json_is_object(ev)) {
+			fprintf(stderr, "egwctl logs: %s:%llu: not a JSON event (%s), skipped\n",
+				path, (unsigned long long)at, ev ? "not an object" : je.text);
+			json_decref(ev);
+			ret = -1;
+			continue;
+		}
 		const char *t = elog_event_str(ev, NULL, "timestamp");
 		if (t && elog_ts_parse(t, &ts) == 0 && elog_filter_match(&o->f, ev, ts)) {
 			(*hits)++;
@@ -209,7 +232,7 @@ static int query_file(const char *path, bool zstd, const struct opts *o, uint64_
 		fprintf(stderr, "egwctl logs: %s: %s\n", path, why);
 		return -1;
 	}
-	return 0;
+	return ret;
 }
 
 static int logs_query(int argc, char **argv)

@@ -75,7 +75,7 @@ static int daily(int argc, char **argv)
 	const char *dir_opt = NULL, *config = NULL;
 	char dir[4096], name[ELOG_NAME_MAX], path[4200], ds[16], err[512];
 	int64_t day = elog_day_of_us(ctl_now_us());
-	unsigned n = 10;
+	unsigned n = 10, skipped = 0;
 	bool json = false, sealed;
 	json_t *sum;
 	int c;
@@ -118,7 +118,8 @@ static int daily(int argc, char **argv)
 			fprintf(stderr, "egwctl report: no log for %s in %s\n", ds, dir);
 			return 1;
 		}
-		if (elog_summary_of_file(path, z, day, &sum, &sealed, err, sizeof(err)) < 0) {
+		if (elog_summary_of_file(path, z, day, &sum, &sealed, ctl_report_skip, &skipped,
+					 err, sizeof(err)) < 0) {
 			fprintf(stderr, "egwctl report: %s\n", err);
 			return 1;
 		}
@@ -142,7 +143,7 @@ static int daily(int argc, char **argv)
 			printf("note: some lists hold only the first 100000 distinct values\n");
 	}
 	json_decref(sum);
-	return 0;
+	return skipped ? 1 : 0;  /* reported, but without lines the user was told of */
 }
 
 int ctl_report_main(int argc, char **argv)

@@ -3,7 +3,8 @@
  * What egwctl report's subcommands share (control/ctl_report*.c): the days
  * of a log directory, a day's summary with the fallbacks the reports need,
  * and the policy they read. Errors are returned as one message naming the
- * file (the caller prints it). Single-threaded, like egwctl.
+ * file (the caller prints it); damaged lines, which are skipped, are told on
+ * stderr as they are met and counted. Single-threaded, like egwctl.
  */
 #ifndef EGW_CTL_REPORT_H
 #define EGW_CTL_REPORT_H
@@ -28,14 +29,21 @@ int64_t *ctl_report_days(const char *dir, size_t *n, char *err, size_t errlen);
  * one written before "source"/"suspect" existed) the day's log file read
  * whole. 1 with *out; 0 when the day has no log file (nothing to report);
  * -1 with a message in err: a damaged summary or log file, naming it.
+ * A damaged line of the log file is skipped, told on stderr at once
+ * (ctl_report_skip) and counted in *skipped: the report goes on without it.
  */
-int ctl_day_summary(const char *dir, int64_t day, json_t **out, char *err, size_t errlen);
+int ctl_day_summary(const char *dir, int64_t day, json_t **out, unsigned *skipped,
+		    char *err, size_t errlen);
 
 /* The day's log file read, counting only events whose timestamp lies in
  * [since_us, until_us) (an event without a timestamp counts only when the
  * range is open at both ends). Same returns as ctl_day_summary. */
 int ctl_day_read(const char *dir, int64_t day, int64_t since_us, int64_t until_us,
-		 json_t **out, char *err, size_t errlen);
+		 json_t **out, unsigned *skipped, char *err, size_t errlen);
+
+/* An elog_skip_fn: prints "egwctl report: PATH:LINE: WHAT, skipped" on
+ * stderr and counts the line in *(unsigned *)arg. */
+void ctl_report_skip(void *arg, const char *path, uint64_t line, const char *what);
 
 /*
  * The policy the reports read (config, default /etc/egw/egw.cfg) and the log
@@ -53,6 +61,7 @@ struct ctl_report_run {
 	struct egw_policy *p;
 	int64_t *days;            /* ascending (ctl_report_days) */
 	size_t nd;
+	unsigned skipped;         /* damaged lines skipped: the report exits 1 */
 };
 
 /* A report's own option c (its getopt_long value) with optarg: 0, or 2

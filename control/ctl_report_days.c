@@ -81,13 +81,22 @@ static bool day_file(const char *dir, int64_t day, char *path, size_t cap, bool 
 	return access(path, F_OK) == 0 || errno != ENOENT;
 }
 
+void ctl_report_skip(void *arg, const char *path, uint64_t line, const char *what)
+{
+	fprintf(stderr, "egwctl report: %s:%llu: %s, skipped\n", path,
+		(unsigned long long)line, what);
+	(*(unsigned *)arg)++;
+}
+
 int ctl_day_read(const char *dir, int64_t day, int64_t since_us, int64_t until_us,
-		 json_t **out, char *err, size_t errlen)
+		 json_t **out, unsigned *skipped, char *err, size_t errlen)
 {
 	bool zstd, complete, open_range = since_us == INT64_MIN && until_us == INT64_MAX;
-	char path[4200];
+	char path[4200], what[256];
 	const char *line, *why;
 	struct elog_reader *r;
+	uint64_t at = 0;
+	json_error_t je;
 	size_t len;
 	json_t *sum;
 	int rc;
@@ -109,10 +118,21 @@ int ctl_day_read(const char *dir, int64_t day, int64_t since_us, int64_t until_u
 		const char *ts;
 		int64_t us;
 
-		if (!complete || elog_line_parse(line, len, &ln, &why) < 0 || ln.record)
+		at++;
+		if (!complete)
+			continue;  /* torn: the writer's line in progress, or a crash's */
+		if (elog_line_parse(line, len, &ln, &why) < 0) {
+			snprintf(what, sizeof(what), "not a log line (%s)", why);
+			ctl_report_skip(skipped, path, at, what);
 			continue;
-		json_t *ev = json_loadb(line, len, 0, NULL);
+		}
+		if (ln.record)
+			continue;
+		json_t *ev = json_loadb(line, len, 0, &je);
 		if (!json_is_object(ev)) {
+			snprintf(what, sizeof(what), "not a JSON event (%s)",
+				 ev ? "not an object" : je.text);
+			ctl_report_skip(skipped, path, at, what);
 			json_decref(ev);
 			continue;
 		}
@@ -132,7 +152,8 @@ int ctl_day_read(const char *dir, int64_t day, int64_t since_us, int64_t until_u
 	return 1;
 }
 
-int ctl_day_summary(const char *dir, int64_t day, json_t **out, char *err, size_t errlen)
+int ctl_day_summary(const char *dir, int64_t day, json_t **out, unsigned *skipped,
+		    char *err, size_t errlen)
 {
 	int rc = elog_summary_read(dir, day, out, err, errlen);
 
@@ -142,7 +163,7 @@ int ctl_day_summary(const char *dir, int64_t day, json_t **out, char *err, size_
 		return 1;
 	json_decref(*out);
 	*out = NULL;
-	return ctl_day_read(dir, day, INT64_MIN, INT64_MAX, out, err, errlen);
+	return ctl_day_read(dir, day, INT64_MIN, INT64_MAX, out, skipped, err, errlen);
 }
 
 struct egw_policy *ctl_report_policy(const char *config, const char *dir_opt, char *dir,

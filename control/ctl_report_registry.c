@@ -313,7 +313,7 @@ int ctl_report_registry(int argc, char **argv)
 	g.left = g.n_pubs + g.n_terms;
 	for (i = nd; i-- > 0 && g.left;) {
 		json_t *sum;
-		int r = ctl_day_summary(run.dir, days[i], &sum, err, sizeof(err));
+		int r = ctl_day_summary(run.dir, days[i], &sum, &run.skipped, err, sizeof(err));
 		if (r < 0) {
 			fprintf(stderr, "egwctl report: %s\n", err);
 			goto out;
@@ -324,6 +324,8 @@ int ctl_report_registry(int argc, char **argv)
 		json_decref(sum);
 	}
 	rc = output(p, &g, date, (unsigned)o.ndays, days[0], run.json);
+	if (!rc && run.skipped)
+		rc = 1;  /* reported, but without lines the user was told of */
 out:
 	json_decref(g.incomplete);
 	free(g.pubs);

@@ -233,23 +233,33 @@ static int within(json_t *e, int64_t since, int64_t until)
 }
 
 static int scan(struct acc *a, const char *dir, int64_t day, int64_t since, int64_t until,
-		char *err, size_t errlen)
+		unsigned *skipped, char *err, size_t errlen)
 {
 	json_t *sum, *e, *v;
 	const char *k;
 	size_t i;
-	int r = ctl_day_summary(dir, day, &sum, err, errlen);
+	int r = elog_summary_read(dir, day, &sum, err, errlen);
 
-	if (r <= 0)
-		return r;
-	json_object_foreach(json_object_get(sum, "suspect"), k, e)
-		if (within(e, since, until) < 0) {
-			json_decref(sum);
-			r = ctl_day_read(dir, day, since, until, &sum, err, errlen);
-			if (r <= 0)
-				return r;
-			break;
-		}
+	if (r < 0)
+		return -1;
+	if (r == 1 && elog_summary_is_current(sum)) {
+		/* a closed day's summary: an entry may straddle the range */
+		json_object_foreach(json_object_get(sum, "suspect"), k, e)
+			if (within(e, since, until) < 0) {
+				json_decref(sum);
+				r = ctl_day_read(dir, day, since, until, &sum, skipped, err, errlen);
+				if (r <= 0)
+					return r;
+				break;
+			}
+	} else {
+		/* none (the open day) or an old one: the file, read once and for
+		 * the range, so a damaged line is told once */
+		json_decref(sum);
+		r = ctl_day_read(dir, day, since, until, &sum, skipped, err, errlen);
+		if (r <= 0)
+			return r;
+	}
 	json_object_foreach(json_object_get(sum, "suspect"), k, e)
 		if (within(e, since, until) == 1 && add(a, k, e) < 0) {
 			snprintf(err, errlen, "out of memory");
@@ -315,12 +325,14 @@ int ctl_report_terminals(int argc, char **argv)
 			continue;
 		if (until != INT64_MAX && days[i] > elog_day_of_us(until - 1) + 1)
 			continue;
-		if (scan(&a, run.dir, days[i], since, until, err, sizeof(err)) < 0) {
+		if (scan(&a, run.dir, days[i], since, until, &run.skipped, err, sizeof(err)) < 0) {
 			fprintf(stderr, "egwctl report: %s\n", err);
 			goto out;
 		}
 	}
 	rc = output(run.p, &a, since, until, run.json);
+	if (!rc && run.skipped)
+		rc = 1;  /* reported, but without lines the user was told of */
 out:
 	json_decref(a.index);
 	json_decref(a.incomplete);

@@ -57,11 +57,19 @@ struct elog_day_files *elog_list_days(const char *dir, size_t *n);
 json_t *elog_summary_new(int64_t day);
 void elog_summary_add(json_t *sum, json_t *ev);
 /*
+ * Told of a damaged line a reader skips (it goes on with the next): the
+ * file, the line's number (from 1), and what is wrong ("not a log line
+ * (...)", "not a JSON event (...)").
+ */
+typedef void (*elog_skip_fn)(void *arg, const char *path, uint64_t line, const char *what);
+
+/*
  * Summarise a day file. Sets *sealed when its last line is the day's seal.
- * 0, or -1 with a message in err.
+ * Damaged lines are skipped, each told to skip (when not NULL) with arg; a
+ * torn last line is not. 0, or -1 with a message in err.
  */
 int elog_summary_of_file(const char *path, bool zstd, int64_t day, json_t **out,
-			 bool *sealed, char *err, size_t errlen);
+			 bool *sealed, elog_skip_fn skip, void *arg, char *err, size_t errlen);
 /* False only when the summary proves no event of the day matches f. */
 bool elog_summary_may_match(json_t *sum, const struct elog_filter *f);
 /* Load <dir>/eve-DAY.summary.json; NULL when absent, unreadable, not a

@@ -150,15 +150,16 @@ void elog_summary_add(json_t *sum, json_t *ev)
 }
 
 int elog_summary_of_file(const char *path, bool zstd, int64_t day, json_t **out,
-			 bool *sealed, char *err, size_t errlen)
+			 bool *sealed, elog_skip_fn skip, void *arg, char *err, size_t errlen)
 {
 	const char *line, *why;
 	struct elog_reader *r = elog_reader_open(path, zstd, &why);
 	json_t *sum;
 	size_t len;
 	bool complete;
-	uint64_t lines = 0;
-	char hex[ELOG_HEX_LEN + 1] = "";
+	uint64_t lines = 0, at = 0;
+	char hex[ELOG_HEX_LEN + 1] = "", what[256];
+	json_error_t je;
 	int rc;
 
 	*sealed = false;
@@ -174,8 +175,13 @@ int elog_summary_of_file(const char *path, bool zstd, int64_t day, json_t **out,
 	}
 	while ((rc = elog_reader_next(r, &line, &len, &complete, &why)) == 1) {
 		struct elog_line ln;
+		at++;
 		if (!complete || elog_line_parse(line, len, &ln, &why) < 0) {
 			*sealed = false;
+			if (complete && skip) {
+				snprintf(what, sizeof(what), "not a log line (%s)", why);
+				skip(arg, path, at, what);
+			}
 			continue;
 		}
 		lines++;
@@ -185,9 +191,14 @@ int elog_summary_of_file(const char *path, bool zstd, int64_t day, json_t **out,
 			continue;
 		}
 		*sealed = false;
-		json_t *ev = json_loadb(line, len, 0, NULL);
-		if (json_is_object(ev))
+		json_t *ev = json_loadb(line, len, 0, &je);
+		if (json_is_object(ev)) {
 			elog_summary_add(sum, ev);
+		} else if (skip) {
+			snprintf(what, sizeof(what), "not a JSON event (%s)",
+				 ev ? "not an object" : je.text);
+			skip(arg, path, at, what);
+		}
 		json_decref(ev);
 	}
 	elog_reader_close(r);
@@ -512,7 +523,7 @@ int elog_archive_day(const char *dir, int64_t day, bool compress, int level,
 	elog_name_format(day, ELOG_F_SUMMARY, name, sizeof(name));
 	snprintf(spath, sizeof(spath), "%s/%s", dir, name);
 
-	if (elog_summary_of_file(plain, false, day, &sum, &sealed, err, errlen) < 0)
+	if (elog_summary_of_file(plain, false, day, &sum, &sealed, NULL, NULL, err, errlen) < 0)
 		return -1;
 	if (!sealed) {
 		json_decref(sum);

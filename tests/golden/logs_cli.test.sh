@@ -142,4 +142,19 @@ run timeout 10 "$ctl" logs verify --dir "$work/log" --now 2026-01-05
 [ $rc = 1 ] && grep -qx 'eve-2025-12-31.json: error: cannot open: not a regular file' <<<"$out" ||
     fail "verify with a FIFO: exit $rc (124: hung), $out $err"
 rm "$work/log/eve-2025-12-31.json"
+# damaged lines are told on stderr (file:line, what is wrong) and skipped;
+# the other lines are still read and printed, and the exit status is 1
+rm -rf "$work/log" && "$tool" gen "$work/log" 2026-01-01 2 100 none >/dev/null
+day1=$work/log/eve-2026-01-01.json
+sed -i -e '50s/.*/garbage/' -e '60s/"timestamp":/"timestamp"/' "$day1"
+run "$ctl" logs query --dir "$work/log" --now 2026-01-03
+[ $rc = 1 ] && [ "$(tail -1 <<<"$out")" = "198 event(s)" ] &&
+    [ "$err" = "egwctl logs: $day1:50: not a log line (not a JSON object line), skipped
+egwctl logs: $day1:60: not a JSON event (':' expected), skipped" ] ||
+    fail "damaged lines: exit $rc, $(tail -1 <<<"$out"), '$err'"
+sed -i '50s/.*/garbage/' "$work/log/eve-2026-01-02.json"   # the open day: read by report daily
+run "$ctl" report daily --dir "$work/log" --date 2026-01-02 --json
+[ $rc = 1 ] && [ "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])' <<<"$out")" = 99 ] &&
+    grep -qx "egwctl report: $work/log/eve-2026-01-02.json:50: not a log line (not a JSON object line), skipped" <<<"$err" ||
+    fail "report daily with damaged lines: exit $rc, $out, '$err'"
 echo "logs_cli: ok"

@@ -88,6 +88,20 @@ done
 same terminals r terminals
 same registry-3 r registry --date 2026-01-10 --days 3
 
+# a damaged line in a day file that is read (the open day's): told on
+# stderr with its file and line, the report made of the other lines, exit 1
+open=$work/log/eve-2026-01-10.json
+cp "$open" "$work/keepopen"
+sed -i '2a garbage' "$open"
+for rep in "terminals" "registry-3 --date 2026-01-10 --days 3"; do
+    read -ra args <<<"$rep"
+    set +e; r "${args[0]%-3}" "${args[@]:1}" >"$work/out" 2>"$work/err"; rc=$?; set -e
+    [ $rc = 1 ] && [ "$(cat "$work/err")" = "egwctl report: $open:3: not a log line (not a JSON object line), skipped" ] ||
+        fail "${args[0]} with a damaged line: exit $rc, $(cat "$work/err")"
+    diff -u "$data/${args[0]}.expected" "$work/out" || fail "${args[0]} with a damaged line differs"
+done
+cp "$work/keepopen" "$open"
+
 # damaged summaries: exit 1 and one line naming the file and what is wrong
 sum5=$work/log/eve-2026-01-05.summary.json
 cp "$sum5" "$work/keep"
