@@ -192,11 +192,18 @@ static int query_file(const char *path, bool zstd, const struct opts *o, uint64_
 		fprintf(stderr, "egwctl logs: %s: %s\n", path, why);
 		return -1;
 	}
-	while ((rc = elog_reader_next(r, &line, &len, &complete, &why)) == 1) {
+	while ((rc = elog_reader_next(r, &line, &len, &complete, &why)) == 1 ||
+	       rc == ELOG_READER_SKIPPED) {
 		struct elog_line ln;
 		json_error_t je;
 		int64_t ts;
 		at++;
+		if (rc == ELOG_READER_SKIPPED) {
+			fprintf(stderr, "egwctl logs: %s:%llu: %s, skipped\n",
+				path, (unsigned long long)at, why);
+			ret = -1;
+			continue;
+		}
 		/* a torn last line is the writer's line in progress, or a crash's
 		 * (cut at its restart): not an event yet */
 		if (!complete)

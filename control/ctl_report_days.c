@@ -113,12 +113,17 @@ int ctl_day_read(const char *dir, int64_t day, int64_t since_us, int64_t until_u
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	while ((rc = elog_reader_next(r, &line, &len, &complete, &why)) == 1) {
+	while ((rc = elog_reader_next(r, &line, &len, &complete, &why)) == 1 ||
+	       rc == ELOG_READER_SKIPPED) {
 		struct elog_line ln;
 		const char *ts;
 		int64_t us;
 
 		at++;
+		if (rc == ELOG_READER_SKIPPED) {
+			ctl_report_skip(skipped, path, at, why);
+			continue;
+		}
 		if (!complete)
 			continue;  /* torn: the writer's line in progress, or a crash's */
 		if (elog_line_parse(line, len, &ln, &why) < 0) {

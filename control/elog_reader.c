@@ -23,6 +23,7 @@ struct elog_reader {
 	ZSTD_inBuffer zin;
 	size_t zret;           /* last ZSTD_decompressStream result (0: frame done) */
 	bool eof, failed;
+	bool skipping;         /* discarding the rest of an overlong line */
 	const char *why;
 };
 
@@ -176,17 +177,31 @@ int elog_reader_next(struct elog_reader *r, const char **line, size_t *len,
 				  r->end - r->start - scanned);
 		if (nl) {
 			size_t n = (size_t)(nl - (r->buf + r->start));
+			*line = r->buf + r->start;
+			r->start += n + 1;
+			if (r->skipping) {
+				/* the end of an overlong line told before */
+				r->skipping = false;
+				scanned = 0;
+				continue;
+			}
 			if (n > ELOG_MAX_LINE)
 				goto too_long;
-			*line = r->buf + r->start;
 			*len = n;
 			*complete = true;
-			r->start += n + 1;
 			return 1;
 		}
 		scanned = r->end - r->start;
-		if (scanned > ELOG_MAX_LINE)
+		if (r->skipping) {
+			r->start = r->end;
+			scanned = 0;
+		} else if (scanned > ELOG_MAX_LINE) {
+			/* told now; its bytes up to its newline are dropped as
+			 * they come (the line never fits the buffer) */
+			r->start = r->end;
+			r->skipping = true;
 			goto too_long;
+		}
 		if (r->eof) {
 			if (scanned == 0)
 				return 0;
@@ -204,8 +219,6 @@ int elog_reader_next(struct elog_reader *r, const char **line, size_t *len,
 		refill(r);
 	}
 too_long:
-	r->failed = true;
-	r->why = "line longer than 65536 bytes";
-	*why = r->why;
-	return -1;
+	*why = "line longer than 65536 bytes";
+	return ELOG_READER_SKIPPED;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Line reader for behaviour-log files, plain or zstd-compressed, streaming
- * (a day's file is never loaded whole). Lines are at most ELOG_MAX_LINE bytes.
+ * (a day's file is never loaded whole). Lines are at most ELOG_MAX_LINE bytes;
+ * a longer one is passed over (ELOG_READER_SKIPPED), never read whole.
  * Thread safety: one reader per thread. Ownership: the reader owns the FILE
  * it was given; a returned line stays valid until the next call.
  */
@@ -28,9 +29,12 @@ struct elog_reader *elog_reader_from_file(FILE *f, bool zstd);
 /*
  * Next line (without its newline): 1 and *line, *len, *complete (false:
  * the file ends without a newline, a torn last line); 0 at the end; -1 on
- * an error (too long a line, unreadable or truncated compressed data) with
- * *why. After -1 the reader returns -1 again.
+ * an error (unreadable, or truncated or corrupt compressed data) with *why,
+ * after which the reader returns -1 again; ELOG_READER_SKIPPED with *why
+ * for a line longer than ELOG_MAX_LINE, which is passed over (it counts as
+ * a line): the next call returns the line after it.
  */
+#define ELOG_READER_SKIPPED (-2)
 int elog_reader_next(struct elog_reader *r, const char **line, size_t *len,
 		     bool *complete, const char **why);
 void elog_reader_close(struct elog_reader *r);

@@ -173,9 +173,16 @@ int elog_summary_of_file(const char *path, bool zstd, int64_t day, json_t **out,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	while ((rc = elog_reader_next(r, &line, &len, &complete, &why)) == 1) {
+	while ((rc = elog_reader_next(r, &line, &len, &complete, &why)) == 1 ||
+	       rc == ELOG_READER_SKIPPED) {
 		struct elog_line ln;
 		at++;
+		if (rc == ELOG_READER_SKIPPED) {
+			*sealed = false;
+			if (skip)
+				skip(arg, path, at, why);
+			continue;
+		}
 		if (!complete || elog_line_parse(line, len, &ln, &why) < 0) {
 			*sealed = false;
 			if (complete && skip) {

@@ -123,12 +123,20 @@ void elog_verify_file(struct elog_vfile *v, FILE *f, bool zstd)
 		v->read_error = true;
 		return;
 	}
-	while ((rc = elog_reader_next(r, &line, &len, &complete, &why)) == 1) {
+	while ((rc = elog_reader_next(r, &line, &len, &complete, &why)) == 1 ||
+	       rc == ELOG_READER_SKIPPED) {
 		struct elog_line ln;
 		uint8_t prev[ELOG_CHAIN_LEN], mac[ELOG_CHAIN_LEN];
 		bool have_prev = false, chain_ok, replaces_forgery;
 
 		at++;
+		if (rc == ELOG_READER_SKIPPED) {
+			/* no line of ours is that long; the lines after it are
+			 * still checked (the next one then misses its link) */
+			v->lines = at;
+			say(v, ELOG_ERROR, at, "%s: inserted or damaged", why);
+			continue;
+		}
 		if (!complete) {
 			v->torn = len;
 			break;

@@ -147,11 +147,20 @@ rm "$work/log/eve-2025-12-31.json"
 rm -rf "$work/log" && "$tool" gen "$work/log" 2026-01-01 2 100 none >/dev/null
 day1=$work/log/eve-2026-01-01.json
 sed -i -e '50s/.*/garbage/' -e '60s/"timestamp":/"timestamp"/' "$day1"
+long() { # file, line number: make that line longer than 65536 bytes
+    sed -i "$2s/\$/$(head -c 70000 /dev/zero | tr '\0' x)/" "$1"; }
+long "$day1" 70
 run "$ctl" logs query --dir "$work/log" --now 2026-01-03
-[ $rc = 1 ] && [ "$(tail -1 <<<"$out")" = "198 event(s)" ] &&
+[ $rc = 1 ] && [ "$(tail -1 <<<"$out")" = "197 event(s)" ] &&
     [ "$err" = "egwctl logs: $day1:50: not a log line (not a JSON object line), skipped
-egwctl logs: $day1:60: not a JSON event (':' expected), skipped" ] ||
+egwctl logs: $day1:60: not a JSON event (':' expected), skipped
+egwctl logs: $day1:70: line longer than 65536 bytes, skipped" ] ||
     fail "damaged lines: exit $rc, $(tail -1 <<<"$out"), '$err'"
+# verify reports the overlong line and still checks the lines after it
+run "$ctl" logs verify --dir "$work/log" --now 2026-01-02
+[ $rc = 1 ] && grep -qx 'eve-2026-01-01.json:70: error: line longer than 65536 bytes: inserted or damaged' <<<"$out" &&
+    grep -q '^eve-2026-01-01.json:71: error: carries line number 71 where 70 was expected' <<<"$out" &&
+    ! grep -q 'without its seal' <<<"$out" || fail "verify of an overlong line: exit $rc, $out"
 sed -i '50s/.*/garbage/' "$work/log/eve-2026-01-02.json"   # the open day: read by report daily
 run "$ctl" report daily --dir "$work/log" --date 2026-01-02 --json
 [ $rc = 1 ] && [ "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])' <<<"$out")" = 99 ] &&

@@ -92,11 +92,12 @@ same registry-3 r registry --date 2026-01-10 --days 3
 # stderr with its file and line, the report made of the other lines, exit 1
 open=$work/log/eve-2026-01-10.json
 cp "$open" "$work/keepopen"
-sed -i '2a garbage' "$open"
+sed -i -e '2a garbage' -e "3a $(head -c 70000 /dev/zero | tr '\0' x)" "$open"
 for rep in "terminals" "registry-3 --date 2026-01-10 --days 3"; do
     read -ra args <<<"$rep"
     set +e; r "${args[0]%-3}" "${args[@]:1}" >"$work/out" 2>"$work/err"; rc=$?; set -e
-    [ $rc = 1 ] && [ "$(cat "$work/err")" = "egwctl report: $open:3: not a log line (not a JSON object line), skipped" ] ||
+    [ $rc = 1 ] && [ "$(cat "$work/err")" = "egwctl report: $open:3: not a log line (not a JSON object line), skipped
+egwctl report: $open:5: line longer than 65536 bytes, skipped" ] ||
         fail "${args[0]} with a damaged line: exit $rc, $(cat "$work/err")"
     diff -u "$data/${args[0]}.expected" "$work/out" || fail "${args[0]} with a damaged line differs"
 done

@@ -10,6 +10,7 @@
 #include "elog.h"
 #include "elog_format.h"
 #include "elog_query.h"
+#include "elog_reader.h"
 #include "elog_verify.h"
 #include "ct_helpers.h"
 
@@ -335,6 +336,67 @@ START_TEST(verify_swapped_lines)
 }
 END_TEST
 
+/* A line longer than any the writer writes is an error at its line, and
+ * the rest of the file is still checked: the next line's missing link, a
+ * change further down, the seal (not reported missing). */
+START_TEST(verify_overlong_line_then_the_rest)
+{
+	char *dir = tamper_dir();
+	load(dir, name2);
+	free(lines[6]);
+	lines[6] = malloc(ELOG_MAX_LINE + 3);
+	ck_assert_ptr_nonnull(lines[6]);
+	memset(lines[6], 'x', ELOG_MAX_LINE + 1);
+	strcpy(lines[6] + ELOG_MAX_LINE + 1, "\n");
+	char *p = strstr(lines[14], "198.51.100.80");
+	ck_assert_ptr_nonnull(p);
+	p[12] = '1';
+	store(dir, name2);
+	expect_error(dir, name2, 7, "line longer than 65536 bytes");
+	ck_assert(reported(ELOG_ERROR, name2, 8, "1 line(s) deleted before this line"));
+	ck_assert(reported(ELOG_ERROR, name2, 15, "content does not match"));
+	if (reports_for(name2) != 3)
+		dump_reports();
+	ck_assert_uint_eq(reports_for(name2), 3);
+	ct_rm_rf(dir);
+	free(dir);
+}
+END_TEST
+
+/* The reader passes over overlong lines, even ones longer than its buffer
+ * and one at the end without a newline, and goes on. */
+START_TEST(reader_skips_overlong_lines)
+{
+	const size_t big = ELOG_MAX_LINE + 1, huge = 5 * ELOG_MAX_LINE;
+	char *data = malloc(big + 2 * huge + 16), *p = data;
+	const char *line, *why;
+	size_t len;
+	bool complete;
+	struct elog_reader *r;
+
+	ck_assert_ptr_nonnull(data);
+	p = stpcpy(p, "a\n");
+	memset(p, 'x', big);
+	p = stpcpy(p + big, "\nb\n");
+	memset(p, 'y', huge);
+	p = stpcpy(p + huge, "\nc\n");
+	memset(p, 'z', huge);
+	p += huge;
+	r = elog_reader_from_file(fmemopen(data, (size_t)(p - data), "rb"), false);
+	ck_assert_ptr_nonnull(r);
+	for (const char *want = "abc"; *want; want++) {
+		ck_assert_int_eq(elog_reader_next(r, &line, &len, &complete, &why), 1);
+		ck_assert(complete && len == 1 && *line == *want);
+		ck_assert_int_eq(elog_reader_next(r, &line, &len, &complete, &why),
+				 ELOG_READER_SKIPPED);
+		ck_assert_str_eq(why, "line longer than 65536 bytes");
+	}
+	ck_assert_int_eq(elog_reader_next(r, &line, &len, &complete, &why), 0);
+	elog_reader_close(r);
+	free(data);
+}
+END_TEST
+
 START_TEST(verify_truncated_sealed_file)
 {
 	char *dir = tamper_dir();
@@ -636,6 +698,8 @@ int main(void)
 	tcase_add_test(tc, verify_deleted_line);
 	tcase_add_test(tc, verify_inserted_line);
 	tcase_add_test(tc, verify_swapped_lines);
+	tcase_add_test(tc, verify_overlong_line_then_the_rest);
+	tcase_add_test(tc, reader_skips_overlong_lines);
 	tcase_add_test(tc, verify_truncated_sealed_file);
 	tcase_add_test(tc, verify_truncated_newest_file);
 	tcase_add_test(tc, verify_deleted_files_within_retention);
