@@ -22,6 +22,7 @@ struct elog_reader {
 	char *in;              /* compressed input */
 	ZSTD_inBuffer zin;
 	size_t zret;           /* last ZSTD_decompressStream result (0: frame done) */
+	bool zdata;            /* any compressed byte read: no frame is not a frame done */
 	bool eof, failed;
 	bool skipping;         /* discarding the rest of an overlong line */
 	const char *why;
@@ -137,11 +138,15 @@ static size_t refill(struct elog_reader *r)
 		if (r->zin.pos == r->zin.size) {
 			r->zin.size = fread(r->in, 1, ZSTD_DStreamInSize(), r->f);
 			r->zin.pos = 0;
+			r->zdata |= r->zin.size > 0;
 			if (r->zin.size == 0) {
 				r->eof = true;
 				if (ferror(r->f)) {
 					r->failed = true;
 					r->why = "read error";
+				} else if (!r->zdata) {
+					r->failed = true;
+					r->why = "empty file: not zstd data";
 				} else if (r->zret != 0) {
 					r->failed = true;
 					r->why = "compressed data truncated (zstd frame incomplete)";

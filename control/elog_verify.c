@@ -211,7 +211,7 @@ void elog_verify_file(struct elog_vfile *v, FILE *f, bool zstd)
 		say(v, ELOG_ERROR, v->lines + 1, "%s", why);
 		v->read_error = true;
 	}
-	if (at == 0)
+	if (at == 0 && !v->read_error)
 		say(v, ELOG_ERROR, 0, "empty file (the header line is missing)");
 	elog_reader_close(r);
 }

@@ -166,4 +166,14 @@ run "$ctl" report daily --dir "$work/log" --date 2026-01-02 --json
 [ $rc = 1 ] && [ "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])' <<<"$out")" = 99 ] &&
     grep -qx "egwctl report: $work/log/eve-2026-01-02.json:50: not a log line (not a JSON object line), skipped" <<<"$err" ||
     fail "report daily with damaged lines: exit $rc, $out, '$err'"
+# an empty .zst is not a day without events: it holds no zstd frame
+rm -rf "$work/log" && "$tool" gen "$work/log" 2026-01-01 3 100 >/dev/null
+: > "$work/log/eve-2026-01-02.json.zst"
+run "$ctl" logs query --dir "$work/log" --now 2026-01-04
+[ $rc = 1 ] && [ "$err" = "egwctl logs: $work/log/eve-2026-01-02.json.zst: empty file: not zstd data" ] &&
+    [ "$(tail -1 <<<"$out")" = "200 event(s)" ] ||
+    fail "empty .zst: exit $rc, '$err', $(tail -1 <<<"$out")"
+run "$ctl" logs verify --dir "$work/log" --now 2026-01-03
+[ $rc = 1 ] && grep -qx 'eve-2026-01-02.json.zst:1: error: empty file: not zstd data' <<<"$out" ||
+    fail "verify of an empty .zst: exit $rc, $out"
 echo "logs_cli: ok"

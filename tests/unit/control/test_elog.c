@@ -397,6 +397,22 @@ START_TEST(reader_skips_overlong_lines)
 }
 END_TEST
 
+/* An empty compressed file holds no zstd frame: an error, not an empty day. */
+START_TEST(reader_empty_zstd_is_an_error)
+{
+	char empty[1];
+	const char *line, *why;
+	size_t len;
+	bool complete;
+	struct elog_reader *r = elog_reader_from_file(fmemopen(empty, 0, "rb"), true);
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(elog_reader_next(r, &line, &len, &complete, &why), -1);
+	ck_assert_str_eq(why, "empty file: not zstd data");
+	elog_reader_close(r);
+}
+END_TEST
+
 START_TEST(verify_truncated_sealed_file)
 {
 	char *dir = tamper_dir();
@@ -700,6 +716,7 @@ int main(void)
 	tcase_add_test(tc, verify_swapped_lines);
 	tcase_add_test(tc, verify_overlong_line_then_the_rest);
 	tcase_add_test(tc, reader_skips_overlong_lines);
+	tcase_add_test(tc, reader_empty_zstd_is_an_error);
 	tcase_add_test(tc, verify_truncated_sealed_file);
 	tcase_add_test(tc, verify_truncated_newest_file);
 	tcase_add_test(tc, verify_deleted_files_within_retention);
