@@ -4,7 +4,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -279,14 +278,25 @@ static void check_summary(const struct elog_verify_opts *o, elog_report_fn repor
 			  struct elog_verify_result *res)
 {
 	char name[ELOG_NAME_MAX], path[4200], hex[ELOG_HEX_LEN + 1], want[ELOG_HEX_LEN + 1];
+	char cant[256];
 	const char *why = NULL;
 	json_t *s;
+	FILE *f;
 
 	elog_name_format(day, ELOG_F_SUMMARY, name, sizeof(name));
 	snprintf(path, sizeof(path), "%s/%s", o->dir, name);
-	if (access(path, F_OK) != 0)
+	f = elog_file_open(path, &why);
+	if (!f) {
+		if (errno == ENOENT)
+			return;
+		/* unreadable is not damaged: say why */
+		snprintf(cant, sizeof(cant), "cannot open: %s", why);
+		report(o->arg, ELOG_ERROR, name, 0, cant);
+		res->errors++;
 		return;
-	s = json_load_file(path, 0, NULL);
+	}
+	s = json_loadf(f, 0, NULL);
+	fclose(f);
 	elog_hex(v->last_chain, ELOG_CHAIN_LEN, hex);
 	if (!json_is_object(s))
 		why = "not a JSON object";

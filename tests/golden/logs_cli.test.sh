@@ -176,4 +176,13 @@ run "$ctl" logs query --dir "$work/log" --now 2026-01-04
 run "$ctl" logs verify --dir "$work/log" --now 2026-01-03
 [ $rc = 1 ] && grep -qx 'eve-2026-01-02.json.zst:1: error: empty file: not zstd data' <<<"$out" ||
     fail "verify of an empty .zst: exit $rc, $out"
+# verify names a summary it cannot read with the reason, not as damaged
+rm -rf "$work/log" && "$tool" gen "$work/log" 2026-01-01 3 100 >/dev/null
+cp -a "$work/log" "$work/mine"
+[ "$(id -u)" = 0 ] && chown -R nobody:nogroup "$work/mine"   # the key is then nobody's
+chmod 000 "$work/mine/eve-2026-01-02.summary.json"
+run asuser "$ctl" logs verify --dir "$work/mine" --now 2026-01-03
+[ $rc = 1 ] && grep -qx 'eve-2026-01-02.summary.json: error: cannot open: Permission denied' <<<"$out" &&
+    ! grep -q 'not a JSON object' <<<"$out" || fail "verify of an unreadable summary: exit $rc, $out $err"
+rm -rf "$work/mine"
 echo "logs_cli: ok"
