@@ -374,9 +374,11 @@ int elog_verify(const struct elog_verify_opts *o, struct elog_verify_result *res
 		v.name = name;
 		if (head.valid && head.day == d->day)
 			v.head_seq = head.lines;
-		if (d->plain && d->zstd)
+		if (d->plain && d->zstd) {
 			report(o->arg, ELOG_NOTICE, name, 0, "a compressed copy exists too "
 			       "(archiving was interrupted); verifying the plain file");
+			res->notices++;
+		}
 		f = elog_file_open(path, &why);
 		if (!f) {
 			snprintf(err, sizeof(err), "cannot open: %s", why);

@@ -185,4 +185,14 @@ run asuser "$ctl" logs verify --dir "$work/mine" --now 2026-01-03
 [ $rc = 1 ] && grep -qx 'eve-2026-01-02.summary.json: error: cannot open: Permission denied' <<<"$out" &&
     ! grep -q 'not a JSON object' <<<"$out" || fail "verify of an unreadable summary: exit $rc, $out $err"
 rm -rf "$work/mine"
+
+# a day with both its plain and its compressed file (verify reads the
+# plain one; the other's content does not matter): the notice is counted
+rm -rf "$work/log" && "$tool" gen "$work/log" 2026-01-01 3 100 none >/dev/null
+cp "$work/log/eve-2026-01-02.json" "$work/log/eve-2026-01-02.json.zst"
+run "$ctl" logs verify --dir "$work/log" --now 2026-01-03
+[ $rc = 0 ] && grep -q '^eve-2026-01-02.json: notice: a compressed copy exists too' <<<"$out" &&
+    grep -q '^OK: 3 file(s), .*, 0 error(s), 1 notice(s)$' <<<"$out" ||
+    fail "verify of a day with both files: exit $rc, $out"
+rm "$work/log/eve-2026-01-02.json.zst"
 echo "logs_cli: ok"
