@@ -327,8 +327,8 @@ static int logs_verify(int argc, char **argv)
 	if (rc < 0)
 		return 2;
 	printf("%s: %u file(s), %llu line(s) checked, %u error(s), %u notice(s)\n",
-	       rc ? "BROKEN" : "OK", res.files, (unsigned long long)res.lines,
-	       res.errors, res.notices);
+	       rc ? "BROKEN" : res.files ? "OK" : "NOTHING VERIFIED", res.files,
+	       (unsigned long long)res.lines, res.errors, res.notices);
 	return rc;
 }
 

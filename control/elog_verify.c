@@ -325,7 +325,7 @@ int elog_verify(const struct elog_verify_opts *o, struct elog_verify_result *res
 	struct head head;
 	size_t n;
 	int64_t prev_day = INT64_MIN; /* day of the previous file verified */
-	bool prev_sealed = false;
+	bool prev_sealed = false, any = false;
 	const char *why;
 
 	memset(res, 0, sizeof(*res));
@@ -369,6 +369,7 @@ int elog_verify(const struct elog_verify_opts *o, struct elog_verify_result *res
 			prev_day = INT64_MIN;
 			continue;
 		}
+		any = true;
 		elog_name_format(d->day, zstd ? ELOG_F_ZSTD : ELOG_F_PLAIN, name, sizeof(name));
 		snprintf(path, sizeof(path), "%s/%s", o->dir, name);
 		v.name = name;
@@ -472,6 +473,18 @@ int elog_verify(const struct elog_verify_opts *o, struct elog_verify_result *res
 		prev_day = d->day;
 		prev_sealed = v.sealed && !v.read_error;
 		memcpy(prev_chain, v.last_chain, ELOG_CHAIN_LEN);
+	}
+	if (!any) {
+		/* say so: "OK: 0 file(s)" reads as a log checked and found good */
+		if (o->since_day != INT64_MIN) {
+			elog_day_format(o->since_day, dname, sizeof(dname));
+			snprintf(err, sizeof(err), "no log file from %s on: nothing verified",
+				 dname);
+		} else {
+			snprintf(err, sizeof(err), "no log file: nothing verified");
+		}
+		report(o->arg, ELOG_NOTICE, o->dir, 0, err);
+		res->notices++;
 	}
 	if (head.valid && (n == 0 || head.day > days[n - 1].day)) {
 		elog_name_format(head.day, ELOG_F_PLAIN, name, sizeof(name));

@@ -39,7 +39,9 @@ struct elog_verify_result {
 };
 
 /* 0 when no error was found, 1 when some was, -1 when verification could not
- * run (no directory, no key); the reason then goes to report with line 0. */
+ * run (no directory, no key); the reason then goes to report with line 0.
+ * No log file at all (from since_day on) is a notice about dir, and
+ * res->files is 0: nothing was verified. */
 int elog_verify(const struct elog_verify_opts *o, struct elog_verify_result *res);
 
 /* One file's verification, exposed for the fuzz target. */

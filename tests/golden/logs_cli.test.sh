@@ -195,4 +195,10 @@ run "$ctl" logs verify --dir "$work/log" --now 2026-01-03
     grep -q '^OK: 3 file(s), .*, 0 error(s), 1 notice(s)$' <<<"$out" ||
     fail "verify of a day with both files: exit $rc, $out"
 rm "$work/log/eve-2026-01-02.json.zst"
+
+# verify --since after the newest file: says that nothing was verified
+run "$ctl" logs verify --dir "$work/log" --since 2026-02-01 --now 2026-01-03
+[ $rc = 0 ] && [ "$out" = "$work/log: notice: no log file from 2026-02-01 on: nothing verified
+NOTHING VERIFIED: 0 file(s), 0 line(s) checked, 0 error(s), 1 notice(s)" ] ||
+    fail "verify --since after the log: exit $rc, $out"
 echo "logs_cli: ok"
