@@ -135,6 +135,12 @@ static int parse(int argc, char **argv, bool query, struct opts *o)
 		fprintf(stderr, "egwctl logs: --until %s: not a time\n", until);
 		return 2;
 	}
+	/* [since, until) would be empty: a mistake, not a query for nothing */
+	if (since && until && o->f.since_us >= o->f.until_us) {
+		fprintf(stderr, "egwctl logs: --since %s is not before --until %s\n",
+			since, until);
+		return 2;
+	}
 	return 0;
 }
 

@@ -201,4 +201,9 @@ run "$ctl" logs verify --dir "$work/log" --since 2026-02-01 --now 2026-01-03
 [ $rc = 0 ] && [ "$out" = "$work/log: notice: no log file from 2026-02-01 on: nothing verified
 NOTHING VERIFIED: 0 file(s), 0 line(s) checked, 0 error(s), 1 notice(s)" ] ||
     fail "verify --since after the log: exit $rc, $out"
+# --since not before --until is a mistake, not an empty query
+refused 2 "egwctl logs: --since 2026-01-03 is not before --until 2026-01-02" \
+    "$ctl" logs query --dir "$work/log" --since 2026-01-03 --until 2026-01-02
+refused 2 "egwctl logs: --since 2026-01-02 is not before --until 2026-01-02" \
+    "$ctl" logs query --dir "$work/log" --since 2026-01-02 --until 2026-01-02
 echo "logs_cli: ok"
