@@ -2,7 +2,9 @@
 # egwctl logs query|verify and report daily over four simulated days written
 # by the real writer (tests/tools/control/elog_tool.c): every filter, time
 # forms, --json, --config, summary-based day skipping, verify naming the
-# file and line of a tampered line.
+# file and line of a tampered line; and what the operator sees (exit status
+# and message) when the directory, a file or a line is wrong: unreadable,
+# a FIFO, empty, damaged or overlong lines, ranges wide or empty.
 # Args: build dir, source dir.
 set -euo pipefail
 build=$1
