@@ -344,10 +344,15 @@ int ctl_logs_main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!strcmp(argv[1], "query"))
+	/* argv[1] is what getopt names in its messages */
+	if (!strcmp(argv[1], "query")) {
+		argv[1] = (char *)"egwctl logs query";
 		return logs_query(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "verify"))
+	}
+	if (!strcmp(argv[1], "verify")) {
+		argv[1] = (char *)"egwctl logs verify";
 		return logs_verify(argc - 1, argv + 1);
+	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(stdout);
 		return 0;

@@ -8,9 +8,11 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -71,9 +73,12 @@ static int daily(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "date", required_argument, NULL, 'd' }, { "top", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' }, { "dir", required_argument, NULL, 'D' },
-		{ "config", required_argument, NULL, 'c' }, { NULL, 0, NULL, 0 } };
+		{ "config", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 } };
 	const char *dir_opt = NULL, *config = NULL;
-	char dir[4096], name[ELOG_NAME_MAX], path[4200], ds[16], err[512];
+	char dir[4096], name[ELOG_NAME_MAX], path[4200], ds[16], err[512], *end;
+	unsigned long top_n;
+	struct stat st;
 	int64_t day = elog_day_of_us(ctl_now_us());
 	unsigned n = 10, skipped = 0;
 	bool json = false, sealed;
@@ -89,7 +94,18 @@ static int daily(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 't': n = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 't':
+			errno = 0;
+			top_n = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' || top_n < 1 ||
+			    top_n > 100000) {
+				fprintf(stderr, "egwctl report daily: --top %s: expected a number "
+					"1..100000\n", optarg);
+				return 2;
+			}
+			n = (unsigned)top_n;
+			break;
+		case 'h': usage(stdout); return 0;
 		case 'j': json = true; break;
 		case 'D': dir_opt = optarg; break;
 		case 'c': config = optarg; break;
@@ -102,6 +118,15 @@ static int daily(int argc, char **argv)
 	}
 	if (ctl_log_dir(dir_opt, config, dir, sizeof(dir)) < 0)
 		return 2;
+	/* not "no log for D": there is no log directory at all */
+	if (stat(dir, &st) != 0) {
+		fprintf(stderr, "egwctl report: %s: %s\n", dir, strerror(errno));
+		return 2;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "egwctl report: %s: not a directory\n", dir);
+		return 2;
+	}
 	sum = elog_summary_load(dir, day);
 	if (!sum) {
 		/* only an absent file means no log: one there that cannot be
@@ -148,12 +173,24 @@ static int daily(int argc, char **argv)
 
 int ctl_report_main(int argc, char **argv)
 {
-	if (argc >= 2 && !strcmp(argv[1], "daily"))
+	/* argv[1] is what getopt names in its messages */
+	if (argc >= 2 && !strcmp(argv[1], "daily")) {
+		argv[1] = (char *)"egwctl report daily";
 		return daily(argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "registry"))
+	}
+	if (argc >= 2 && !strcmp(argv[1], "registry")) {
+		argv[1] = (char *)"egwctl report registry";
 		return ctl_report_registry(argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "terminals"))
+	}
+	if (argc >= 2 && !strcmp(argv[1], "terminals")) {
+		argv[1] = (char *)"egwctl report terminals";
 		return ctl_report_terminals(argc - 1, argv + 1);
-	usage(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
-	return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : 2;
+	}
+	bool help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+	if (argc < 2)
+		fprintf(stderr, "egwctl report: which report?\n");
+	else if (!help)
+		fprintf(stderr, "egwctl report: unknown report '%s'\n", argv[1]);
+	usage(help ? stdout : stderr);
+	return help ? 0 : 2;
 }

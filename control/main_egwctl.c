@@ -37,8 +37,13 @@ int main(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (!strcmp(argv[1], cmds[i].name))
+		if (!strcmp(argv[1], cmds[i].name)) {
+			/* what getopt names in its messages ("egwctl stats: ...") */
+			static char name[64];
+			snprintf(name, sizeof(name), "egwctl %s", cmds[i].name);
+			argv[1] = name;
 			return cmds[i].fn(argc - 1, argv + 1);
+		}
 	fprintf(stderr, "egwctl: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;
