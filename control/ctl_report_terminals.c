@@ -310,6 +310,12 @@ int ctl_report_terminals(int argc, char **argv)
 	rc = 1;
 	since = o.since;
 	until = o.until;
+	if (since != INT64_MIN && until != INT64_MAX && since >= until) {
+		/* an empty range is a mistake, not a report of nothing (as logs query) */
+		fprintf(stderr, "egwctl report terminals: --since is not before --until\n");
+		rc = 2;
+		goto out;
+	}
 	days = run.days;
 	nd = run.nd;
 	a.index = json_object();

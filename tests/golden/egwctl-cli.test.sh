@@ -7,7 +7,7 @@
 # is not "Connection refused (is egw-controld running?)".
 # Args: build dir, source dir.
 set -euo pipefail
-build=$(cd "$1" && pwd)
+build=$(cd "$1" && pwd) src=$(cd "$2" && pwd)
 C=$build/control/egwctl
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -39,6 +39,9 @@ for n in abc 0 -1 100001 5x; do
 	expect 2 "^egwctl report daily: --top $n: expected a number 1..100000" \
 		report daily --dir "$tmp/log" --date 2026-11-25 --top "$n"
 done
+expect 2 "^egwctl report terminals: --since is not before --until" \
+	report terminals --dir "$tmp/log" --config "$src/firmware/egw.cfg" \
+	--since 2026-11-26 --until 2026-11-25
 "$C" report daily --dir "$tmp/log" --date 2026-11-25 --top 2 >"$tmp/out" ||
 	fail "report daily --top 2: exit $?"
 grep -q "^Daily report 2026-11-25: 20 events" "$tmp/out" || fail "report daily --top 2: $(head -1 "$tmp/out")"
