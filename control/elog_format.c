@@ -83,7 +83,9 @@ int elog_key_load(const char *path, bool create, uint8_t key[ELOG_KEY_LEN],
 {
 	struct stat st;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: a FIFO in its place must not stall the open (fstat
+	 * below refuses anything but a regular file) */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
 	if (fd < 0 && errno == ENOENT && create) {
 		if (getrandom(key, ELOG_KEY_LEN, 0) != ELOG_KEY_LEN) {

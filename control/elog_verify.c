@@ -244,14 +244,16 @@ static void load_head(const char *dir, struct elog_mac *mac, struct head *h)
 
 	memset(h, 0, sizeof(*h));
 	snprintf(path, sizeof(path), "%s/.head", dir);
-	j = json_load_file(path, JSON_DISABLE_EOF_CHECK, NULL);
-	if (!j) {
-		FILE *f = fopen(path, "r");
-		h->present = f != NULL;
-		if (f)
-			fclose(f);
+	/* opened like the day files: a FIFO there is "present, not valid"
+	 * instead of a wait for ever */
+	const char *why;
+	FILE *f = elog_file_open(path, &why);
+	h->present = f != NULL || errno != ENOENT;
+	j = f ? json_loadf(f, JSON_DISABLE_EOF_CHECK, NULL) : NULL;
+	if (f)
+		fclose(f);
+	if (!j)
 		return;
-	}
 	h->present = true;
 	file = json_string_value(json_object_get(j, "file"));
 	chain = json_string_value(json_object_get(j, "chain"));

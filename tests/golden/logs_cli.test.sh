@@ -144,6 +144,17 @@ run timeout 10 "$ctl" logs verify --dir "$work/log" --now 2026-01-05
 [ $rc = 1 ] && grep -qx 'eve-2025-12-31.json: error: cannot open: not a regular file' <<<"$out" ||
     fail "verify with a FIFO: exit $rc (124: hung), $out $err"
 rm "$work/log/eve-2025-12-31.json"
+# and so do a FIFO in place of the checkpoint (.head) and of the key (.key)
+mv "$work/log/.head" "$work/head.saved" && mkfifo "$work/log/.head"
+run timeout 10 "$ctl" logs verify --dir "$work/log" --now 2026-01-05
+[ $rc = 1 ] && grep -qx '.head: error: the checkpoint is damaged or forged' <<<"$out" ||
+    fail "verify with a FIFO as .head: exit $rc (124: hung), $out $err"
+rm "$work/log/.head" && mv "$work/head.saved" "$work/log/.head"
+mv "$work/log/.key" "$work/key.saved" && mkfifo "$work/log/.key"
+run timeout 10 "$ctl" logs verify --dir "$work/log" --now 2026-01-05
+[ $rc != 0 ] && [ $rc != 124 ] && grep -q '\.key: key is not a regular file' <<<"$out$err" ||
+    fail "verify with a FIFO as .key: exit $rc (124: hung), $out $err"
+rm "$work/log/.key" && mv "$work/key.saved" "$work/log/.key"
 # damaged lines are told on stderr (file:line, what is wrong) and skipped;
 # the other lines are still read and printed, and the exit status is 1
 rm -rf "$work/log" && "$tool" gen "$work/log" 2026-01-01 2 100 none >/dev/null
