@@ -3,7 +3,7 @@
  * egwctl logs query|verify: reading and checking the behaviour log.
  *   logs query [--since T] [--until T] [--unit U] [--ip A] [--user N]
  *              [--domain D] [--verdict V] [--json] [--dir D | --config F]
- *   logs verify [--since T] [--dir D | --config F]
+ *   logs verify [--since T] [--json] [--dir D | --config F]
  * T: ISO date or date-time, "now", or relative (7d, 12h, 30m, 90s).
  * --now T (both): the time "now" and retention are counted from (tests,
  * and checking a copy of the logs later).
@@ -39,7 +39,7 @@ static void usage(FILE *out)
 		"usage: egwctl logs query [--since T] [--until T] [--unit U] [--ip A]\n"
 		"                         [--user N] [--domain D] [--verdict V] [--json]\n"
 		"                         [--dir DIR | --config FILE]\n"
-		"       egwctl logs verify [--since T] [--dir DIR | --config FILE]\n"
+		"       egwctl logs verify [--since T] [--json] [--dir DIR | --config FILE]\n"
 		"T: 2026-11-27, 2026-11-27T10:00:00+08:00, now, 7d, 12h, 30m\n"
 		"V: allowed | blocked | redirected | punted\n");
 }
@@ -122,8 +122,9 @@ static int parse(int argc, char **argv, bool query, struct opts *o)
 		return 2;
 	}
 	if (!query && (until || o->f.unit || o->f.user || o->f.domain || o->f.verdict ||
-		       o->f.has_ip || o->json)) {
-		fprintf(stderr, "egwctl logs verify: only --since, --dir, --config, --now\n");
+		       o->f.has_ip)) {
+		fprintf(stderr, "egwctl logs verify: only --since, --json, --dir, --config, "
+			"--now\n");
 		return 2;
 	}
 	if (since && elog_time_arg(since, o->now, &o->f.since_us) < 0) {
@@ -314,12 +315,22 @@ static int logs_query(int argc, char **argv)
 	return bad ? 1 : 0;
 }
 
+/* logs verify --json: each finding into the array arg. */
+static void json_finding(void *arg, enum elog_severity sev, const char *file, uint64_t line,
+			 const char *msg)
+{
+	json_array_append_new(arg, json_pack("{s:s, s:I, s:s, s:s}", "file", file ? file : "",
+					     "line", (json_int_t)line, "severity",
+					     sev == ELOG_ERROR ? "error" : "notice", "message", msg));
+}
+
 static int logs_verify(int argc, char **argv)
 {
 	struct opts o;
 	struct elog_verify_opts vo = { 0 };
 	struct elog_verify_result res;
 	char dir[4096];
+	json_t *findings = NULL;
 	int rc = parse(argc, argv, false, &o);
 
 	if (rc)
@@ -329,12 +340,39 @@ static int logs_verify(int argc, char **argv)
 	vo.dir = dir;
 	vo.since_day = o.f.since_us == INT64_MIN ? INT64_MIN : elog_day_of_us(o.f.since_us);
 	vo.today = elog_day_of_us(o.now);
+	if (o.json) {
+		findings = json_array();
+		if (!findings) {
+			fprintf(stderr, "egwctl logs: out of memory\n");
+			return 2;
+		}
+		vo.report = json_finding;
+		vo.arg = findings;
+	}
+	memset(&res, 0, sizeof(res));
 	rc = elog_verify(&vo, &res);
+	const char *status = rc < 0 ? "NOT VERIFIED" : rc ? "BROKEN" : res.files ? "OK" :
+			     "NOTHING VERIFIED";
+	if (o.json) {
+		/* { dir, status, files, lines, errors, notices, findings: [ { file,
+		 * line, severity, message } ] }; the same exit status */
+		json_t *doc = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o}", "dir", dir,
+					"status", status, "files", (json_int_t)res.files,
+					"lines", (json_int_t)res.lines,
+					"errors", (json_int_t)res.errors,
+					"notices", (json_int_t)res.notices, "findings", findings);
+		if (!doc || json_dumpf(doc, stdout, JSON_INDENT(2)) || printf("\n") < 0) {
+			json_decref(doc);
+			fprintf(stderr, "egwctl logs: out of memory\n");
+			return 2;
+		}
+		json_decref(doc);
+		return rc < 0 ? 2 : rc;
+	}
 	if (rc < 0)
 		return 2;
-	printf("%s: %u file(s), %llu line(s) checked, %u error(s), %u notice(s)\n",
-	       rc ? "BROKEN" : res.files ? "OK" : "NOTHING VERIFIED", res.files,
-	       (unsigned long long)res.lines, res.errors, res.notices);
+	printf("%s: %u file(s), %llu line(s) checked, %u error(s), %u notice(s)\n", status,
+	       res.files, (unsigned long long)res.lines, res.errors, res.notices);
 	return rc;
 }
 

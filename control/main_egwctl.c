@@ -13,9 +13,9 @@ struct ctl_cmd {
 
 static const struct ctl_cmd cmds[] = {
 	{ "policy", ctl_policy_main, "policy check FILE | policy compile --target nft FILE" },
-	{ "logs", ctl_logs_main, "logs query [filters] | logs verify [--since T]" },
+	{ "logs", ctl_logs_main, "logs query [filters] | logs verify [--since T] [--json]" },
 	{ "stats", ctl_stats_main, "stats [--json] [--socket PATH]" },
-	{ "reload", ctl_reload_main, "reload [--socket PATH]" },
+	{ "reload", ctl_reload_main, "reload [--json] [--socket PATH]" },
 	{ "flows", ctl_flows_main, "flows [--unit U] [--ip A] [--json]" },
 	{ "report", ctl_report_main, "report daily [--date D] [--json]" },
 	/* a second help line for report (dispatch takes the first entry) */

@@ -92,6 +92,18 @@ out=$("$ctl" logs verify --dir "$work/log" --now 2026-01-02); rc=$?
 set -e
 [ $rc = 1 ] || fail "verify exit $rc after tampering"
 grep -q '^eve-2026-01-02.json:18: error: content does not match' <<<"$out" || fail "verify said: $out"
+# the same findings as a document with --json, the same exit status
+set +e
+out=$("$ctl" logs verify --json --dir "$work/log" --now 2026-01-02); rc=$?
+set -e
+[ $rc = 1 ] && python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["status"] == "BROKEN" and d["files"] == 2 and d["errors"] >= 1, d
+f = d["findings"][0]
+assert (f["file"], f["line"], f["severity"]) == ("eve-2026-01-02.json", 18, "error"), f
+assert f["message"].startswith("content does not match"), f
+' "$out" || fail "verify --json: exit $rc, $out"
 # run CMD...: exit status in $rc, stdout in $out, stderr in $err
 run() { set +e; "$@" >"$work/out" 2>"$work/err"; rc=$?; set -e
     out=$(cat "$work/out"); err=$(cat "$work/err"); }

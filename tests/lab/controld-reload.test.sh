@@ -75,6 +75,13 @@ rc=$?
 [ "$rc" = 1 ] && echo "$out" | grep -q 'policy.cfg:[0-9]*:' &&
 	ok "bad policy refused with file:line ($(echo "$out" | head -1))" || fail "bad reload: rc $rc: $out"
 kill -0 "$cd_pid" && ok "daemon survives a bad reload" || fail "daemon died"
+out=$(ctl reload --json --socket "$tmp/run/controld.sock" 2>/dev/null)
+rc=$?
+[ "$rc" = 1 ] && python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["reloaded"] is False and d["phase"] == "prepare" and "policy.cfg:" in d["error"], d
+' "$out" && ok "reload --json tells the refusal" || fail "reload --json: rc $rc: $out"
 dig_c @198.51.100.53 www.example.org | grep -q 'status: NXDOMAIN' &&
 	ok "old policy still enforced" || fail "old policy lost"
 kill -HUP "$cd_pid"
@@ -85,8 +92,9 @@ kill -0 "$cd_pid" && dig_c @198.51.100.53 www.example.org | grep -q 'status: NXD
 # 3. a good one via egwctl reload
 cp "$tmp/good.cfg" "$tmp/policy.cfg"
 sed -i 's/, "example.org"//' "$tmp/policy.cfg"
-out=$(ctl reload --socket "$tmp/run/controld.sock" 2>&1)
-[ $? = 0 ] && ok "egwctl reload: $out" || fail "egwctl reload: $out"
+out=$(ctl reload --json --socket "$tmp/run/controld.sock" 2>&1)
+[ $? = 0 ] && [ "$out" = '{"reloaded":true,"phase":"commit"}' ] && ok "egwctl reload --json: $out" ||
+	fail "egwctl reload: $out"
 dig_c @198.51.100.53 www.example.org | grep -q 'status: NOERROR' &&
 	ok "egwctl reload applied" || fail "egwctl reload did not apply"
 
