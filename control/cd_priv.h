@@ -6,9 +6,7 @@
  * CAP_NET_ADMIN (nfqueue verdicts, nftables) in the effective, permitted
  * and bounding sets, so that helpers (iptables-nft at exit) get no more
  * either. The uid stays 0 (the run and log directories are root's).
- *
- * cd_notify: sd_notify by hand, one datagram to $NOTIFY_SOCKET (path or
- * abstract "@name"); a no-op without it. Systemd Type=notify.
+ * (Readiness for systemd: egw_notify, egw/notify.h.)
  */
 #ifndef CD_PRIV_H
 #define CD_PRIV_H
@@ -17,7 +15,5 @@
 
 /* 0, or -1 with the reason in err. */
 int cd_priv_drop(char *err, size_t errlen);
-/* "READY=1", "RELOADING=1", "STOPPING=1", "STATUS=..." . 0, 1 (sent) or -errno. */
-int cd_notify(const char *state);
 
 #endif

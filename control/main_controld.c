@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <egw/diag.h>
+#include <egw/notify.h>
 #include <egw/nft.h>
 #include <egw/policy.h>
 
@@ -313,7 +314,7 @@ static int reload_commit(void *arg, char *err, size_t errlen)
 		snprintf(err, errlen, "nothing prepared");
 		return -1;
 	}
-	cd_notify("RELOADING=1");
+	egw_notify("RELOADING=1");
 	if (d->kernel_mode && d->sets && cd_nft_sets_remembered(d->sets, now_us())) {
 		/* the new table's flagged sets start empty: restore them in the
 		 * same transaction (docs/kernel-mode.md) */
@@ -335,14 +336,14 @@ static int reload_commit(void *arg, char *err, size_t errlen)
 		if (cd_dpipc_reload(d->dp, EGW_IPC_RELOAD_COMMIT, d->generation, "", 60000,
 				    err, errlen) < 0) {
 			reload_abort(d);
-			cd_notify("READY=1");
+			egw_notify("READY=1");
 			return -1;
 		}
 	}
 	if (d->kernel_mode &&
 	    cd_kernel_apply(d->next_ruleset, d->nft_opts.table, false, err, errlen) < 0) {
 		reload_abort(d);
-		cd_notify("READY=1");
+		egw_notify("READY=1");
 		return -1;
 	}
 	fail_open = d->next_pol->gateway.fail_mode == EGW_FAIL_OPEN;
@@ -365,7 +366,7 @@ static int reload_commit(void *arg, char *err, size_t errlen)
 			fprintf(stderr, PROG ": applying fail_mode %s: %s\n",
 				fail_open ? "open" : "closed", e2);
 	}
-	cd_notify("READY=1");
+	egw_notify("READY=1");
 	return 0;
 }
 
@@ -526,9 +527,9 @@ static json_t *flows(void *arg, const struct cd_mgmt_req *req)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: " PROG " --config FILE [--kernel-mode] [options]\n"
+		"usage: " PROG " --config FILE (-c) [--kernel-mode (-k)] [options]\n"
 		"  --queue-num N      first nfqueue (default 0)\n"
-		"  --queues N         fan out over N queues (default 1)\n"
+		"  --queues N         fan out over N queues, 1..16 (default 1)\n"
 		"  --queue-maxlen N   kernel queue length (default 8192)\n"
 		"  --punt-iif IF      dataplane mode: interface punted packets arrive on (default egw-punt)\n"
 		"  --inside-if IF, --outside-if IF   kernel mode: the gateway's interfaces\n"
@@ -613,7 +614,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 
 static void shutdown_all(struct daemon *d)
 {
-	cd_notify("STOPPING=1");
+	egw_notify("STOPPING=1");
 	if (d->sets) {
 		char *e = NULL;
 		cd_nft_sets_flush(d->sets, &e);
@@ -772,7 +773,7 @@ int main(int argc, char **argv)
 		d->nfq_cfg.queue_count > 1 ? "+" : " x", d->nfq_cfg.queue_count,
 		d->qr.native ? "nft queue" : "mark + iptables-nft NFQUEUE",
 		d->nfq_cfg.fail_open ? "open" : "closed");
-	cd_notify("READY=1\nSTATUS=inspecting punted traffic");
+	egw_notify("READY=1\nSTATUS=inspecting punted traffic");
 
 	while (running) {
 		struct pollfd pf[2 + CD_NFQ_MAX_QUEUES + 2 + CD_MGMT_MAX_CLIENTS];

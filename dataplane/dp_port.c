@@ -25,6 +25,7 @@
 #include <egw/diag.h>
 #include <egw/event.h>
 #include <egw/ipc.h>
+#include <egw/notify.h>
 
 #include "dp_burst.h"
 #include "dp_gateway.h"
@@ -776,6 +777,8 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 			g->fail_mode == EGW_FAIL_OPEN ? "open" : "closed",
 			o->socket ? o->socket : EGW_IPC_PATH);
 		ret = 0;
+		/* systemd Type=notify: the ports forward from here on */
+		egw_notify("READY=1\nSTATUS=forwarding");
 	}
 	uint64_t last_flush = now_us();
 	while (!stop) {
@@ -789,6 +792,7 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 		if (hup) {
 			char msg[512] = "";
 			hup = 0;
+			egw_notify("RELOADING=1");
 			int e = prepare(&r, r.pol->path, ++r.local_gen | (1ull << 63), msg, sizeof(msg));
 			if (!e)
 				e = commit(&r, r.prep_gen, msg, sizeof(msg));
@@ -797,8 +801,10 @@ int dp_port_main(struct egw_policy **polp, struct dp_tables **tp,
 			else
 				fprintf(stderr, "egw-dataplane: reloaded %s%s%s\n", r.pol->path,
 					*msg ? ": " : "", msg);
+			egw_notify("READY=1");   /* refused or not, it forwards */
 		}
 	}
+	egw_notify("STOPPING=1");
 	dp_telemetry_set(NULL);
 	rte_eal_mp_wait_lcore();
 	drain_events(&r);

@@ -15,10 +15,11 @@ bin=$build/dataplane/egw-dataplane
 p=egwt-dataplane-$$
 gw=$p-gw term=$p-term srv=$p-srv
 tmp=$(mktemp -d /tmp/egwt-dataplane.XXXXXX)
-dp_pid= sub_pid=
+dp_pid= sub_pid= notify_pid=
 
 cleanup() {
     [ -n "$sub_pid" ] && kill "$sub_pid" 2>/dev/null || true
+    [ -n "$notify_pid" ] && kill "$notify_pid" 2>/dev/null || true
     if [ -n "$dp_pid" ] && kill -0 "$dp_pid" 2>/dev/null; then
         kill -INT "$dp_pid" 2>/dev/null || true
         for _ in $(seq 50); do kill -0 "$dp_pid" 2>/dev/null || break; sleep 0.1; done
@@ -70,8 +71,22 @@ eal=(--no-huge -m 512 --no-pci --no-shconf --lcores "(0-$workers)@(0-$(( $(nproc
      --log-level=error --file-prefix "$p")
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 sock=$tmp/dp.sock
-ip netns exec "$gw" "$bin" "${eal[@]}" -- --config "$tmp/egw.cfg" --socket "$sock" \
-    --events "$tmp/events.json" --stats "$tmp/stats.json" 2>"$tmp/dp.err" &
+# systemd Type=notify: what egw-dataplane says on $NOTIFY_SOCKET, one
+# datagram a line, until STOPPING=1
+/usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1]); s.settimeout(120)
+with open(sys.argv[2], "w") as out:
+    while True:
+        m = s.recv(4096).decode()
+        out.write(m.replace("\n", " ") + "\n"); out.flush()
+        if "STOPPING=1" in m:
+            break' "$tmp/notify.sock" "$tmp/notify.out" &
+notify_pid=$!
+for _ in $(seq 50); do [ -S "$tmp/notify.sock" ] && break; sleep 0.1; done
+NOTIFY_SOCKET=$tmp/notify.sock ip netns exec "$gw" "$bin" "${eal[@]}" -- --config "$tmp/egw.cfg" \
+    --socket "$sock" --events "$tmp/events.json" --stats "$tmp/stats.json" 2>"$tmp/dp.err" &
 dp_pid=$!
 up=
 for _ in $(seq 150); do
@@ -199,6 +214,13 @@ grep -q "socket $sock is in use" "$tmp/bad.err" || { cat "$tmp/bad.err" >&2; fai
 kill -INT "$dp_pid"
 wait "$dp_pid" || fail "egw-dataplane exited non-zero on SIGINT"
 dp_pid=
+wait "$notify_pid" || true
+notify_pid=
+# READY=1 once forwarding, RELOADING=1 then READY=1 around each of the two
+# SIGHUPs (one refused), STOPPING=1 at the end
+got=$(grep -o 'READY=1\|RELOADING=1\|STOPPING=1' "$tmp/notify.out" | tr '\n' ' ')
+[ "$got" = "READY=1 RELOADING=1 READY=1 RELOADING=1 READY=1 STOPPING=1 " ] ||
+    fail "systemd notifications: '$got'"
 
 /usr/bin/python3 - "$tmp/stats.json" "$tmp/events.json" <<'PY' || fail "counters or events wrong"
 import json, sys
