@@ -6,6 +6,8 @@
 
 #include <libconfig.h>
 
+#include <egw/policy.h>
+
 #include "ctl_logdir.h"
 
 int ctl_log_dir(const char *dir_opt, const char *config, char *buf, size_t cap)
@@ -34,8 +36,10 @@ int ctl_log_dir(const char *dir_opt, const char *config, char *buf, size_t cap)
 				config_error_text(&cfg));
 		goto out;
 	}
-	if (!config_lookup_string(&cfg, "log.directory", &d) || !*d) {
-		fprintf(stderr, "%s: no log.directory in the policy\n", config);
+	if (!config_lookup_string(&cfg, "log.directory", &d)) {
+		d = EGW_LOG_DIR_DEFAULT;   /* as the daemons write it */
+	} else if (!*d) {
+		fprintf(stderr, "%s: log.directory is empty\n", config);
 		goto out;
 	}
 	snprintf(tmp, sizeof(tmp), "%s", config);

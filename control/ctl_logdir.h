@@ -2,8 +2,9 @@
 /*
  * The log directory egwctl logs/report use: --dir DIR, or log.directory of
  * the policy (--config FILE, default /etc/egw/egw.cfg), relative paths
- * resolved against the policy's folder (policy.md). Only the log section is
- * read, so a policy whose other sections fail to compile still gives it.
+ * resolved against the policy's folder (policy.md), EGW_LOG_DIR_DEFAULT when
+ * it has none (as the daemons). Only the log section is read, so a policy
+ * whose other sections fail to compile still gives it.
  */
 #ifndef EGW_CTL_LOGDIR_H
 #define EGW_CTL_LOGDIR_H

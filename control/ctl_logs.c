@@ -38,9 +38,11 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: egwctl logs query [--since T] [--until T] [--unit U] [--ip A]\n"
 		"                         [--user N] [--domain D] [--verdict V] [--json]\n"
-		"                         [--dir DIR | --config FILE]\n"
-		"       egwctl logs verify [--since T] [--json] [--dir DIR | --config FILE]\n"
+		"                         [--now T] [--dir DIR | --config FILE]\n"
+		"       egwctl logs verify [--since T] [--now T] [--json]\n"
+		"                          [--dir DIR | --config FILE]\n"
 		"T: 2026-11-27, 2026-11-27T10:00:00+08:00, now, 7d, 12h, 30m\n"
+		"--now T: the time relative times and retention count from (default: now)\n"
 		"V: allowed | blocked | redirected | punted\n");
 }
 

@@ -38,7 +38,7 @@ static int phase(int fd, const char *ph, char *err, size_t errlen)
 static int result(bool json, bool ok, const char *ph, const char *err)
 {
 	if (json) {
-		json_t *o = json_pack("{s:b, s:s, s:s?}", "reloaded", ok, "phase", ph,
+		json_t *o = json_pack("{s:b, s:s, s:s*}", "reloaded", ok, "phase", ph,
 				      "error", ok ? NULL : err);
 		if (o)
 			json_dumpf(o, stdout, JSON_COMPACT);

@@ -115,12 +115,14 @@ int ctl_stats_main(int argc, char **argv)
 			printf("usage: egwctl stats [--json] [--socket PATH] [--dataplane-socket PATH]\n");
 			return 0;
 		default:
-			fprintf(stderr, "usage: egwctl stats [--json] [--socket PATH]\n");
+			fprintf(stderr, "usage: egwctl stats [--json] [--socket PATH] "
+				"[--dataplane-socket PATH]\n");
 			return 2;
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "usage: egwctl stats [--json] [--socket PATH]\n");
+		fprintf(stderr, "egwctl stats: unexpected argument '%s'\nusage: egwctl stats "
+			"[--json] [--socket PATH] [--dataplane-socket PATH]\n", argv[optind]);
 		return 2;
 	}
 	dp = dataplane_stats(dp_path);

@@ -12,20 +12,24 @@ struct ctl_cmd {
 };
 
 static const struct ctl_cmd cmds[] = {
-	{ "policy", ctl_policy_main, "policy check FILE | policy compile --target nft FILE" },
-	{ "logs", ctl_logs_main, "logs query [filters] | logs verify [--since T] [--json]" },
-	{ "stats", ctl_stats_main, "stats [--json] [--socket PATH]" },
+	{ "policy", ctl_policy_main, "policy check [--json] FILE | policy compile --target nft "
+	  "[OPTIONS] FILE" },
+	{ "logs", ctl_logs_main, "logs query [FILTERS] [--json] [--now T] [--dir DIR | --config FILE]"
+	  " | logs verify [--since T] [--now T] [--json] [--dir DIR | --config FILE]" },
+	{ "stats", ctl_stats_main, "stats [--json] [--socket PATH] [--dataplane-socket PATH]" },
 	{ "reload", ctl_reload_main, "reload [--json] [--socket PATH]" },
-	{ "flows", ctl_flows_main, "flows [--unit U] [--ip A] [--json]" },
-	{ "report", ctl_report_main, "report daily [--date D] [--json]" },
+	{ "flows", ctl_flows_main, "flows [--unit U] [--ip A] [--json] [--socket PATH] "
+	  "[--dataplane-socket PATH]" },
+	{ "report", ctl_report_main, "report daily [--date D] [--top N] [--json] "
+	  "[--dir DIR | --config FILE]" },
 	/* a second help line for report (dispatch takes the first entry) */
 	{ "report", ctl_report_main, "report registry [--days N] [--date D] [--json] | "
-	  "report terminals [--since T] [--until T] [--json]" },
+	  "report terminals [--since T] [--until T] [--json]  (both: [--dir DIR] [--config FILE])" },
 };
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: egwctl COMMAND [ARGS]\n");
+	fprintf(out, "usage: egwctl COMMAND [ARGS]   (egwctl COMMAND --help: its options)\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(out, "  egwctl %s\n", cmds[i].help);
 }

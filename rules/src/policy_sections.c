@@ -161,7 +161,7 @@ void parse_log(struct pctx *c, const config_setting_t *s)
 	l->syslog_proto = EGW_SYSLOG_NONE;
 	l->loc = s ? loc_of(c, s) : loc_default(c);
 	l->retention_loc = loc_default(c);
-	const char *dir = "/var/log/egw";
+	const char *dir = EGW_LOG_DIR_DEFAULT;
 	if (s) {
 		check_keys(c, s, "log", log_keys);
 		const char *v;

@@ -56,6 +56,14 @@ expect 2 "^egwctl: $tmp/plain: not a socket" flows --socket "$tmp/plain"
 expect 2 "^egwctl: $tmp/none.sock: No such file or directory \\(is egw-controld running\\?\\)" \
 	stats --socket "$tmp/none.sock"
 
+# a policy without log.directory: the daemons' default, /var/log/egw
+printf 'version = 1;\n' >"$tmp/nolog.cfg"
+"$C" logs verify --json --config "$tmp/nolog.cfg" >"$tmp/out" 2>/dev/null || true
+python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["dir"] == "/var/log/egw"' \
+	"$tmp/out" || fail "no log.directory: not /var/log/egw: $(head -c 200 "$tmp/out")"
+printf 'version = 1;\nlog: { directory = ""; };\n' >"$tmp/emptylog.cfg"
+expect 2 "^$tmp/emptylog.cfg: log.directory is empty" logs query --config "$tmp/emptylog.cfg"
+
 if [ "$failures" -ne 0 ]; then
 	echo "egwctl-cli: $failures failure(s)" >&2
 	exit 1

@@ -183,8 +183,11 @@ struct egw_profile {
 enum egw_compress { EGW_COMPRESS_ZSTD = 0, EGW_COMPRESS_NONE };
 enum egw_syslog_proto { EGW_SYSLOG_NONE = 0, EGW_SYSLOG_UDP, EGW_SYSLOG_TCP };
 
+/* log.directory when the policy leaves it out */
+#define EGW_LOG_DIR_DEFAULT "/var/log/egw"
+
 struct egw_log_cfg {
-	char *directory;          /* absolute path */
+	char *directory;          /* absolute path; default EGW_LOG_DIR_DEFAULT */
 	unsigned retention_days;  /* >= 60, default 180 */
 	enum egw_compress compress; /* default zstd */
 	enum egw_syslog_proto syslog_proto;
