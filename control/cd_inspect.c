@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Inspection of punted packets: names, profile evaluation, tunnelling. */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -42,12 +44,26 @@ struct flow {
 	struct egw_dns_stream dns;  /* TCP/53: where the client's messages start */
 };
 
+/*
+ * What a probe reads of a slot, packed 4 to a cache line: the 8 slots a
+ * lookup probes are 2 lines instead of 8 flows (~200 bytes each), which
+ * matters when every packet is a new flow (a miss probes them all).
+ * tag: the upper hash bits of the key the slot holds | 1, 0 when it never
+ * held one; last_us: the flow's (also in the flow, for listings).
+ */
+struct flow_meta {
+	uint32_t tag;
+	uint32_t pad;
+	uint64_t last_us;
+};
+
 struct cd_inspect {
 	const struct egw_policy *p;
 	struct egw_domain_set *domains;
 	struct cd_tunnel *tunnel;
 	struct cd_tunnel_limits lim;
 	struct flow *flows;
+	struct flow_meta *meta;   /* one per slot of flows */
 	struct cd_inspect_stats st;
 };
 
@@ -62,7 +78,8 @@ struct cd_inspect *cd_inspect_new(const struct egw_policy *p, char *err, size_t 
 	in->domains = egw_domain_set_new();
 	in->tunnel = cd_tunnel_new();
 	in->flows = calloc(FLOW_SLOTS, sizeof(*in->flows));
-	if (!in->domains || !in->tunnel || !in->flows)
+	in->meta = calloc(FLOW_SLOTS, sizeof(*in->meta));
+	if (!in->domains || !in->tunnel || !in->flows || !in->meta)
 		goto nomem;
 	for (size_t c = 0; c < p->n_categories; c++) {
 		for (size_t i = 0; i < p->categories[c].n_domains; i++) {
@@ -101,6 +118,7 @@ void cd_inspect_free(struct cd_inspect *in)
 	egw_domain_set_free(in->domains);
 	cd_tunnel_free(in->tunnel);
 	free(in->flows);
+	free(in->meta);
 	free(in);
 }
 
@@ -260,6 +278,19 @@ static bool flow_eq(const struct flow *f, const struct cd_pkt *k)
 	       !memcmp(f->dst, k->dst, 16);
 }
 
+static uint32_t flow_tag(uint64_t h)
+{
+	return (uint32_t)(h >> 32) | 1;
+}
+
+/* Whether slot x holds a live flow whose key may be k (tag t): the flow
+ * itself is read only then. */
+static bool slot_live(const struct cd_inspect *in, size_t x, uint32_t t, uint64_t now)
+{
+	return in->meta[x].tag == t && now - in->meta[x].last_us <= FLOW_IDLE_US &&
+	       in->flows[x].state != FS_FREE;
+}
+
 /* The flow whose reply k is (k's addresses and ports swapped), or NULL. */
 static struct flow *flow_find_reverse(struct cd_inspect *in, const struct cd_pkt *k, uint64_t now)
 {
@@ -272,10 +303,10 @@ static struct flow *flow_find_reverse(struct cd_inspect *in, const struct cd_pkt
 	r.dport = k->sport;
 	h = flow_hash(&r);
 	for (unsigned i = 0; i < FLOW_PROBE; i++) {
-		struct flow *f = &in->flows[(h + i) % FLOW_SLOTS];
-		if (f->state != FS_FREE && now - f->last_us <= FLOW_IDLE_US && flow_eq(f, &r)) {
-			f->last_us = now;
-			return f;
+		size_t x = (h + i) % FLOW_SLOTS;
+		if (slot_live(in, x, flow_tag(h), now) && flow_eq(&in->flows[x], &r)) {
+			in->flows[x].last_us = in->meta[x].last_us = now;
+			return &in->flows[x];
 		}
 	}
 	return NULL;
@@ -285,32 +316,41 @@ static struct flow *flow_find_reverse(struct cd_inspect *in, const struct cd_pkt
 static struct flow *flow_get(struct cd_inspect *in, const struct cd_pkt *k, uint64_t now)
 {
 	uint64_t h = flow_hash(k);
-	struct flow *victim = NULL;
+	uint32_t t = flow_tag(h);
+	size_t victim = SIZE_MAX;
+	bool victim_free = false;
 
 	for (unsigned i = 0; i < FLOW_PROBE; i++) {
-		struct flow *f = &in->flows[(h + i) % FLOW_SLOTS];
-		if (f->state != FS_FREE && now - f->last_us > FLOW_IDLE_US)
-			f->state = FS_FREE;
-		if (f->state != FS_FREE && flow_eq(f, k)) {
-			f->last_us = now;
-			return f;
+		size_t x = (h + i) % FLOW_SLOTS;
+		const struct flow_meta *m = &in->meta[x];
+		if (slot_live(in, x, t, now) && flow_eq(&in->flows[x], k)) {
+			in->flows[x].last_us = in->meta[x].last_us = now;
+			return &in->flows[x];
 		}
-		if (!victim || (victim->state != FS_FREE &&
-				(f->state == FS_FREE || f->last_us < victim->last_us)))
-			victim = f;
+		/* the victim: a slot never used or idle past the timeout, else
+		 * the least recently used (from the meta line alone) */
+		bool free_slot = !m->tag || now - m->last_us > FLOW_IDLE_US;
+		if (victim == SIZE_MAX || (!victim_free &&
+					   (free_slot || m->last_us < in->meta[victim].last_us))) {
+			victim = x;
+			victim_free = free_slot;
+		}
 	}
-	if (victim->state != FS_FREE)
+	struct flow *vf = &in->flows[victim];
+	if (!victim_free && vf->state != FS_FREE)
 		in->st.flow_evictions++;
-	memset(victim, 0, sizeof(*victim));
-	victim->family = k->family;
-	victim->proto = k->proto;
-	victim->sport = k->sport;
-	victim->dport = k->dport;
-	memcpy(victim->src, k->src, 16);
-	memcpy(victim->dst, k->dst, 16);
-	victim->last_us = now;
+	in->meta[victim].tag = t;
+	in->meta[victim].last_us = now;
+	memset(vf, 0, sizeof(*vf));
+	vf->family = k->family;
+	vf->proto = k->proto;
+	vf->sport = k->sport;
+	vf->dport = k->dport;
+	memcpy(vf->src, k->src, 16);
+	memcpy(vf->dst, k->dst, 16);
+	vf->last_us = now;
 	in->st.flows_cached++;
-	return victim;
+	return vf;
 }
 
 static void loc_str(const struct egw_loc *loc, char *buf, size_t cap)

@@ -462,6 +462,56 @@ START_TEST(truncated_and_garbage)
 }
 END_TEST
 
+/* The flow cache (16,384 slots, 8 probed a lookup): a decided flow is
+ * remembered while others come and go, the cache evicts (and counts it)
+ * once more flows pass than it holds, and a flow idle past 120 s is judged
+ * anew. */
+START_TEST(flow_cache_remembers_evicts_and_expires)
+{
+	uint8_t b[1500], o[100], ch[600];
+	struct cd_decision d;
+	struct cd_inspect_stats st;
+	size_t n = tcp(b, "10.1.0.10", "198.51.100.80", 443, 0x18, ch,
+		       client_hello(ch, "mail.qq.com"));
+
+	decide(b, n, &d);
+	ck_assert_int_eq(d.verdict, CD_DROP);
+	ck_assert_uint_eq(d.n_events, 1);
+	for (unsigned p = 1000; p < 3000; p++) {
+		size_t m = tcp(o, "10.1.0.10", "198.51.100.80", (uint16_t)p, 0x02, NULL, 0);
+		decide(o, m, &d);
+	}
+	decide(b, n, &d);   /* remembered: blocked, no second event */
+	ck_assert_int_eq(d.verdict, CD_DROP);
+	ck_assert(d.final);
+	ck_assert_uint_eq(d.n_events, 0);
+	cd_inspect_get_stats(in, &st);
+	ck_assert_uint_eq(st.flows_cached, 2001);
+	ck_assert_uint_eq(st.flow_evictions, 0);
+
+	for (unsigned i = 0; i < 40000; i++) {
+		size_t m = tcp(o, i & 1 ? "10.1.0.10" : "10.1.0.11", "198.51.100.80",
+			       (uint16_t)(3000 + i / 2), 0x02, NULL, 0);
+		decide(o, m, &d);
+	}
+	cd_inspect_get_stats(in, &st);
+	ck_assert_uint_eq(st.flows_cached, 42001);
+	ck_assert_uint_ge(st.flow_evictions, 42001 - 16384);
+	ck_assert_uint_lt(st.flow_evictions, 42001);
+
+	/* a blocked flow idle for longer than 120 s is judged again */
+	n = tcp(b, "10.1.0.11", "198.51.100.80", 443, 0x18, ch, client_hello(ch, "gmail.com"));
+	decide(b, n, &d);
+	ck_assert_uint_eq(d.n_events, 1);
+	decide(b, n, &d);
+	ck_assert_uint_eq(d.n_events, 0);
+	clock_us += 121ull * 1000000;
+	decide(b, n, &d);
+	ck_assert_int_eq(d.verdict, CD_DROP);
+	ck_assert_uint_eq(d.n_events, 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("inspect");
@@ -478,6 +528,7 @@ int main(void)
 	tcase_add_test(tc, replies_follow_their_flow);
 	tcase_add_test(tc, restricted_profile_country_and_default);
 	tcase_add_test(tc, truncated_and_garbage);
+	tcase_add_test(tc, flow_cache_remembers_evicts_and_expires);
 	suite_add_tcase(s, tc);
 	return ct_run(s);
 }
