@@ -18,8 +18,8 @@
  * Exit status: 0, 1 on a bad start or a failed run (one line on stderr).
  */
 #include <errno.h>
-#include <stdbool.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
